@@ -1,0 +1,38 @@
+import type { Logger } from 'pino';
+import { DevIssuer } from './auth/dev-issuer.js';
+import type { Config, TrustedIssuerConfig } from './config.js';
+import { migrateUp, openOrm, type Orm } from './db/orm.js';
+import { seedDemo } from './demo/demo-seed.js';
+import { startHub, type Hub } from './http/server.js';
+
+export interface App {
+  hub: Hub;
+  orm: Orm;
+  devIssuer: DevIssuer | null;
+  /** Graceful stop: finish requests in flight, then close the database. */
+  stop(): Promise<void>;
+}
+
+/** Opens the database, applies migrations, loads the demo on an empty database, and serves. */
+export async function startApp(config: Config, log: Logger, overrides: { port?: number; host?: string; orm?: Orm } = {}): Promise<App> {
+  const orm = overrides.orm ?? (await openOrm({ databaseUrl: config.databaseUrl, pgliteDataDir: config.dataDir }, log));
+  const applied = await migrateUp(orm);
+  if (applied.length) log.info({ applied }, 'migrations applied');
+
+  const devIssuer = config.devIssuer ? await DevIssuer.loadOrCreate(config.dataDir, config.devIssuerUrl, config.tokenAudience) : null;
+  const trustedIssuers: TrustedIssuerConfig[] = [...config.trustedIssuers, ...(devIssuer ? [devIssuer.trustedIssuer] : [])];
+  if (devIssuer) log.warn({ issuer: devIssuer.issuer }, 'development issuer enabled: `npm run token -- <email>` signs tokens');
+
+  if (config.seedDemo && devIssuer && (await seedDemo(orm.em.fork(), devIssuer.issuer))) log.info('demo dataset loaded');
+
+  const hub = await startHub({ config, orm, log, trustedIssuers, port: overrides.port, host: overrides.host });
+  return {
+    hub,
+    orm,
+    devIssuer,
+    async stop() {
+      await hub.stop();
+      if (!overrides.orm) await orm.close(true);
+    },
+  };
+}

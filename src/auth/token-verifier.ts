@@ -1,0 +1,108 @@
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  importJWK,
+  importSPKI,
+  jwtVerify,
+  type JWK,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
+import type { TrustedIssuerConfig } from '../config.js';
+import { AssuranceLevel, assuranceLevelOf } from './assurance.js';
+import { TokenRejected } from './auth.errors.js';
+
+/** What a verified token says about the person: the facts authorization may use. */
+export interface VerifiedIdentity {
+  issuer: string;
+  subject: string;
+  registrationNumber: string | null;
+  assuranceLevel: AssuranceLevel;
+  email: string | null;
+  name: string | null;
+  expiresAt: Date;
+}
+
+type VerificationKey = Awaited<ReturnType<typeof importSPKI>> | Uint8Array;
+
+interface IssuerEntry {
+  config: TrustedIssuerConfig;
+  key: Promise<JWTVerifyGetKey | VerificationKey>;
+}
+
+const REGISTRATION_NUMBER_CLAIMS = ['registration_number', 'orgnr', 'https://data.gov.dk/model/core/eid/professional/cvr'];
+
+/** Verifies bearer JWTs against the configured trusted issuers with pinned algorithms. */
+export class TokenVerifier {
+  private readonly issuers = new Map<string, IssuerEntry>();
+
+  constructor(
+    issuers: TrustedIssuerConfig[],
+    private readonly clockToleranceSeconds: number,
+  ) {
+    for (const config of issuers) this.issuers.set(config.issuer, { config, key: keyFor(config) });
+  }
+
+  get trustedIssuers(): TrustedIssuerConfig[] {
+    return [...this.issuers.values()].map((e) => e.config);
+  }
+
+  async verify(token: string): Promise<VerifiedIdentity> {
+    let unverifiedIssuer: string | undefined;
+    let alg: string | undefined;
+    try {
+      alg = decodeProtectedHeader(token).alg;
+      unverifiedIssuer = decodeJwt(token).iss;
+    } catch {
+      throw new TokenRejected('malformed token');
+    }
+    const entry = unverifiedIssuer ? this.issuers.get(unverifiedIssuer) : undefined;
+    if (!entry) throw new TokenRejected('untrusted issuer');
+    if (!alg || !entry.config.algorithms.includes(alg)) throw new TokenRejected(`algorithm ${alg} not allowed`);
+    let payload: JWTPayload;
+    try {
+      const key = await entry.key;
+      const options = {
+        issuer: entry.config.issuer,
+        audience: entry.config.audience,
+        algorithms: entry.config.algorithms,
+        clockTolerance: this.clockToleranceSeconds,
+        requiredClaims: ['sub', 'exp'],
+      };
+      const result =
+        typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
+      payload = result.payload;
+    } catch (error) {
+      if (error instanceof joseErrors.JOSEError) throw new TokenRejected(error.code);
+      throw error;
+    }
+    return identityFrom(payload, entry.config);
+  }
+}
+
+function identityFrom(payload: JWTPayload, config: TrustedIssuerConfig): VerifiedIdentity {
+  const claims = payload as Record<string, unknown>;
+  const regClaims = config.registrationNumberClaim ? [config.registrationNumberClaim] : REGISTRATION_NUMBER_CLAIMS;
+  const registration = regClaims.map((c) => claims[c]).find((v) => typeof v === 'string' && v.length > 0);
+  return {
+    issuer: config.issuer,
+    subject: String(payload.sub),
+    registrationNumber: (registration as string | undefined) ?? null,
+    assuranceLevel: assuranceLevelOf(claims[config.assuranceLevelClaim ?? 'acr']),
+    email: typeof claims.email === 'string' ? claims.email : null,
+    name: typeof claims.name === 'string' ? claims.name : null,
+    expiresAt: new Date(Number(payload.exp) * 1000),
+  };
+}
+
+async function keyFor(config: TrustedIssuerConfig): Promise<JWTVerifyGetKey | VerificationKey> {
+  if (config.jwksUrl) return createRemoteJWKSet(new URL(config.jwksUrl), { cooldownDuration: 30_000, timeoutDuration: 5_000 });
+  if (config.publicKeyPem) return importSPKI(config.publicKeyPem, config.algorithms[0]);
+  const jwk = config.jwk as JWK;
+  if ('d' in jwk || jwk.kty === 'oct') throw new Error(`trusted issuer ${config.issuer}: only public keys may be configured`);
+  if (jwk.kid) return createLocalJWKSet({ keys: [jwk] });
+  return importJWK(jwk, config.algorithms[0]);
+}

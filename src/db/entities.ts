@@ -1,0 +1,9 @@
+import { AuditEvent } from '../audit/audit-event.entity.js';
+import { Grant } from '../grants/grant.entity.js';
+import { FederatedIdentity } from '../identities/federated-identity.entity.js';
+import { Organisation } from '../organisations/organisation.entity.js';
+import { Service, ServiceRole, SubArea } from '../services/service.entity.js';
+import { Placement, User } from '../users/user.entity.js';
+
+/** Every persisted entity; migrations are generated from this list. */
+export const entities = [Organisation, Service, ServiceRole, SubArea, User, Placement, FederatedIdentity, Grant, AuditEvent];

@@ -1,0 +1,86 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DefaultLogger, type LogContext, type LoggerOptions, type Options } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
+import { MikroORM as PgliteORM } from '@mikro-orm/pglite';
+import { MikroORM as PostgresORM } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/sql';
+import type { Logger as Pino } from 'pino';
+import { entities } from './entities.js';
+import { requestStore } from './request-context.js';
+
+export type Orm = MikroORM;
+export type Em = EntityManager;
+
+export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const migrationsPath = join(projectRoot, 'migrations');
+
+/** Counts every statement against the request that issued it, and sends SQL to the app log at debug. */
+class CountingLogger extends DefaultLogger {
+  constructor(
+    options: LoggerOptions,
+    private readonly pino: Pino | undefined,
+  ) {
+    super(options);
+  }
+
+  override logQuery(context: LogContext): void {
+    const store = requestStore.getStore();
+    if (store && !/^\s*(begin|commit|rollback|savepoint|release)/i.test(context.query ?? '')) store.sqlStatements++;
+    if (context.level === 'error') this.pino?.warn({ sql: context.query, took: context.took }, 'sql failed');
+    else if (this.pino?.isLevelEnabled('trace')) this.pino.trace({ sql: context.query, took: context.took }, 'sql');
+  }
+}
+
+export interface DatabaseTarget {
+  /** postgres://… to use a PostgreSQL server; undefined for the embedded PGlite. */
+  databaseUrl?: string;
+  /** PGlite data directory, or "memory://" for a throw-away database. */
+  pgliteDataDir?: string;
+}
+
+export function ormOptions(target: DatabaseTarget, log?: Pino): Partial<Options> {
+  const common: Partial<Options> = {
+    entities,
+    extensions: [Migrator],
+    migrations: {
+      path: migrationsPath,
+      pathTs: migrationsPath,
+      glob: '!(*.d).{js,ts}',
+      transactional: true,
+      allOrNothing: true,
+      snapshot: true,
+      snapshotOnMigrate: false,
+      snapshotName: '.snapshot',
+      silent: true,
+    },
+    preferTs: true,
+    allowGlobalContext: false,
+    forceUtcTimezone: true,
+    debug: ['query'],
+    loggerFactory: (options) => new CountingLogger(options, log),
+    pool: { min: 0, max: 10 },
+  };
+  if (target.databaseUrl) return { ...common, clientUrl: target.databaseUrl };
+  const dataDir = target.pgliteDataDir ?? 'memory://';
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  return { ...common, dbName: dataDir };
+}
+
+/** Opens the database: a PostgreSQL server when a URL is given, the embedded PGlite otherwise. */
+export async function openOrm(target: DatabaseTarget, log?: Pino): Promise<Orm> {
+  const options = ormOptions(target, log);
+  const orm = target.databaseUrl ? await PostgresORM.init(options as never) : await PgliteORM.init(options as never);
+  return orm as unknown as Orm;
+}
+
+export async function migrateUp(orm: Orm): Promise<string[]> {
+  const done = await orm.migrator.up();
+  return done.map((m) => m.name);
+}
+
+export async function pendingMigrations(orm: Orm): Promise<string[]> {
+  const pending = await orm.migrator.getPending();
+  return pending.map((m) => m.name);
+}

@@ -1,0 +1,113 @@
+import type { EntityName } from '@mikro-orm/core';
+import type { Em } from './orm.js';
+import { Sql, sql } from './sql.js';
+import { encodeCursor, type Page, type PageRequest } from '../graphql/relay.js';
+
+/** A keyset-paginated list: rows of `from` (aliased `t`) matching `where`, ordered by `keys` then unique. */
+export interface ListQuery {
+  /** FROM clause, the listed table aliased `t`, joins allowed. */
+  from: Sql;
+  where: Sql;
+  /** Sort key columns (qualified, e.g. `t.family_name`), ascending; the last one must be unique. */
+  keys: string[];
+}
+
+/** Fetches one page with a single statement; the cursor is the row's sort key. */
+export async function fetchPage<T extends object>(em: Em, entity: EntityName<T>, query: ListQuery, request: PageRequest): Promise<Page<T>> {
+  const forward = request.direction === 'forward';
+  const keyList = Sql.raw(`(${query.keys.join(', ')})`);
+  const seek = request.cursor
+    ? sql` and ${keyList} ${Sql.raw(forward ? '>' : '<')} (${Sql.join(request.cursor.map((v) => sql`${v}`), ', ')})`
+    : Sql.raw('');
+  const order = Sql.raw(query.keys.map((k) => `${k} ${forward ? 'asc' : 'desc'}`).join(', '));
+  const keyAliases = Sql.raw(query.keys.map((k, i) => `${k} as "__k${i}"`).join(', '));
+  const statement = sql`select t.*, ${keyAliases} from ${query.from} where (${query.where})${seek} order by ${order} limit ${request.size + 1}`;
+  const rows = await em.getConnection().execute<Record<string, unknown>[]>(statement.text, statement.params);
+  const more = rows.length > request.size;
+  const pageRows = rows.slice(0, request.size);
+  if (!forward) pageRows.reverse();
+  const cursors = pageRows.map((row) => encodeCursor(query.keys.map((_, i) => cursorValue(row[`__k${i}`]))));
+  const items = pageRows.map((row) => em.map(entity, stripHelpers(row) as never));
+  return {
+    items,
+    cursors,
+    hasNextPage: forward ? more : request.cursor != null,
+    hasPreviousPage: forward ? request.cursor != null : more,
+  };
+}
+
+export async function countRows(em: Em, query: Pick<ListQuery, 'from' | 'where'>): Promise<number> {
+  const statement = sql`select count(*)::int as n from ${query.from} where ${query.where}`;
+  const [row] = await em.getConnection().execute<{ n: number }[]>(statement.text, statement.params);
+  return Number(row.n);
+}
+
+function cursorValue(value: unknown): string | number {
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'number') return value;
+  return String(value);
+}
+
+/**
+ * Forward pages of several parents' lists in one statement: a window function numbers each
+ * parent's rows, so a list of N parents with a nested connection costs one query, not N.
+ */
+export async function fetchPagesByParent<T extends object>(
+  em: Em,
+  entity: EntityName<T>,
+  query: ListQuery & { parentColumn: string },
+  parentIds: string[],
+  request: PageRequest,
+): Promise<Map<string, Page<T>>> {
+  const pages = new Map<string, Page<T>>();
+  if (parentIds.length === 0) return pages;
+  const keyList = Sql.raw(`(${query.keys.join(', ')})`);
+  const seek = request.cursor ? sql` and ${keyList} > (${Sql.join(request.cursor.map((v) => sql`${v}`), ', ')})` : Sql.raw('');
+  const keyAliases = Sql.raw(query.keys.map((k, i) => `${k} as "__k${i}"`).join(', '));
+  const parent = Sql.raw(query.parentColumn);
+  const statement = sql`select * from (
+      select t.*, ${keyAliases}, ${parent} as "__parent",
+        row_number() over (partition by ${parent} order by ${Sql.raw(query.keys.join(', '))}) as "__rn"
+      from ${query.from} where (${query.where}) and ${parent} in (${parentIds})${seek}
+    ) paged where "__rn" <= ${request.size + 1} order by "__parent", "__rn"`;
+  const rows = await em.getConnection().execute<Record<string, unknown>[]>(statement.text, statement.params);
+  const byParent = new Map<string, Record<string, unknown>[]>();
+  for (const row of rows) {
+    const id = String(row.__parent);
+    if (!byParent.has(id)) byParent.set(id, []);
+    byParent.get(id)!.push(row);
+  }
+  for (const id of parentIds) {
+    const all = byParent.get(id) ?? [];
+    const pageRows = all.slice(0, request.size);
+    pages.set(id, {
+      items: pageRows.map((row) => em.map(entity, stripHelpers(row) as never)),
+      cursors: pageRows.map((row) => encodeCursor(query.keys.map((_, i) => cursorValue(row[`__k${i}`])))),
+      hasNextPage: all.length > request.size,
+      hasPreviousPage: request.cursor != null,
+    });
+  }
+  return pages;
+}
+
+/** Counts of several parents' lists in one grouped statement. */
+export async function countRowsByParent(
+  em: Em,
+  query: Pick<ListQuery, 'from' | 'where'> & { parentColumn: string },
+  parentIds: string[],
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  if (parentIds.length === 0) return counts;
+  const parent = Sql.raw(query.parentColumn);
+  const statement = sql`select ${parent} as parent, count(*)::int as n from ${query.from}
+    where (${query.where}) and ${parent} in (${parentIds}) group by ${parent}`;
+  const rows = await em.getConnection().execute<{ parent: string; n: number }[]>(statement.text, statement.params);
+  for (const row of rows) counts.set(String(row.parent), Number(row.n));
+  return counts;
+}
+
+function stripHelpers(row: Record<string, unknown>): Record<string, unknown> {
+  const clean: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) if (!key.startsWith('__')) clean[key] = value;
+  return clean;
+}

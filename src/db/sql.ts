@@ -1,0 +1,35 @@
+/** A piece of SQL with `?` placeholders and its parameters, composable without string-pasting values. */
+export class Sql {
+  constructor(
+    readonly text: string,
+    readonly params: unknown[],
+  ) {}
+
+  static join(parts: Sql[], separator: string): Sql {
+    return new Sql(parts.map((p) => p.text).join(separator), parts.flatMap((p) => p.params));
+  }
+
+  static raw(text: string): Sql {
+    return new Sql(text, []);
+  }
+}
+
+/** Tagged template: values become parameters, nested `Sql` fragments are inlined with theirs. */
+export function sql(strings: TemplateStringsArray, ...values: unknown[]): Sql {
+  let text = strings[0];
+  const params: unknown[] = [];
+  values.forEach((value, i) => {
+    if (value instanceof Sql) {
+      text += value.text;
+      params.push(...value.params);
+    } else {
+      text += '?';
+      params.push(value);
+    }
+    text += strings[i + 1];
+  });
+  return new Sql(text, params);
+}
+
+export const and = (parts: Sql[]): Sql => (parts.length ? Sql.join(parts.map((p) => sql`(${p})`), ' and ') : Sql.raw('true'));
+export const or = (parts: Sql[]): Sql => (parts.length ? Sql.join(parts.map((p) => sql`(${p})`), ' or ') : Sql.raw('false'));

@@ -1,0 +1,43 @@
+import { defineEntity, p } from '@mikro-orm/core';
+import { uuidv7 } from '../db/ids.js';
+import { Organisation } from '../organisations/organisation.entity.js';
+import { Service, ServiceRole, SubArea } from '../services/service.entity.js';
+import { User } from '../users/user.entity.js';
+
+export enum GrantState {
+  ACTIVE = 'active',
+  SUSPENDED = 'suspended',
+  REVOKED = 'revoked',
+  EXPIRED = 'expired',
+}
+
+/** An active right: user × service role × scope organisation × sub-areas, valid from/to. */
+export const GrantSchema = defineEntity({
+  name: 'Grant',
+  tableName: 'grants',
+  properties: {
+    id: p.uuid().primary().onCreate(() => uuidv7()),
+    user: () => p.manyToOne(User),
+    /** Denormalised from the role so that per-service reads and reports need no join. */
+    service: () => p.manyToOne(Service),
+    role: () => p.manyToOne(ServiceRole),
+    scope: () => p.manyToOne(Organisation).index(),
+    subAreas: () => p.manyToMany(SubArea).pivotTable('grant_sub_areas').owner(),
+    state: p.enum(() => GrantState).default(GrantState.ACTIVE),
+    validFrom: p.datetime(),
+    validTo: p.datetime().nullable(),
+    /** The issuer organisation that decided the grant. */
+    issuedBy: () => p.manyToOne(Organisation),
+    issuedByUser: () => p.manyToOne(User).nullable(),
+    endedAt: p.datetime().nullable(),
+    endReason: p.text().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  },
+  indexes: [
+    { name: 'grants_user_state_idx', properties: ['user', 'state'] },
+    { name: 'grants_service_state_idx', properties: ['service', 'state'] },
+  ],
+});
+export class Grant extends GrantSchema.class {}
+GrantSchema.setClass(Grant);

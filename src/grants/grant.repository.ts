@@ -1,0 +1,43 @@
+import type { Policy } from '../auth/policy.js';
+import { NestedPageLoader } from '../db/page-loader.js';
+import type { Em } from '../db/orm.js';
+import { and, sql } from '../db/sql.js';
+import { SubArea } from '../services/service.entity.js';
+import { Grant, type GrantState } from './grant.entity.js';
+
+export interface GrantFilter {
+  state: GrantState | null;
+}
+
+/** Grant queries, always through the viewer's policy. */
+export class GrantRepository {
+  constructor(
+    private readonly em: Em,
+    private readonly policy: Policy,
+  ) {}
+
+  async findVisible(ids: string[]): Promise<Grant[]> {
+    if (ids.length === 0) return [];
+    const q = sql`select g.* from grants g where g.id in (${ids}) and ${this.policy.readableGrants('g')}`;
+    const rows = await this.em.getConnection().execute<Record<string, unknown>[]>(q.text, q.params);
+    return rows.map((r) => this.em.map(Grant, r));
+  }
+
+  /** Pages of users' readable grants, oldest first, batched across users. */
+  pagesByUser(): NestedPageLoader<Grant, GrantFilter> {
+    return new NestedPageLoader(this.em, Grant, (filter) => {
+      const conditions = [this.policy.readableGrants('t')];
+      if (filter.state) conditions.push(sql`t.state = ${filter.state}`);
+      return { from: sql`grants t`, where: and(conditions), keys: ['t.created_at', 't.id'], parentColumn: 't.user_id' };
+    });
+  }
+
+  /** Sub-areas of grants, with the grant they belong to. */
+  async subAreasOf(grantIds: string[]): Promise<{ grantId: string; subArea: SubArea }[]> {
+    if (grantIds.length === 0) return [];
+    const q = sql`select s.*, gs.grant_id as __grant_id from grant_sub_areas gs join sub_areas s on s.id = gs.sub_area_id
+      where gs.grant_id in (${grantIds}) order by s.code`;
+    const rows = await this.em.getConnection().execute<Record<string, unknown>[]>(q.text, q.params);
+    return rows.map(({ __grant_id, ...row }) => ({ grantId: String(__grant_id), subArea: this.em.map(SubArea, row) }));
+  }
+}

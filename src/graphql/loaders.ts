@@ -1,0 +1,67 @@
+import DataLoader from 'dataloader';
+import type { EntityName } from '@mikro-orm/core';
+import type { Policy } from '../auth/policy.js';
+import type { Em } from '../db/orm.js';
+import type { Context } from './context.js';
+import { createNodeLoader } from './node.resolver.js';
+import { Organisation } from '../organisations/organisation.entity.js';
+import { Service, ServiceRole, SubArea } from '../services/service.entity.js';
+import { Placement, User } from '../users/user.entity.js';
+import { GrantRepository } from '../grants/grant.repository.js';
+import { OrganisationRepository } from '../organisations/organisation.repository.js';
+
+/** Loads entities by id in one query per batch; used for links from objects the viewer may already see. */
+function byIdLoader<T extends { id: string }>(em: Em, entity: EntityName<T>): DataLoader<string, T | null> {
+  return new DataLoader(async (ids) => {
+    const rows = await em.find(entity, { id: { $in: [...ids] } } as never);
+    const map = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => map.get(id) ?? null);
+  });
+}
+
+/** Loads child rows grouped by a foreign key in one query per batch. */
+function groupLoader<T extends object>(load: (keys: string[]) => Promise<T[]>, keyOf: (row: T) => string): DataLoader<string, T[]> {
+  return new DataLoader(async (keys) => {
+    const rows = await load([...keys]);
+    const groups = new Map<string, T[]>();
+    for (const row of rows) {
+      const key = keyOf(row);
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key)!.push(row);
+    }
+    return keys.map((k) => groups.get(k) ?? []);
+  });
+}
+
+/** Per-request loaders, bound to this request's EntityManager and viewer. */
+export function createLoaders(em: Em, policy: Policy, ctx: () => Context) {
+  const grants = new GrantRepository(em, policy);
+  const organisations = new OrganisationRepository(em, policy);
+  return {
+    node: createNodeLoader(ctx),
+    organisation: byIdLoader(em, Organisation),
+    user: byIdLoader(em, User),
+    service: byIdLoader(em, Service),
+    role: byIdLoader(em, ServiceRole),
+    rolesByService: groupLoader(
+      (ids) => em.find(ServiceRole, { service: { $in: ids } }, { orderBy: { code: 'asc' } }),
+      (r) => r.service.id,
+    ),
+    subAreasByService: groupLoader(
+      (ids) => em.find(SubArea, { service: { $in: ids } }, { orderBy: { code: 'asc' } }),
+      (r) => r.service.id,
+    ),
+    subAreasByGrant: groupLoader(
+      async (ids) => grants.subAreasOf(ids),
+      (r) => r.grantId,
+    ),
+    placementsByUser: groupLoader(
+      (ids) => em.find(Placement, { user: { $in: ids } }, { orderBy: { validFrom: 'asc' } }),
+      (r) => r.user.id,
+    ),
+    grantsByUser: grants.pagesByUser(),
+    childrenByOrganisation: organisations.childrenByParent(),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

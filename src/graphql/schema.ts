@@ -1,0 +1,49 @@
+import 'reflect-metadata';
+import { GraphQLObjectType, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import { AuditResolver } from '../audit/audit.resolver.js';
+import { GrantResolver } from '../grants/grant.resolver.js';
+import { SessionResolver } from '../identities/session.resolver.js';
+import { OrganisationResolver } from '../organisations/organisation.resolver.js';
+import { ServiceResolver, ServiceRoleResolver } from '../services/service.resolver.js';
+import { PlacementResolver, UserResolver } from '../users/user.resolver.js';
+import { toGlobalId } from './global-id.js';
+import { NodeResolver } from './node.resolver.js';
+
+export const resolvers = [
+  NodeResolver,
+  SessionResolver,
+  OrganisationResolver,
+  ServiceResolver,
+  ServiceRoleResolver,
+  UserResolver,
+  PlacementResolver,
+  GrantResolver,
+  AuditResolver,
+] as const;
+
+/**
+ * Every type implementing Node gets the same `id` resolver: the opaque global id of its row.
+ * One place, so no type can leak a raw database id.
+ */
+function withGlobalIds(schema: GraphQLSchema): GraphQLSchema {
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!(type instanceof GraphQLObjectType) || !type.getInterfaces().some((i) => i.name === 'Node')) continue;
+    const field = type.getFields().id;
+    field.resolve = (source: { id: string }) => toGlobalId(type.name, source.id);
+  }
+  return schema;
+}
+
+let built: Promise<GraphQLSchema> | undefined;
+
+/** Builds the executable schema from the resolvers (once per process). */
+export function hubSchema(): Promise<GraphQLSchema> {
+  built ??= buildSchema({ resolvers: [...resolvers], validate: false }).then(withGlobalIds);
+  return built;
+}
+
+/** The SDL as committed in schema/schema.graphql: sorted, so it diffs by meaning. */
+export async function schemaSdl(): Promise<string> {
+  return `${printSchema(lexicographicSortSchema(await hubSchema()))}\n`;
+}

@@ -1,0 +1,16 @@
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+
+/**
+ * Query limits, stricter than graphql-armor's defaults where our schema allows: the deepest
+ * legitimate query (me → grants → edges → node → scope → parent …) stays well inside them.
+ */
+export function queryLimits() {
+  return new ApolloArmor({
+    maxDepth: { n: 12, ignoreIntrospection: true },
+    maxAliases: { n: 15 },
+    maxDirectives: { n: 20 },
+    maxTokens: { n: 2000 },
+    costLimit: { maxCost: 5000, objectCost: 2, scalarCost: 1, depthCostFactor: 1.5, ignoreIntrospection: true },
+    blockFieldSuggestion: { enabled: true },
+  }).protect();
+}

@@ -1,0 +1,294 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { GraphQLError } from 'graphql';
+import { processRequest } from 'graphql-upload-minimal';
+import type { Logger } from 'pino';
+import { TokenRejected, unauthenticated } from '../auth/auth.errors.js';
+import { Policy } from '../auth/policy.js';
+import { TokenVerifier } from '../auth/token-verifier.js';
+import { Viewer } from '../auth/viewer.js';
+import type { Config, TrustedIssuerConfig } from '../config.js';
+import type { Orm } from '../db/orm.js';
+import { pendingMigrations } from '../db/orm.js';
+import { requestStore, type RequestStore } from '../db/request-context.js';
+import { viewerFor } from '../identities/identity.service.js';
+import type { Context } from '../graphql/context.js';
+import { formatErrorFor } from '../graphql/errors.js';
+import { createLoaders } from '../graphql/loaders.js';
+import { hubSchema } from '../graphql/schema.js';
+import { queryLimits } from './limits.js';
+
+const GRAPHQL_PATH = '/graphql';
+const JSON_BODY_LIMIT = 1024 * 1024;
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export interface Hub {
+  server: Server;
+  url: string;
+  /** Stops taking requests, lets those in flight finish (up to the configured timeout), then closes. */
+  stop(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new HttpError(413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${limit} bytes.`));
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function errorBody(code: string, message: string) {
+  return { errors: [{ message, extensions: { code } }] };
+}
+
+/** The bearer token of a request: undefined when absent, an error when the header is malformed. */
+function bearerToken(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  if (header === undefined) return undefined;
+  const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(header.trim());
+  if (!match) throw new TokenRejected('malformed authorization header');
+  return match[1];
+}
+
+export async function startHub(options: {
+  config: Config;
+  orm: Orm;
+  log: Logger;
+  trustedIssuers: TrustedIssuerConfig[];
+  port?: number;
+  host?: string;
+}): Promise<Hub> {
+  const { config, orm, log } = options;
+  const verifier = new TokenVerifier(options.trustedIssuers, config.clockSkewSeconds);
+  const limits = queryLimits();
+  let draining = false;
+  let migrationsChecked = 0;
+
+  const sqlCountPlugin: ApolloServerPlugin<Context> = {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          const store = requestStore.getStore();
+          if (config.exposeSqlCount && store) response.http.headers.set('x-sql-statements', String(store.sqlStatements));
+        },
+      };
+    },
+  };
+
+  const apollo = new ApolloServer<Context>({
+    schema: await hubSchema(),
+    csrfPrevention: true,
+    introspection: config.introspection,
+    includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
+    formatError: formatErrorFor(log, () => requestStore.getStore()?.requestId),
+    validationRules: limits.validationRules as never,
+    plugins: [
+      ...(limits.plugins as unknown as ApolloServerPlugin<Context>[]),
+      sqlCountPlugin,
+      config.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
+    ],
+    logger: {
+      debug: (m) => log.debug(m),
+      info: (m) => log.info(m),
+      warn: (m) => log.warn(m),
+      error: (m) => log.error(m),
+    },
+  });
+  await apollo.start();
+
+  async function context(req: IncomingMessage, requestId: string): Promise<Context> {
+    const em = orm.em.fork();
+    let viewer = Viewer.anonymous();
+    try {
+      const token = bearerToken(req);
+      if (token) viewer = await viewerFor(em, await verifier.verify(token));
+    } catch (error) {
+      if (!(error instanceof TokenRejected)) throw error;
+      log.info({ requestId, reason: error.reason }, 'token rejected');
+      const err = unauthenticated('The bearer token is invalid or expired.');
+      err.extensions.http = { status: 401, headers: new HeaderMap([['www-authenticate', 'Bearer error="invalid_token"']]) };
+      throw err;
+    }
+    const policy = new Policy(viewer);
+    const ctx: Context = {
+      requestId,
+      config,
+      log: log.child({ requestId }),
+      em,
+      viewer,
+      policy,
+      trustedIssuers: options.trustedIssuers,
+      loaders: undefined as never,
+    };
+    ctx.loaders = createLoaders(em, policy, () => ctx);
+    return ctx;
+  }
+
+  async function graphql(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const contentType = req.headers['content-type'] ?? '';
+    let body: unknown = undefined;
+    if (req.method === 'POST') {
+      if (/^multipart\/form-data/i.test(contentType)) {
+        // Apollo's CSRF check runs after this; refuse a multipart request without the preflight headers
+        // before reading any file, so a cross-site form cannot make us spool uploads.
+        if (!req.headers['apollo-require-preflight'] && !req.headers['x-apollo-operation-name']) {
+          throw new HttpError(400, 'BAD_REQUEST', 'Multipart requests need the Apollo-Require-Preflight header (CSRF prevention).');
+        }
+        try {
+          body = await processRequest(req, res, { maxFileSize: config.uploadMaxFileSize, maxFiles: config.uploadMaxFiles, maxFieldSize: JSON_BODY_LIMIT });
+        } catch (error) {
+          const e = error as { status?: number; message?: string };
+          const status = e.status ?? 400;
+          throw new HttpError(status, status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', e.message ?? 'Invalid multipart request.');
+        }
+      } else {
+        const raw = await readBody(req, JSON_BODY_LIMIT);
+        if (/^application\/(graphql-response\+)?json/i.test(contentType) || /\+json/i.test(contentType)) {
+          try {
+            body = raw.length ? JSON.parse(raw) : undefined;
+          } catch {
+            throw new HttpError(400, 'BAD_REQUEST', 'The request body is not valid JSON.');
+          }
+        } else body = raw;
+      }
+    }
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+      context: () => context(req, requestId),
+    });
+    const outHeaders: Record<string, string> = {};
+    for (const [key, value] of response.headers) outHeaders[key] = value;
+    res.writeHead(response.status ?? 200, outHeaders);
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+    } else {
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+  }
+
+  async function ready(): Promise<{ ok: boolean; detail: string }> {
+    if (draining) return { ok: false, detail: 'shutting down' };
+    try {
+      await orm.em.fork().getConnection().execute('select 1');
+    } catch {
+      return { ok: false, detail: 'database unreachable' };
+    }
+    // Migrations only change at deploy time: re-check them at most every 10 s.
+    if (Date.now() - migrationsChecked > 10_000) {
+      const pending = await pendingMigrations(orm);
+      if (pending.length > 0) return { ok: false, detail: `pending migrations: ${pending.join(', ')}` };
+      migrationsChecked = Date.now();
+    }
+    return { ok: true, detail: 'ready' };
+  }
+
+  let inFlight = 0;
+  let idle: (() => void) | null = null;
+
+  const server = createServer((req, res) => {
+    const started = process.hrtime.bigint();
+    const incoming = req.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const store: RequestStore = { requestId, sqlStatements: 0 };
+    res.setHeader('x-request-id', requestId);
+    inFlight++;
+    res.on('close', () => {
+      inFlight--;
+      log.info(
+        {
+          requestId,
+          method: req.method,
+          url: req.url,
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+          sqlStatements: store.sqlStatements,
+        },
+        'request',
+      );
+      if (inFlight === 0 && idle) idle();
+    });
+    requestStore.run(store, async () => {
+      try {
+        const path = (req.url ?? '/').split('?')[0];
+        if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+        if (path === '/readyz') {
+          const state = await ready();
+          return sendJson(res, state.ok ? 200 : 503, { status: state.ok ? 'ready' : 'unavailable', detail: state.detail });
+        }
+        if (path !== GRAPHQL_PATH) return sendJson(res, 404, errorBody('NOT_FOUND', `Nothing here: the API is at ${GRAPHQL_PATH}.`));
+        if (draining) {
+          return sendJson(res, 503, errorBody('SERVICE_UNAVAILABLE', 'The server is shutting down.'), { connection: 'close' });
+        }
+        await graphql(req, res, requestId);
+      } catch (error) {
+        if (error instanceof HttpError) return sendJson(res, error.status, errorBody(error.code, error.message));
+        if (error instanceof GraphQLError) return sendJson(res, 400, { errors: [error.toJSON()] });
+        log.error({ err: error, requestId }, 'request failed');
+        sendJson(res, 500, { errors: [{ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }] });
+      }
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 60_000;
+
+  await new Promise<void>((resolve) => server.listen(options.port ?? config.port, options.host ?? config.host, resolve));
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}${GRAPHQL_PATH}`;
+
+  async function stop(): Promise<void> {
+    if (draining) return;
+    draining = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    if (inFlight > 0) {
+      await Promise.race([
+        new Promise<void>((resolve) => (idle = resolve)),
+        new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref()),
+      ]);
+    }
+    server.closeAllConnections();
+    await closed;
+    await apollo.stop();
+  }
+
+  return { server, url, stop };
+}

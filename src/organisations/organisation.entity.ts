@@ -1,0 +1,36 @@
+import { defineEntity, p } from '@mikro-orm/core';
+import { uuidv7 } from '../db/ids.js';
+
+export enum OrganisationKind {
+  AUTHORITY = 'authority',
+  AGENCY = 'agency',
+  MUNICIPALITY = 'municipality',
+  REGION = 'region',
+  COORDINATION_ASSOCIATION = 'coordination_association',
+  SUPPLIER = 'supplier',
+  UNIT = 'unit',
+}
+
+/**
+ * A node of the one organisation tree. `path` is the materialized path of ids from the root
+ * ("<root>/<child>/…/<self>/"), so a subtree is one indexed prefix scan and an ancestor test is
+ * a string prefix test, whatever the depth.
+ */
+export const OrganisationSchema = defineEntity({
+  name: 'Organisation',
+  tableName: 'organisations',
+  properties: {
+    id: p.uuid().primary().onCreate(() => uuidv7()),
+    kind: p.enum(() => OrganisationKind),
+    name: p.string().length(200),
+    registrationNumber: p.string().length(32).nullable(),
+    parent: () => p.manyToOne(Organisation).nullable().index(),
+    path: p.text().collation('C').unique('organisations_path_unique'),
+    depth: p.smallint(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+  indexes: [{ name: 'organisations_registration_number_idx', properties: ['registrationNumber'] }],
+});
+
+export class Organisation extends OrganisationSchema.class {}
+OrganisationSchema.setClass(Organisation);

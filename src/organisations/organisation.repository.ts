@@ -1,0 +1,51 @@
+import type { Policy } from '../auth/policy.js';
+import { countRows, fetchPage } from '../db/paginate.js';
+import { NestedPageLoader } from '../db/page-loader.js';
+import type { Em } from '../db/orm.js';
+import { and, sql } from '../db/sql.js';
+import type { Page, PageRequest } from '../graphql/relay.js';
+import { Organisation, type OrganisationKind } from './organisation.entity.js';
+
+export interface OrganisationFilter {
+  kind?: OrganisationKind | null;
+  /** Only the children of this organisation. */
+  parentId?: string | null;
+  /** Only this organisation's subtree (itself included), by materialized path. */
+  subtreeOfPath?: string | null;
+}
+
+/** Organisation queries, always through the viewer's policy. */
+export class OrganisationRepository {
+  constructor(
+    private readonly em: Em,
+    private readonly policy: Policy,
+  ) {}
+
+  async findVisible(ids: string[]): Promise<Organisation[]> {
+    if (ids.length === 0) return [];
+    const q = sql`select o.* from organisations o where o.id in (${ids}) and ${this.policy.readableOrganisations('o')}`;
+    const rows = await this.em.getConnection().execute<Record<string, unknown>[]>(q.text, q.params);
+    return rows.map((r) => this.em.map(Organisation, r));
+  }
+
+  private listQuery(filter: OrganisationFilter) {
+    const conditions = [this.policy.readableOrganisations('t')];
+    if (filter.kind) conditions.push(sql`t.kind = ${filter.kind}`);
+    if (filter.parentId) conditions.push(sql`t.parent_id = ${filter.parentId}`);
+    if (filter.subtreeOfPath) conditions.push(sql`t.path like ${`${filter.subtreeOfPath}%`}`);
+    return { from: sql`organisations t`, where: and(conditions), keys: ['t.name', 't.id'] };
+  }
+
+  page(filter: OrganisationFilter, request: PageRequest): Promise<Page<Organisation>> {
+    return fetchPage(this.em, Organisation, this.listQuery(filter), request);
+  }
+
+  count(filter: OrganisationFilter): Promise<number> {
+    return countRows(this.em, this.listQuery(filter));
+  }
+
+  /** Readable children of several organisations, batched across parents. */
+  childrenByParent(): NestedPageLoader<Organisation, OrganisationFilter> {
+    return new NestedPageLoader(this.em, Organisation, (filter) => ({ ...this.listQuery(filter), parentColumn: 't.parent_id' }));
+  }
+}

@@ -1,0 +1,24 @@
+import type { Em } from '../db/orm.js';
+import { uuidv7 } from '../db/ids.js';
+import { Organisation, type OrganisationKind } from './organisation.entity.js';
+
+export interface NewOrganisation {
+  kind: OrganisationKind;
+  name: string;
+  registrationNumber: string | null;
+  parent: Organisation | null;
+}
+
+/** Creates an organisation with its materialized path; the caller's transaction persists it. */
+export function createOrganisation(em: Em, input: NewOrganisation): Organisation {
+  const id = uuidv7();
+  return em.create(Organisation, {
+    id,
+    kind: input.kind,
+    name: input.name,
+    registrationNumber: input.registrationNumber,
+    parent: input.parent,
+    path: `${input.parent?.path ?? ''}${id}/`,
+    depth: input.parent ? input.parent.depth + 1 : 0,
+  });
+}

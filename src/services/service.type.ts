@@ -1,0 +1,37 @@
+import { Field, ObjectType } from 'type-graphql';
+import { Node, connectionOf } from '../graphql/relay.js';
+
+@ObjectType('Service', { implements: Node, description: 'A downstream system that access is provisioned to (SUS, VIAS).' })
+export class ServiceType extends Node {
+  @Field(() => String, { description: 'Short unique code, e.g. "SUS".' })
+  code!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => String, { nullable: true })
+  description!: string | null;
+}
+
+@ObjectType('ServiceRole', { implements: Node, description: 'What a grant allows in a service.' })
+export class ServiceRoleType extends Node {
+  @Field(() => String)
+  code!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => String, { nullable: true })
+  description!: string | null;
+}
+
+@ObjectType('SubArea', { implements: Node, description: 'A part of a service a grant can be scoped to ("delaftale").' })
+export class SubAreaType extends Node {
+  @Field(() => String)
+  code!: string;
+
+  @Field(() => String)
+  name!: string;
+}
+
+export const ServiceConnection = connectionOf('Service', ServiceType);

@@ -1,0 +1,48 @@
+import { defineEntity, p } from '@mikro-orm/core';
+import { uuidv7 } from '../db/ids.js';
+import { Organisation } from '../organisations/organisation.entity.js';
+
+export enum ProfileState {
+  /** Signed in at least once but has not filled in the basic-information form. */
+  INCOMPLETE = 'incomplete',
+  COMPLETE = 'complete',
+}
+
+/** A person, employed by one organisation and possibly placed at others. */
+export const UserSchema = defineEntity({
+  name: 'User',
+  tableName: 'users',
+  properties: {
+    id: p.uuid().primary().onCreate(() => uuidv7()),
+    employer: () => p.manyToOne(Organisation),
+    givenName: p.string().length(100),
+    familyName: p.string().length(100),
+    email: p.string().length(254).nullable(),
+    phone: p.string().length(32).nullable(),
+    profileState: p.enum(() => ProfileState).default(ProfileState.INCOMPLETE),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  },
+  indexes: [
+    { name: 'users_employer_family_name_idx', properties: ['employer', 'familyName', 'givenName', 'id'] },
+    { name: 'users_email_idx', properties: ['email'] },
+  ],
+});
+export class User extends UserSchema.class {}
+UserSchema.setClass(User);
+
+/** A user working at an organisation other than their employer (e.g. inside a coordination association). */
+export const PlacementSchema = defineEntity({
+  name: 'Placement',
+  tableName: 'placements',
+  properties: {
+    id: p.uuid().primary().onCreate(() => uuidv7()),
+    user: () => p.manyToOne(User).index(),
+    organisation: () => p.manyToOne(Organisation).index(),
+    validFrom: p.datetime(),
+    validTo: p.datetime().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export class Placement extends PlacementSchema.class {}
+PlacementSchema.setClass(Placement);

@@ -1,0 +1,83 @@
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { GrantState } from '../grants/grant.entity.js';
+import { GrantConnection } from '../grants/grant.type.js';
+import type { Context } from '../graphql/context.js';
+import { idOfType } from '../graphql/global-id.js';
+import { PageArgs, pageRequest, registerNode } from '../graphql/relay.js';
+import { withUserErrors } from '../graphql/payload.js';
+import { OrganisationType } from '../organisations/organisation.type.js';
+import { Placement, User, ProfileState } from './user.entity.js';
+import { UserRepository } from './user.repository.js';
+import { UserService } from './user.service.js';
+import { PlacementType, UserContactUpdateInput, UserContactUpdatePayload, UserType } from './user.type.js';
+
+registerNode(User, {
+  typeName: 'User',
+  loadVisible: async (ctx, ids) => {
+    const rows = await new UserRepository(ctx.em, ctx.policy).findVisible(ids);
+    return new Map(rows.map((r) => [r.id, r]));
+  },
+});
+
+@Resolver(() => UserType)
+export class UserResolver {
+  @Query(() => UserType, { nullable: true, description: 'The signed-in user; null when not signed in or not registered yet.' })
+  me(@Ctx() ctx: Context) {
+    const user = ctx.viewer.user;
+    return user ? ctx.loaders.user.load(user.id) : null;
+  }
+
+  @Mutation(() => UserContactUpdatePayload, { description: "Changes a person's e-mail address or phone number." })
+  userContactUpdate(
+    @Ctx() ctx: Context,
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UserContactUpdateInput) input: UserContactUpdateInput,
+  ): Promise<UserContactUpdatePayload> {
+    return withUserErrors(UserContactUpdatePayload, async () => ({
+      user: await new UserService(ctx).updateContact(idOfType(id, 'User'), input),
+    }));
+  }
+
+  @FieldResolver(() => String, { description: 'Given and family name, as shown in lists.' })
+  displayName(@Root() user: User) {
+    return `${user.givenName} ${user.familyName}`;
+  }
+
+  @FieldResolver(() => Boolean, {
+    description: 'Whether the basic-information form is filled in; grants are usable only once it is.',
+  })
+  profileComplete(@Root() user: User) {
+    return user.profileState === ProfileState.COMPLETE;
+  }
+
+  @FieldResolver(() => OrganisationType, { description: 'The organisation that employs the person.' })
+  employer(@Root() user: User, @Ctx() ctx: Context) {
+    return ctx.loaders.organisation.load(user.employer.id);
+  }
+
+  @FieldResolver(() => [PlacementType], { description: 'Where the person works outside their employer.' })
+  placements(@Root() user: User, @Ctx() ctx: Context) {
+    return ctx.loaders.placementsByUser.load(user.id);
+  }
+
+  @FieldResolver(() => GrantConnection, { description: "The person's grants that you may see, oldest first." })
+  async grants(
+    @Root() user: User,
+    @Ctx() ctx: Context,
+    @Args(() => PageArgs) page: PageArgs,
+    @Arg('state', () => GrantState, { nullable: true }) state: GrantState | null,
+  ) {
+    const request = pageRequest(page, ctx.config.maxPageSize, 2, 20, { nested: true });
+    const filter = { state };
+    const loader = ctx.loaders.grantsByUser;
+    return new GrantConnection(await loader.page(user.id, filter, request), () => loader.count(user.id, filter));
+  }
+}
+
+@Resolver(() => PlacementType)
+export class PlacementResolver {
+  @FieldResolver(() => OrganisationType)
+  organisation(@Root() placement: Placement, @Ctx() ctx: Context) {
+    return ctx.loaders.organisation.load(placement.organisation.id);
+  }
+}

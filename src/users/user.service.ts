@@ -1,0 +1,44 @@
+import { audit } from '../audit/audit.service.js';
+import type { Context } from '../graphql/context.js';
+import { UserError, UserErrorCode, UserErrorsException } from '../graphql/user-errors.js';
+import type { User } from './user.entity.js';
+import { UserRepository } from './user.repository.js';
+
+export interface ContactChange {
+  email?: string | null;
+  phone?: string | null;
+}
+
+/** Rules about people: who may change what, and the audit of each change. */
+export class UserService {
+  constructor(private readonly ctx: Context) {}
+
+  /** Changes a user's contact data; unknown and out-of-scope ids are both "not found". */
+  async updateContact(userId: string | null, change: ContactChange): Promise<User> {
+    this.ctx.policy.requireUser();
+    return this.ctx.em.transactional(async (em) => {
+      const user = userId ? await new UserRepository(em, this.ctx.policy).findWritableForUpdate(userId) : null;
+      if (!user) throw new UserErrorsException([UserError.of(UserErrorCode.NOT_FOUND, ['id'], 'No user with this id.')]);
+      const before: Record<string, unknown> = {};
+      const after: Record<string, unknown> = {};
+      for (const field of ['email', 'phone'] as const) {
+        const value = change[field];
+        if (value === undefined || value === user[field]) continue;
+        before[field] = user[field];
+        after[field] = value;
+        user[field] = value;
+      }
+      if (Object.keys(after).length > 0) {
+        audit(em, this.ctx.viewer, this.ctx.requestId, {
+          action: 'user.contactUpdate',
+          targetType: 'User',
+          targetId: user.id,
+          organisationId: user.employer.id,
+          before,
+          after,
+        });
+      }
+      return user;
+    });
+  }
+}
