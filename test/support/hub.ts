@@ -1,0 +1,95 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { startApp, type App } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { demoUsers } from '../../src/demo/demo-data.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  data?: T;
+  errors?: { message: string; path?: string[]; extensions?: Record<string, unknown> }[];
+}
+
+export interface TestHub {
+  app: App;
+  db: TestDatabase;
+  config: Config;
+  url: string;
+  /** A development-issuer token for a demo user, optionally with another assurance level. */
+  token(email: string, claims?: { acr?: string; ttlSeconds?: number; sub?: string; registration_number?: string }): Promise<string>;
+  /** POSTs a GraphQL operation as JSON. */
+  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse<T>>;
+  /** Same, signed in as a demo user. */
+  as<T = Record<string, unknown>>(email: string, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  close(): Promise<void>;
+}
+
+/** Starts the real hub over real HTTP on its own database, with the demo dataset loaded. */
+export async function startTestHub(env: Record<string, string> = {}): Promise<TestHub> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'hub-test-'));
+  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ...env });
+  const db = await createTestDatabase();
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const app = await startApp(config, log, { orm: db.orm, port: 0, host: '127.0.0.1' });
+  const tokens = new Map<string, string>();
+
+  async function token(email: string, claims: Parameters<TestHub['token']>[1] = {}): Promise<string> {
+    const key = JSON.stringify([email, claims]);
+    if (tokens.has(key)) return tokens.get(key)!;
+    const user = demoUsers.find((u) => u.email === email);
+    const { demoRegistrationNumber } = await import('../../src/demo/demo-data.js');
+    const signed = await app.devIssuer!.sign(
+      {
+        sub: claims.sub ?? email,
+        email,
+        acr: claims.acr ?? user?.assuranceLevel ?? 'substantial',
+        registration_number: claims.registration_number ?? (user ? demoRegistrationNumber(user.employer) : undefined),
+      },
+      claims.ttlSeconds,
+    );
+    tokens.set(key, signed);
+    return signed;
+  }
+
+  async function gql<T>(query: string, variables?: Record<string, unknown>, bearer?: string): Promise<GraphQLResponse<T>> {
+    const res = await fetch(app.hub.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await res.json()) as { data?: T; errors?: GraphQLResponse['errors'] };
+    return { status: res.status, headers: res.headers, data: body.data ?? undefined, errors: body.errors };
+  }
+
+  return {
+    app,
+    db,
+    config,
+    url: app.hub.url,
+    token,
+    gql,
+    async as<T>(email: string, query: string, variables?: Record<string, unknown>) {
+      return gql<T>(query, variables, await token(email));
+    },
+    async close() {
+      await app.stop();
+      await db.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const demo = {
+  anna: 'anna.registrar@stockholm.se',
+  erik: 'erik.analyst@arbetsformedlingen.se',
+  mette: 'mette.specialist@specialcenter-nord.dk',
+  lars: 'lars.admin@boerneklinikken.dk',
+  karin: 'karin.admin@forsakringskassan.se',
+  maria: 'maria.manager@stockholm.se',
+  jonas: 'jonas.issuer@arbetsformedlingen.se',
+  sofie: 'sofie.viso@sbst.dk',
+} as const;
