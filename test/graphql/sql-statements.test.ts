@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Grant } from '../../src/grants/grant.entity.js';
+import { Organisation } from '../../src/organisations/organisation.entity.js';
+import { Service, ServiceRole } from '../../src/services/service.entity.js';
+import { User } from '../../src/users/user.entity.js';
+import { demo, startTestHub, type TestHub } from '../support/hub.js';
+
+/** Statements one request issued, as the server counted them (x-sql-statements). */
+async function statements(hub: TestHub, email: string | null, query: string, variables: Record<string, unknown>): Promise<number> {
+  const res = email ? await hub.as(email, query, variables) : await hub.gql(query, variables);
+  expect(res.errors).toBeUndefined();
+  return Number(res.headers.get('x-sql-statements'));
+}
+
+describe('SQL statements per request', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub();
+    // Give Mette 30 grants so that pages of 3 and of 30 differ in size.
+    const em = hub.db.orm.em.fork();
+    await em.transactional(async (tx) => {
+      const mette = await tx.findOneOrFail(User, { email: demo.mette });
+      const vias = await tx.findOneOrFail(Service, { code: 'VIAS' });
+      const role = await tx.findOneOrFail(ServiceRole, { service: vias, code: 'specialist' });
+      const scope = await tx.findOneOrFail(Organisation, { name: 'Specialcenter Nord ApS' });
+      for (let i = 0; i < 30; i++) {
+        tx.create(Grant, { user: mette, service: vias, role, scope, validFrom: new Date(Date.UTC(2025, 0, 1 + i)), issuedBy: vias.owner });
+      }
+    });
+  });
+  afterAll(() => hub.close());
+
+  it('should not grow with the page size of a nested list (no query per row)', async () => {
+    const query = `query($n: Int) { me { displayName employer { name parent { name } } grants(first: $n) {
+      totalCount nodes { id state role { name service { code } } service { name owner { name } } scope { name } subAreas { code } issuedBy { name } }
+    } } }`;
+    const small = await statements(hub, demo.mette, query, { n: 3 });
+    const large = await statements(hub, demo.mette, query, { n: 30 });
+    expect(small).toBeGreaterThan(0);
+    expect(large).toBe(small);
+  });
+
+  it('should not grow with the number of services listed', async () => {
+    const query = 'query($n: Int) { services(first: $n) { totalCount nodes { code owner { name } roles { code service { code } } subAreas { code } } } }';
+    expect(await statements(hub, null, query, { n: 1 })).toBe(await statements(hub, null, query, { n: 2 }));
+  });
+});
