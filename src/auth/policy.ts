@@ -1,10 +1,19 @@
-import { sql, or, Sql } from '../db/sql.js';
+import { GraphQLError } from 'graphql';
+import { and, or, Sql, sql } from '../db/sql.js';
+import { AssuranceLevel, meetsAssurance } from './assurance.js';
 import { forbidden, unauthenticated } from './auth.errors.js';
-import type { Viewer, ViewerUser } from './viewer.js';
+import type { AdministratorRole, Viewer, ViewerUser } from './viewer.js';
+
+const ref = (alias: string, column: string) => Sql.raw(`${alias}.${column}`);
+const under = (pathColumn: Sql, path: string) => sql`${pathColumn} like ${`${path}%`}`;
 
 /**
- * The one place that decides what a viewer may see and do. Repositories ask it for the SQL
- * condition of a readable row; resolvers ask it to require a capability. Nothing else checks.
+ * The one place that decides what a viewer may see and do. Every scope is a SQL condition, so lists,
+ * counts and single reads agree by construction; repositories cannot read a scoped table without one.
+ *
+ * Scopes: the viewer themself; the issuers they administer (an authority's domain is every eligible
+ * organisation, a mandate holder's its own subtree, both minus the subtrees of nearer mandates); the
+ * subtrees they are appointed orderer for.
  */
 export class Policy {
   constructor(readonly viewer: Viewer) {}
@@ -16,41 +25,158 @@ export class Policy {
     return this.viewer.user;
   }
 
-  /** Users the viewer may read: for now, themself. Delegated scopes extend this. */
-  readableUsers(alias: string): Sql {
-    const user = this.viewer.user;
-    if (!user) return Sql.raw('false');
-    return sql`${Sql.raw(alias)}.id = ${user.id}`;
+  /**
+   * Requires the assurance level a routine demands for a sensitive action. Call only after the
+   * target was found in scope, so the answer never reveals anything outside it.
+   */
+  requireAssurance(required: AssuranceLevel | undefined): void {
+    if (!required) return;
+    const actual = this.viewer.assuranceLevel ?? AssuranceLevel.LOW;
+    if (meetsAssurance(actual, required)) return;
+    throw new GraphQLError(`This action needs a sign-in at assurance level ${required.toUpperCase()}: sign in again with stronger authentication.`, {
+      extensions: { code: 'FORBIDDEN', reason: 'STEP_UP_REQUIRED', requiredAssuranceLevel: required.toUpperCase() },
+    });
   }
 
-  /** Users whose own data (contact details) the viewer may change: for now, themself. */
-  writableUsers(alias: string): Sql {
-    return this.readableUsers(alias);
+  /** The administrator roles the viewer holds for a service. */
+  rolesFor(serviceId: string): AdministratorRole[] {
+    return this.viewer.administers.filter((r) => r.serviceId === serviceId);
   }
 
-  /** Grants the viewer may read: their own. */
-  readableGrants(alias: string): Sql {
+  /** The viewer's role as the authority of a service, if any. */
+  authorityRole(serviceId: string): AdministratorRole | undefined {
+    return this.rolesFor(serviceId).find((r) => r.authority);
+  }
+
+  /** Employer organisations (alias e) whose people an administrator role administers. */
+  private domain(e: string, role: AdministratorRole): Sql {
+    const path = ref(e, 'path');
+    const carved = role.carvedOutPaths.map((p) => under(path, p));
+    const notCarved = carved.length ? sql`not (${or(carved)})` : Sql.raw('true');
+    if (!role.authority) return and([under(path, role.issuerPath), notCarved]);
+    const eligible = role.eligibleKinds.length
+      ? sql`exists (select 1 from organisations le where le.id = coalesce(${ref(e, 'legal_entity_id')}, ${ref(e, 'id')}) and le.kind in (${role.eligibleKinds}))`
+      : Sql.raw('false');
+    return and([or([under(path, role.ownerPath), eligible]), notCarved]);
+  }
+
+  /** Organisations (alias o) an administrator role may see: its domain, mandate holders included. */
+  private domainOrganisations(o: string, role: AdministratorRole): Sql {
+    return this.domain(o, { ...role, carvedOutPaths: [] });
+  }
+
+  /** People (by their employer organisation, alias e) administered by the viewer in a service, or in any. */
+  private administeredEmployer(e: string, serviceId: Sql | null): Sql {
+    const parts = this.viewer.administers.map((r) =>
+      serviceId ? and([sql`${serviceId} = ${r.serviceId}`, this.domain(e, r)]) : this.domain(e, r),
+    );
+    const orders = this.viewer.orders.map((o) =>
+      serviceId ? and([sql`${serviceId} = ${o.serviceId}`, under(ref(e, 'path'), o.scopePath)]) : under(ref(e, 'path'), o.scopePath),
+    );
+    return or([...parts, ...orders]);
+  }
+
+  /** Users the viewer may read: themself and the people of every scope they hold. */
+  readableUsers(u: string): Sql {
     const user = this.viewer.user;
     if (!user) return Sql.raw('false');
-    return sql`${Sql.raw(alias)}.user_id = ${user.id}`;
+    const scoped = this.viewer.administers.length + this.viewer.orders.length > 0
+      ? sql`exists (select 1 from organisations e where e.id = ${ref(u, 'employer_id')} and (${this.administeredEmployer('e', null)}))`
+      : Sql.raw('false');
+    return or([sql`${ref(u, 'id')} = ${user.id}`, scoped]);
+  }
+
+  /** Users whose contact details the viewer may change: themself and the people they administer as issuer. */
+  writableUsers(u: string): Sql {
+    const user = this.viewer.user;
+    if (!user) return Sql.raw('false');
+    const administered = this.viewer.administers.length
+      ? sql`exists (select 1 from organisations e where e.id = ${ref(u, 'employer_id')} and (${or(this.viewer.administers.map((r) => this.domain('e', r)))}))`
+      : Sql.raw('false');
+    return or([sql`${ref(u, 'id')} = ${user.id}`, administered]);
+  }
+
+  /** Grants the viewer may read: their own, and those of the service they administer or order for. */
+  readableGrants(g: string): Sql {
+    const user = this.viewer.user;
+    if (!user) return Sql.raw('false');
+    const scoped = this.viewer.administers.length + this.viewer.orders.length > 0
+      ? sql`exists (select 1 from users gu join organisations e on e.id = gu.employer_id
+          where gu.id = ${ref(g, 'user_id')} and (${this.administeredEmployer('e', ref(g, 'service_id'))}))`
+      : Sql.raw('false');
+    return or([sql`${ref(g, 'user_id')} = ${user.id}`, scoped]);
   }
 
   /**
-   * Organisations the viewer may read: those they work at (employer, placements) and the chain of
-   * ancestors above them, so a portal can show where a person sits in the tree.
+   * Organisations the viewer may read: those they work at and the chain above them, and every
+   * organisation of the domains they administer or order for.
    */
-  readableOrganisations(alias: string): Sql {
+  readableOrganisations(o: string): Sql {
     const user = this.viewer.user;
     if (!user) return Sql.raw('false');
-    const path = Sql.raw(`${alias}.path`);
-    const own = [user.employerPath, ...user.placementPaths];
-    return or(own.map((p) => sql`${p} like ${path} || '%'`));
+    const path = ref(o, 'path');
+    const own = [user.employerPath, ...user.placementPaths].map((p) => sql`${p} like ${path} || '%'`);
+    const administered = this.viewer.administers.map((r) => this.domainOrganisations(o, r));
+    const ordered = this.viewer.orders.map((r) => under(path, r.scopePath));
+    return or([...own, ...administered, ...ordered]);
   }
 
-  /** Audit events the viewer may read: those about themself. */
-  readableAuditEvents(alias: string): Sql {
+  /** Mandates the viewer may read: an authority sees those of its service, a holder its own and nested ones. */
+  readableMandates(m: string): Sql {
+    if (!this.viewer.user) return Sql.raw('false');
+    const parts = this.viewer.administers.map((r) =>
+      r.authority
+        ? sql`${ref(m, 'service_id')} = ${r.serviceId}`
+        : sql`${ref(m, 'service_id')} = ${r.serviceId} and exists (select 1 from organisations mo where mo.id = ${ref(m, 'organisation_id')} and ${under(Sql.raw('mo.path'), r.issuerPath)})`,
+    );
+    return or(parts);
+  }
+
+  /** Mandates the viewer may end: those of the services whose authority they administer. */
+  writableMandates(m: string): Sql {
+    const parts = this.viewer.administers.filter((r) => r.authority).map((r) => sql`${ref(m, 'service_id')} = ${r.serviceId}`);
+    return or(parts);
+  }
+
+  /** Orderer appointments the viewer may read: their own, and those of the people they administer. */
+  readableAppointments(a: string): Sql {
     const user = this.viewer.user;
     if (!user) return Sql.raw('false');
-    return sql`${Sql.raw(alias)}.target_id = ${user.id}`;
+    return or([sql`${ref(a, 'user_id')} = ${user.id}`, this.decidableAppointments(a)]);
+  }
+
+  /** Appointments the viewer decides and revokes: those of people whose responsible issuer they administer. */
+  decidableAppointments(a: string): Sql {
+    if (this.viewer.administers.length === 0) return Sql.raw('false');
+    const parts = this.viewer.administers.map((r) =>
+      and([sql`${ref(a, 'service_id')} = ${r.serviceId}`, this.domain('e', r)]),
+    );
+    return sql`exists (select 1 from users au join organisations e on e.id = au.employer_id where au.id = ${ref(a, 'user_id')} and (${or(parts)}))`;
+  }
+
+  /** Audit events the viewer may read: exactly those about objects they may read. */
+  readableAuditEvents(t: string): Sql {
+    if (!this.viewer.user) return Sql.raw('false');
+    const id = ref(t, 'target_id');
+    const type = ref(t, 'target_type');
+    const adminServices = [...new Set(this.viewer.administers.map((r) => r.serviceId))];
+    return or([
+      sql`${type} = 'User' and exists (select 1 from users x where x.id = ${id} and (${this.readableUsers('x')}))`,
+      sql`${type} = 'Grant' and exists (select 1 from grants x where x.id = ${id} and (${this.readableGrants('x')}))`,
+      sql`${type} = 'IssuerMandate' and exists (select 1 from issuer_mandates x where x.id = ${id} and (${this.readableMandates('x')}))`,
+      sql`${type} = 'OrdererAppointment' and exists (select 1 from orderer_appointments x where x.id = ${id} and (${this.readableAppointments('x')}))`,
+      adminServices.length
+        ? sql`${type} = 'Routine' and exists (select 1 from routines x where x.id = ${id} and x.service_id in (${adminServices}))`
+        : Sql.raw('false'),
+    ]);
+  }
+
+  /** Documents the viewer may download: those attached to something they may read. */
+  readableDocuments(d: string): Sql {
+    const id = ref(d, 'id');
+    return or([
+      sql`exists (select 1 from issuer_mandates x where x.agreement_document_id = ${id} and (${this.readableMandates('x')}))`,
+      sql`exists (select 1 from orderer_appointments x where x.request_form_id = ${id} and (${this.readableAppointments('x')}))`,
+    ]);
   }
 }

@@ -1,14 +1,41 @@
 import type { VerifiedIdentity } from './token-verifier.js';
 import type { AssuranceLevel } from './assurance.js';
 
-/** The signed-in person as far as the hub knows them; null parts mean "not known / not bound". */
+/** The signed-in person as far as the hub knows them. */
 export interface ViewerUser {
   id: string;
   employerId: string;
   /** Materialized path of the employer organisation. */
   employerPath: string;
+  /** Path of the employer's legal entity (the employer itself unless it is a unit). */
+  legalEntityPath: string;
   /** Paths of the organisations the user is currently placed at. */
   placementPaths: string[];
+}
+
+/**
+ * The viewer administers a service for an issuer organisation (the authority, or a mandate holder).
+ * Their people are those whose employer lies in the issuer's domain and below no nearer mandate.
+ */
+export interface AdministratorRole {
+  serviceId: string;
+  issuerId: string;
+  issuerPath: string;
+  /** The issuer is the service's own authority: its domain is every eligible organisation. */
+  authority: boolean;
+  /** The authority's own subtree, whose staff are always eligible. */
+  ownerPath: string;
+  /** Kinds of legal entity eligible under the routine in force now (authority domains only). */
+  eligibleKinds: string[];
+  /** Active mandates of the service inside the domain: their people belong to those issuers. */
+  carvedOutPaths: string[];
+}
+
+/** The viewer is an appointed orderer for an organisation subtree in a service. */
+export interface OrdererRole {
+  serviceId: string;
+  appointmentId: string;
+  scopePath: string;
 }
 
 /**
@@ -19,6 +46,8 @@ export class Viewer {
   constructor(
     readonly identity: VerifiedIdentity | null,
     readonly user: ViewerUser | null,
+    readonly administers: AdministratorRole[] = [],
+    readonly orders: OrdererRole[] = [],
   ) {}
 
   static anonymous(): Viewer {

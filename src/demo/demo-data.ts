@@ -202,3 +202,9 @@ export function demoRegistrationNumber(key: string): string | undefined {
   while (current && !current.org.registrationNumber) current = all.find((e) => e.org.key === current!.parent);
   return current?.org.registrationNumber;
 }
+
+/** Who administers each service for its authority from the start. */
+export const demoAuthorityAdministrators = [
+  { email: 'karin.admin@forsakringskassan.se', service: 'SUS' },
+  { email: 'sofie.viso@sbst.dk', service: 'VIAS' },
+];

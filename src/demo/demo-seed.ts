@@ -5,7 +5,10 @@ import { Organisation } from '../organisations/organisation.entity.js';
 import { createOrganisation } from '../organisations/organisation.service.js';
 import { Service, ServiceRole, SubArea } from '../services/service.entity.js';
 import { Placement, ProfileState, User } from '../users/user.entity.js';
-import { demoRegistrationNumber, demoServices, demoUsers, flattenDemoOrganisations } from './demo-data.js';
+import { demoAuthorityAdministrators, demoRegistrationNumber, demoServices, demoUsers, flattenDemoOrganisations } from './demo-data.js';
+import { IssuerAdministrator } from '../issuers/issuer-mandate.entity.js';
+import { Routine } from '../routines/routine.entity.js';
+import { seedRoutines } from '../routines/routine.seed.js';
 
 /** Loads the demo dataset into an empty database; does nothing when any organisation exists. */
 export async function seedDemo(em: Em, devIssuer: string): Promise<boolean> {
@@ -28,7 +31,11 @@ export async function seedDemo(em: Em, devIssuer: string): Promise<boolean> {
       const subAreas = new Map(def.subAreas.map((a) => [a.code, tx.create(SubArea, { ...a, service })]));
       services.set(def.code, { service, roles, subAreas });
     }
+    for (const r of seedRoutines) {
+      tx.create(Routine, { service: services.get(r.service)!.service, organisationKind: r.kind, effectiveFrom: new Date(`${r.from}T00:00:00Z`), name: r.name, rules: r.rules });
+    }
     const validFrom = new Date('2024-04-21T00:00:00Z');
+    const users = new Map<string, User>();
     for (const def of demoUsers) {
       const user = tx.create(User, {
         employer: orgs.get(def.employer)!,
@@ -38,6 +45,7 @@ export async function seedDemo(em: Em, devIssuer: string): Promise<boolean> {
         phone: def.phone ?? null,
         profileState: ProfileState.COMPLETE,
       });
+      users.set(def.email, user);
       tx.create(FederatedIdentity, {
         user,
         issuer: devIssuer,
@@ -58,6 +66,10 @@ export async function seedDemo(em: Em, devIssuer: string): Promise<boolean> {
         });
         for (const code of g.subAreas ?? []) grant.subAreas.add(svc.subAreas.get(code)!);
       }
+    }
+    for (const a of demoAuthorityAdministrators) {
+      const service = services.get(a.service)!.service;
+      tx.create(IssuerAdministrator, { user: users.get(a.email)!, service, organisation: service.owner });
     }
     return true;
   });

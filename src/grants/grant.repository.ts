@@ -1,12 +1,15 @@
 import type { Policy } from '../auth/policy.js';
 import { NestedPageLoader } from '../db/page-loader.js';
 import type { Em } from '../db/orm.js';
+import { countRows, fetchPage } from '../db/paginate.js';
 import { and, sql } from '../db/sql.js';
+import type { Page, PageRequest } from '../graphql/relay.js';
 import { SubArea } from '../services/service.entity.js';
 import { Grant, type GrantState } from './grant.entity.js';
 
 export interface GrantFilter {
   state: GrantState | null;
+  serviceId?: string | null;
 }
 
 /** Grant queries, always through the viewer's policy. */
@@ -23,12 +26,26 @@ export class GrantRepository {
     return rows.map((r) => this.em.map(Grant, r));
   }
 
+  private listQuery(filter: GrantFilter) {
+    const conditions = [this.policy.readableGrants('t')];
+    if (filter.state) conditions.push(sql`t.state = ${filter.state}`);
+    if (filter.serviceId) conditions.push(sql`t.service_id = ${filter.serviceId}`);
+    return { from: sql`grants t`, where: and(conditions), keys: ['t.created_at', 't.id'] };
+  }
+
+  /** Grants the viewer may see, oldest first. */
+  page(filter: GrantFilter, request: PageRequest): Promise<Page<Grant>> {
+    return fetchPage(this.em, Grant, this.listQuery(filter), request);
+  }
+
+  count(filter: GrantFilter): Promise<number> {
+    return countRows(this.em, this.listQuery(filter));
+  }
+
   /** Pages of users' readable grants, oldest first, batched across users. */
   pagesByUser(): NestedPageLoader<Grant, GrantFilter> {
     return new NestedPageLoader(this.em, Grant, (filter) => {
-      const conditions = [this.policy.readableGrants('t')];
-      if (filter.state) conditions.push(sql`t.state = ${filter.state}`);
-      return { from: sql`grants t`, where: and(conditions), keys: ['t.created_at', 't.id'], parentColumn: 't.user_id' };
+      return { ...this.listQuery(filter), parentColumn: 't.user_id' };
     });
   }
 

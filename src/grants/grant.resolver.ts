@@ -1,4 +1,7 @@
-import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { idOfType } from '../graphql/global-id.js';
+import { PageArgs, pageRequest } from '../graphql/relay.js';
+import { GrantState } from './grant.entity.js';
 import type { Context } from '../graphql/context.js';
 import { registerNode } from '../graphql/relay.js';
 import { OrganisationType } from '../organisations/organisation.type.js';
@@ -6,7 +9,7 @@ import { ServiceRoleType, ServiceType, SubAreaType } from '../services/service.t
 import { UserType } from '../users/user.type.js';
 import { Grant } from './grant.entity.js';
 import { GrantRepository } from './grant.repository.js';
-import { GrantType } from './grant.type.js';
+import { GrantConnection, GrantType } from './grant.type.js';
 
 registerNode(Grant, {
   typeName: 'Grant',
@@ -18,6 +21,19 @@ registerNode(Grant, {
 
 @Resolver(() => GrantType)
 export class GrantResolver {
+  @Query(() => GrantConnection, { description: 'Grants you may see: your own, and those of the people you administer or order for.' })
+  async grants(
+    @Ctx() ctx: Context,
+    @Args(() => PageArgs) page: PageArgs,
+    @Arg('service', () => ID, { nullable: true }) service: string | null,
+    @Arg('state', () => GrantState, { nullable: true }) state: GrantState | null,
+  ) {
+    ctx.policy.requireUser();
+    const repo = new GrantRepository(ctx.em, ctx.policy);
+    const filter = { state, serviceId: service ? (idOfType(service, 'Service') ?? '00000000-0000-0000-0000-000000000000') : null };
+    return new GrantConnection(await repo.page(filter, pageRequest(page, ctx.config.maxPageSize, 2)), () => repo.count(filter));
+  }
+
   @FieldResolver(() => UserType, { description: 'The person holding the grant.' })
   user(@Root() grant: Grant, @Ctx() ctx: Context) {
     return ctx.loaders.user.load(grant.user.id);

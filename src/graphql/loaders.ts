@@ -8,6 +8,10 @@ import { Organisation } from '../organisations/organisation.entity.js';
 import { Service, ServiceRole, SubArea } from '../services/service.entity.js';
 import { Placement, User } from '../users/user.entity.js';
 import { GrantRepository } from '../grants/grant.repository.js';
+import { Document } from '../documents/document.entity.js';
+import { Routine } from '../routines/routine.entity.js';
+import { AdministratorState, IssuerAdministrator } from '../issuers/issuer-mandate.entity.js';
+import { responsibleIssuers } from '../issuers/issuer-mandate.repository.js';
 import { OrganisationRepository } from '../organisations/organisation.repository.js';
 
 /** Loads entities by id in one query per batch; used for links from objects the viewer may already see. */
@@ -59,6 +63,33 @@ export function createLoaders(em: Em, policy: Policy, ctx: () => Context) {
       (ids) => em.find(Placement, { user: { $in: ids } }, { orderBy: { validFrom: 'asc' } }),
       (r) => r.user.id,
     ),
+    document: byIdLoader(em, Document),
+    routine: byIdLoader(em, Routine),
+    administratorsByIssuer: groupLoader(
+      async (keys) => {
+        const pairs = keys.map((k) => k.split(':'));
+        const rows = await em.find(
+          IssuerAdministrator,
+          { state: AdministratorState.ACTIVE, $or: pairs.map(([service, organisation]) => ({ service, organisation })) },
+          { populate: ['user'], orderBy: { createdAt: 'asc' } },
+        );
+        return rows.map((a) => ({ key: `${a.service.id}:${a.organisation.id}`, user: a.user }));
+      },
+      (r) => r.key,
+    ),
+    /** The responsible issuer organisation id per "serviceId:userId", one statement per service. */
+    responsibleIssuer: new DataLoader<string, string | null>(async (keys) => {
+      const byService = new Map<string, string[]>();
+      for (const key of keys) {
+        const [serviceId, userId] = key.split(':');
+        byService.set(serviceId, [...(byService.get(serviceId) ?? []), userId]);
+      }
+      const found = new Map<string, string>();
+      for (const [serviceId, userIds] of byService) {
+        for (const [userId, issuerId] of await responsibleIssuers(em, serviceId, userIds)) found.set(`${serviceId}:${userId}`, issuerId);
+      }
+      return keys.map((k) => found.get(k) ?? null);
+    }),
     grantsByUser: grants.pagesByUser(),
     childrenByOrganisation: organisations.childrenByParent(),
   };

@@ -2,7 +2,11 @@ import 'reflect-metadata';
 import { GraphQLObjectType, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { AuditResolver } from '../audit/audit.resolver.js';
+import { DocumentResolver } from '../documents/document.resolver.js';
 import { GrantResolver } from '../grants/grant.resolver.js';
+import { IssuerMandateResolver } from '../issuers/issuer-mandate.resolver.js';
+import { OrdererAppointmentResolver } from '../orderers/orderer-appointment.resolver.js';
+import { RoutineResolver, ServiceRoutineResolver } from '../routines/routine.resolver.js';
 import { SessionResolver } from '../identities/session.resolver.js';
 import { OrganisationResolver } from '../organisations/organisation.resolver.js';
 import { ServiceResolver, ServiceRoleResolver } from '../services/service.resolver.js';
@@ -20,6 +24,11 @@ export const resolvers = [
   PlacementResolver,
   GrantResolver,
   AuditResolver,
+  DocumentResolver,
+  RoutineResolver,
+  ServiceRoutineResolver,
+  IssuerMandateResolver,
+  OrdererAppointmentResolver,
 ] as const;
 
 /**

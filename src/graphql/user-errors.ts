@@ -7,6 +7,17 @@ export enum UserErrorCode {
   REQUIRED = 'REQUIRED',
   CONFLICT = 'CONFLICT',
   DATE_ORDER = 'DATE_ORDER',
+  /** The object is not in a state that allows this (already decided, already ended…). */
+  INVALID_STATE = 'INVALID_STATE',
+  /** The organisation or person may not take part in the service under its routine. */
+  NOT_ELIGIBLE = 'NOT_ELIGIBLE',
+  /** Below the routine's issuer threshold, and no override reason was given. */
+  THRESHOLD_NOT_MET = 'THRESHOLD_NOT_MET',
+  QUOTA_EXCEEDED = 'QUOTA_EXCEEDED',
+  REGISTRATION_NUMBER_MISMATCH = 'REGISTRATION_NUMBER_MISMATCH',
+  FILE_TOO_LARGE = 'FILE_TOO_LARGE',
+  FILE_EMPTY = 'FILE_EMPTY',
+  FILE_TYPE_NOT_ALLOWED = 'FILE_TYPE_NOT_ALLOWED',
 }
 registerEnumType(UserErrorCode, { name: 'UserErrorCode', description: 'What kind of business rule an input broke.' });
 

@@ -1,30 +1,88 @@
 import type { Em } from '../db/orm.js';
 import { sql } from '../db/sql.js';
 import type { VerifiedIdentity } from '../auth/token-verifier.js';
-import { Viewer } from '../auth/viewer.js';
+import { Viewer, type AdministratorRole, type OrdererRole } from '../auth/viewer.js';
+import { activeMandate } from '../issuers/issuer-mandate.sql.js';
+
+interface ViewerRow {
+  id: string;
+  employer_id: string;
+  employer_path: string;
+  legal_entity_path: string;
+  placement_paths: string[] | string;
+  administers: RawRole[] | string;
+  orders: OrdererRole[] | string;
+}
+
+interface RawRole {
+  serviceId: string;
+  issuerId: string;
+  issuerPath: string;
+  authority: boolean;
+  ownerPath: string;
+  eligibleKinds: string[] | null;
+  carvedOutPaths: string[] | null;
+}
 
 /**
- * Maps a verified sign-in to the hub's user: (issuer, subject) → federated identity → user, with
- * what authorization needs (employer path, current placements) in one statement.
+ * Maps a verified sign-in to the hub's user and everything authorization needs, in one statement:
+ * (issuer, subject) → user, employer and legal-entity paths, current placements, the issuers the user
+ * administers for (with the mandates nested in each domain and the eligible kinds under the routine
+ * in force), and the orderer appointments in force.
  */
 export async function viewerFor(em: Em, identity: VerifiedIdentity): Promise<Viewer> {
-  const q = sql`select u.id, u.employer_id, o.path as employer_path,
+  const q = sql`select u.id, u.employer_id, e.path as employer_path, le.path as legal_entity_path,
       coalesce((select array_agg(po.path) from placements p join organisations po on po.id = p.organisation_id
-        where p.user_id = u.id and p.valid_from <= now() and (p.valid_to is null or p.valid_to > now())), '{}') as placement_paths
+        where p.user_id = u.id and p.valid_from <= now() and (p.valid_to is null or p.valid_to > now())), '{}') as placement_paths,
+      coalesce((select json_agg(json_build_object(
+          'serviceId', a.service_id, 'issuerId', a.organisation_id, 'issuerPath', io.path,
+          'authority', s.owner_id = a.organisation_id, 'ownerPath', so.path,
+          'eligibleKinds', (select r.rules -> 'eligibleOrganisationKinds' from routines r
+             where r.service_id = a.service_id and r.organisation_kind is null and r.effective_from <= now()
+             order by r.effective_from desc limit 1),
+          'carvedOutPaths', (select json_agg(mo.path) from issuer_mandates m join organisations mo on mo.id = m.organisation_id
+             where m.service_id = a.service_id and ${activeMandate('m')}
+               and (s.owner_id = a.organisation_id or (mo.path like io.path || '%' and mo.id <> io.id)))))
+        from issuer_administrators a
+        join organisations io on io.id = a.organisation_id
+        join services s on s.id = a.service_id
+        join organisations so on so.id = s.owner_id
+        where a.user_id = u.id and a.state = 'active'
+          and (s.owner_id = a.organisation_id or exists (select 1 from issuer_mandates m
+               where m.organisation_id = a.organisation_id and m.service_id = a.service_id and ${activeMandate('m')}))
+      ), '[]') as administers,
+      coalesce((select json_agg(json_build_object('serviceId', o.service_id, 'appointmentId', o.id, 'scopePath', oo.path))
+        from orderer_appointments o join organisations oo on oo.id = o.scope_id
+        where o.user_id = u.id and o.state = 'approved' and o.valid_from <= now() and (o.valid_to is null or o.valid_to > now())
+      ), '[]') as orders
     from federated_identities fi
     join users u on u.id = fi.user_id
-    join organisations o on o.id = u.employer_id
+    join organisations e on e.id = u.employer_id
+    join organisations le on le.id = coalesce(e.legal_entity_id, e.id)
     where fi.issuer = ${identity.issuer} and fi.subject = ${identity.subject}`;
-  const [row] = await em.getConnection().execute<
-    { id: string; employer_id: string; employer_path: string; placement_paths: string[] | string }[]
-  >(q.text, q.params);
+  const [row] = await em.getConnection().execute<ViewerRow[]>(q.text, q.params);
   if (!row) return new Viewer(identity, null);
-  return new Viewer(identity, {
-    id: row.id,
-    employerId: row.employer_id,
-    employerPath: row.employer_path,
-    placementPaths: parseTextArray(row.placement_paths),
-  });
+  const administers: AdministratorRole[] = json<RawRole[]>(row.administers).map((r) => ({
+    ...r,
+    eligibleKinds: r.eligibleKinds ?? [],
+    carvedOutPaths: r.carvedOutPaths ?? [],
+  }));
+  return new Viewer(
+    identity,
+    {
+      id: row.id,
+      employerId: row.employer_id,
+      employerPath: row.employer_path,
+      legalEntityPath: row.legal_entity_path,
+      placementPaths: parseTextArray(row.placement_paths),
+    },
+    administers,
+    json<OrdererRole[]>(row.orders),
+  );
+}
+
+function json<T>(value: T | string): T {
+  return typeof value === 'string' ? (JSON.parse(value) as T) : value;
 }
 
 function parseTextArray(value: string[] | string): string[] {

@@ -25,6 +25,8 @@ export const OrganisationSchema = defineEntity({
     name: p.string().length(200),
     registrationNumber: p.string().length(32).nullable(),
     parent: () => p.manyToOne(Organisation).nullable().index(),
+    /** The legal entity this organisation belongs to: itself, or for a unit the nearest non-unit above it. */
+    legalEntity: () => p.manyToOne(Organisation).nullable().index(),
     path: p.text().collation('C').unique('organisations_path_unique'),
     depth: p.smallint(),
     createdAt: p.datetime().onCreate(() => new Date()),

@@ -1,6 +1,6 @@
 import type { Em } from '../db/orm.js';
 import { uuidv7 } from '../db/ids.js';
-import { Organisation, type OrganisationKind } from './organisation.entity.js';
+import { Organisation, OrganisationKind } from './organisation.entity.js';
 
 export interface NewOrganisation {
   kind: OrganisationKind;
@@ -18,6 +18,7 @@ export function createOrganisation(em: Em, input: NewOrganisation): Organisation
     name: input.name,
     registrationNumber: input.registrationNumber,
     parent: input.parent,
+    legalEntity: input.kind === OrganisationKind.UNIT && input.parent ? (input.parent.legalEntity ?? input.parent) : id,
     path: `${input.parent?.path ?? ''}${id}/`,
     depth: input.parent ? input.parent.depth + 1 : 0,
   });

@@ -9,7 +9,8 @@ import { OrganisationType } from '../organisations/organisation.type.js';
 import { Placement, User, ProfileState } from './user.entity.js';
 import { UserRepository } from './user.repository.js';
 import { UserService } from './user.service.js';
-import { PlacementType, UserContactUpdateInput, UserContactUpdatePayload, UserType } from './user.type.js';
+import { PlacementType, UserConnection, UserContactUpdateInput, UserContactUpdatePayload, UserType } from './user.type.js';
+import { Organisation } from '../organisations/organisation.entity.js';
 
 registerNode(User, {
   typeName: 'User',
@@ -25,6 +26,24 @@ export class UserResolver {
   me(@Ctx() ctx: Context) {
     const user = ctx.viewer.user;
     return user ? ctx.loaders.user.load(user.id) : null;
+  }
+
+  @Query(() => UserConnection, { description: 'People you may see, by name: yourself and the people of your scopes.' })
+  async users(
+    @Ctx() ctx: Context,
+    @Args(() => PageArgs) page: PageArgs,
+    @Arg('organisation', () => ID, { nullable: true, description: 'Only people employed in this organisation or below it.' }) organisation: string | null,
+  ) {
+    ctx.policy.requireUser();
+    let organisationPath: string | null = null;
+    if (organisation) {
+      const org = await ctx.loaders.node.load(organisation);
+      // An organisation you cannot see filters to nothing, like one that does not exist.
+      organisationPath = org instanceof Organisation ? org.path : '\u0000';
+    }
+    const repo = new UserRepository(ctx.em, ctx.policy);
+    const filter = { organisationPath };
+    return new UserConnection(await repo.page(filter, pageRequest(page, ctx.config.maxPageSize, 3)), () => repo.count(filter));
   }
 
   @Mutation(() => UserContactUpdatePayload, { description: "Changes a person's e-mail address or phone number." })
@@ -58,6 +77,17 @@ export class UserResolver {
   @FieldResolver(() => [PlacementType], { description: 'Where the person works outside their employer.' })
   placements(@Root() user: User, @Ctx() ctx: Context) {
     return ctx.loaders.placementsByUser.load(user.id);
+  }
+
+  @FieldResolver(() => OrganisationType, {
+    nullable: true,
+    description: 'Who decides on the person\'s access to a service: the nearest issuer over their employer, else the authority.',
+  })
+  async responsibleIssuer(@Root() user: User, @Ctx() ctx: Context, @Arg('service', () => ID) service: string) {
+    const serviceId = idOfType(service, 'Service');
+    if (!serviceId) return null;
+    const issuerId = await ctx.loaders.responsibleIssuer.load(`${serviceId}:${user.id}`);
+    return issuerId ? ctx.loaders.organisation.load(issuerId) : null;
   }
 
   @FieldResolver(() => GrantConnection, { description: "The person's grants that you may see, oldest first." })

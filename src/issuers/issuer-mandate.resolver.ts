@@ -1,0 +1,77 @@
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { DocumentType } from '../documents/document.type.js';
+import type { Context } from '../graphql/context.js';
+import { idOfType } from '../graphql/global-id.js';
+import { withUserErrors } from '../graphql/payload.js';
+import { PageArgs, pageRequest, registerNode } from '../graphql/relay.js';
+import { OrganisationType } from '../organisations/organisation.type.js';
+import { RoutineType } from '../routines/routine.type.js';
+import { ServiceType } from '../services/service.type.js';
+import { UserType } from '../users/user.type.js';
+import { IssuerMandate } from './issuer-mandate.entity.js';
+import { IssuerMandateRepository } from './issuer-mandate.repository.js';
+import { IssuerMandateService } from './issuer-mandate.service.js';
+import { IssuerMandateConnection, IssuerMandateEndInput, IssuerMandateGrantInput, IssuerMandatePayload, IssuerMandateType, SupportContactType } from './issuer-mandate.type.js';
+
+registerNode(IssuerMandate, {
+  typeName: 'IssuerMandate',
+  loadVisible: async (ctx, ids) => new Map((await new IssuerMandateRepository(ctx.em, ctx.policy).findVisible(ids)).map((m) => [m.id, m])),
+});
+
+const NO_ID = '00000000-0000-0000-0000-000000000000';
+
+@Resolver(() => IssuerMandateType)
+export class IssuerMandateResolver {
+  @Query(() => IssuerMandateConnection, { description: 'Issuer mandates you may see: an authority sees its service\'s, a holder its own.' })
+  async issuerMandates(
+    @Ctx() ctx: Context,
+    @Args(() => PageArgs) page: PageArgs,
+    @Arg('service', () => ID, { nullable: true }) service: string | null,
+    @Arg('activeOnly', () => Boolean, { defaultValue: false }) activeOnly: boolean,
+  ) {
+    ctx.policy.requireUser();
+    const repo = new IssuerMandateRepository(ctx.em, ctx.policy);
+    const filter = { serviceId: service ? (idOfType(service, 'Service') ?? NO_ID) : null, activeOnly };
+    return new IssuerMandateConnection(await repo.page(filter, pageRequest(page, ctx.config.maxPageSize, 2)), () => repo.count(filter));
+  }
+
+  @Mutation(() => IssuerMandatePayload, { description: 'Grants an organisation issuer rights for a service by agreement. Authority only.' })
+  issuerMandateGrant(@Ctx() ctx: Context, @Arg('input', () => IssuerMandateGrantInput) input: IssuerMandateGrantInput) {
+    return withUserErrors(IssuerMandatePayload, async () => ({ issuerMandate: await new IssuerMandateService(ctx).grant(input) }));
+  }
+
+  @Mutation(() => IssuerMandatePayload, { description: 'Ends issuer rights now; responsibility returns to the next issuer up and every grant stays.' })
+  issuerMandateEnd(@Ctx() ctx: Context, @Arg('id', () => ID) id: string, @Arg('input', () => IssuerMandateEndInput) input: IssuerMandateEndInput) {
+    return withUserErrors(IssuerMandatePayload, async () => ({ issuerMandate: await new IssuerMandateService(ctx).end(id, input.reason) }));
+  }
+
+  @FieldResolver(() => ServiceType)
+  service(@Root() m: IssuerMandate, @Ctx() ctx: Context) {
+    return ctx.loaders.service.load(m.service.id);
+  }
+
+  @FieldResolver(() => OrganisationType, { description: 'The organisation holding the rights.' })
+  organisation(@Root() m: IssuerMandate, @Ctx() ctx: Context) {
+    return ctx.loaders.organisation.load(m.organisation.id);
+  }
+
+  @FieldResolver(() => DocumentType, { description: 'The signed agreement.' })
+  agreementDocument(@Root() m: IssuerMandate, @Ctx() ctx: Context) {
+    return ctx.loaders.document.load(m.agreementDocument.id);
+  }
+
+  @FieldResolver(() => SupportContactType)
+  supportContact(@Root() m: IssuerMandate): SupportContactType {
+    return { email: m.supportEmail ?? null, phone: m.supportPhone ?? null, instructions: m.supportInstructions ?? null };
+  }
+
+  @FieldResolver(() => RoutineType, { description: 'The routine in force when it was granted.' })
+  routine(@Root() m: IssuerMandate, @Ctx() ctx: Context) {
+    return ctx.loaders.routine.load(m.routine.id);
+  }
+
+  @FieldResolver(() => [UserType], { description: "The people who administer the organisation's access (while the mandate stands)." })
+  async administrators(@Root() m: IssuerMandate, @Ctx() ctx: Context) {
+    return (await ctx.loaders.administratorsByIssuer.load(`${m.service.id}:${m.organisation.id}`)).map((a) => a.user);
+  }
+}

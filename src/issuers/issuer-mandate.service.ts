@@ -1,0 +1,203 @@
+import type { FileUpload } from 'graphql-upload-minimal';
+import { audit } from '../audit/audit.service.js';
+import { forbidden } from '../auth/auth.errors.js';
+import type { Em } from '../db/orm.js';
+import { sql } from '../db/sql.js';
+import { DocumentKind } from '../documents/document.entity.js';
+import { acceptUpload, storeDocument } from '../documents/document.intake.js';
+import type { Context } from '../graphql/context.js';
+import { idOfType } from '../graphql/global-id.js';
+import { Problems } from '../graphql/problems.js';
+import { UserErrorCode } from '../graphql/user-errors.js';
+import { Organisation } from '../organisations/organisation.entity.js';
+import { RoutineRepository } from '../routines/routine.repository.js';
+import { SensitiveAction } from '../routines/routine.rules.js';
+import { Service } from '../services/service.entity.js';
+import { User } from '../users/user.entity.js';
+import { AdministratorState, IssuerAdministrator, IssuerMandate, MandateState } from './issuer-mandate.entity.js';
+import { IssuerMandateRepository, serviceUsersIn } from './issuer-mandate.repository.js';
+
+export interface MandateGrantInput {
+  service: string;
+  organisation: string;
+  agreementReference: string;
+  agreementSignatory: string;
+  agreementDocument: Promise<FileUpload>;
+  validFrom?: Date | null;
+  validTo?: Date | null;
+  supportEmail?: string | null;
+  supportPhone?: string | null;
+  supportInstructions?: string | null;
+  administrators: string[];
+  thresholdOverrideReason?: string | null;
+}
+
+const snapshot = (m: IssuerMandate) => ({
+  state: m.state,
+  organisation: m.organisation.id,
+  service: m.service.id,
+  validFrom: m.validFrom.toISOString(),
+  validTo: m.validTo?.toISOString() ?? null,
+  agreementReference: m.agreementReference,
+  thresholdOverrideReason: m.thresholdOverrideReason ?? null,
+});
+
+/** Issuer rights: granted by a service's authority by agreement, ended without losing any grant. */
+export class IssuerMandateService {
+  constructor(private readonly ctx: Context) {}
+
+  async grant(input: MandateGrantInput): Promise<IssuerMandate> {
+    const { policy, em } = this.ctx;
+    const viewer = policy.requireUser();
+    const problems = new Problems();
+    const serviceId = idOfType(input.service, 'Service');
+    const service = serviceId ? await em.findOne(Service, serviceId) : null;
+    if (!service) throw Problems.notFound(['input', 'service'], 'service');
+    const authority = policy.authorityRole(service.id);
+    if (!authority) throw forbidden("Only the service's authority grants issuer rights.");
+
+    const reference = problems.text(input.agreementReference, ['input', 'agreementReference'], 100);
+    const signatory = problems.text(input.agreementSignatory, ['input', 'agreementSignatory'], 200);
+    const validFrom = input.validFrom ?? new Date();
+    problems.period(validFrom, input.validTo, ['input', 'validTo']);
+    if (!input.supportEmail && !input.supportPhone) {
+      problems.add(UserErrorCode.REQUIRED, ['input', 'supportEmail'], 'A support e-mail address or phone number is required: the issuer is its users\' support.');
+    }
+    if (input.administrators.length === 0) problems.add(UserErrorCode.REQUIRED, ['input', 'administrators'], 'Name at least one administrator.');
+    const file = await acceptUpload(input.agreementDocument, ['input', 'agreementDocument'], this.ctx.config.uploadMaxFileSize, problems);
+
+    return em.transactional(async (tx) => {
+      const organisationId = idOfType(input.organisation, 'Organisation');
+      const organisation = organisationId ? await this.lockVisibleOrganisation(tx, organisationId) : null;
+      if (!organisation) throw Problems.notFound(['input', 'organisation'], 'organisation');
+      if (organisation.path.startsWith(authority.ownerPath)) {
+        problems.add(UserErrorCode.NOT_ELIGIBLE, ['input', 'organisation'], 'The authority is the issuer of its own organisation already.');
+      }
+      const routine = await new RoutineRepository(tx).inForceForOrganisation(service.id, organisation.id, validFrom);
+      if (!routine) throw Problems.single(UserErrorCode.INVALID_STATE, ['input', 'service'], 'The service has no routine in force at validFrom.');
+      policy.requireAssurance(routine.rules.assurance[SensitiveAction.MANDATE_GRANT]);
+
+      const overlapping = await this.overlapping(tx, service.id, organisation.id, validFrom, input.validTo ?? null);
+      if (overlapping) problems.add(UserErrorCode.CONFLICT, ['input', 'validFrom'], 'The organisation already holds issuer rights for this service in that period.');
+
+      const users = await serviceUsersIn(tx, service.id, organisation.path);
+      const override = input.thresholdOverrideReason?.trim() || null;
+      if (users < routine.rules.issuerThreshold && !override) {
+        problems.add(
+          UserErrorCode.THRESHOLD_NOT_MET,
+          ['input', 'thresholdOverrideReason'],
+          `The organisation has ${users} users of the service; the routine recommends issuers from ${routine.rules.issuerThreshold}. State a reason to grant anyway.`,
+        );
+      }
+      const administrators = await this.administratorsIn(tx, organisation, input.administrators, problems);
+      problems.throwIfAny();
+
+      const document = storeDocument(tx, file!, DocumentKind.AGREEMENT, viewer.id);
+      const mandate = tx.create(IssuerMandate, {
+        service,
+        organisation,
+        agreementReference: reference,
+        agreementSignatory: signatory,
+        agreementDocument: document,
+        validFrom,
+        validTo: input.validTo ?? null,
+        supportEmail: input.supportEmail ?? null,
+        supportPhone: input.supportPhone ?? null,
+        supportInstructions: input.supportInstructions?.trim() || null,
+        thresholdOverrideReason: users < routine.rules.issuerThreshold ? override : null,
+        routine,
+        grantedBy: tx.getReference(User, viewer.id),
+      });
+      for (const user of administrators) {
+        tx.create(IssuerAdministrator, { user, service, organisation, appointedBy: tx.getReference(User, viewer.id) });
+      }
+      audit(tx, this.ctx.viewer, this.ctx.requestId, {
+        action: 'issuerMandate.grant',
+        targetType: 'IssuerMandate',
+        targetId: mandate.id,
+        organisationId: organisation.id,
+        after: { ...snapshot(mandate), administrators: administrators.map((u) => u.id), serviceUsers: users },
+        reason: mandate.thresholdOverrideReason ?? null,
+      });
+      return mandate;
+    });
+  }
+
+  /** Ends a mandate now. Its people fall to the next issuer up; every grant stays as it is. */
+  async end(id: string, reason: string): Promise<IssuerMandate> {
+    const { policy, em } = this.ctx;
+    const viewer = policy.requireUser();
+    const problems = new Problems();
+    const why = problems.text(reason, ['input', 'reason'], 2000);
+    return em.transactional(async (tx) => {
+      const mandateId = idOfType(id, 'IssuerMandate');
+      const repo = new IssuerMandateRepository(tx, policy);
+      const mandate = mandateId ? await repo.findWritableForUpdate(mandateId) : null;
+      if (!mandate) {
+        // Seen but not theirs to end (a holder's own administrator): say so; unseen: as if it did not exist.
+        if (mandateId && (await repo.findVisible([mandateId])).length) throw forbidden("Only the service's authority ends issuer rights.");
+        throw Problems.notFound(['id'], 'issuer mandate');
+      }
+      await tx.populate(mandate, ['routine']);
+      policy.requireAssurance(mandate.routine.rules.assurance[SensitiveAction.MANDATE_END]);
+      if (mandate.state === MandateState.ENDED) problems.add(UserErrorCode.INVALID_STATE, ['id'], 'The issuer rights have already ended.');
+      problems.throwIfAny();
+      const before = snapshot(mandate);
+      const now = new Date();
+      mandate.state = MandateState.ENDED;
+      mandate.endedAt = now;
+      mandate.endedBy = tx.getReference(User, viewer.id);
+      mandate.endReason = why;
+      if (!mandate.validTo || mandate.validTo > now) mandate.validTo = now;
+      await tx.nativeUpdate(
+        IssuerAdministrator,
+        { service: mandate.service.id, organisation: mandate.organisation.id, state: AdministratorState.ACTIVE },
+        { state: AdministratorState.REMOVED, removedAt: now },
+      );
+      audit(tx, this.ctx.viewer, this.ctx.requestId, {
+        action: 'issuerMandate.end',
+        targetType: 'IssuerMandate',
+        targetId: mandate.id,
+        organisationId: mandate.organisation.id,
+        before,
+        after: snapshot(mandate),
+        reason: why,
+      });
+      return mandate;
+    });
+  }
+
+  /** The organisation if the viewer may see it, locked so concurrent grants to it run one after another. */
+  private async lockVisibleOrganisation(tx: Em, id: string): Promise<Organisation | null> {
+    const q = sql`select o.* from organisations o where o.id = ${id} and ${this.ctx.policy.readableOrganisations('o')} for update`;
+    const [row] = await tx.getConnection().execute<Record<string, unknown>[]>(q.text, q.params, 'all', tx.getTransactionContext());
+    return row ? tx.map(Organisation, row) : null;
+  }
+
+  private async overlapping(tx: Em, serviceId: string, organisationId: string, from: Date, to: Date | null): Promise<boolean> {
+    const q = sql`select 1 from issuer_mandates m where m.service_id = ${serviceId} and m.organisation_id = ${organisationId}
+      and m.state = 'active' and (m.valid_to is null or m.valid_to > ${from.toISOString()}::timestamptz)
+      ${to ? sql`and m.valid_from < ${to.toISOString()}::timestamptz` : sql``} limit 1`;
+    const rows = await tx.getConnection().execute(q.text, q.params, 'all', tx.getTransactionContext());
+    return rows.length > 0;
+  }
+
+  /** Administrators must work for the organisation: employed in its subtree. */
+  private async administratorsIn(tx: Em, organisation: Organisation, ids: string[], problems: Problems): Promise<User[]> {
+    const userIds = ids.map((id) => idOfType(id, 'User'));
+    const valid = userIds.filter((id): id is string => id !== null);
+    let users: User[] = [];
+    if (valid.length) {
+      const q = sql`select u.* from users u join organisations e on e.id = u.employer_id
+        where u.id in (${valid}) and e.path like ${`${organisation.path}%`}`;
+      const rows = await tx.getConnection().execute<Record<string, unknown>[]>(q.text, q.params, 'all', tx.getTransactionContext());
+      users = rows.map((r) => tx.map(User, r));
+    }
+    userIds.forEach((id, i) => {
+      if (!id || !users.some((u) => u.id === id)) {
+        problems.add(UserErrorCode.NOT_FOUND, ['input', 'administrators', String(i)], 'No person employed by the organisation with this id.');
+      }
+    });
+    return users;
+  }
+}

@@ -1,0 +1,106 @@
+import { GraphQLUpload, type FileUpload } from 'graphql-upload-minimal';
+import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { DateTime, EmailAddress, PhoneNumber } from '../graphql/scalars.js';
+import { Node, connectionOf } from '../graphql/relay.js';
+import { UserError } from '../graphql/user-errors.js';
+import { MandateState } from './issuer-mandate.entity.js';
+
+registerEnumType(MandateState, { name: 'MandateState', description: 'Whether issuer rights stand or have been ended.' });
+
+@ObjectType('SupportContact', { description: "Where a person gets help: their issuer's support." })
+export class SupportContactType {
+  @Field(() => EmailAddress, { nullable: true })
+  email!: string | null;
+
+  @Field(() => PhoneNumber, { nullable: true })
+  phone!: string | null;
+
+  @Field(() => String, { nullable: true })
+  instructions!: string | null;
+}
+
+@ObjectType('IssuerMandate', { implements: Node, description: 'Issuer rights for a service, granted to an organisation by agreement.' })
+export class IssuerMandateType extends Node {
+  @Field(() => MandateState)
+  state!: MandateState;
+
+  @Field(() => String)
+  agreementReference!: string;
+
+  @Field(() => String, { description: 'Who signed the agreement for the organisation.' })
+  agreementSignatory!: string;
+
+  @Field(() => DateTime)
+  validFrom!: Date;
+
+  @Field(() => DateTime, { nullable: true })
+  validTo!: Date | null;
+
+  @Field(() => String, { nullable: true, description: "Why it was granted below the routine's threshold." })
+  thresholdOverrideReason!: string | null;
+
+  @Field(() => DateTime, { nullable: true })
+  endedAt!: Date | null;
+
+  @Field(() => String, { nullable: true })
+  endReason!: string | null;
+
+  @Field(() => DateTime)
+  createdAt!: Date;
+}
+
+@InputType('IssuerMandateGrantInput')
+export class IssuerMandateGrantInput {
+  @Field(() => ID)
+  service!: string;
+
+  @Field(() => ID, { description: 'The organisation that becomes issuer.' })
+  organisation!: string;
+
+  @Field(() => String)
+  agreementReference!: string;
+
+  @Field(() => String)
+  agreementSignatory!: string;
+
+  @Field(() => GraphQLUpload, { description: 'The signed agreement (PDF, DOCX, PNG or JPEG).' })
+  agreementDocument!: Promise<FileUpload>;
+
+  @Field(() => DateTime, { nullable: true, description: 'Default: now.' })
+  validFrom?: Date | null;
+
+  @Field(() => DateTime, { nullable: true })
+  validTo?: Date | null;
+
+  @Field(() => EmailAddress, { nullable: true })
+  supportEmail?: string | null;
+
+  @Field(() => PhoneNumber, { nullable: true })
+  supportPhone?: string | null;
+
+  @Field(() => String, { nullable: true })
+  supportInstructions?: string | null;
+
+  @Field(() => [ID], { description: "People employed by the organisation who will administer its people's access." })
+  administrators!: string[];
+
+  @Field(() => String, { nullable: true, description: "Required below the routine's issuer threshold; kept with the mandate." })
+  thresholdOverrideReason?: string | null;
+}
+
+@InputType('IssuerMandateEndInput')
+export class IssuerMandateEndInput {
+  @Field(() => String)
+  reason!: string;
+}
+
+@ObjectType('IssuerMandatePayload')
+export class IssuerMandatePayload {
+  @Field(() => IssuerMandateType, { nullable: true })
+  issuerMandate!: object | null;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+export const IssuerMandateConnection = connectionOf('IssuerMandate', IssuerMandateType);

@@ -1,0 +1,66 @@
+import { audit } from '../audit/audit.service.js';
+import { forbidden } from '../auth/auth.errors.js';
+import type { Context } from '../graphql/context.js';
+import { idOfType } from '../graphql/global-id.js';
+import { Problems } from '../graphql/problems.js';
+import { UserErrorCode } from '../graphql/user-errors.js';
+import { Service, ServiceRole } from '../services/service.entity.js';
+import { User } from '../users/user.entity.js';
+import { Routine } from './routine.entity.js';
+import { validateRules, type RoutineRules } from './routine.rules.js';
+import type { RoutineCreateInput } from './routine.type.js';
+
+const DAY = 24 * 3600 * 1000;
+
+/** New routines take effect from a date; nothing already in force is rewritten. */
+export class RoutineService {
+  constructor(private readonly ctx: Context) {}
+
+  async create(serviceGlobalId: string, input: RoutineCreateInput): Promise<Routine> {
+    const { policy, em } = this.ctx;
+    const viewer = policy.requireUser();
+    const serviceId = idOfType(serviceGlobalId, 'Service');
+    const service = serviceId ? await em.findOne(Service, serviceId) : null;
+    if (!service) throw Problems.notFound(['service'], 'service');
+    if (!policy.authorityRole(service.id)) throw forbidden("Only the service's authority sets its routines.");
+    const problems = new Problems();
+    const name = problems.text(input.name, ['input', 'name'], 200);
+    // Midnight UTC today: a routine may start today but never before.
+    const today = new Date(Math.floor(Date.now() / DAY) * DAY);
+    if (input.effectiveFrom < today) problems.add(UserErrorCode.DATE_ORDER, ['input', 'effectiveFrom'], 'A new routine cannot take effect in the past.');
+    const rules: RoutineRules = {
+      decider: input.decider,
+      issuerThreshold: input.issuerThreshold,
+      eligibleOrganisationKinds: input.eligibleOrganisationKinds,
+      orderingRequiresOrderer: input.orderingRequiresOrderer,
+      selfRegistration: input.selfRegistration,
+      ordererRequestAttachments: input.ordererRequestAttachments,
+      roles: Object.fromEntries(
+        input.roles.map((r) => [r.role, { attachments: r.attachments, attachmentsPerSubArea: r.attachmentsPerSubArea, quotaPerOrganisation: r.quotaPerOrganisation ?? null }]),
+      ),
+      assurance: Object.fromEntries(input.assurance.map((a) => [a.action, a.level])),
+    };
+    const roleCodes = (await em.find(ServiceRole, { service })).map((r) => r.code);
+    for (const [path, message] of validateRules(rules, roleCodes)) problems.add(UserErrorCode.INVALID, ['input', ...path.split('.')], message);
+    if (new Set(input.roles.map((r) => r.role)).size !== input.roles.length) problems.add(UserErrorCode.INVALID, ['input', 'roles'], 'Each role may appear once.');
+    problems.throwIfAny();
+    return em.transactional(async (tx) => {
+      const routine = tx.create(Routine, {
+        service,
+        organisationKind: input.organisationKind ?? null,
+        effectiveFrom: input.effectiveFrom,
+        name,
+        rules,
+        createdBy: tx.getReference(User, viewer.id),
+      });
+      audit(tx, this.ctx.viewer, this.ctx.requestId, {
+        action: 'routine.create',
+        targetType: 'Routine',
+        targetId: routine.id,
+        organisationId: service.owner.id,
+        after: { name, organisationKind: routine.organisationKind, effectiveFrom: routine.effectiveFrom.toISOString(), rules },
+      });
+      return routine;
+    });
+  }
+}

@@ -1,0 +1,146 @@
+import { Field, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { AssuranceLevel } from '../auth/assurance.js';
+import { DocumentKind } from '../documents/document.entity.js';
+import { DateTime } from '../graphql/scalars.js';
+import { Node, connectionOf } from '../graphql/relay.js';
+import { UserError } from '../graphql/user-errors.js';
+import { OrganisationKind } from '../organisations/organisation.entity.js';
+import { Decider, SensitiveAction } from './routine.rules.js';
+
+registerEnumType(Decider, { name: 'Decider', description: 'Who decides orders under a routine.' });
+registerEnumType(SensitiveAction, { name: 'SensitiveAction', description: 'Actions a routine can demand a stronger sign-in for.' });
+registerEnumType(DocumentKind, { name: 'DocumentKind', description: 'What an uploaded document is.' });
+
+@ObjectType('RoleRule', { description: 'What ordering a role needs under a routine.' })
+export class RoleRuleType {
+  @Field(() => String, { description: 'The role code.' })
+  role!: string;
+
+  @Field(() => [DocumentKind])
+  attachments!: DocumentKind[];
+
+  @Field(() => Boolean, { description: 'Attachments are needed once per chosen sub-area (one CV per area).' })
+  attachmentsPerSubArea!: boolean;
+
+  @Field(() => Int, { nullable: true, description: 'At most this many active grants of the role per legal entity.' })
+  quotaPerOrganisation!: number | null;
+}
+
+@ObjectType('AssuranceRequirement')
+export class AssuranceRequirementType {
+  @Field(() => SensitiveAction)
+  action!: SensitiveAction;
+
+  @Field(() => AssuranceLevel)
+  level!: AssuranceLevel;
+}
+
+@ObjectType('RoutineRules', { description: 'The rules a routine sets.' })
+export class RoutineRulesType {
+  @Field(() => Decider)
+  decider!: Decider;
+
+  @Field(() => Int, { description: 'Organisations below this many users of the service should not become issuers.' })
+  issuerThreshold!: number;
+
+  @Field(() => [OrganisationKind], { description: "Kinds of legal entity whose staff may hold grants (besides the authority's own)." })
+  eligibleOrganisationKinds!: OrganisationKind[];
+
+  @Field(() => Boolean)
+  orderingRequiresOrderer!: boolean;
+
+  @Field(() => Boolean)
+  selfRegistration!: boolean;
+
+  @Field(() => [DocumentKind])
+  ordererRequestAttachments!: DocumentKind[];
+
+  @Field(() => [RoleRuleType])
+  roles!: RoleRuleType[];
+
+  @Field(() => [AssuranceRequirementType])
+  assurance!: AssuranceRequirementType[];
+}
+
+@ObjectType('Routine', { implements: Node, description: 'The rules of a service in force from a date, optionally for one kind of organisation.' })
+export class RoutineType extends Node {
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => OrganisationKind, { nullable: true, description: 'Null: applies to every kind without a routine of its own.' })
+  organisationKind!: OrganisationKind | null;
+
+  @Field(() => DateTime)
+  effectiveFrom!: Date;
+}
+
+@InputType('RoleRuleInput')
+export class RoleRuleInput {
+  @Field(() => String)
+  role!: string;
+
+  @Field(() => [DocumentKind])
+  attachments!: DocumentKind[];
+
+  @Field(() => Boolean, { defaultValue: false })
+  attachmentsPerSubArea!: boolean;
+
+  @Field(() => Int, { nullable: true })
+  quotaPerOrganisation?: number | null;
+}
+
+@InputType('AssuranceRequirementInput')
+export class AssuranceRequirementInput {
+  @Field(() => SensitiveAction)
+  action!: SensitiveAction;
+
+  @Field(() => AssuranceLevel)
+  level!: AssuranceLevel;
+}
+
+@InputType('RoutineCreateInput')
+export class RoutineCreateInput {
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => OrganisationKind, { nullable: true })
+  organisationKind?: OrganisationKind | null;
+
+  @Field(() => DateTime, { description: 'Today or later: a routine never changes the past.' })
+  effectiveFrom!: Date;
+
+  @Field(() => Decider)
+  decider!: Decider;
+
+  @Field(() => Int)
+  issuerThreshold!: number;
+
+  @Field(() => [OrganisationKind])
+  eligibleOrganisationKinds!: OrganisationKind[];
+
+  @Field(() => Boolean)
+  orderingRequiresOrderer!: boolean;
+
+  @Field(() => Boolean)
+  selfRegistration!: boolean;
+
+  @Field(() => [DocumentKind])
+  ordererRequestAttachments!: DocumentKind[];
+
+  @Field(() => [RoleRuleInput])
+  roles!: RoleRuleInput[];
+
+  @Field(() => [AssuranceRequirementInput])
+  assurance!: AssuranceRequirementInput[];
+}
+
+@ObjectType('RoutineCreatePayload')
+export class RoutineCreatePayload {
+  @Field(() => RoutineType, { nullable: true })
+  routine!: object | null;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+export const RoutineConnection = connectionOf('Routine', RoutineType);
