@@ -1,7 +1,7 @@
 import type { Policy } from '../auth/policy.js';
 import { countRows, fetchPage } from '../db/paginate.js';
 import type { Em } from '../db/orm.js';
-import { and, sql } from '../db/sql.js';
+import { and, sql, execute } from '../db/sql.js';
 import type { Page, PageRequest } from '../graphql/relay.js';
 import { AuditEvent } from './audit-event.entity.js';
 
@@ -29,7 +29,7 @@ export class AuditRepository {
   async findVisible(ids: string[]): Promise<AuditEvent[]> {
     if (ids.length === 0) return [];
     const q = sql`select t.* from audit_events t where t.id in (${ids}) and ${this.policy.readableAuditEvents('t')}`;
-    const rows = await this.em.getConnection().execute<Record<string, unknown>[]>(q.text, q.params);
+    const rows = await execute<Record<string, unknown>>(this.em, q);
     return rows.map((r) => this.em.map(AuditEvent, r));
   }
 }

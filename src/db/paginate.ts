@@ -1,6 +1,6 @@
 import type { EntityName } from '@mikro-orm/core';
 import type { Em } from './orm.js';
-import { Sql, sql } from './sql.js';
+import { Sql, sql, execute } from './sql.js';
 import { encodeCursor, type Page, type PageRequest } from '../graphql/relay.js';
 
 /** A keyset-paginated list: rows of `from` (aliased `t`) matching `where`, ordered by `keys` then unique. */
@@ -22,7 +22,7 @@ export async function fetchPage<T extends object>(em: Em, entity: EntityName<T>,
   const order = Sql.raw(query.keys.map((k) => `${k} ${forward ? 'asc' : 'desc'}`).join(', '));
   const keyAliases = Sql.raw(query.keys.map((k, i) => `${k} as "__k${i}"`).join(', '));
   const statement = sql`select t.*, ${keyAliases} from ${query.from} where (${query.where})${seek} order by ${order} limit ${request.size + 1}`;
-  const rows = await em.getConnection().execute<Record<string, unknown>[]>(statement.text, statement.params);
+  const rows = await execute<Record<string, unknown>>(em, statement);
   const more = rows.length > request.size;
   const pageRows = rows.slice(0, request.size);
   if (!forward) pageRows.reverse();
@@ -38,7 +38,7 @@ export async function fetchPage<T extends object>(em: Em, entity: EntityName<T>,
 
 export async function countRows(em: Em, query: Pick<ListQuery, 'from' | 'where'>): Promise<number> {
   const statement = sql`select count(*)::int as n from ${query.from} where ${query.where}`;
-  const [row] = await em.getConnection().execute<{ n: number }[]>(statement.text, statement.params);
+  const [row] = await execute<{ n: number }>(em, statement);
   return Number(row.n);
 }
 
@@ -70,7 +70,7 @@ export async function fetchPagesByParent<T extends object>(
         row_number() over (partition by ${parent} order by ${Sql.raw(query.keys.join(', '))}) as "__rn"
       from ${query.from} where (${query.where}) and ${parent} in (${parentIds})${seek}
     ) paged where "__rn" <= ${request.size + 1} order by "__parent", "__rn"`;
-  const rows = await em.getConnection().execute<Record<string, unknown>[]>(statement.text, statement.params);
+  const rows = await execute<Record<string, unknown>>(em, statement);
   const byParent = new Map<string, Record<string, unknown>[]>();
   for (const row of rows) {
     const id = String(row.__parent);
@@ -101,7 +101,7 @@ export async function countRowsByParent(
   const parent = Sql.raw(query.parentColumn);
   const statement = sql`select ${parent} as parent, count(*)::int as n from ${query.from}
     where (${query.where}) and ${parent} in (${parentIds}) group by ${parent}`;
-  const rows = await em.getConnection().execute<{ parent: string; n: number }[]>(statement.text, statement.params);
+  const rows = await execute<{ parent: string; n: number }>(em, statement);
   for (const row of rows) counts.set(String(row.parent), Number(row.n));
   return counts;
 }

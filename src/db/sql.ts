@@ -31,5 +31,12 @@ export function sql(strings: TemplateStringsArray, ...values: unknown[]): Sql {
   return new Sql(text, params);
 }
 
-export const and = (parts: Sql[]): Sql => (parts.length ? Sql.join(parts.map((p) => sql`(${p})`), ' and ') : Sql.raw('true'));
-export const or = (parts: Sql[]): Sql => (parts.length ? Sql.join(parts.map((p) => sql`(${p})`), ' or ') : Sql.raw('false'));
+/** Conjunction, parenthesised as a whole so it can be pasted next to any operator. */
+export const and = (parts: Sql[]): Sql => (parts.length ? sql`(${Sql.join(parts.map((p) => sql`(${p})`), ' and ')})` : Sql.raw('true'));
+/** Disjunction, parenthesised as a whole: `x = 1 and ${or(...)}` must not read as `(x = 1 and a) or b`. */
+export const or = (parts: Sql[]): Sql => (parts.length ? sql`(${Sql.join(parts.map((p) => sql`(${p})`), ' or ')})` : Sql.raw('false'));
+
+/** Runs a statement on the EntityManager's connection, inside its transaction when it has one. */
+export function execute<T = Record<string, unknown>>(em: { getConnection(): { execute(q: string, p: unknown[], m: 'all', ctx?: unknown): Promise<unknown> }; getTransactionContext(): unknown }, statement: Sql): Promise<T[]> {
+  return em.getConnection().execute(statement.text, statement.params, 'all', em.getTransactionContext()) as Promise<T[]>;
+}

@@ -2,7 +2,7 @@ import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { Context } from '../graphql/context.js';
 import { toGlobalId } from '../graphql/global-id.js';
 import { registerNode } from '../graphql/relay.js';
-import { sql } from '../db/sql.js';
+import { sql, execute } from '../db/sql.js';
 import { Document } from './document.entity.js';
 import { DocumentType } from './document.type.js';
 
@@ -11,7 +11,7 @@ registerNode(Document, {
   loadVisible: async (ctx, ids) => {
     const q = sql`select t.id, t.kind, t.filename, t.content_type, t.size, t.sha256, t.uploaded_by_id, t.created_at
       from documents t where t.id in (${ids}) and ${ctx.policy.readableDocuments('t')}`;
-    const rows = await ctx.em.getConnection().execute<Record<string, unknown>[]>(q.text, q.params);
+    const rows = await execute<Record<string, unknown>>(ctx.em, q);
     return new Map(rows.map((r) => [String(r.id), ctx.em.map(Document, r)]));
   },
 });

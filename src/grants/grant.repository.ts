@@ -2,7 +2,7 @@ import type { Policy } from '../auth/policy.js';
 import { NestedPageLoader } from '../db/page-loader.js';
 import type { Em } from '../db/orm.js';
 import { countRows, fetchPage } from '../db/paginate.js';
-import { and, sql } from '../db/sql.js';
+import { and, sql, execute } from '../db/sql.js';
 import type { Page, PageRequest } from '../graphql/relay.js';
 import { SubArea } from '../services/service.entity.js';
 import { Grant, type GrantState } from './grant.entity.js';
@@ -22,7 +22,7 @@ export class GrantRepository {
   async findVisible(ids: string[]): Promise<Grant[]> {
     if (ids.length === 0) return [];
     const q = sql`select g.* from grants g where g.id in (${ids}) and ${this.policy.readableGrants('g')}`;
-    const rows = await this.em.getConnection().execute<Record<string, unknown>[]>(q.text, q.params);
+    const rows = await execute<Record<string, unknown>>(this.em, q);
     return rows.map((r) => this.em.map(Grant, r));
   }
 
@@ -54,7 +54,7 @@ export class GrantRepository {
     if (grantIds.length === 0) return [];
     const q = sql`select s.*, gs.grant_id as __grant_id from grant_sub_areas gs join sub_areas s on s.id = gs.sub_area_id
       where gs.grant_id in (${grantIds}) order by s.code`;
-    const rows = await this.em.getConnection().execute<Record<string, unknown>[]>(q.text, q.params);
+    const rows = await execute<Record<string, unknown>>(this.em, q);
     return rows.map(({ __grant_id, ...row }) => ({ grantId: String(__grant_id), subArea: this.em.map(SubArea, row) }));
   }
 }

@@ -1,5 +1,5 @@
 import type { Em } from '../db/orm.js';
-import { sql } from '../db/sql.js';
+import { sql, execute } from '../db/sql.js';
 import type { VerifiedIdentity } from '../auth/token-verifier.js';
 import { Viewer, type AdministratorRole, type OrdererRole } from '../auth/viewer.js';
 import { activeMandate } from '../issuers/issuer-mandate.sql.js';
@@ -60,7 +60,7 @@ export async function viewerFor(em: Em, identity: VerifiedIdentity): Promise<Vie
     join organisations e on e.id = u.employer_id
     join organisations le on le.id = coalesce(e.legal_entity_id, e.id)
     where fi.issuer = ${identity.issuer} and fi.subject = ${identity.subject}`;
-  const [row] = await em.getConnection().execute<ViewerRow[]>(q.text, q.params);
+  const [row] = await execute<ViewerRow>(em, q);
   if (!row) return new Viewer(identity, null);
   const administers: AdministratorRole[] = json<RawRole[]>(row.administers).map((r) => ({
     ...r,

@@ -1,7 +1,7 @@
 import type { Policy } from '../auth/policy.js';
 import type { Em } from '../db/orm.js';
 import { countRows, fetchPage } from '../db/paginate.js';
-import { and, sql } from '../db/sql.js';
+import { and, sql, execute } from '../db/sql.js';
 import type { Page, PageRequest } from '../graphql/relay.js';
 import { IssuerMandate } from './issuer-mandate.entity.js';
 import { activeMandate } from './issuer-mandate.sql.js';
@@ -36,14 +36,14 @@ export class IssuerMandateRepository {
   async findVisible(ids: string[]): Promise<IssuerMandate[]> {
     if (ids.length === 0) return [];
     const q = sql`select t.* from issuer_mandates t where t.id in (${ids}) and ${this.policy.readableMandates('t')}`;
-    const rows = await this.em.getConnection().execute<Record<string, unknown>[]>(q.text, q.params);
+    const rows = await execute<Record<string, unknown>>(this.em, q);
     return rows.map((r) => this.em.map(IssuerMandate, r));
   }
 
   /** A mandate the viewer may end, locked for the transaction; null when not theirs to end. */
   async findWritableForUpdate(id: string): Promise<IssuerMandate | null> {
     const q = sql`select t.* from issuer_mandates t where t.id = ${id} and ${this.policy.writableMandates('t')} for update`;
-    const [row] = await this.em.getConnection().execute<Record<string, unknown>[]>(q.text, q.params, 'all', this.em.getTransactionContext());
+    const [row] = await execute<Record<string, unknown>>(this.em, q);
     return row ? this.em.map(IssuerMandate, row) : null;
   }
 }
@@ -63,7 +63,7 @@ export async function responsibleIssuers(em: Em, serviceId: string, userIds: str
       s.owner_id) as issuer_id
     from users u join organisations e on e.id = u.employer_id cross join services s
     where s.id = ${serviceId} and u.id in (${userIds})`;
-  const rows = await em.getConnection().execute<{ user_id: string; issuer_id: string }[]>(q.text, q.params, 'all', em.getTransactionContext());
+  const rows = await execute<{ user_id: string; issuer_id: string }>(em, q);
   for (const row of rows) result.set(row.user_id, row.issuer_id);
   return result;
 }
@@ -73,6 +73,6 @@ export async function serviceUsersIn(em: Em, serviceId: string, organisationPath
   const q = sql`select count(distinct g.user_id)::int as n from grants g join users u on u.id = g.user_id
     join organisations e on e.id = u.employer_id
     where g.service_id = ${serviceId} and g.state = 'active' and e.path like ${`${organisationPath}%`}`;
-  const [row] = await em.getConnection().execute<{ n: number }[]>(q.text, q.params, 'all', em.getTransactionContext());
+  const [row] = await execute<{ n: number }>(em, q);
   return Number(row.n);
 }

@@ -2,7 +2,7 @@ import type { FileUpload } from 'graphql-upload-minimal';
 import { audit } from '../audit/audit.service.js';
 import { forbidden } from '../auth/auth.errors.js';
 import type { Em } from '../db/orm.js';
-import { sql } from '../db/sql.js';
+import { sql, execute } from '../db/sql.js';
 import { DocumentKind } from '../documents/document.entity.js';
 import { acceptUpload, storeDocument } from '../documents/document.intake.js';
 import type { Context } from '../graphql/context.js';
@@ -170,7 +170,7 @@ export class IssuerMandateService {
   /** The organisation if the viewer may see it, locked so concurrent grants to it run one after another. */
   private async lockVisibleOrganisation(tx: Em, id: string): Promise<Organisation | null> {
     const q = sql`select o.* from organisations o where o.id = ${id} and ${this.ctx.policy.readableOrganisations('o')} for update`;
-    const [row] = await tx.getConnection().execute<Record<string, unknown>[]>(q.text, q.params, 'all', tx.getTransactionContext());
+    const [row] = await execute<Record<string, unknown>>(tx, q);
     return row ? tx.map(Organisation, row) : null;
   }
 
@@ -178,7 +178,7 @@ export class IssuerMandateService {
     const q = sql`select 1 from issuer_mandates m where m.service_id = ${serviceId} and m.organisation_id = ${organisationId}
       and m.state = 'active' and (m.valid_to is null or m.valid_to > ${from.toISOString()}::timestamptz)
       ${to ? sql`and m.valid_from < ${to.toISOString()}::timestamptz` : sql``} limit 1`;
-    const rows = await tx.getConnection().execute(q.text, q.params, 'all', tx.getTransactionContext());
+    const rows = await execute(tx, q);
     return rows.length > 0;
   }
 
@@ -190,7 +190,7 @@ export class IssuerMandateService {
     if (valid.length) {
       const q = sql`select u.* from users u join organisations e on e.id = u.employer_id
         where u.id in (${valid}) and e.path like ${`${organisation.path}%`}`;
-      const rows = await tx.getConnection().execute<Record<string, unknown>[]>(q.text, q.params, 'all', tx.getTransactionContext());
+      const rows = await execute<Record<string, unknown>>(tx, q);
       users = rows.map((r) => tx.map(User, r));
     }
     userIds.forEach((id, i) => {

@@ -1,7 +1,7 @@
 import type { Policy } from '../auth/policy.js';
 import type { Em } from '../db/orm.js';
 import { countRows, fetchPage } from '../db/paginate.js';
-import { and, sql } from '../db/sql.js';
+import { and, sql, execute } from '../db/sql.js';
 import type { Page, PageRequest } from '../graphql/relay.js';
 import { AppointmentState, OrdererAppointment } from './orderer-appointment.entity.js';
 
@@ -35,14 +35,14 @@ export class OrdererAppointmentRepository {
   async findVisible(ids: string[]): Promise<OrdererAppointment[]> {
     if (ids.length === 0) return [];
     const q = sql`select t.* from orderer_appointments t where t.id in (${ids}) and ${this.policy.readableAppointments('t')}`;
-    const rows = await this.em.getConnection().execute<Record<string, unknown>[]>(q.text, q.params, 'all', this.em.getTransactionContext());
+    const rows = await execute<Record<string, unknown>>(this.em, q);
     return rows.map((r) => this.em.map(OrdererAppointment, r));
   }
 
   /** An appointment the viewer decides (as its person's responsible issuer), locked for the transaction. */
   async findDecidableForUpdate(id: string): Promise<OrdererAppointment | null> {
     const q = sql`select t.* from orderer_appointments t where t.id = ${id} and ${this.policy.decidableAppointments('t')} for update`;
-    const [row] = await this.em.getConnection().execute<Record<string, unknown>[]>(q.text, q.params, 'all', this.em.getTransactionContext());
+    const [row] = await execute<Record<string, unknown>>(this.em, q);
     return row ? this.em.map(OrdererAppointment, row) : null;
   }
 
@@ -53,7 +53,7 @@ export class OrdererAppointmentRepository {
       and (a.valid_to is null or a.valid_to > ${from.toISOString()}::timestamptz)
       ${to ? sql`and a.valid_from < ${to.toISOString()}::timestamptz` : sql``}
       ${except ? sql`and a.id <> ${except}` : sql``} limit 1`;
-    const rows = await this.em.getConnection().execute(q.text, q.params, 'all', this.em.getTransactionContext());
+    const rows = await execute(this.em, q);
     return rows.length > 0;
   }
 }

@@ -2,7 +2,7 @@ import type { Policy } from '../auth/policy.js';
 import { countRows, fetchPage } from '../db/paginate.js';
 import { NestedPageLoader } from '../db/page-loader.js';
 import type { Em } from '../db/orm.js';
-import { and, sql } from '../db/sql.js';
+import { and, sql, execute } from '../db/sql.js';
 import type { Page, PageRequest } from '../graphql/relay.js';
 import { Organisation, type OrganisationKind } from './organisation.entity.js';
 
@@ -24,7 +24,7 @@ export class OrganisationRepository {
   async findVisible(ids: string[]): Promise<Organisation[]> {
     if (ids.length === 0) return [];
     const q = sql`select o.* from organisations o where o.id in (${ids}) and ${this.policy.readableOrganisations('o')}`;
-    const rows = await this.em.getConnection().execute<Record<string, unknown>[]>(q.text, q.params);
+    const rows = await execute<Record<string, unknown>>(this.em, q);
     return rows.map((r) => this.em.map(Organisation, r));
   }
 

@@ -1,6 +1,6 @@
 import type { Em } from '../db/orm.js';
 import { countRows, fetchPage } from '../db/paginate.js';
-import { and, sql } from '../db/sql.js';
+import { and, sql, execute } from '../db/sql.js';
 import type { Page, PageRequest } from '../graphql/relay.js';
 import type { OrganisationKind } from '../organisations/organisation.entity.js';
 import { Routine } from './routine.entity.js';
@@ -17,14 +17,14 @@ export class RoutineRepository {
     const q = sql`select r.* from routines r where r.service_id = ${serviceId} and r.effective_from <= ${at.toISOString()}::timestamptz
       and (r.organisation_kind is null ${kind ? sql`or r.organisation_kind = ${kind}` : sql``})
       order by (r.organisation_kind is null), r.effective_from desc limit 1`;
-    const [row] = await this.em.getConnection().execute<Record<string, unknown>[]>(q.text, q.params, 'all', this.em.getTransactionContext());
+    const [row] = await execute<Record<string, unknown>>(this.em, q);
     return row ? this.em.map(Routine, row) : null;
   }
 
   /** The routine in force for a legal entity's kind: what a person of that organisation is judged by. */
   async inForceForOrganisation(serviceId: string, organisationId: string, at: Date = new Date()): Promise<Routine | null> {
     const q = sql`select le.kind from organisations o join organisations le on le.id = coalesce(o.legal_entity_id, o.id) where o.id = ${organisationId}`;
-    const [row] = await this.em.getConnection().execute<{ kind: OrganisationKind }[]>(q.text, q.params, 'all', this.em.getTransactionContext());
+    const [row] = await execute<{ kind: OrganisationKind }>(this.em, q);
     return this.inForce(serviceId, row?.kind ?? null, at);
   }
 

@@ -1,7 +1,7 @@
 import type { Policy } from '../auth/policy.js';
 import type { Em } from '../db/orm.js';
 import { countRows, fetchPage } from '../db/paginate.js';
-import { and, sql } from '../db/sql.js';
+import { and, sql, execute } from '../db/sql.js';
 import type { Page, PageRequest } from '../graphql/relay.js';
 import { User } from './user.entity.js';
 
@@ -20,7 +20,7 @@ export class UserRepository {
   async findVisible(ids: string[]): Promise<User[]> {
     if (ids.length === 0) return [];
     const q = sql`select u.* from users u where u.id in (${ids}) and ${this.policy.readableUsers('u')}`;
-    const rows = await this.em.getConnection().execute<Record<string, unknown>[]>(q.text, q.params);
+    const rows = await execute<Record<string, unknown>>(this.em, q);
     return rows.map((r) => this.em.map(User, r));
   }
 
@@ -44,7 +44,7 @@ export class UserRepository {
   /** A user the viewer may change, locked for the rest of the transaction; null when not visible. */
   async findWritableForUpdate(id: string): Promise<User | null> {
     const q = sql`select u.* from users u where u.id = ${id} and ${this.policy.writableUsers('u')} for update`;
-    const rows = await this.em.getConnection().execute<Record<string, unknown>[]>(q.text, q.params, 'all', this.em.getTransactionContext());
+    const rows = await execute<Record<string, unknown>>(this.em, q);
     return rows[0] ? this.em.map(User, rows[0]) : null;
   }
 }

@@ -23,6 +23,16 @@ export interface TestHub {
   token(email: string, claims?: { acr?: string; ttlSeconds?: number; sub?: string; registration_number?: string }): Promise<string>;
   /** POSTs a GraphQL operation as JSON. */
   gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse<T>>;
+  /**
+   * POSTs an operation as a GraphQL multipart request (files at variable paths such as
+   * "input.agreementDocument"), the way browsers and Apollo clients upload.
+   */
+  upload<T = Record<string, unknown>>(
+    token: string | null,
+    query: string,
+    variables: Record<string, unknown>,
+    files: Record<string, { bytes: Buffer | Uint8Array; filename: string; type?: string }>,
+  ): Promise<GraphQLResponse<T>>;
   /** Same, signed in as a demo user. */
   as<T = Record<string, unknown>>(email: string, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
   close(): Promise<void>;
@@ -65,9 +75,40 @@ export async function startTestHub(env: Record<string, string> = {}): Promise<Te
     return { status: res.status, headers: res.headers, data: body.data ?? undefined, errors: body.errors };
   }
 
+  async function upload<T>(
+    bearer: string | null,
+    query: string,
+    variables: Record<string, unknown>,
+    files: Record<string, { bytes: Buffer | Uint8Array; filename: string; type?: string }>,
+  ): Promise<GraphQLResponse<T>> {
+    const form = new FormData();
+    const paths = Object.keys(files);
+    const vars = structuredClone(variables);
+    for (const path of paths) {
+      const keys = path.split('.');
+      let target = vars as Record<string, unknown>;
+      for (const key of keys.slice(0, -1)) target = target[key] as Record<string, unknown>;
+      target[keys[keys.length - 1]] = null;
+    }
+    form.append('operations', JSON.stringify({ query, variables: vars }));
+    form.append('map', JSON.stringify(Object.fromEntries(paths.map((p, i) => [String(i), [`variables.${p}`]]))));
+    paths.forEach((p, i) => {
+      const f = files[p];
+      form.append(String(i), new Blob([new Uint8Array(f.bytes)], { type: f.type ?? 'application/octet-stream' }), f.filename);
+    });
+    const res = await fetch(app.hub.url, {
+      method: 'POST',
+      headers: { 'apollo-require-preflight': 'true', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+      body: form,
+    });
+    const body = (await res.json()) as { data?: T; errors?: GraphQLResponse['errors'] };
+    return { status: res.status, headers: res.headers, data: body.data ?? undefined, errors: body.errors };
+  }
+
   return {
     app,
     db,
+    upload,
     config,
     url: app.hub.url,
     token,
