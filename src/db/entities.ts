@@ -3,6 +3,8 @@ import { Document } from '../documents/document.entity.js';
 import { IssuerAdministrator, IssuerMandate } from '../issuers/issuer-mandate.entity.js';
 import { OrdererAppointment } from '../orderers/orderer-appointment.entity.js';
 import { Routine } from '../routines/routine.entity.js';
+import { Order, OrderAttachment, OrderEvent } from '../orders/order.entity.js';
+import { OutboxMessage } from '../notifications/outbox-message.entity.js';
 import { Grant } from '../grants/grant.entity.js';
 import { FederatedIdentity } from '../identities/federated-identity.entity.js';
 import { Organisation } from '../organisations/organisation.entity.js';
@@ -10,4 +12,4 @@ import { Service, ServiceRole, SubArea } from '../services/service.entity.js';
 import { Placement, User } from '../users/user.entity.js';
 
 /** Every persisted entity; migrations are generated from this list. */
-export const entities = [Organisation, Service, ServiceRole, SubArea, User, Placement, FederatedIdentity, Grant, AuditEvent, Document, Routine, IssuerMandate, IssuerAdministrator, OrdererAppointment];
+export const entities = [Organisation, Service, ServiceRole, SubArea, User, Placement, FederatedIdentity, Grant, AuditEvent, Document, Routine, IssuerMandate, IssuerAdministrator, OrdererAppointment, Order, OrderEvent, OrderAttachment, OutboxMessage];

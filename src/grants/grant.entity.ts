@@ -29,6 +29,8 @@ export const GrantSchema = defineEntity({
     /** The issuer organisation that decided the grant. */
     issuedBy: () => p.manyToOne(Organisation),
     issuedByUser: () => p.manyToOne(User).nullable(),
+    suspendedAt: p.datetime().nullable(),
+    suspendReason: p.text().nullable(),
     endedAt: p.datetime().nullable(),
     endReason: p.text().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
@@ -37,6 +39,8 @@ export const GrantSchema = defineEntity({
   indexes: [
     { name: 'grants_user_state_idx', properties: ['user', 'state'] },
     { name: 'grants_service_state_idx', properties: ['service', 'state'] },
+    { name: 'grants_role_state_idx', properties: ['role', 'state'] },
+    { name: 'grants_state_valid_to_idx', properties: ['state', 'validTo'] },
   ],
 });
 export class Grant extends GrantSchema.class {}
