@@ -154,6 +154,39 @@ export class Policy {
     return sql`exists (select 1 from users au join organisations e on e.id = au.employer_id where au.id = ${ref(a, 'user_id')} and (${or(parts)}))`;
   }
 
+  /**
+   * Orders the viewer may read: those for or by themself, those their administrator roles decide,
+   * and those for people in their orderer scopes.
+   */
+  readableOrders(o: string): Sql {
+    const user = this.viewer.user;
+    if (!user) return Sql.raw('false');
+    const ordered = this.viewer.orders.length
+      ? sql`exists (select 1 from users ou join organisations e on e.id = ou.employer_id where ou.id = ${ref(o, 'user_id')} and (${or(
+          this.viewer.orders.map((r) => and([sql`${ref(o, 'service_id')} = ${r.serviceId}`, under(Sql.raw('e.path'), r.scopePath)])),
+        )}))`
+      : Sql.raw('false');
+    return or([sql`${ref(o, 'user_id')} = ${user.id}`, sql`${ref(o, 'ordered_by_id')} = ${user.id}`, this.decidableOrders(o), ordered]);
+  }
+
+  /** Orders the viewer decides: those sent to an issuer they administer for the order's service. */
+  decidableOrders(o: string): Sql {
+    if (this.viewer.administers.length === 0) return Sql.raw('false');
+    return or(this.viewer.administers.map((r) => sql`${ref(o, 'service_id')} = ${r.serviceId} and ${ref(o, 'decider_id')} = ${r.issuerId}`));
+  }
+
+  /**
+   * People (alias u) the viewer may order for in a service: those in their orderer scopes, and,
+   * unless the routine demands an appointed orderer, those their administrator roles administer.
+   */
+  orderablePeople(u: string, serviceId: string, ordererOnly: boolean): Sql {
+    const scopes = this.viewer.orders.filter((r) => r.serviceId === serviceId).map((r) => under(Sql.raw('e.path'), r.scopePath));
+    const administered = ordererOnly ? [] : this.rolesFor(serviceId).map((r) => this.domain('e', r));
+    const parts = [...scopes, ...administered];
+    if (parts.length === 0) return Sql.raw('false');
+    return sql`exists (select 1 from organisations e where e.id = ${ref(u, 'employer_id')} and ${or(parts)})`;
+  }
+
   /** Audit events the viewer may read: exactly those about objects they may read. */
   readableAuditEvents(t: string): Sql {
     if (!this.viewer.user) return Sql.raw('false');
@@ -165,6 +198,7 @@ export class Policy {
       sql`${type} = 'Grant' and exists (select 1 from grants x where x.id = ${id} and (${this.readableGrants('x')}))`,
       sql`${type} = 'IssuerMandate' and exists (select 1 from issuer_mandates x where x.id = ${id} and (${this.readableMandates('x')}))`,
       sql`${type} = 'OrdererAppointment' and exists (select 1 from orderer_appointments x where x.id = ${id} and (${this.readableAppointments('x')}))`,
+      sql`${type} = 'Order' and exists (select 1 from orders x where x.id = ${id} and (${this.readableOrders('x')}))`,
       adminServices.length
         ? sql`${type} = 'Routine' and exists (select 1 from routines x where x.id = ${id} and x.service_id in (${adminServices}))`
         : Sql.raw('false'),
@@ -177,6 +211,7 @@ export class Policy {
     return or([
       sql`exists (select 1 from issuer_mandates x where x.agreement_document_id = ${id} and (${this.readableMandates('x')}))`,
       sql`exists (select 1 from orderer_appointments x where x.request_form_id = ${id} and (${this.readableAppointments('x')}))`,
+      sql`exists (select 1 from order_attachments x join orders xo on xo.id = x.order_id where x.document_id = ${id} and (${this.readableOrders('xo')}))`,
     ]);
   }
 }

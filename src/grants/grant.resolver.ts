@@ -7,6 +7,7 @@ import { registerNode } from '../graphql/relay.js';
 import { OrganisationType } from '../organisations/organisation.type.js';
 import { ServiceRoleType, ServiceType, SubAreaType } from '../services/service.type.js';
 import { UserType } from '../users/user.type.js';
+import { ProfileState } from '../users/user.entity.js';
 import { Grant } from './grant.entity.js';
 import { GrantRepository } from './grant.repository.js';
 import { GrantConnection, GrantType } from './grant.type.js';
@@ -32,6 +33,16 @@ export class GrantResolver {
     const repo = new GrantRepository(ctx.em, ctx.policy);
     const filter = { state, serviceId: service ? (idOfType(service, 'Service') ?? '00000000-0000-0000-0000-000000000000') : null };
     return new GrantConnection(await repo.page(filter, pageRequest(page, ctx.config.maxPageSize, 2)), () => repo.count(filter));
+  }
+
+  @FieldResolver(() => Boolean, {
+    description: 'Whether it can be used now: active, within its validity, and the holder has completed the basic-information form.',
+  })
+  async usable(@Root() grant: Grant, @Ctx() ctx: Context) {
+    const now = Date.now();
+    if (grant.state !== GrantState.ACTIVE || grant.validFrom.getTime() > now || (grant.validTo && grant.validTo.getTime() <= now)) return false;
+    const holder = await ctx.loaders.user.load(grant.user.id);
+    return holder?.profileState === ProfileState.COMPLETE;
   }
 
   @FieldResolver(() => UserType, { description: 'The person holding the grant.' })

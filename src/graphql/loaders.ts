@@ -9,6 +9,9 @@ import { Service, ServiceRole, SubArea } from '../services/service.entity.js';
 import { Placement, User } from '../users/user.entity.js';
 import { GrantRepository } from '../grants/grant.repository.js';
 import { Document } from '../documents/document.entity.js';
+import { Grant } from '../grants/grant.entity.js';
+import { OrderAttachment, OrderEvent } from '../orders/order.entity.js';
+import { execute, sql } from '../db/sql.js';
 import { Routine } from '../routines/routine.entity.js';
 import { AdministratorState, IssuerAdministrator } from '../issuers/issuer-mandate.entity.js';
 import { responsibleIssuers } from '../issuers/issuer-mandate.repository.js';
@@ -90,6 +93,25 @@ export function createLoaders(em: Em, policy: Policy, ctx: () => Context) {
       }
       return keys.map((k) => found.get(k) ?? null);
     }),
+    grant: byIdLoader(em, Grant),
+    subAreasByOrder: groupLoader(
+      async (ids) => {
+        const rows = await execute<Record<string, unknown>>(
+          em,
+          sql`select s.*, os.order_id as __order_id from order_sub_areas os join sub_areas s on s.id = os.sub_area_id where os.order_id in (${ids}) order by s.code`,
+        );
+        return rows.map(({ __order_id, ...row }) => ({ orderId: String(__order_id), subArea: em.map(SubArea, row) }));
+      },
+      (r) => r.orderId,
+    ),
+    attachmentsByOrder: groupLoader(
+      (ids) => em.find(OrderAttachment, { order: { $in: ids } }, { populate: ['document'], exclude: ['document.content'] as never }),
+      (a) => a.order.id,
+    ),
+    eventsByOrder: groupLoader(
+      (ids) => em.find(OrderEvent, { order: { $in: ids } }, { orderBy: { occurredAt: 'asc', id: 'asc' } }),
+      (e) => e.order.id,
+    ),
     grantsByUser: grants.pagesByUser(),
     childrenByOrganisation: organisations.childrenByParent(),
   };

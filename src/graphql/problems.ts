@@ -22,6 +22,11 @@ export class Problems {
     if (to && to.getTime() <= from.getTime()) this.add(UserErrorCode.DATE_ORDER, field, 'validTo must be later than validFrom.');
   }
 
+  /** The problems found so far. */
+  get list(): UserError[] {
+    return [...this.errors];
+  }
+
   get any(): boolean {
     return this.errors.length > 0;
   }

@@ -6,6 +6,7 @@ import { DocumentResolver } from '../documents/document.resolver.js';
 import { GrantResolver } from '../grants/grant.resolver.js';
 import { IssuerMandateResolver } from '../issuers/issuer-mandate.resolver.js';
 import { OrdererAppointmentResolver } from '../orderers/orderer-appointment.resolver.js';
+import { OrderEventResolver, OrderResolver } from '../orders/order.resolver.js';
 import { RoutineResolver, ServiceRoutineResolver } from '../routines/routine.resolver.js';
 import { SessionResolver } from '../identities/session.resolver.js';
 import { OrganisationResolver } from '../organisations/organisation.resolver.js';
@@ -29,6 +30,8 @@ export const resolvers = [
   ServiceRoutineResolver,
   IssuerMandateResolver,
   OrdererAppointmentResolver,
+  OrderResolver,
+  OrderEventResolver,
 ] as const;
 
 /**

@@ -16,6 +16,7 @@ import { Service } from '../services/service.entity.js';
 import { User } from '../users/user.entity.js';
 import { AdministratorState, IssuerAdministrator, IssuerMandate, MandateState } from './issuer-mandate.entity.js';
 import { IssuerMandateRepository, serviceUsersIn } from './issuer-mandate.repository.js';
+import { redirectPendingOrders } from '../orders/order.repository.js';
 
 export interface MandateGrantInput {
   service: string;
@@ -119,6 +120,9 @@ export class IssuerMandateService {
         after: { ...snapshot(mandate), administrators: administrators.map((u) => u.id), serviceUsers: users },
         reason: mandate.thresholdOverrideReason ?? null,
       });
+      // Undecided orders of the organisation's people now go to it, not to the issuer above.
+      await tx.flush();
+      await redirectPendingOrders(tx, service.id);
       return mandate;
     });
   }
@@ -163,6 +167,8 @@ export class IssuerMandateService {
         after: snapshot(mandate),
         reason: why,
       });
+      await tx.flush();
+      await redirectPendingOrders(tx, mandate.service.id);
       return mandate;
     });
   }

@@ -9,7 +9,9 @@ import { OrganisationType } from '../organisations/organisation.type.js';
 import { Placement, User, ProfileState } from './user.entity.js';
 import { UserRepository } from './user.repository.js';
 import { UserService } from './user.service.js';
-import { PlacementType, UserConnection, UserContactUpdateInput, UserContactUpdatePayload, UserType } from './user.type.js';
+import { ProfileCompleteInput } from '../orders/order.type.js';
+import { SelfRegistrationService } from '../orders/self-registration.service.js';
+import { PlacementType, ProfileCompletePayload, UserConnection, UserContactUpdateInput, UserContactUpdatePayload, UserType } from './user.type.js';
 import { Organisation } from '../organisations/organisation.entity.js';
 
 registerNode(User, {
@@ -55,6 +57,14 @@ export class UserResolver {
     return withUserErrors(UserContactUpdatePayload, async () => ({
       user: await new UserService(ctx).updateContact(idOfType(id, 'User'), input),
     }));
+  }
+
+  @Mutation(() => ProfileCompletePayload, {
+    name: 'profileComplete',
+    description: 'Fills in your basic-information form (asked at the first sign-in after approval).',
+  })
+  completeProfile(@Ctx() ctx: Context, @Arg('input', () => ProfileCompleteInput) input: ProfileCompleteInput): Promise<ProfileCompletePayload> {
+    return withUserErrors(ProfileCompletePayload, async () => ({ user: await new SelfRegistrationService(ctx).completeProfile(input) }));
   }
 
   @FieldResolver(() => String, { description: 'Given and family name, as shown in lists.' })

@@ -52,3 +52,12 @@ export class UserContactUpdatePayload {
 }
 
 export const UserConnection = connectionOf('User', UserType);
+
+@ObjectType('ProfileCompletePayload')
+export class ProfileCompletePayload {
+  @Field(() => UserType, { nullable: true })
+  user!: object | null;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}

@@ -1,0 +1,73 @@
+import type { Policy } from '../auth/policy.js';
+import type { Em } from '../db/orm.js';
+import { countRows, fetchPage } from '../db/paginate.js';
+import { and, execute, sql } from '../db/sql.js';
+import type { Page, PageRequest } from '../graphql/relay.js';
+import { activeMandate } from '../issuers/issuer-mandate.sql.js';
+import { Order, type OrderState } from './order.entity.js';
+
+export interface OrderFilter {
+  serviceId?: string | null;
+  state?: OrderState | null;
+  /** Only orders the viewer decides (an issuer's inbox). */
+  toDecide?: boolean;
+}
+
+/** Orders through the viewer's policy. */
+export class OrderRepository {
+  constructor(
+    private readonly em: Em,
+    private readonly policy: Policy,
+  ) {}
+
+  private listQuery(filter: OrderFilter) {
+    const conditions = [filter.toDecide ? this.policy.decidableOrders('t') : this.policy.readableOrders('t')];
+    if (filter.serviceId) conditions.push(sql`t.service_id = ${filter.serviceId}`);
+    if (filter.state) conditions.push(sql`t.state = ${filter.state}`);
+    return { from: sql`orders t`, where: and(conditions), keys: ['t.submitted_at', 't.id'] };
+  }
+
+  page(filter: OrderFilter, request: PageRequest): Promise<Page<Order>> {
+    return fetchPage(this.em, Order, this.listQuery(filter), request);
+  }
+
+  count(filter: OrderFilter): Promise<number> {
+    return countRows(this.em, this.listQuery(filter));
+  }
+
+  async findVisible(ids: string[]): Promise<Order[]> {
+    if (ids.length === 0) return [];
+    const rows = await execute(this.em, sql`select t.* from orders t where t.id in (${ids}) and ${this.policy.readableOrders('t')}`);
+    return rows.map((r) => this.em.map(Order, r));
+  }
+
+  /** An order the viewer may act on (by the given condition), locked for the transaction. */
+  async findForUpdate(id: string, condition: 'decide' | 'own'): Promise<Order | null> {
+    const user = this.policy.viewer.user;
+    const allowed = condition === 'decide' ? this.policy.decidableOrders('t') : sql`t.ordered_by_id = ${user?.id ?? null}`;
+    const [row] = await execute(this.em, sql`select t.* from orders t where t.id = ${id} and ${allowed} for update`);
+    return row ? this.em.map(Order, row) : null;
+  }
+}
+
+/**
+ * Points undecided orders of a service at their person's responsible issuer as it is now, for the
+ * routines where that issuer decides: run when a mandate begins or ends, so no order is stranded
+ * with an issuer that no longer decides.
+ */
+export async function redirectPendingOrders(em: Em, serviceId: string): Promise<number> {
+  const rows = await execute<{ id: string }>(
+    em,
+    sql`update orders o set decider_id = coalesce(
+        (select m.organisation_id from issuer_mandates m join organisations mo on mo.id = m.organisation_id
+          where m.service_id = o.service_id and ${activeMandate('m')} and e.path like mo.path || '%'
+          order by mo.depth desc limit 1),
+        s.owner_id), updated_at = now()
+      from users u, organisations e, services s, routines r
+      where o.service_id = ${serviceId} and o.state in ('submitted', 'returned')
+        and u.id = o.user_id and e.id = u.employer_id and s.id = o.service_id and r.id = o.routine_id
+        and r.rules ->> 'decider' = 'responsible_issuer'
+      returning o.id`,
+  );
+  return rows.length;
+}

@@ -1,0 +1,160 @@
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { DocumentType } from '../documents/document.type.js';
+import { GrantType } from '../grants/grant.type.js';
+import type { Context } from '../graphql/context.js';
+import { idOfType } from '../graphql/global-id.js';
+import { withUserErrors } from '../graphql/payload.js';
+import { PageArgs, pageRequest, registerNode } from '../graphql/relay.js';
+import { OrganisationType } from '../organisations/organisation.type.js';
+import { RoutineType } from '../routines/routine.type.js';
+import { ServiceRoleType, ServiceType, SubAreaType } from '../services/service.type.js';
+import { UserType } from '../users/user.type.js';
+import { Order, OrderState } from './order.entity.js';
+import { OrderRepository } from './order.repository.js';
+import { OrderService } from './order.service.js';
+import {
+  OrderBulkCreateInput,
+  OrderBulkCreatePayload,
+  OrderConnection,
+  OrderCreateInput,
+  OrderDecisionInput,
+  OrderEventType,
+  OrderPayload,
+  OrderResubmitInput,
+  OrderType,
+  SelfRegistrationSubmitInput,
+} from './order.type.js';
+import { SelfRegistrationService } from './self-registration.service.js';
+
+registerNode(Order, {
+  typeName: 'Order',
+  loadVisible: async (ctx, ids) => new Map((await new OrderRepository(ctx.em, ctx.policy).findVisible(ids)).map((o) => [o.id, o])),
+});
+
+const NO_ID = '00000000-0000-0000-0000-000000000000';
+const order = (ctx: Context) => new OrderService(ctx);
+
+@Resolver(() => OrderType)
+export class OrderResolver {
+  @Query(() => OrderConnection, { description: 'Orders you may see, oldest first; `toDecide` gives your inbox as issuer.' })
+  async orders(
+    @Ctx() ctx: Context,
+    @Args(() => PageArgs) page: PageArgs,
+    @Arg('service', () => ID, { nullable: true }) service: string | null,
+    @Arg('state', () => OrderState, { nullable: true }) state: OrderState | null,
+    @Arg('toDecide', () => Boolean, { defaultValue: false }) toDecide: boolean,
+  ) {
+    ctx.policy.requireUser();
+    const repo = new OrderRepository(ctx.em, ctx.policy);
+    const filter = { serviceId: service ? (idOfType(service, 'Service') ?? NO_ID) : null, state, toDecide };
+    return new OrderConnection(await repo.page(filter, pageRequest(page, ctx.config.maxPageSize, 2)), () => repo.count(filter));
+  }
+
+  @Mutation(() => OrderPayload, { description: 'Orders a grant for one employee in your scope.' })
+  orderCreate(@Ctx() ctx: Context, @Arg('input', () => OrderCreateInput) input: OrderCreateInput) {
+    return withUserErrors(OrderPayload, async () => ({ order: await order(ctx).create(input) }));
+  }
+
+  @Mutation(() => OrderBulkCreatePayload, { description: 'Orders the same grant for many employees; answers per person.' })
+  orderBulkCreate(@Ctx() ctx: Context, @Arg('input', () => OrderBulkCreateInput) input: OrderBulkCreateInput) {
+    return withUserErrors(OrderBulkCreatePayload, async () => ({ results: await order(ctx).createMany(input) }));
+  }
+
+  @Mutation(() => OrderPayload, { description: 'Approves an order: the grant is created. Responsible issuer only.' })
+  orderApprove(@Ctx() ctx: Context, @Arg('id', () => ID) id: string, @Arg('input', () => OrderDecisionInput, { nullable: true }) input: OrderDecisionInput | null) {
+    return withUserErrors(OrderPayload, async () => ({ order: await order(ctx).approve(id, input?.reason) }));
+  }
+
+  @Mutation(() => OrderPayload, { description: 'Rejects an order with a reason. Responsible issuer only.' })
+  orderReject(@Ctx() ctx: Context, @Arg('id', () => ID) id: string, @Arg('input', () => OrderDecisionInput) input: OrderDecisionInput) {
+    return withUserErrors(OrderPayload, async () => ({ order: await order(ctx).reject(id, input.reason ?? '') }));
+  }
+
+  @Mutation(() => OrderPayload, { description: 'Sends an order back to its orderer for changes, with a reason. Responsible issuer only.' })
+  orderSendBack(@Ctx() ctx: Context, @Arg('id', () => ID) id: string, @Arg('input', () => OrderDecisionInput) input: OrderDecisionInput) {
+    return withUserErrors(OrderPayload, async () => ({ order: await order(ctx).sendBack(id, input.reason ?? '') }));
+  }
+
+  @Mutation(() => OrderPayload, { description: 'Withdraws an undecided order. Whoever placed it only.' })
+  orderWithdraw(@Ctx() ctx: Context, @Arg('id', () => ID) id: string, @Arg('input', () => OrderDecisionInput, { nullable: true }) input: OrderDecisionInput | null) {
+    return withUserErrors(OrderPayload, async () => ({ order: await order(ctx).withdraw(id, input?.reason) }));
+  }
+
+  @Mutation(() => OrderPayload, { description: 'Resubmits an order that was sent back, with changes.' })
+  orderResubmit(@Ctx() ctx: Context, @Arg('id', () => ID) id: string, @Arg('input', () => OrderResubmitInput) input: OrderResubmitInput) {
+    return withUserErrors(OrderPayload, async () => ({ order: await order(ctx).resubmit(id, input) }));
+  }
+
+  @Mutation(() => OrderPayload, { description: 'Registers yourself for a service with your business e-ID (VIAS).' })
+  selfRegistrationSubmit(@Ctx() ctx: Context, @Arg('input', () => SelfRegistrationSubmitInput) input: SelfRegistrationSubmitInput) {
+    return withUserErrors(OrderPayload, async () => ({ order: await new SelfRegistrationService(ctx).submit(input) }));
+  }
+
+  @Query(() => [OrganisationType], { description: 'The organisations your e-ID lets you register under (by its registration number).' })
+  selfRegistrationOrganisations(@Ctx() ctx: Context) {
+    return new SelfRegistrationService(ctx).organisationsForIdentity();
+  }
+
+  @FieldResolver(() => UserType, { description: 'The person the grant is for.' })
+  person(@Root() o: Order, @Ctx() ctx: Context) {
+    return ctx.loaders.user.load(o.user.id);
+  }
+
+  @FieldResolver(() => UserType, { description: 'Who placed the order.' })
+  orderedBy(@Root() o: Order, @Ctx() ctx: Context) {
+    return ctx.loaders.user.load(o.orderedBy.id);
+  }
+
+  @FieldResolver(() => ServiceType)
+  service(@Root() o: Order, @Ctx() ctx: Context) {
+    return ctx.loaders.service.load(o.service.id);
+  }
+
+  @FieldResolver(() => ServiceRoleType)
+  role(@Root() o: Order, @Ctx() ctx: Context) {
+    return ctx.loaders.role.load(o.role.id);
+  }
+
+  @FieldResolver(() => [SubAreaType])
+  async subAreas(@Root() o: Order, @Ctx() ctx: Context) {
+    return (await ctx.loaders.subAreasByOrder.load(o.id)).map((r) => r.subArea);
+  }
+
+  @FieldResolver(() => OrganisationType)
+  scope(@Root() o: Order, @Ctx() ctx: Context) {
+    return ctx.loaders.organisation.load(o.scope.id);
+  }
+
+  @FieldResolver(() => OrganisationType, { description: 'The issuer that decides.' })
+  decider(@Root() o: Order, @Ctx() ctx: Context) {
+    return ctx.loaders.organisation.load(o.decider.id);
+  }
+
+  @FieldResolver(() => RoutineType, { description: 'The routine in force when it was submitted: the one it is judged by.' })
+  routine(@Root() o: Order, @Ctx() ctx: Context) {
+    return ctx.loaders.routine.load(o.routine.id);
+  }
+
+  @FieldResolver(() => GrantType, { nullable: true, description: 'The grant created by the approval.' })
+  grant(@Root() o: Order, @Ctx() ctx: Context) {
+    return o.grant ? ctx.loaders.grant.load(o.grant.id) : null;
+  }
+
+  @FieldResolver(() => [DocumentType])
+  async attachments(@Root() o: Order, @Ctx() ctx: Context) {
+    return (await ctx.loaders.attachmentsByOrder.load(o.id)).map((a) => a.document);
+  }
+
+  @FieldResolver(() => [OrderEventType], { description: 'Every state change: who, when, why.' })
+  history(@Root() o: Order, @Ctx() ctx: Context) {
+    return ctx.loaders.eventsByOrder.load(o.id);
+  }
+}
+
+@Resolver(() => OrderEventType)
+export class OrderEventResolver {
+  @FieldResolver(() => UserType, { nullable: true })
+  actor(@Root() e: { actor?: { id: string } | null }, @Ctx() ctx: Context) {
+    return e.actor ? ctx.loaders.user.load(e.actor.id) : null;
+  }
+}

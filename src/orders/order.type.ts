@@ -1,0 +1,222 @@
+import { GraphQLUpload, type FileUpload } from 'graphql-upload-minimal';
+import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { DocumentKind } from '../documents/document.entity.js';
+import { DateTime, EmailAddress, PhoneNumber } from '../graphql/scalars.js';
+import { Node, connectionOf } from '../graphql/relay.js';
+import { UserError } from '../graphql/user-errors.js';
+import { OrderKind, OrderState } from './order.entity.js';
+
+registerEnumType(OrderKind, { name: 'OrderKind', description: 'Who placed an order: an orderer, or the person for themself.' });
+registerEnumType(OrderState, { name: 'OrderState', description: 'Where an order is; nothing is deleted.' });
+
+@ObjectType('Order', { implements: Node, description: 'A request for a grant, decided by the responsible issuer.' })
+export class OrderType extends Node {
+  @Field(() => OrderKind)
+  kind!: OrderKind;
+
+  @Field(() => OrderState)
+  state!: OrderState;
+
+  @Field(() => DateTime)
+  validFrom!: Date;
+
+  @Field(() => DateTime, { nullable: true })
+  validTo!: Date | null;
+
+  @Field(() => String, { nullable: true })
+  justification!: string | null;
+
+  @Field(() => EmailAddress, { nullable: true, description: 'Contact e-mail given at self-registration.' })
+  contactEmail!: string | null;
+
+  @Field(() => PhoneNumber, { nullable: true })
+  contactPhone!: string | null;
+
+  @Field(() => DateTime)
+  submittedAt!: Date;
+
+  @Field(() => DateTime, { nullable: true })
+  decidedAt!: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'The reason given with the last decision (approval, rejection, sending back).' })
+  decisionReason!: string | null;
+}
+
+@ObjectType('OrderEvent', { description: 'One step in an order’s life: who, when, why.' })
+export class OrderEventType {
+  @Field(() => OrderState, { nullable: true, description: 'Null for the submission.' })
+  fromState!: OrderState | null;
+
+  @Field(() => OrderState)
+  toState!: OrderState;
+
+  @Field(() => String, { nullable: true })
+  reason!: string | null;
+
+  @Field(() => DateTime)
+  occurredAt!: Date;
+}
+
+@InputType('OrderAttachmentInput')
+export class OrderAttachmentInput {
+  @Field(() => DocumentKind)
+  kind!: DocumentKind;
+
+  @Field(() => ID, { nullable: true, description: 'The sub-area it is for, where the routine wants one per area (CVs).' })
+  subArea?: string | null;
+
+  @Field(() => GraphQLUpload)
+  file!: Promise<FileUpload>;
+}
+
+@InputType('OrderCreateInput')
+export class OrderCreateInput {
+  @Field(() => ID, { description: 'The employee the grant is for.' })
+  person!: string;
+
+  @Field(() => ID)
+  service!: string;
+
+  @Field(() => ID)
+  role!: string;
+
+  @Field(() => [ID], { nullable: true })
+  subAreas?: string[] | null;
+
+  @Field(() => ID, { nullable: true, description: "The organisation the grant applies to: the employer (default) or a placement." })
+  scope?: string | null;
+
+  @Field(() => DateTime, { nullable: true, description: 'Default: now.' })
+  validFrom?: Date | null;
+
+  @Field(() => DateTime, { nullable: true })
+  validTo?: Date | null;
+
+  @Field(() => String, { nullable: true })
+  justification?: string | null;
+
+  @Field(() => [OrderAttachmentInput], { nullable: true })
+  attachments?: OrderAttachmentInput[] | null;
+}
+
+@InputType('OrderBulkCreateInput')
+export class OrderBulkCreateInput {
+  @Field(() => [ID], { description: 'Up to 1,000 employees; each gets their own order or their own errors.' })
+  people!: string[];
+
+  @Field(() => ID)
+  service!: string;
+
+  @Field(() => ID)
+  role!: string;
+
+  @Field(() => [ID], { nullable: true })
+  subAreas?: string[] | null;
+
+  @Field(() => DateTime, { nullable: true })
+  validFrom?: Date | null;
+
+  @Field(() => DateTime, { nullable: true })
+  validTo?: Date | null;
+
+  @Field(() => String, { nullable: true })
+  justification?: string | null;
+
+  @Field(() => [OrderAttachmentInput], { nullable: true, description: 'Attached to every order (e.g. one signed list).' })
+  attachments?: OrderAttachmentInput[] | null;
+}
+
+@InputType('OrderDecisionInput')
+export class OrderDecisionInput {
+  @Field(() => String, { nullable: true, description: 'Required when rejecting or sending back.' })
+  reason?: string | null;
+}
+
+@InputType('OrderResubmitInput')
+export class OrderResubmitInput {
+  @Field(() => DateTime, { nullable: true })
+  validFrom?: Date | null;
+
+  @Field(() => DateTime, { nullable: true })
+  validTo?: Date | null;
+
+  @Field(() => String, { nullable: true })
+  justification?: string | null;
+}
+
+@InputType('SelfRegistrationSubmitInput')
+export class SelfRegistrationSubmitInput {
+  @Field(() => ID, { description: 'The organisation registered under; its registration number must be the one in your e-ID.' })
+  organisation!: string;
+
+  @Field(() => ID)
+  service!: string;
+
+  @Field(() => ID)
+  role!: string;
+
+  @Field(() => [ID], { nullable: true })
+  subAreas?: string[] | null;
+
+  @Field(() => String)
+  givenName!: string;
+
+  @Field(() => String)
+  familyName!: string;
+
+  @Field(() => EmailAddress)
+  email!: string;
+
+  @Field(() => PhoneNumber)
+  phone!: string;
+
+  @Field(() => [OrderAttachmentInput], { nullable: true, description: 'A CV per sub-area (specialist) or the manager’s approval (administrative).' })
+  attachments?: OrderAttachmentInput[] | null;
+}
+
+@InputType('ProfileCompleteInput')
+export class ProfileCompleteInput {
+  @Field(() => String)
+  givenName!: string;
+
+  @Field(() => String)
+  familyName!: string;
+
+  @Field(() => EmailAddress)
+  email!: string;
+
+  @Field(() => PhoneNumber)
+  phone!: string;
+}
+
+@ObjectType('OrderPayload')
+export class OrderPayload {
+  @Field(() => OrderType, { nullable: true })
+  order!: object | null;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@ObjectType('OrderBulkResult', { description: 'The outcome for one person of a bulk order.' })
+export class OrderBulkResultType {
+  @Field(() => ID, { description: 'The person id as given.' })
+  person!: string;
+
+  @Field(() => OrderType, { nullable: true })
+  order!: object | null;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@ObjectType('OrderBulkCreatePayload')
+export class OrderBulkCreatePayload {
+  @Field(() => [OrderBulkResultType], { nullable: true, description: 'One result per person, in the order given.' })
+  results!: OrderBulkResultType[] | null;
+
+  @Field(() => [UserError], { description: 'Errors of the shared terms; when present, nothing was ordered.' })
+  userErrors!: UserError[];
+}
+
+export const OrderConnection = connectionOf('Order', OrderType);
