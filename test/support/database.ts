@@ -41,3 +41,10 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/** A second connection pool to the same PostgreSQL database, as a second server process would have. */
+export async function shareDatabase(db: TestDatabase): Promise<TestDatabase> {
+  if (!db.url) throw new Error('only a PostgreSQL database can be shared by two server instances');
+  const orm = await openOrm({ databaseUrl: db.url });
+  return { orm, kind: 'postgresql', url: db.url, drop: () => orm.close(true) };
+}

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { startApp, type App } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { demoUsers } from '../../src/demo/demo-data.js';
-import { createTestDatabase, type TestDatabase } from './database.js';
+import { createTestDatabase, shareDatabase, type TestDatabase } from './database.js';
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
   status: number;
@@ -38,11 +38,14 @@ export interface TestHub {
   close(): Promise<void>;
 }
 
-/** Starts the real hub over real HTTP on its own database, with the demo dataset loaded. */
-export async function startTestHub(env: Record<string, string> = {}): Promise<TestHub> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'hub-test-'));
+/**
+ * Starts the real hub over real HTTP on its own database, with the demo dataset loaded. With
+ * `sharing`, starts a second server process-alike on the same PostgreSQL database and data directory.
+ */
+export async function startTestHub(env: Record<string, string> = {}, sharing?: TestHub): Promise<TestHub> {
+  const dataDir = sharing ? sharing.config.dataDir : mkdtempSync(join(tmpdir(), 'hub-test-'));
   const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ...env });
-  const db = await createTestDatabase();
+  const db = sharing ? await shareDatabase(sharing.db) : await createTestDatabase();
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const app = await startApp(config, log, { orm: db.orm, port: 0, host: '127.0.0.1' });
   const tokens = new Map<string, string>();
@@ -119,7 +122,7 @@ export async function startTestHub(env: Record<string, string> = {}): Promise<Te
     async close() {
       await app.stop();
       await db.drop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!sharing) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Document } from '../../src/documents/document.entity.js';
+import { OutboxMessage } from '../../src/notifications/outbox-message.entity.js';
+import { Order } from '../../src/orders/order.entity.js';
+import { pdf } from '../support/files.js';
+import { demo, startTestHub, type TestHub } from '../support/hub.js';
+import { APPOINTMENT_APPROVE, APPOINTMENT_REQUEST, ME, ORGS } from '../delegation/queries.js';
+import { hire } from './fixtures.js';
+import { CATALOGUE, ids, ORDER_APPROVE, ORDER_BULK, ORDER_CREATE, ORDER_RESUBMIT, ORDER_SEND_BACK, ORDER_WITHDRAW, type Catalogue } from './queries.js';
+
+type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe('SUS ordering end to end', () => {
+  let hub: TestHub;
+  let c: ReturnType<typeof ids>;
+  const people: Record<string, string> = {};
+  const orgs: Record<string, string> = {};
+  let staff: string[];
+  const form = { 'input.attachments.0.file': { bytes: pdf('Blankett 9445'), filename: '9445.pdf' } };
+  const withForm = (input: Record<string, unknown>) => ({ input: { ...input, attachments: [{ kind: 'ORDER_FORM', file: null }] } });
+  const counts = async () => {
+    const em = hub.db.orm.em.fork();
+    return { orders: await em.count(Order, {}), documents: await em.count(Document, {}), mail: await em.count(OutboxMessage, {}) };
+  };
+
+  beforeAll(async () => {
+    hub = await startTestHub();
+    c = ids((await hub.gql<Catalogue>(CATALOGUE)).data!);
+    staff = await hire(hub, 'Socialförvaltningen', 30, 'soc');
+    for (const email of [...Object.values(demo), ...staff.slice(0, 3)]) people[email] = (await hub.as<Data>(email, ME)).data!.me.id;
+    for (const o of (await hub.as<Data>(demo.karin, ORGS)).data!.organisations.nodes as { id: string; name: string }[]) orgs[o.name] = o.id;
+    // Maria becomes orderer for her municipality (flow 1).
+    const requested = await hub.upload<Data>(await hub.token(demo.maria), APPOINTMENT_REQUEST, { input: { service: c.sus, scope: orgs['Stockholms stad'], requestForm: null } }, {
+      'input.requestForm': { bytes: pdf(), filename: '9450.pdf' },
+    });
+    await hub.gql(APPOINTMENT_APPROVE, { id: requested.data!.ordererAppointmentRequest.ordererAppointment.id }, await hub.token(demo.karin, { acr: 'high' }));
+  });
+  afterAll(() => hub.close());
+
+  let orderId: string;
+
+  it('the orderer orders for an employee with form 9445; it goes to the responsible issuer', async () => {
+    const res = await hub.upload<Data>(await hub.token(demo.maria), ORDER_CREATE, withForm({ person: people[demo.anna], service: c.sus, role: c.analyst, justification: 'Uppföljning' }), form);
+    expect(res.errors).toBeUndefined();
+    const payload = res.data!.orderCreate;
+    expect(payload.userErrors).toEqual([]);
+    expect(payload.order).toMatchObject({
+      kind: 'ORDER',
+      state: 'SUBMITTED',
+      person: { email: demo.anna },
+      orderedBy: { email: demo.maria },
+      decider: { name: 'Försäkringskassan' },
+      routine: { name: 'SUS nya rutiner för kommun, landsting och samordningsförbund' },
+      attachments: [{ kind: 'ORDER_FORM', contentType: 'application/pdf' }],
+      history: [{ fromState: null, toState: 'SUBMITTED', actor: { email: demo.maria } }],
+    });
+    orderId = payload.order.id;
+    const inbox = await hub.as<Data>(demo.karin, '{ orders(toDecide: true) { totalCount nodes { id } } }');
+    expect(inbox.data!.orders).toEqual({ totalCount: 1, nodes: [{ id: orderId }] });
+  });
+
+  it('without the form the routine asks for, nothing is stored', async () => {
+    const before = await counts();
+    const res = await hub.as<Data>(demo.maria, ORDER_CREATE, { input: { person: people[staff[0]], service: c.sus, role: c.registrar } });
+    expect(res.data!.orderCreate.userErrors.map((e: { code: string }) => e.code)).toEqual(['REQUIRED']);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('people outside the orderer scope are not found; an employee with an undecided order conflicts', async () => {
+    const before = await counts();
+    const outside = await hub.upload<Data>(await hub.token(demo.maria), ORDER_CREATE, withForm({ person: people[demo.erik], service: c.sus, role: c.analyst }), form);
+    expect(outside.data!.orderCreate.userErrors.map((e: { code: string }) => e.code)).toEqual(['NOT_FOUND']);
+    const twice = await hub.upload<Data>(await hub.token(demo.maria), ORDER_CREATE, withForm({ person: people[demo.anna], service: c.sus, role: c.analyst }), form);
+    expect(twice.data!.orderCreate.userErrors.map((e: { code: string }) => e.code)).toEqual(['CONFLICT']);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('an outsider neither sees nor decides the order', async () => {
+    const seen = await hub.as<Data>(demo.jonas, 'query($id: ID!) { node(id: $id) { id } orders { totalCount } }', { id: orderId });
+    expect(seen.data).toEqual({ node: null, orders: { totalCount: 0 } });
+    const decided = await hub.gql<Data>(ORDER_APPROVE, { id: orderId }, await hub.token(demo.sofie, { acr: 'high' }));
+    expect(decided.data!.orderApprove).toEqual({ order: null, userErrors: [{ code: 'NOT_FOUND', field: ['id'], message: 'No order with this id.' }] });
+    const byOrderer = await hub.gql<Data>(ORDER_APPROVE, { id: orderId }, await hub.token(demo.maria, { acr: 'high' }));
+    expect(byOrderer.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('the issuer sends it back, the orderer resubmits, the issuer approves: the grant exists and mail is queued', async () => {
+    const karin = await hub.token(demo.karin, { acr: 'high' });
+    const back = await hub.gql<Data>(ORDER_SEND_BACK, { id: orderId, input: { reason: 'Ange giltighetstid' } }, karin);
+    expect(back.data!.orderSendBack.order).toMatchObject({ state: 'RETURNED', decisionReason: 'Ange giltighetstid' });
+    const again = await hub.as<Data>(demo.maria, ORDER_RESUBMIT, { id: orderId, input: { validTo: '2030-12-31T00:00:00Z' } });
+    expect(again.data!.orderResubmit.order.state).toBe('SUBMITTED');
+    const before = await counts();
+    const approved = await hub.gql<Data>(ORDER_APPROVE, { id: orderId, input: { reason: 'OK' } }, karin);
+    const order = approved.data!.orderApprove.order;
+    expect(order).toMatchObject({ state: 'APPROVED', grant: { state: 'ACTIVE', usable: true } });
+    expect(order.history.map((h: { toState: string; actor: { email: string } }) => `${h.toState}:${h.actor.email}`)).toEqual([
+      `SUBMITTED:${demo.maria}`,
+      `RETURNED:${demo.karin}`,
+      `SUBMITTED:${demo.maria}`,
+      `APPROVED:${demo.karin}`,
+    ]);
+    const mail = await hub.db.orm.em.fork().find(OutboxMessage, { topic: 'order.approved' });
+    expect(mail.map((m) => m.recipient).sort()).toEqual([demo.anna, demo.maria].sort());
+    expect((await counts()).mail).toBe(before.mail + 2);
+    const annaGrants = await hub.as<Data>(demo.anna, '{ me { grants { totalCount } } }');
+    expect(annaGrants.data!.me.grants.totalCount).toBe(2);
+    const decideAgain = await hub.gql<Data>(ORDER_APPROVE, { id: orderId }, karin);
+    expect(decideAgain.data!.orderApprove.userErrors.map((e: { code: string }) => e.code)).toEqual(['INVALID_STATE']);
+  });
+
+  it('the orderer withdraws an undecided order; only whoever placed it may', async () => {
+    const res = await hub.upload<Data>(await hub.token(demo.maria), ORDER_CREATE, withForm({ person: people[staff[1]], service: c.sus, role: c.registrar }), form);
+    const id = res.data!.orderCreate.order.id;
+    const byIssuer = await hub.gql<Data>(ORDER_WITHDRAW, { id }, await hub.token(demo.karin, { acr: 'high' }));
+    expect(byIssuer.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const withdrawn = await hub.as<Data>(demo.maria, ORDER_WITHDRAW, { id });
+    expect(withdrawn.data!.orderWithdraw.order.state).toBe('WITHDRAWN');
+    const twice = await hub.as<Data>(demo.maria, ORDER_WITHDRAW, { id });
+    expect(twice.data!.orderWithdraw.userErrors.map((e: { code: string }) => e.code)).toEqual(['INVALID_STATE']);
+  });
+
+  it('a bulk order answers per person: in scope ordered, the rest with their own error', async () => {
+    const token = await hub.token(demo.maria);
+    const everyone = [];
+    for (const email of staff.slice(2)) everyone.push((await hub.gql<Data>(ME, {}, await hub.token(email))).data!.me.id);
+    const input = { people: [...everyone, people[demo.erik], 'garbage'], service: c.sus, role: c.registrar, attachments: [{ kind: 'ORDER_FORM', file: null }] };
+    const res = await hub.upload<Data>(token, ORDER_BULK, { input }, { 'input.attachments.0.file': { bytes: pdf('Lista'), filename: 'lista.pdf' } });
+    const results = res.data!.orderBulkCreate.results as { person: string; order: { state: string } | null; userErrors: { code: string }[] }[];
+    expect(results).toHaveLength(30);
+    expect(results.slice(0, 28).every((r) => r.order?.state === 'SUBMITTED' && r.userErrors.length === 0)).toBe(true);
+    expect(results.slice(28).map((r) => [r.order, r.userErrors.map((e) => e.code)])).toEqual([
+      [null, ['NOT_FOUND']],
+      [null, ['NOT_FOUND']],
+    ]);
+    // One shared document, attached to every order.
+    const documents = await hub.db.orm.em.fork().count(Document, { filename: 'lista.pdf' });
+    expect(documents).toBe(1);
+  });
+
+  it("the authority's own staff: orders need a high-assurance (signed) sign-in", async () => {
+    const [fkEmployee] = await hire(hub, 'Kundcenter Partner', 1, 'fk');
+    const id = (await hub.gql<Data>(ME, {}, await hub.token(fkEmployee))).data!.me.id;
+    const input = withForm({ person: id, service: c.sus, role: c.registrar });
+    const low = await hub.upload<Data>(await hub.token(demo.karin, { acr: 'substantial' }), ORDER_CREATE, input, form);
+    expect(low.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'STEP_UP_REQUIRED', requiredAssuranceLevel: 'HIGH' });
+    const high = await hub.upload<Data>(await hub.token(demo.karin, { acr: 'high' }), ORDER_CREATE, input, form);
+    expect(high.data!.orderCreate.order).toMatchObject({ state: 'SUBMITTED', routine: { name: 'SUS för Försäkringskassans anställda (9460, signerad digitalt)' } });
+  });
+});
