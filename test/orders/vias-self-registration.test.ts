@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Document } from '../../src/documents/document.entity.js';
+import { FederatedIdentity } from '../../src/identities/federated-identity.entity.js';
+import { OutboxMessage } from '../../src/notifications/outbox-message.entity.js';
+import { Order } from '../../src/orders/order.entity.js';
+import { User } from '../../src/users/user.entity.js';
+import { exe, pdf, png } from '../support/files.js';
+import { demo, startTestHub, type TestHub } from '../support/hub.js';
+import { CATALOGUE, ids, ORDER_APPROVE, ORDER_REJECT, SELF_REGISTER, type Catalogue } from './queries.js';
+
+type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const NORD = '31122333';
+const KLINIK = '35544666';
+
+describe('VIAS self-registration end to end', () => {
+  let hub: TestHub;
+  let c: ReturnType<typeof ids>;
+  let nord: string;
+
+  const token = (sub: string, registration = NORD) => hub.token(sub, { sub, registration_number: registration, acr: 'substantial' });
+  const counts = async () => {
+    const em = hub.db.orm.em.fork();
+    return { users: await em.count(User, {}), identities: await em.count(FederatedIdentity, {}), orders: await em.count(Order, {}), documents: await em.count(Document, {}) };
+  };
+  const cvs = (n: number) =>
+    Object.fromEntries(Array.from({ length: n }, (_, i) => [`input.attachments.${i}.file`, { bytes: pdf(`CV ${i}`), filename: `cv-${i}.pdf` }]));
+  const specialistInput = (sub: string, organisation: string, areas: string[]) => ({
+    input: {
+      organisation,
+      service: c.vias,
+      role: c.specialist,
+      subAreas: areas,
+      givenName: 'Freja',
+      familyName: 'Holm',
+      email: `${sub}`,
+      phone: '+45 20 30 40 50',
+      attachments: areas.map((a) => ({ kind: 'CV', subArea: a, file: null })),
+    },
+  });
+
+  beforeAll(async () => {
+    hub = await startTestHub();
+    c = ids((await hub.gql<Catalogue>(CATALOGUE)).data!);
+    const options = await hub.gql<Data>('{ selfRegistrationOrganisations { id name } }', {}, await token('freja@nord.dk'));
+    expect(options.data!.selfRegistrationOrganisations.map((o: { name: string }) => o.name)).toEqual(['Specialcenter Nord ApS']);
+    nord = options.data!.selfRegistrationOrganisations[0].id;
+  });
+  afterAll(() => hub.close());
+
+  it('a specialist registers with a CV per sub-area; a user is created and the order waits for VISO', async () => {
+    const t = await token('freja@nord.dk');
+    const res = await hub.upload<Data>(t, SELF_REGISTER, specialistInput('freja@nord.dk', nord, [c.adults, c.children]), cvs(2));
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.selfRegistrationSubmit.userErrors).toEqual([]);
+    expect(res.data!.selfRegistrationSubmit.order).toMatchObject({
+      kind: 'SELF_REGISTRATION',
+      state: 'SUBMITTED',
+      decider: { name: 'VISO (Social- og Boligstyrelsen)' },
+      subAreas: [{ code: 'adults' }, { code: 'children-youth' }],
+    });
+    const me = await hub.gql<Data>('{ me { email profileComplete employer { name } } session { registered } }', {}, t);
+    expect(me.data).toEqual({ me: { email: 'freja@nord.dk', profileComplete: false, employer: { name: 'Specialcenter Nord ApS' } }, session: { registered: true } });
+  });
+
+  it('an e-ID of another supplier cannot register under this one, and nothing is stored', async () => {
+    const before = await counts();
+    const res = await hub.upload<Data>(await token('mallory@klinik.dk', KLINIK), SELF_REGISTER, specialistInput('mallory@klinik.dk', nord, [c.adults]), cvs(1));
+    expect(res.data!.selfRegistrationSubmit.userErrors.map((e: { code: string; field: string[] }) => `${e.code}:${e.field.join('.')}`)).toEqual([
+      'REGISTRATION_NUMBER_MISMATCH:input.organisation',
+    ]);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('a missing CV for a chosen sub-area, a wrong file type, or an empty file: clear errors, nothing stored', async () => {
+    const before = await counts();
+    const missing = await hub.upload<Data>(await token('anders@nord.dk'), SELF_REGISTER, { input: { ...specialistInput('anders@nord.dk', nord, [c.adults, c.children]).input, attachments: [{ kind: 'CV', subArea: c.adults, file: null }] } }, cvs(1));
+    expect(missing.data!.selfRegistrationSubmit.userErrors.map((e: { code: string }) => e.code)).toEqual(['REQUIRED']);
+    const wrongType = await hub.upload<Data>(await token('anders@nord.dk'), SELF_REGISTER, specialistInput('anders@nord.dk', nord, [c.adults]), {
+      'input.attachments.0.file': { bytes: exe(), filename: 'cv.pdf', type: 'application/pdf' },
+    });
+    expect(wrongType.data!.selfRegistrationSubmit.userErrors.map((e: { code: string }) => e.code)).toContain('FILE_TYPE_NOT_ALLOWED');
+    const empty = await hub.upload<Data>(await token('anders@nord.dk'), SELF_REGISTER, specialistInput('anders@nord.dk', nord, [c.adults]), {
+      'input.attachments.0.file': { bytes: Buffer.alloc(0), filename: 'cv.pdf' },
+    });
+    expect(empty.data!.selfRegistrationSubmit.userErrors.map((e: { code: string }) => e.code)).toContain('FILE_EMPTY');
+    expect(await counts()).toEqual(before);
+  });
+
+  it('VISO approves: the grant exists, the person is told by e-mail, and it is usable once the profile is complete', async () => {
+    const inbox = await hub.as<Data>(demo.sofie, '{ orders(toDecide: true) { nodes { id person { email } attachments { kind sha256 } } } }');
+    const order = (inbox.data!.orders.nodes as { id: string; person: { email: string }; attachments: { kind: string }[] }[]).find((o) => o.person.email === 'freja@nord.dk')!;
+    expect(order.attachments.map((a) => a.kind)).toEqual(['CV', 'CV']);
+    const approved = await hub.gql<Data>(ORDER_APPROVE, { id: order.id }, await hub.token(demo.sofie, { acr: 'high' }));
+    expect(approved.data!.orderApprove.order).toMatchObject({ state: 'APPROVED', grant: { state: 'ACTIVE', usable: false } });
+    const [mail] = await hub.db.orm.em.fork().find(OutboxMessage, { recipient: 'freja@nord.dk' });
+    expect(mail.subject).toMatch(/approved/i);
+    expect(mail.body).toMatch(/basic-information form/);
+
+    const t = await token('freja@nord.dk');
+    const done = await hub.gql<Data>(
+      'mutation($input: ProfileCompleteInput!) { profileComplete(input: $input) { user { profileComplete grants { nodes { usable } } } userErrors { code } } }',
+      { input: { givenName: 'Freja', familyName: 'Holm', email: 'freja@nord.dk', phone: '+45 20 30 40 50' } },
+      t,
+    );
+    expect(done.data!.profileComplete).toEqual({ user: { profileComplete: true, grants: { nodes: [{ usable: true }] } }, userErrors: [] });
+  });
+
+  it('a rejection is told by e-mail with its reason', async () => {
+    const t = await token('bo@nord.dk');
+    const res = await hub.upload<Data>(t, SELF_REGISTER, specialistInput('bo@nord.dk', nord, [c.adults]), cvs(1));
+    const id = res.data!.selfRegistrationSubmit.order.id;
+    await hub.gql<Data>(ORDER_REJECT, { id, input: { reason: 'CV mangler uddannelse' } }, await hub.token(demo.sofie, { acr: 'high' }));
+    const [mail] = await hub.db.orm.em.fork().find(OutboxMessage, { recipient: 'bo@nord.dk' });
+    expect(mail.subject).toMatch(/not approved/i);
+    expect(mail.body).toContain('CV mangler uddannelse');
+  });
+
+  it("administrative staff upload the manager's approval; an image is accepted", async () => {
+    const t = await token('clerk@nord.dk');
+    const res = await hub.upload<Data>(
+      t,
+      SELF_REGISTER,
+      { input: { organisation: nord, service: c.vias, role: c.administrative, givenName: 'Kim', familyName: 'Lund', email: 'clerk@nord.dk', phone: '+45 11 22 33 44', attachments: [{ kind: 'MANAGER_APPROVAL', file: null }] } },
+      { 'input.attachments.0.file': { bytes: png(), filename: 'approval.png' } },
+    );
+    expect(res.data!.selfRegistrationSubmit.order.attachments).toEqual([expect.objectContaining({ kind: 'MANAGER_APPROVAL', contentType: 'image/png' })]);
+  });
+});
