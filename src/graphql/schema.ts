@@ -7,6 +7,7 @@ import { GrantResolver } from '../grants/grant.resolver.js';
 import { IssuerMandateResolver } from '../issuers/issuer-mandate.resolver.js';
 import { OrdererAppointmentResolver } from '../orderers/orderer-appointment.resolver.js';
 import { OrderEventResolver, OrderResolver } from '../orders/order.resolver.js';
+import { ReportResolver } from '../reports/report.resolver.js';
 import { RoutineResolver, ServiceRoutineResolver } from '../routines/routine.resolver.js';
 import { SessionResolver } from '../identities/session.resolver.js';
 import { OrganisationResolver } from '../organisations/organisation.resolver.js';
@@ -32,6 +33,7 @@ export const resolvers = [
   OrdererAppointmentResolver,
   OrderResolver,
   OrderEventResolver,
+  ReportResolver,
 ] as const;
 
 /**
