@@ -21,6 +21,8 @@ import { formatErrorFor } from '../graphql/errors.js';
 import { createLoaders } from '../graphql/loaders.js';
 import { hubSchema } from '../graphql/schema.js';
 import { queryLimits } from './limits.js';
+import { serveDocument } from '../documents/document.http.js';
+import { reportCsv } from '../reports/report.csv.js';
 
 const GRAPHQL_PATH = '/graphql';
 const JSON_BODY_LIMIT = 1024 * 1024;
@@ -203,6 +205,33 @@ export async function startHub(options: {
     }
   }
 
+  /** Files and CSV exports: plain GETs with the same bearer token and the same scopes as the API. */
+  async function download(req: IncomingMessage, res: ServerResponse, path: string, requestId: string): Promise<void> {
+    let ctx: Context;
+    try {
+      ctx = await context(req, requestId);
+    } catch (error) {
+      if (error instanceof GraphQLError) return sendJson(res, 401, { errors: [{ message: error.message, extensions: { code: 'UNAUTHENTICATED' } }] }, { 'www-authenticate': 'Bearer' });
+      throw error;
+    }
+    if (!ctx.viewer.user) return sendJson(res, 401, errorBody('UNAUTHENTICATED', 'A valid bearer token of a registered user is required.'), { 'www-authenticate': 'Bearer' });
+    if (path.startsWith('/documents/')) return serveDocument(ctx, res, path.slice('/documents/'.length));
+    const name = /^\/reports\/([a-z-]+)\.csv$/.exec(path)?.[1];
+    try {
+      const report = name ? await reportCsv(ctx, name, new URL(req.url ?? '/', 'http://localhost').searchParams) : null;
+      if (!report) return sendJson(res, 404, errorBody('NOT_FOUND', 'No such report.'));
+      res.writeHead(200, {
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': `attachment; filename="${report.filename}"`,
+        'cache-control': 'private, no-store',
+      });
+      res.end(`\ufeff${report.csv}`);
+    } catch (error) {
+      if (error instanceof GraphQLError && error.extensions.code === 'BAD_USER_INPUT') return sendJson(res, 400, { errors: [{ message: error.message, extensions: { code: 'BAD_USER_INPUT' } }] });
+      throw error;
+    }
+  }
+
   async function ready(): Promise<{ ok: boolean; detail: string }> {
     if (draining) return { ok: false, detail: 'shutting down' };
     try {
@@ -252,6 +281,7 @@ export async function startHub(options: {
           const state = await ready();
           return sendJson(res, state.ok ? 200 : 503, { status: state.ok ? 'ready' : 'unavailable', detail: state.detail });
         }
+        if (req.method === 'GET' && (path.startsWith('/documents/') || path.startsWith('/reports/'))) return await download(req, res, path, requestId);
         if (path !== GRAPHQL_PATH) return sendJson(res, 404, errorBody('NOT_FOUND', `Nothing here: the API is at ${GRAPHQL_PATH}.`));
         if (draining) {
           return sendJson(res, 503, errorBody('SERVICE_UNAVAILABLE', 'The server is shutting down.'), { connection: 'close' });

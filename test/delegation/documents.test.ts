@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pdf } from '../support/files.js';
+import { demo, startTestHub, type TestHub } from '../support/hub.js';
+import { APPOINTMENT_REQUEST, ORGS, SERVICES } from './queries.js';
+
+type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe('attachment download', () => {
+  let hub: TestHub;
+  let path: string;
+  const bytes = pdf('Blankett 9450, signerad');
+  const get = async (p: string, email?: string) => fetch(new URL(p, hub.url), { headers: email ? { authorization: `Bearer ${await hub.token(email)}` } : {} });
+
+  beforeAll(async () => {
+    hub = await startTestHub();
+    const sus = ((await hub.gql<Data>(SERVICES)).data!.services.nodes as { id: string; code: string }[]).find((s) => s.code === 'SUS')!.id;
+    const orgs = (await hub.as<Data>(demo.maria, ORGS)).data!.organisations.nodes as { id: string; name: string }[];
+    const res = await hub.upload<Data>(await hub.token(demo.maria), APPOINTMENT_REQUEST, { input: { service: sus, scope: orgs.find((o) => o.name === 'Stockholms stad')!.id, requestForm: null } }, {
+      'input.requestForm': { bytes, filename: 'blankett 9450 – å.pdf' },
+    });
+    const appointment = res.data!.ordererAppointmentRequest.ordererAppointment;
+    expect(appointment.requestForm.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    path = (await hub.as<Data>(demo.maria, '{ ordererAppointments { nodes { requestForm { downloadPath } } } }')).data!.ordererAppointments.nodes[0].requestForm.downloadPath;
+  });
+  afterAll(() => hub.close());
+
+  it('the requester and the deciding issuer download the exact bytes', async () => {
+    for (const email of [demo.maria, demo.karin]) {
+      const res = await get(path, email);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/pdf');
+      expect(res.headers.get('content-disposition')).toBe("attachment; filename*=UTF-8''blankett%209450%20%E2%80%93%20%C3%A5.pdf");
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true);
+    }
+  });
+
+  it('anyone else gets the same 404 as for an id that does not exist', async () => {
+    const outsider = await get(path, demo.sofie);
+    const missing = await get('/documents/RG9jdW1lbnQ6MDE5MDAwMDAtMDAwMC03MDAwLTgwMDAtMDAwMDAwMDAwMDAw', demo.sofie);
+    expect(outsider.status).toBe(404);
+    expect(await outsider.text()).toBe(await missing.text());
+    expect((await get(path)).status).toBe(401);
+    expect((await get('/documents/garbage', demo.maria)).status).toBe(404);
+  });
+});
