@@ -1,0 +1,332 @@
+/**
+ * `npm run bench` drives the hub over HTTP with autocannon against the scale dataset (seed it first
+ * with `npm run seed:scale`), next to a bare Apollo + type-graphql server answering a constant, and
+ * writes BENCHMARKS.md: req/s, p50/p95/p99, SQL statements per request and the server's peak RSS.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { DevIssuer } from '../auth/dev-issuer.js';
+import { loadConfig } from '../config.js';
+import { projectRoot } from '../db/orm.js';
+import { Progress } from './progress.js';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '8' },
+    connections: { type: 'string', default: '1,10,50' },
+    port: { type: 'string', default: '4400' },
+    out: { type: 'string', default: join(projectRoot, 'BENCHMARKS.md') },
+  },
+});
+const DURATION = Number(values.duration);
+const CONNECTIONS = values.connections!.split(',').map(Number);
+const config = loadConfig();
+const actors = JSON.parse(readFileSync(join(config.dataDir, 'scale-actors.json'), 'utf8')) as Record<string, string | number>;
+const issuer = await DevIssuer.loadOrCreate(config.dataDir, config.devIssuerUrl, config.tokenAudience);
+const token = (email: string, acr = 'high') => issuer.sign({ sub: email, email, acr }, 3600);
+
+interface Measured {
+  op: string;
+  connections: number;
+  requests: number;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  errors: number;
+  sql: number | null;
+}
+const results: Measured[] = [];
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function startChild(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(join(projectRoot, 'node_modules/.bin/tsx'), args, { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+async function waitFor(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+function peakRss(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+/** The Node process under tsx: the server itself, whose memory we report. */
+function serverPid(child: ChildProcess): number {
+  try {
+    const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return children.length ? Number(children[0]) : child.pid!;
+  } catch {
+    return child.pid!;
+  }
+}
+
+type Body = string | Buffer;
+interface Operation {
+  name: string;
+  headers: Record<string, string>;
+  /** A fixed body, or one per request (mutations that must not repeat). */
+  body: Body | (() => Body);
+  amount?: number;
+}
+
+async function gql<T>(url: string, bearer: string, query: string, variables: Record<string, unknown> = {}): Promise<{ data: T; sql: number }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` }, body: JSON.stringify({ query, variables }) });
+  const json = (await res.json()) as { data: T; errors?: unknown[] };
+  if (json.errors) throw new Error(`${query.slice(0, 60)}: ${JSON.stringify(json.errors)}`);
+  return { data: json.data, sql: Number(res.headers.get('x-sql-statements') ?? NaN) };
+}
+
+async function run(url: string, op: Operation, connections: number, sqlCount: number | null): Promise<void> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const next = typeof op.body === 'function' ? op.body : null;
+  const options = {
+    url,
+    connections,
+    duration: op.amount ? undefined : DURATION,
+    amount: op.amount,
+    method: 'POST',
+    headers: op.headers,
+    body: next ? undefined : (op.body as string),
+    requests: next ? [{ method: 'POST', setupRequest: (req: Record<string, unknown>) => ({ ...req, body: next() }) }] : undefined,
+  } as autocannon.Options;
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(options, (error, res) => (error ? reject(error) : resolve(res)));
+    instance.on('response', (_client, status, _bytes, ms) => {
+      latencies.push(ms);
+      if (status >= 400) errors++;
+    });
+  });
+  latencies.sort((a, b) => a - b);
+  const seconds = op.amount ? Math.max(0.001, (result.duration ?? DURATION * 1000) / 1000) : DURATION;
+  results.push({
+    op: op.name,
+    connections,
+    requests: latencies.length,
+    rps: Math.round(latencies.length / seconds),
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    errors: errors + result.errors,
+    sql: sqlCount,
+  });
+}
+
+function multipart(operations: object, file: Buffer): { body: Buffer; contentType: string } {
+  const boundary = `----bench${Math.random().toString(16).slice(2)}`;
+  const parts = [
+    `--${boundary}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n${JSON.stringify(operations)}\r\n`,
+    `--${boundary}\r\nContent-Disposition: form-data; name="map"\r\n\r\n${JSON.stringify({ 0: ['variables.input.attachments.0.file'] })}\r\n`,
+    `--${boundary}\r\nContent-Disposition: form-data; name="0"; filename="9445.pdf"\r\nContent-Type: application/pdf\r\n\r\n`,
+  ];
+  return { body: Buffer.concat([Buffer.from(parts.join('')), file, Buffer.from(`\r\n--${boundary}--\r\n`)]), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+const port = Number(values.port);
+const env: Record<string, string> = { PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', DEV_ISSUER: 'true', EXPOSE_SQL_COUNT: 'true', LOG_LEVEL: 'warn', SEED_DEMO: 'false' };
+const bare = startChild(['src/scale/bare-server.ts'], { PORT: String(port + 1) });
+const hub = startChild(['src/main.ts'], env);
+const stop = () => {
+  bare.kill('SIGTERM');
+  hub.kill('SIGTERM');
+};
+process.on('exit', stop);
+try {
+  await waitFor(`http://127.0.0.1:${port + 1}/`, bare).catch(() => undefined);
+  await waitFor(`http://127.0.0.1:${port}/readyz`, hub);
+  const url = `http://127.0.0.1:${port}/graphql`;
+  const bareUrl = `http://127.0.0.1:${port + 1}/`;
+
+  const authority = await token(String(actors.authority));
+  const agency = await token(String(actors['agency-issuer']));
+  const orderer = await token(String(actors['municipal-orderer']));
+  const json = (bearer: string, query: string, variables: object = {}): Operation['headers'] & { body?: string } => ({
+    'content-type': 'application/json',
+    authorization: `Bearer ${bearer}`,
+  });
+
+  // What the operations need: a grant to fetch, the agency's people, orders to decide, the catalogue.
+  const STAFF = `query($n: Int) { users(first: $n) { nodes { id displayName email employer { name } grants(state: ACTIVE, first: 10) { nodes { id role { name } service { code } scope { name } } } } } }`;
+  const staff = await gql<{ users: { nodes: { id: string; grants: { nodes: { id: string }[] } }[] } }>(url, agency, STAFF, { n: 50 });
+  const staff10 = await gql(url, agency, STAFF, { n: 10 });
+  const staff100 = await gql(url, agency, STAFF, { n: 100 });
+  const grantId = staff.data.users.nodes.flatMap((u) => u.grants.nodes)[0].id;
+  const catalogue = await gql<{ services: { nodes: { id: string; code: string; roles: { id: string; code: string }[] }[] } }>(url, agency, '{ services { nodes { id code roles { id code } } } }');
+  const sus = catalogue.data.services.nodes.find((s) => s.code === 'SUS')!;
+  const analyst = sus.roles.find((r) => r.code === 'analyst')!.id;
+  const people: string[] = [];
+  let after: string | null = null;
+  const discover = new Progress('discovering people', 3000);
+  while (people.length < 3000) {
+    const page: { data: { users: { nodes: { id: string }[]; pageInfo: { endCursor: string; hasNextPage: boolean } } } } = await gql(url, agency, 'query($a: String) { users(first: 100, after: $a) { nodes { id } pageInfo { endCursor hasNextPage } } }', { a: after });
+    people.push(...page.data.users.nodes.map((n) => n.id));
+    discover.update(people.length);
+    if (!page.data.users.pageInfo.hasNextPage) break;
+    after = page.data.users.pageInfo.endCursor;
+  }
+  discover.done();
+  const toDecide: string[] = [];
+  after = null;
+  while (toDecide.length < 2000) {
+    const page: { data: { orders: { nodes: { id: string }[]; pageInfo: { endCursor: string; hasNextPage: boolean } } } } = await gql(url, authority, 'query($a: String) { orders(toDecide: true, state: SUBMITTED, first: 100, after: $a) { nodes { id } pageInfo { endCursor hasNextPage } } }', { a: after });
+    toDecide.push(...page.data.orders.nodes.map((n) => n.id));
+    if (!page.data.orders.pageInfo.hasNextPage) break;
+    after = page.data.orders.pageInfo.endCursor;
+  }
+  const pdf = Buffer.from('%PDF-1.4\n% order form\n%%EOF\n');
+  const ORDER = 'mutation($input: OrderCreateInput!) { orderCreate(input: $input) { order { id state } userErrors { code } } }';
+  const bulkPeople = people.slice(0, 1000);
+  const singlePeople = people.slice(1000);
+  let nextSingle = 0;
+  let nextDecision = 0;
+
+  const REPORTS: Record<string, string> = {
+    'report: grant statistics': '{ reports { grantStatistics { total byService { label count } byRole { label count } byState { key count } byOrganisation { organisation { name } subtreeTotal } } } }',
+    'report: grant statistics as of a year ago': `{ reports { grantStatistics(asOf: "${new Date(Date.now() - 365 * 86_400_000).toISOString()}") { total byState { key count } } } }`,
+    'report: orders waiting': '{ reports { ordersWaiting { issuer { name } waiting underOneDay oneToSevenDays sevenToThirtyDays overThirtyDays oldestSubmittedAt } } }',
+    'report: issuer workload': `{ reports { issuerWorkload(from: "${new Date(Date.now() - 180 * 86_400_000).toISOString()}", to: "${new Date().toISOString()}") { issuer { name } weekStart decided medianHoursToDecision } } }`,
+    'report: grants expiring in 30 days': '{ reports { grantsExpiring(withinDays: 30, first: 50) { totalCount nodes { id validTo } } } }',
+    'report: people without an active grant': '{ reports { peopleWithoutActiveGrant(first: 50) { totalCount nodes { id } } } }',
+    'report: orderers idle 90 days': '{ reports { inactiveOrderers(days: 90, first: 50) { totalCount nodes { id } } } }',
+    'report: trend per month, two years': `{ reports { grantTrend(from: "${new Date(Date.now() - 730 * 86_400_000).toISOString()}", to: "${new Date().toISOString()}") { month issued ended } } }`,
+  };
+
+  const reads: { op: Operation; sql: number | null }[] = [
+    { op: { name: 'bare server: constant', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ hello { text } }' }) }, sql: 0 },
+    { op: { name: 'staff list (50 people, employer, active grants)', headers: json(agency, STAFF), body: JSON.stringify({ query: STAFF, variables: { n: 50 } }) }, sql: staff.sql },
+    { op: { name: 'node(id:) of a grant, agency issuer (≈600 organisations)', headers: json(agency, ''), body: JSON.stringify({ query: 'query($id: ID!) { node(id: $id) { id ... on Grant { state } } }', variables: { id: grantId } }) }, sql: null },
+  ];
+  // The same grant through the authority, whose domain is the whole national tree.
+  const authorityGrant = (await gql<{ grants: { nodes: { id: string }[] } }>(url, authority, '{ grants(first: 1) { nodes { id } } }')).data.grants.nodes[0].id;
+  reads.push({ op: { name: 'node(id:) of a grant, authority (≈21,000 organisations)', headers: json(authority, ''), body: JSON.stringify({ query: 'query($id: ID!) { node(id: $id) { id ... on Grant { state } } }', variables: { id: authorityGrant } }) }, sql: null });
+  for (const [name, query] of Object.entries(REPORTS)) reads.push({ op: { name, headers: json(authority, query), body: JSON.stringify({ query }) }, sql: (await gql(url, authority, query)).sql });
+  for (const r of reads.filter((r) => r.sql === null)) r.sql = (await gql(url, agency, JSON.parse(r.op.body as string).query, JSON.parse(r.op.body as string).variables)).sql;
+
+  const total = reads.length * CONNECTIONS.length + 2;
+  const progress = new Progress('benchmark', total);
+  let done = 0;
+  for (const { op, sql } of reads) {
+    for (const c of CONNECTIONS) {
+      await run(op.name.startsWith('bare') ? bareUrl : url, op, c, sql);
+      progress.update(++done);
+    }
+  }
+  // Writes: each request a new person or a new order, so none repeats.
+  const orderOp: Operation = {
+    name: 'order a grant (multipart with form 9445)',
+    headers: { authorization: `Bearer ${agency}`, 'apollo-require-preflight': 'true' },
+    body: () => {
+      const person = singlePeople[nextSingle++ % singlePeople.length];
+      const { body, contentType } = multipart({ query: ORDER, variables: { input: { person, service: sus.id, role: analyst, attachments: [{ kind: 'ORDER_FORM', file: null }] } } }, pdf);
+      orderOp.headers['content-type'] = contentType;
+      return body;
+    },
+    amount: Math.min(1500, singlePeople.length),
+  };
+  const first = multipart({ query: ORDER, variables: { input: { person: singlePeople[0], service: sus.id, role: analyst, attachments: [{ kind: 'ORDER_FORM', file: null }] } } }, pdf);
+  orderOp.headers['content-type'] = first.contentType;
+  await run(url, orderOp, 10, null);
+  progress.update(++done);
+  const DECIDE = 'mutation($id: ID!) { orderApprove(id: $id) { order { id state } userErrors { code } } }';
+  await run(url, { name: 'decide an order (approve → grant)', headers: json(authority, DECIDE), body: () => JSON.stringify({ query: DECIDE, variables: { id: toDecide[nextDecision++ % toDecide.length] } }), amount: Math.min(1500, toDecide.length) }, 10, null);
+  progress.update(++done);
+  progress.done();
+
+  // The bulk order of 1,000 employees: timed one by one.
+  const BULK = 'mutation($input: OrderBulkCreateInput!) { orderBulkCreate(input: $input) { results { order { id } userErrors { code } } userErrors { code } } }';
+  const bulk = multipart({ query: BULK, variables: { input: { people: bulkPeople, service: sus.id, role: analyst, attachments: [{ kind: 'ORDER_FORM', file: null }] } } }, pdf);
+  bulk.body = Buffer.from(bulk.body.toString().replace('"variables.input.attachments.0.file"', '"variables.input.attachments.0.file"'));
+  const started = performance.now();
+  const bulkRes = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${agency}`, 'apollo-require-preflight': 'true', 'content-type': bulk.contentType }, body: bulk.body });
+  const bulkMs = performance.now() - started;
+  const bulkJson = (await bulkRes.json()) as { data: { orderBulkCreate: { results: { order: unknown }[] } } };
+  const bulkOrdered = bulkJson.data.orderBulkCreate.results.filter((r) => r.order).length;
+  const bulkSql = Number(bulkRes.headers.get('x-sql-statements'));
+
+  const rss = peakRss(serverPid(hub));
+  const pgVersion = config.databaseUrl ? ((await gql<{ __typename: string }>(url, agency, '{ __typename }')) && 'PostgreSQL (DATABASE_URL)') : 'PGlite (embedded)';
+  const bareRps = (c: number) => results.find((r) => r.op.startsWith('bare') && r.connections === c)?.rps ?? NaN;
+  const fmt = (n: number) => (Number.isFinite(n) ? (n >= 100 ? Math.round(n).toString() : n.toFixed(1)) : '–');
+  const table = results
+    .map((r) => `| ${r.op} | ${r.connections} | ${r.rps} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${r.op.startsWith('bare') ? '1' : (r.rps / bareRps(r.connections)).toFixed(3)} | ${r.sql ?? '–'} | ${r.errors} |`)
+    .join('\n');
+  const staffAt10 = results.find((r) => r.op.startsWith('staff list') && r.connections === 10)!;
+  const nodeAgency = results.find((r) => r.op.includes('agency issuer') && r.connections === 10)!;
+  const nodeAuthority = results.find((r) => r.op.includes('authority (') && r.connections === 10)!;
+  const reportP95 = results.filter((r) => r.op.startsWith('report') && r.connections === 10);
+  const check = (ok: boolean) => (ok ? 'met' : '**missed**');
+  const md = `# Benchmarks
+
+Written by \`npm run bench\` on ${new Date().toISOString()}. Figures are from one run on the machine below; the
+bare Apollo + type-graphql server answering a constant ran in the same run, so the ratio column is the stable one.
+
+## Machine and dataset
+
+- ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}
+- Database: ${pgVersion}
+- Dataset (\`npm run seed:scale\`): ${actors.organisations} organisations (tree depth ${actors.max_depth}), ${actors.users} people, ${actors.grants} grants, ${actors.orders} orders
+- Server: \`NODE_ENV=production\`, \`LOG_LEVEL=warn\`, one process; load generator autocannon in another process; ${DURATION} s per read measurement
+
+## Results
+
+Latencies in milliseconds. "vs bare" is throughput divided by the bare server's at the same concurrency.
+"SQL" is the number of statements the request issued (the \`x-sql-statements\` header).
+
+| operation | connections | req/s | p50 | p95 | p99 | vs bare | SQL | errors |
+|---|---|---|---|---|---|---|---|---|
+${table}
+
+Bulk order of 1,000 employees (one request, multipart with one shared form): **${Math.round(bulkMs)} ms**, ${bulkOrdered} orders created, ${bulkSql} SQL statements.
+
+Peak RSS of the server process over the whole run: **${(rss / 2 ** 20).toFixed(0)} MB**.
+
+SQL statements of the staff list: 10 people ${staff10.sql}, 50 people ${staff.sql}, 100 people ${staff100.sql}.
+
+## Targets
+
+| target | measured | |
+|---|---|---|
+| staff list p99 ≤ 25 ms at 10 connections | ${fmt(staffAt10.p99)} ms | ${check(staffAt10.p99 <= 25)} |
+| staff list throughput ≥ 1/3 of bare | ${(staffAt10.rps / bareRps(10)).toFixed(3)} | ${check(staffAt10.rps / bareRps(10) >= 1 / 3)} |
+| node(id:) with scope check p99 ≤ 5 ms | ${fmt(nodeAgency.p99)} ms (agency), ${fmt(nodeAuthority.p99)} ms (authority) | ${check(Math.max(nodeAgency.p99, nodeAuthority.p99) <= 5)} |
+| scope decision the same (±20 %) on ≈600 and ≈21,000 organisations | p50 ${fmt(nodeAgency.p50)} vs ${fmt(nodeAuthority.p50)} ms | ${check(Math.abs(nodeAuthority.p50 - nodeAgency.p50) <= 0.2 * nodeAgency.p50)} |
+| SQL statements of the staff list the same at 10 and 100, at most 5 | ${staff10.sql} / ${staff100.sql} | ${check(staff10.sql === staff100.sql && staff100.sql <= 5)} |
+| each report p95 ≤ 200 ms | worst ${fmt(Math.max(...reportP95.map((r) => r.p95)))} ms | ${check(reportP95.every((r) => r.p95 <= 200))} |
+| bulk order of 1,000 ≤ 2 s | ${Math.round(bulkMs)} ms | ${check(bulkMs <= 2000)} |
+| server RSS under load ≤ 300 MB | ${(rss / 2 ** 20).toFixed(0)} MB | ${check(rss <= 300 * 2 ** 20)} |
+`;
+  writeFileSync(values.out!, md + (readNotes() ?? ''));
+  console.error(`wrote ${values.out}`);
+} finally {
+  stop();
+}
+
+/** Analysis written by hand below the generated part survives a re-run. */
+function readNotes(): string | null {
+  try {
+    const old = readFileSync(values.out!, 'utf8');
+    const at = old.indexOf('\n## Analysis');
+    return at >= 0 ? old.slice(at) : null;
+  } catch {
+    return null;
+  }
+}
