@@ -102,12 +102,10 @@ async function run(url: string, op: Operation, connections: number, sqlCount: nu
   const options = {
     url,
     connections,
-    duration: op.amount ? undefined : DURATION,
-    amount: op.amount,
+    ...(op.amount ? { amount: op.amount } : { duration: DURATION }),
     method: 'POST',
     headers: op.headers,
-    body: next ? undefined : (op.body as string),
-    requests: next ? [{ method: 'POST', setupRequest: (req: Record<string, unknown>) => ({ ...req, body: next() }) }] : undefined,
+    ...(next ? { requests: [{ method: 'POST', setupRequest: (req: Record<string, unknown>) => ({ ...req, body: next() }) }] } : { body: op.body as string }),
   } as autocannon.Options;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(options, (error, res) => (error ? reject(error) : resolve(res)));
