@@ -13,7 +13,7 @@ import { TokenVerifier } from '../auth/token-verifier.js';
 import { Viewer } from '../auth/viewer.js';
 import type { Config, TrustedIssuerConfig } from '../config.js';
 import type { Orm } from '../db/orm.js';
-import { pendingMigrations } from '../db/orm.js';
+import { execute, sql } from '../db/sql.js';
 import { requestStore, type RequestStore } from '../db/request-context.js';
 import { viewerFor } from '../identities/identity.service.js';
 import type { Context } from '../graphql/context.js';
@@ -94,7 +94,6 @@ export async function startHub(options: {
   const verifier = new TokenVerifier(options.trustedIssuers, config.clockSkewSeconds);
   const limits = queryLimits();
   let draining = false;
-  let migrationsChecked = 0;
 
   const sqlCountPlugin: ApolloServerPlugin<Context> = {
     async requestDidStart() {
@@ -232,18 +231,16 @@ export async function startHub(options: {
     }
   }
 
+  // The code's migrations, all applied at start; readiness checks they are still recorded as applied.
+  const expectedMigrations = (await execute<{ n: number }>(orm.em.fork(), sql`select count(*)::int as n from mikro_orm_migrations`))[0].n;
+
   async function ready(): Promise<{ ok: boolean; detail: string }> {
     if (draining) return { ok: false, detail: 'shutting down' };
     try {
-      await orm.em.fork().getConnection().execute('select 1');
+      const [row] = await execute<{ n: number }>(orm.em.fork(), sql`select count(*)::int as n from mikro_orm_migrations`);
+      if (Number(row.n) < expectedMigrations) return { ok: false, detail: 'migrations not applied' };
     } catch {
-      return { ok: false, detail: 'database unreachable' };
-    }
-    // Migrations only change at deploy time: re-check them at most every 10 s.
-    if (Date.now() - migrationsChecked > 10_000) {
-      const pending = await pendingMigrations(orm);
-      if (pending.length > 0) return { ok: false, detail: `pending migrations: ${pending.join(', ')}` };
-      migrationsChecked = Date.now();
+      return { ok: false, detail: 'database unreachable or not migrated' };
     }
     return { ok: true, detail: 'ready' };
   }

@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK } from 'jose';
+
+type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
@@ -11,12 +13,12 @@ const AUDIENCE = 'identity-hub';
 describe('sign-in: bearer tokens are verified against trusted issuers', () => {
   let hub: TestHub;
   let jwks: Server;
-  let key: CryptoKey;
-  let otherKey: CryptoKey;
+  let key: PrivateKey;
+  let otherKey: PrivateKey;
   let publicPem: string;
   const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
-  const sign = (claims: Record<string, unknown>, options: { key?: CryptoKey; kid?: string; exp?: number | string; iss?: string; aud?: string; alg?: string } = {}) => {
+  const sign = (claims: Record<string, unknown>, options: { key?: PrivateKey; kid?: string; exp?: number | string; iss?: string; aud?: string; alg?: string } = {}) => {
     const jwt = new SignJWT({ orgnr: '202100-2114', acr: 'http://id.elegnamnden.se/loa/1.0/loa4', ...claims })
       .setProtectedHeader({ alg: options.alg ?? 'RS256', kid: options.kid ?? 'k1' })
       .setIssuer(options.iss ?? ISSUER)
