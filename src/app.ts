@@ -4,11 +4,15 @@ import type { Config, TrustedIssuerConfig } from './config.js';
 import { migrateUp, openOrm, type Orm } from './db/orm.js';
 import { seedDemo } from './demo/demo-seed.js';
 import { startHub, type Hub } from './http/server.js';
+import { FileSinkTransport, SmtpTransport } from './notifications/mail-transport.js';
+import { defaultOutboxOptions, OutboxWorker } from './notifications/outbox-worker.js';
+import { join } from 'node:path';
 
 export interface App {
   hub: Hub;
   orm: Orm;
   devIssuer: DevIssuer | null;
+  outbox: OutboxWorker;
   /** Graceful stop: finish requests in flight, then close the database. */
   stop(): Promise<void>;
 }
@@ -26,12 +30,17 @@ export async function startApp(config: Config, log: Logger, overrides: { port?: 
   if (config.seedDemo && devIssuer && (await seedDemo(orm.em.fork(), devIssuer.issuer))) log.info('demo dataset loaded');
 
   const hub = await startHub({ config, orm, log, trustedIssuers, port: overrides.port, host: overrides.host });
+  const transport = config.smtpUrl ? new SmtpTransport(config.smtpUrl, config.mailFrom) : new FileSinkTransport(join(config.dataDir, 'mail'), config.mailFrom);
+  const outbox = new OutboxWorker(orm, transport, log.child({ job: 'outbox' }), { ...defaultOutboxOptions, pollMs: config.outboxPollMs });
+  if (config.jobs) outbox.start();
   return {
     hub,
     orm,
     devIssuer,
+    outbox,
     async stop() {
       await hub.stop();
+      await outbox.stop();
       if (!overrides.orm) await orm.close(true);
     },
   };

@@ -40,6 +40,13 @@ export interface Config {
   uploadMaxFiles: number;
   shutdownTimeoutMs: number;
   maxPageSize: number;
+  /** smtp:// or smtps:// URL; unset: mail goes to files under DATA_DIR/mail. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  outboxPollMs: number;
+  grantExpiryIntervalMs: number;
+  /** Background jobs (outbox worker, grant expiry); off only for tools that drive them by hand. */
+  jobs: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -115,5 +122,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadMaxFiles: int('UPLOAD_MAX_FILES', env.UPLOAD_MAX_FILES, 5, 1, 100),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', env.SHUTDOWN_TIMEOUT_MS, 10_000, 0, 600_000),
     maxPageSize: int('MAX_PAGE_SIZE', env.MAX_PAGE_SIZE, 100, 1, 1000),
+    smtpUrl: env.SMTP_URL || undefined,
+    mailFrom: env.MAIL_FROM ?? 'Identity hub <no-reply@identity-hub.local>',
+    outboxPollMs: int('OUTBOX_POLL_MS', env.OUTBOX_POLL_MS, 2_000, 50, 3_600_000),
+    grantExpiryIntervalMs: int('GRANT_EXPIRY_INTERVAL_MS', env.GRANT_EXPIRY_INTERVAL_MS, 60_000, 100, 86_400_000),
+    jobs: bool('JOBS', env.JOBS, true),
   };
 }

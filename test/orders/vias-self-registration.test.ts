@@ -6,6 +6,7 @@ import { Order } from '../../src/orders/order.entity.js';
 import { User } from '../../src/users/user.entity.js';
 import { exe, pdf, png } from '../support/files.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
+import { bodyOf, smtpServer, subjectOf } from '../support/smtp.js';
 import { CATALOGUE, ids, ORDER_APPROVE, ORDER_REJECT, SELF_REGISTER, type Catalogue } from './queries.js';
 
 type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -38,14 +39,30 @@ describe('VIAS self-registration end to end', () => {
     },
   });
 
+  let smtp: Awaited<ReturnType<typeof smtpServer>>;
+
   beforeAll(async () => {
-    hub = await startTestHub();
+    smtp = await smtpServer();
+    hub = await startTestHub({ SMTP_URL: smtp.url, OUTBOX_POLL_MS: '50', MAIL_FROM: 'VISO <no-reply@sbst.example>' });
     c = ids((await hub.gql<Catalogue>(CATALOGUE)).data!);
     const options = await hub.gql<Data>('{ selfRegistrationOrganisations { id name } }', {}, await token('freja@nord.dk'));
     expect(options.data!.selfRegistrationOrganisations.map((o: { name: string }) => o.name)).toEqual(['Specialcenter Nord ApS']);
     nord = options.data!.selfRegistrationOrganisations[0].id;
   });
-  afterAll(() => hub.close());
+  afterAll(async () => {
+    await hub.close();
+    await smtp.close();
+  });
+
+  /** Waits for the outbox worker to deliver to the in-process SMTP server. */
+  const arrived = async (to: string) => {
+    for (let i = 0; i < 100; i++) {
+      const mail = smtp.received.find((m) => m.to.includes(to));
+      if (mail) return mail.data;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no mail to ${to}`);
+  };
 
   it('a specialist registers with a CV per sub-area; a user is created and the order waits for VISO', async () => {
     const t = await token('freja@nord.dk');
@@ -92,9 +109,9 @@ describe('VIAS self-registration end to end', () => {
     expect(order.attachments.map((a) => a.kind)).toEqual(['CV', 'CV']);
     const approved = await hub.gql<Data>(ORDER_APPROVE, { id: order.id }, await hub.token(demo.sofie, { acr: 'high' }));
     expect(approved.data!.orderApprove.order).toMatchObject({ state: 'APPROVED', grant: { state: 'ACTIVE', usable: false } });
-    const [mail] = await hub.db.orm.em.fork().find(OutboxMessage, { recipient: 'freja@nord.dk' });
-    expect(mail.subject).toMatch(/approved/i);
-    expect(mail.body).toMatch(/basic-information form/);
+    const mail = await arrived('freja@nord.dk');
+    expect(subjectOf(mail)).toBe('Access approved: VIAS – Specialist');
+    expect(bodyOf(mail)).toMatch(/basic-information form/);
 
     const t = await token('freja@nord.dk');
     const done = await hub.gql<Data>(
@@ -110,9 +127,14 @@ describe('VIAS self-registration end to end', () => {
     const res = await hub.upload<Data>(t, SELF_REGISTER, specialistInput('bo@nord.dk', nord, [c.adults]), cvs(1));
     const id = res.data!.selfRegistrationSubmit.order.id;
     await hub.gql<Data>(ORDER_REJECT, { id, input: { reason: 'CV mangler uddannelse' } }, await hub.token(demo.sofie, { acr: 'high' }));
-    const [mail] = await hub.db.orm.em.fork().find(OutboxMessage, { recipient: 'bo@nord.dk' });
-    expect(mail.subject).toMatch(/not approved/i);
-    expect(mail.body).toContain('CV mangler uddannelse');
+    const mail = await arrived('bo@nord.dk');
+    expect(subjectOf(mail)).toBe('Access not approved: VIAS – Specialist');
+    expect(bodyOf(mail)).toContain('CV mangler uddannelse');
+    // Sent exactly once, and marked so.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(smtp.received.filter((m) => m.to.includes('bo@nord.dk'))).toHaveLength(1);
+    const [row] = await hub.db.orm.em.fork().find(OutboxMessage, { recipient: 'bo@nord.dk' });
+    expect(row.state).toBe('sent');
   });
 
   it("administrative staff upload the manager's approval; an image is accepted", async () => {
