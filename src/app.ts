@@ -7,6 +7,7 @@ import { startHub, type Hub } from './http/server.js';
 import { FileSinkTransport, SmtpTransport } from './notifications/mail-transport.js';
 import { defaultOutboxOptions, OutboxWorker } from './notifications/outbox-worker.js';
 import { join } from 'node:path';
+import { GrantExpiryJob } from './grants/grant-expiry.js';
 
 export interface App {
   hub: Hub;
@@ -32,7 +33,11 @@ export async function startApp(config: Config, log: Logger, overrides: { port?: 
   const hub = await startHub({ config, orm, log, trustedIssuers, port: overrides.port, host: overrides.host });
   const transport = config.smtpUrl ? new SmtpTransport(config.smtpUrl, config.mailFrom) : new FileSinkTransport(join(config.dataDir, 'mail'), config.mailFrom);
   const outbox = new OutboxWorker(orm, transport, log.child({ job: 'outbox' }), { ...defaultOutboxOptions, pollMs: config.outboxPollMs });
-  if (config.jobs) outbox.start();
+  const expiry = new GrantExpiryJob(orm, log.child({ job: 'grant-expiry' }), config.grantExpiryIntervalMs);
+  if (config.jobs) {
+    outbox.start();
+    expiry.start();
+  }
   return {
     hub,
     orm,
@@ -40,7 +45,7 @@ export async function startApp(config: Config, log: Logger, overrides: { port?: 
     outbox,
     async stop() {
       await hub.stop();
-      await outbox.stop();
+      await Promise.all([outbox.stop(), expiry.stop()]);
       if (!overrides.orm) await orm.close(true);
     },
   };

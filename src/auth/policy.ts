@@ -107,6 +107,13 @@ export class Policy {
     return or([sql`${ref(g, 'user_id')} = ${user.id}`, scoped]);
   }
 
+  /** Grants the viewer may revoke, suspend, resume or renew: those of people whose responsible issuer they administer. */
+  changeableGrants(g: string): Sql {
+    if (this.viewer.administers.length === 0) return Sql.raw('false');
+    const parts = this.viewer.administers.map((r) => and([sql`${ref(g, 'service_id')} = ${r.serviceId}`, this.domain('e', r)]));
+    return sql`exists (select 1 from users gu join organisations e on e.id = gu.employer_id where gu.id = ${ref(g, 'user_id')} and (${or(parts)}))`;
+  }
+
   /**
    * Organisations the viewer may read: those they work at and the chain above them, and every
    * organisation of the domains they administer or order for.

@@ -16,6 +16,12 @@ export class GrantType extends Node {
   @Field(() => DateTime, { nullable: true, description: 'Null: valid until ended.' })
   validTo!: Date | null;
 
+  @Field(() => DateTime, { nullable: true, description: 'When it was suspended, while it is.' })
+  suspendedAt!: Date | null;
+
+  @Field(() => String, { nullable: true })
+  suspendReason!: string | null;
+
   @Field(() => DateTime, { nullable: true, description: 'When it was revoked or expired.' })
   endedAt!: Date | null;
 

@@ -4,6 +4,7 @@ import { buildSchema } from 'type-graphql';
 import { AuditResolver } from '../audit/audit.resolver.js';
 import { DocumentResolver } from '../documents/document.resolver.js';
 import { GrantResolver } from '../grants/grant.resolver.js';
+import { GrantMutationResolver } from '../grants/grant.mutations.js';
 import { IssuerMandateResolver } from '../issuers/issuer-mandate.resolver.js';
 import { OrdererAppointmentResolver } from '../orderers/orderer-appointment.resolver.js';
 import { OrderEventResolver, OrderResolver } from '../orders/order.resolver.js';
@@ -25,6 +26,7 @@ export const resolvers = [
   UserResolver,
   PlacementResolver,
   GrantResolver,
+  GrantMutationResolver,
   AuditResolver,
   DocumentResolver,
   RoutineResolver,
