@@ -6,6 +6,7 @@ import type { Context } from './context.js';
 import { createNodeLoader } from './node.resolver.js';
 import { Organisation } from '../organisations/organisation.entity.js';
 import { Service, ServiceRole, SubArea } from '../services/service.entity.js';
+import { referenceData } from '../services/reference-data.js';
 import { Placement, User } from '../users/user.entity.js';
 import { GrantRepository } from '../grants/grant.repository.js';
 import { Document } from '../documents/document.entity.js';
@@ -48,16 +49,22 @@ export function createLoaders(em: Em, policy: Policy, ctx: () => Context) {
     node: createNodeLoader(ctx),
     organisation: byIdLoader(em, Organisation),
     user: byIdLoader(em, User),
-    service: byIdLoader(em, Service),
-    role: byIdLoader(em, ServiceRole),
-    rolesByService: groupLoader(
-      (ids) => em.find(ServiceRole, { service: { $in: ids } }, { orderBy: { code: 'asc' } }),
-      (r) => r.service.id,
-    ),
-    subAreasByService: groupLoader(
-      (ids) => em.find(SubArea, { service: { $in: ids } }, { orderBy: { code: 'asc' } }),
-      (r) => r.service.id,
-    ),
+    service: new DataLoader<string, Service | null>(async (ids) => {
+      const { services } = await referenceData(em);
+      return ids.map((id) => services.get(id) ?? null);
+    }),
+    role: new DataLoader<string, ServiceRole | null>(async (ids) => {
+      const { roles } = await referenceData(em);
+      return ids.map((id) => roles.get(id) ?? null);
+    }),
+    rolesByService: new DataLoader<string, ServiceRole[]>(async (ids) => {
+      const { roles } = await referenceData(em);
+      return ids.map((id) => [...roles.values()].filter((r) => r.service.id === id));
+    }),
+    subAreasByService: new DataLoader<string, SubArea[]>(async (ids) => {
+      const { subAreas } = await referenceData(em);
+      return ids.map((id) => [...subAreas.values()].filter((a) => a.service.id === id));
+    }),
     subAreasByGrant: groupLoader(
       async (ids) => grants.subAreasOf(ids),
       (r) => r.grantId,

@@ -4,6 +4,7 @@ import { Organisation } from '../../src/organisations/organisation.entity.js';
 import { Service, ServiceRole } from '../../src/services/service.entity.js';
 import { User } from '../../src/users/user.entity.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
+import { hire } from '../orders/fixtures.js';
 
 /** Statements one request issued, as the server counted them (x-sql-statements). */
 async function statements(hub: TestHub, email: string | null, query: string, variables: Record<string, unknown>): Promise<number> {
@@ -29,6 +30,8 @@ describe('SQL statements per request', () => {
     });
   });
   afterAll(() => hub.close());
+  // Steady state: the service catalogue is cached per process after the first request.
+  beforeAll(() => hub.gql('{ services { nodes { roles { code } } } }'));
 
   it('should not grow with the page size of a nested list (no query per row)', async () => {
     const query = `query($n: Int) { me { displayName employer { name parent { name } } grants(first: $n) {
@@ -38,6 +41,17 @@ describe('SQL statements per request', () => {
     const large = await statements(hub, demo.mette, query, { n: 30 });
     expect(small).toBeGreaterThan(0);
     expect(large).toBe(small);
+  });
+
+  it("a portal's staff list (people, employer, active grants) costs the same few statements at 10 and at 100 people", async () => {
+    const people = await hire(hub, 'Socialförvaltningen', 120, 'staff');
+    const query = `query($n: Int) { users(first: $n) { nodes { id displayName email employer { name }
+      grants(state: ACTIVE, first: 10) { nodes { id role { name } service { code } scope { name } } } } } }`;
+    const ten = await statements(hub, demo.karin, query, { n: 10 });
+    const hundred = await statements(hub, demo.karin, query, { n: 100 });
+    expect(people).toHaveLength(120);
+    expect(hundred).toBe(ten);
+    expect(ten).toBeLessThanOrEqual(5);
   });
 
   it('should not grow with the number of services listed', async () => {

@@ -24,7 +24,7 @@ export const worldArb = fc.record({
     { maxLength: 6 },
   ),
 });
-export type WorldShape = fc.infer<typeof worldArb>;
+export type WorldShape = typeof worldArb extends fc.Arbitrary<infer T> ? T : never;
 
 export interface World {
   model: Model;
