@@ -1,10 +1,9 @@
 import { audit } from '../audit/audit.service.js';
-import { forbidden } from '../auth/auth.errors.js';
 import type { Em } from '../db/orm.js';
 import { execute, sql } from '../db/sql.js';
 import type { Context } from '../graphql/context.js';
-import { idOfType } from '../graphql/global-id.js';
 import { Problems } from '../graphql/problems.js';
+import { lockTarget } from '../graphql/target.js';
 import { UserErrorCode } from '../graphql/user-errors.js';
 import { RoutineRepository } from '../routines/routine.repository.js';
 import { SensitiveAction } from '../routines/routine.rules.js';
@@ -72,13 +71,17 @@ export class GrantService {
     const { policy, em } = this.ctx;
     policy.requireUser();
     return em.transactional(async (tx) => {
-      const grantId = idOfType(id, 'Grant');
-      const [row] = grantId ? await execute(tx, sql`select t.* from grants t where t.id = ${grantId} and ${policy.changeableGrants('t')} for update`) : [];
-      if (!row) {
-        if (grantId && (await new GrantRepository(tx, policy).findVisible([grantId])).length) throw forbidden("Only the holder's responsible issuer changes a grant.");
-        throw Problems.notFound(['id'], 'grant');
-      }
-      const grant = tx.map(Grant, row);
+      const grant = await lockTarget({
+        globalId: id,
+        type: 'Grant',
+        lock: async (gid) => {
+          const [row] = await execute(tx, sql`select t.* from grants t where t.id = ${gid} and ${policy.changeableGrants('t')} for update`);
+          return row ? tx.map(Grant, row) : null;
+        },
+        visible: async (gid) => (await new GrantRepository(tx, policy).findVisible([gid])).length > 0,
+        what: 'grant',
+        forbiddenMessage: "Only the holder's responsible issuer changes a grant.",
+      });
       await this.requireAssurance(tx, grant);
       const before = snapshot(grant);
       apply(grant);

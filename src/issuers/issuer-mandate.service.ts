@@ -8,11 +8,11 @@ import { acceptUpload, storeDocument } from '../documents/document.intake.js';
 import type { Context } from '../graphql/context.js';
 import { idOfType } from '../graphql/global-id.js';
 import { Problems } from '../graphql/problems.js';
+import { lockTarget, requireService } from '../graphql/target.js';
 import { UserErrorCode } from '../graphql/user-errors.js';
 import { Organisation } from '../organisations/organisation.entity.js';
 import { RoutineRepository } from '../routines/routine.repository.js';
 import { SensitiveAction } from '../routines/routine.rules.js';
-import { Service } from '../services/service.entity.js';
 import { User } from '../users/user.entity.js';
 import { AdministratorState, IssuerAdministrator, IssuerMandate, MandateState } from './issuer-mandate.entity.js';
 import { IssuerMandateRepository, serviceUsersIn } from './issuer-mandate.repository.js';
@@ -51,9 +51,7 @@ export class IssuerMandateService {
     const { policy, em } = this.ctx;
     const viewer = policy.requireUser();
     const problems = new Problems();
-    const serviceId = idOfType(input.service, 'Service');
-    const service = serviceId ? await em.findOne(Service, serviceId) : null;
-    if (!service) throw Problems.notFound(['input', 'service'], 'service');
+    const service = await requireService(em, input.service, ['input', 'service']);
     const authority = policy.authorityRole(service.id);
     if (!authority) throw forbidden("Only the service's authority grants issuer rights.");
 
@@ -134,14 +132,15 @@ export class IssuerMandateService {
     const problems = new Problems();
     const why = problems.text(reason, ['input', 'reason'], 2000);
     return em.transactional(async (tx) => {
-      const mandateId = idOfType(id, 'IssuerMandate');
       const repo = new IssuerMandateRepository(tx, policy);
-      const mandate = mandateId ? await repo.findWritableForUpdate(mandateId) : null;
-      if (!mandate) {
-        // Seen but not theirs to end (a holder's own administrator): say so; unseen: as if it did not exist.
-        if (mandateId && (await repo.findVisible([mandateId])).length) throw forbidden("Only the service's authority ends issuer rights.");
-        throw Problems.notFound(['id'], 'issuer mandate');
-      }
+      const mandate = await lockTarget({
+        globalId: id,
+        type: 'IssuerMandate',
+        lock: (mid) => repo.findWritableForUpdate(mid),
+        visible: async (mid) => (await repo.findVisible([mid])).length > 0,
+        what: 'issuer mandate',
+        forbiddenMessage: "Only the service's authority ends issuer rights.",
+      });
       await tx.populate(mandate, ['routine']);
       policy.requireAssurance(mandate.routine.rules.assurance[SensitiveAction.MANDATE_END]);
       if (mandate.state === MandateState.ENDED) problems.add(UserErrorCode.INVALID_STATE, ['id'], 'The issuer rights have already ended.');

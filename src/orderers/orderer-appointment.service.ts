@@ -1,12 +1,12 @@
 import type { FileUpload } from 'graphql-upload-minimal';
 import { audit } from '../audit/audit.service.js';
-import { forbidden } from '../auth/auth.errors.js';
 import type { Em } from '../db/orm.js';
 import { DocumentKind } from '../documents/document.entity.js';
 import { acceptUpload, storeDocument } from '../documents/document.intake.js';
 import type { Context } from '../graphql/context.js';
 import { idOfType } from '../graphql/global-id.js';
 import { Problems } from '../graphql/problems.js';
+import { lockTarget, requireService } from '../graphql/target.js';
 import { UserErrorCode } from '../graphql/user-errors.js';
 import { Organisation } from '../organisations/organisation.entity.js';
 import { RoutineRepository } from '../routines/routine.repository.js';
@@ -41,9 +41,7 @@ export class OrdererAppointmentService {
     const { policy, em } = this.ctx;
     const viewer = policy.requireUser();
     const problems = new Problems();
-    const serviceId = idOfType(input.service, 'Service');
-    const service = serviceId ? await em.findOne(Service, serviceId) : null;
-    if (!service) throw Problems.notFound(['input', 'service'], 'service');
+    const service = await requireService(em, input.service, ['input', 'service']);
     const validFrom = input.validFrom ?? new Date();
     problems.period(validFrom, input.validTo, ['input', 'validTo']);
     const file = await acceptUpload(input.requestForm, ['input', 'requestForm'], this.ctx.config.uploadMaxFileSize, problems);
@@ -136,15 +134,15 @@ export class OrdererAppointmentService {
     const { policy, em } = this.ctx;
     policy.requireUser();
     return em.transactional(async (tx) => {
-      const appointmentId = idOfType(id, 'OrdererAppointment');
       const repo = new OrdererAppointmentRepository(tx, policy);
-      const appointment = appointmentId ? await repo.findDecidableForUpdate(appointmentId) : null;
-      if (!appointment) {
-        if (appointmentId && (await repo.findVisible([appointmentId])).length) {
-          throw forbidden("Only the person's responsible issuer decides on orderer appointments.");
-        }
-        throw Problems.notFound(['id'], 'orderer appointment');
-      }
+      const appointment = await lockTarget({
+        globalId: id,
+        type: 'OrdererAppointment',
+        lock: (aid) => repo.findDecidableForUpdate(aid),
+        visible: async (aid) => (await repo.findVisible([aid])).length > 0,
+        what: 'orderer appointment',
+        forbiddenMessage: "Only the person's responsible issuer decides on orderer appointments.",
+      });
       await tx.populate(appointment, ['routine']);
       return work(tx, appointment);
     });

@@ -9,6 +9,7 @@ import { Grant, GrantState } from '../grants/grant.entity.js';
 import type { Context } from '../graphql/context.js';
 import { idOfType } from '../graphql/global-id.js';
 import { Problems } from '../graphql/problems.js';
+import { lockTarget, requireService } from '../graphql/target.js';
 import { UserError, UserErrorCode, UserErrorsException } from '../graphql/user-errors.js';
 import { responsibleIssuers } from '../issuers/issuer-mandate.repository.js';
 import { enqueueEmail } from '../notifications/outbox.js';
@@ -78,9 +79,7 @@ export class OrderService {
   /** Reads and checks the terms shared by single and bulk orders; problems are collected, not thrown. */
   async readTerms(input: OrderTerms, problems: Problems, field: string[] = ['input']): Promise<Terms | null> {
     const { em } = this.ctx;
-    const serviceId = idOfType(input.service, 'Service');
-    const service = serviceId ? await em.findOne(Service, serviceId) : null;
-    if (!service) throw Problems.notFound([...field, 'service'], 'service');
+    const service = await requireService(em, input.service, [...field, 'service']);
     const roleId = idOfType(input.role, 'ServiceRole');
     const role = roleId ? await em.findOne(ServiceRole, { id: roleId, service }) : null;
     if (!role) problems.add(UserErrorCode.NOT_FOUND, [...field, 'role'], 'No role of this service with this id.');
@@ -343,13 +342,15 @@ export class OrderService {
     const { policy, em } = this.ctx;
     policy.requireUser();
     return em.transactional(async (tx) => {
-      const orderId = idOfType(id, 'Order');
       const repo = new OrderRepository(tx, policy);
-      const order = orderId ? await repo.findForUpdate(orderId, 'decide') : null;
-      if (!order) {
-        if (orderId && (await repo.findVisible([orderId])).length) throw forbidden("Only the person's responsible issuer decides on orders.");
-        throw Problems.notFound(['id'], 'order');
-      }
+      const order = await lockTarget({
+        globalId: id,
+        type: 'Order',
+        lock: (oid) => repo.findForUpdate(oid, 'decide'),
+        visible: async (oid) => (await repo.findVisible([oid])).length > 0,
+        what: 'order',
+        forbiddenMessage: "Only the person's responsible issuer decides on orders.",
+      });
       await tx.populate(order, ['routine', 'role']);
       policy.requireAssurance(order.routine.rules.assurance[SensitiveAction.ORDER_DECIDE]);
       if (order.state !== OrderState.SUBMITTED) throw Problems.single(UserErrorCode.INVALID_STATE, ['id'], `The order is ${order.state}, not waiting for a decision.`);
@@ -363,13 +364,15 @@ export class OrderService {
     const { policy, em } = this.ctx;
     policy.requireUser();
     return em.transactional(async (tx) => {
-      const orderId = idOfType(id, 'Order');
       const repo = new OrderRepository(tx, policy);
-      const order = orderId ? await repo.findForUpdate(orderId, 'own') : null;
-      if (!order) {
-        if (orderId && (await repo.findVisible([orderId])).length) throw forbidden('Only whoever placed the order may change or withdraw it.');
-        throw Problems.notFound(['id'], 'order');
-      }
+      const order = await lockTarget({
+        globalId: id,
+        type: 'Order',
+        lock: (oid) => repo.findForUpdate(oid, 'own'),
+        visible: async (oid) => (await repo.findVisible([oid])).length > 0,
+        what: 'order',
+        forbiddenMessage: 'Only whoever placed the order may change or withdraw it.',
+      });
       if (order.state !== OrderState.SUBMITTED && order.state !== OrderState.RETURNED) {
         throw Problems.single(UserErrorCode.INVALID_STATE, ['id'], `The order is already ${order.state}.`);
       }

@@ -1,10 +1,10 @@
 import { audit } from '../audit/audit.service.js';
 import { forbidden } from '../auth/auth.errors.js';
 import type { Context } from '../graphql/context.js';
-import { idOfType } from '../graphql/global-id.js';
 import { Problems } from '../graphql/problems.js';
+import { requireService } from '../graphql/target.js';
 import { UserErrorCode } from '../graphql/user-errors.js';
-import { Service, ServiceRole } from '../services/service.entity.js';
+import { ServiceRole } from '../services/service.entity.js';
 import { User } from '../users/user.entity.js';
 import { Routine } from './routine.entity.js';
 import { validateRules, type RoutineRules } from './routine.rules.js';
@@ -19,9 +19,7 @@ export class RoutineService {
   async create(serviceGlobalId: string, input: RoutineCreateInput): Promise<Routine> {
     const { policy, em } = this.ctx;
     const viewer = policy.requireUser();
-    const serviceId = idOfType(serviceGlobalId, 'Service');
-    const service = serviceId ? await em.findOne(Service, serviceId) : null;
-    if (!service) throw Problems.notFound(['service'], 'service');
+    const service = await requireService(em, serviceGlobalId, ['service']);
     if (!policy.authorityRole(service.id)) throw forbidden("Only the service's authority sets its routines.");
     const problems = new Problems();
     const name = problems.text(input.name, ['input', 'name'], 200);

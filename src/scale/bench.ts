@@ -156,7 +156,6 @@ try {
 
   const authority = await token(String(actors.authority));
   const agency = await token(String(actors['agency-issuer']));
-  const orderer = await token(String(actors['municipal-orderer']));
   const json = (bearer: string, query: string, variables: object = {}): Operation['headers'] & { body?: string } => ({
     'content-type': 'application/json',
     authorization: `Bearer ${bearer}`,

@@ -5,7 +5,7 @@ import { OrdererAppointment } from '../../src/orderers/orderer-appointment.entit
 import { IssuerMandate } from '../../src/issuers/issuer-mandate.entity.js';
 import { User } from '../../src/users/user.entity.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
-import { build, worldArb, type World } from './world.js';
+import { build, worldArb } from './world.js';
 
 type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

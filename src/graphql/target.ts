@@ -1,0 +1,35 @@
+import { forbidden } from '../auth/auth.errors.js';
+import type { Em } from '../db/orm.js';
+import { Service } from '../services/service.entity.js';
+import { idOfType } from './global-id.js';
+import { Problems } from './problems.js';
+
+/**
+ * The object a mutation acts on, locked for its transaction. Out of scope answers exactly like an id
+ * that does not exist; in sight but not the viewer's to change is FORBIDDEN, since hiding it would
+ * contradict what they can already read.
+ */
+export async function lockTarget<T>(options: {
+  globalId: string;
+  type: string;
+  /** The row, locked, when the viewer may act on it. */
+  lock: (id: string) => Promise<T | null>;
+  /** Whether the viewer may at least see it. */
+  visible: (id: string) => Promise<boolean>;
+  what: string;
+  forbiddenMessage: string;
+}): Promise<T> {
+  const id = idOfType(options.globalId, options.type);
+  const target = id ? await options.lock(id) : null;
+  if (target) return target;
+  if (id && (await options.visible(id))) throw forbidden(options.forbiddenMessage);
+  throw Problems.notFound(['id'], options.what);
+}
+
+/** The service named by a global id in an input, or a NOT_FOUND userError on that field. */
+export async function requireService(em: Em, globalId: string, field: string[]): Promise<Service> {
+  const id = idOfType(globalId, 'Service');
+  const service = id ? await em.findOne(Service, id) : null;
+  if (!service) throw Problems.notFound(field, 'service');
+  return service;
+}
