@@ -48,7 +48,8 @@ function percentile(sorted: number[], p: number): number {
 }
 
 function startChild(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(join(projectRoot, 'node_modules/.bin/tsx'), args, { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  // Its own process group, so stopping it also stops the node process tsx starts.
+  return spawn(join(projectRoot, 'node_modules/.bin/tsx'), args, { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'], detached: true });
 }
 
 async function waitFor(url: string, child: ChildProcess): Promise<void> {
@@ -147,8 +148,13 @@ const env: Record<string, string> = { PORT: String(port), HOST: '127.0.0.1', NOD
 const bare = startChild(['src/scale/bare-server.ts'], { PORT: String(port + 1) });
 const hub = startChild(['src/main.ts'], env);
 const stop = () => {
-  bare.kill('SIGTERM');
-  hub.kill('SIGTERM');
+  for (const child of [bare, hub]) {
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
 };
 process.on('exit', stop);
 try {
