@@ -5,19 +5,13 @@ import type { Problems } from '../graphql/problems.js';
 import { UserErrorCode } from '../graphql/user-errors.js';
 import { User } from '../users/user.entity.js';
 import { Document, type DocumentKind } from './document.entity.js';
+import { detectContentType } from './content-type.js';
 
 export interface ReceivedFile {
   filename: string;
   contentType: string;
   bytes: Buffer;
   sha256: string;
-}
-
-function sniff(bytes: Buffer): string | null {
-  if (bytes.subarray(0, 5).toString('latin1') === '%PDF-') return 'application/pdf';
-  if (bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
-  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
-  return null;
 }
 
 /**
@@ -46,7 +40,7 @@ export async function acceptUpload(upload: Promise<FileUpload> | FileUpload, fie
     problems.add(UserErrorCode.FILE_EMPTY, field, 'The file is empty.');
     return null;
   }
-  const contentType = sniff(bytes);
+  const contentType = detectContentType(bytes);
   if (!contentType) {
     problems.add(UserErrorCode.FILE_TYPE_NOT_ALLOWED, field, 'Only PDF, DOCX, PNG and JPEG files are accepted.');
     return null;

@@ -12,7 +12,8 @@ import { GrantRepository } from '../grants/grant.repository.js';
 import { Document } from '../documents/document.entity.js';
 import { Grant } from '../grants/grant.entity.js';
 import { OrderAttachment, OrderEvent } from '../orders/order.entity.js';
-import { execute, sql } from '../db/sql.js';
+import { execute, Sql, sql } from '../db/sql.js';
+import { activeMandate } from '../issuers/issuer-mandate.sql.js';
 import { Routine } from '../routines/routine.entity.js';
 import { AdministratorState, IssuerAdministrator } from '../issuers/issuer-mandate.entity.js';
 import { responsibleIssuers } from '../issuers/issuer-mandate.repository.js';
@@ -119,6 +120,17 @@ export function createLoaders(em: Em, policy: Policy, ctx: () => Context) {
       (ids) => em.find(OrderEvent, { order: { $in: ids } }, { orderBy: { occurredAt: 'asc', id: 'asc' } }),
       (e) => e.order.id,
     ),
+    /** The support contact of an issuer's mandate in force, per "serviceId:organisationId". */
+    supportContact: new DataLoader<string, { email: string | null; phone: string | null; instructions: string | null } | null>(async (keys) => {
+      const pairs = keys.map((k) => k.split(':'));
+      const rows = await execute<{ service_id: string; organisation_id: string; support_email: string | null; support_phone: string | null; support_instructions: string | null }>(
+        em,
+        sql`select m.service_id, m.organisation_id, m.support_email, m.support_phone, m.support_instructions from issuer_mandates m
+          where ${activeMandate('m')} and (m.service_id, m.organisation_id) in (${Sql.join(pairs.map(([s, o]) => sql`(${s}::uuid, ${o}::uuid)`), ', ')})`,
+      );
+      const found = new Map(rows.map((r) => [`${r.service_id}:${r.organisation_id}`, { email: r.support_email, phone: r.support_phone, instructions: r.support_instructions }]));
+      return keys.map((k) => found.get(k) ?? null);
+    }),
     grantsByUser: grants.pagesByUser(),
     childrenByOrganisation: organisations.childrenByParent(),
   };

@@ -110,6 +110,11 @@ export class OrderService {
       problems.add(UserErrorCode.NOT_ELIGIBLE, [...field, 'role'], 'The routine in force does not offer this role.');
       return;
     }
+    terms.files.forEach((f, i) => {
+      if (!rule.attachments.includes(f.kind)) {
+        problems.add(UserErrorCode.INVALID, [...field, 'attachments', String(i), 'kind'], `The routine does not take a ${f.kind.replace('_', ' ')} for this role.`);
+      }
+    });
     for (const kind of rule.attachments) {
       if (rule.attachmentsPerSubArea && terms.subAreas.length) {
         for (const area of terms.subAreas) {

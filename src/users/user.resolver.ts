@@ -6,6 +6,7 @@ import { idOfType } from '../graphql/global-id.js';
 import { PageArgs, pageRequest, registerNode } from '../graphql/relay.js';
 import { withUserErrors } from '../graphql/payload.js';
 import { OrganisationType } from '../organisations/organisation.type.js';
+import { SupportContactType } from '../issuers/issuer-mandate.type.js';
 import { Placement, User, ProfileState } from './user.entity.js';
 import { UserRepository } from './user.repository.js';
 import { UserService } from './user.service.js';
@@ -98,6 +99,17 @@ export class UserResolver {
     if (!serviceId) return null;
     const issuerId = await ctx.loaders.responsibleIssuer.load(`${serviceId}:${user.id}`);
     return issuerId ? ctx.loaders.organisation.load(issuerId) : null;
+  }
+
+  @FieldResolver(() => SupportContactType, {
+    nullable: true,
+    description: "Where the person gets help with a service: their issuer's support (null while the authority is their issuer).",
+  })
+  async supportContact(@Root() user: User, @Ctx() ctx: Context, @Arg('service', () => ID) service: string) {
+    const serviceId = idOfType(service, 'Service');
+    if (!serviceId) return null;
+    const issuerId = await ctx.loaders.responsibleIssuer.load(`${serviceId}:${user.id}`);
+    return issuerId ? ctx.loaders.supportContact.load(`${serviceId}:${issuerId}`) : null;
   }
 
   @FieldResolver(() => GrantConnection, { description: "The person's grants that you may see, oldest first." })

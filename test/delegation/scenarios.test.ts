@@ -165,6 +165,9 @@ describe('delegation scenarios from the seed documents', () => {
 
     it('responsibility follows the employer: Arbetsförmedlingen, not the coordination association', async () => {
       expect(await responsible(demo.jonas, 'erik')).toBe('Arbetsförmedlingen');
+      // Its support is now his support (flow 6).
+      const support = await hub.as<Data>(demo.erik, 'query($s: ID!) { me { supportContact(service: $s) { email } } }', { s: sus });
+      expect(support.data!.me.supportContact).toEqual({ email: 'sus-support@arbetsformedlingen.se' });
       expect(await emails(demo.jonas)).toEqual([demo.erik, demo.jonas].sort());
       // Orders no longer go to the authority: Försäkringskassan no longer administers him.
       expect(await emails(demo.karin)).not.toContain(demo.erik);

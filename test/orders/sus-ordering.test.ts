@@ -3,6 +3,7 @@ import { Document } from '../../src/documents/document.entity.js';
 import { OutboxMessage } from '../../src/notifications/outbox-message.entity.js';
 import { Order } from '../../src/orders/order.entity.js';
 import { pdf } from '../support/files.js';
+import { docx } from '../support/zip.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
 import { APPOINTMENT_APPROVE, APPOINTMENT_REQUEST, ME, ORGS } from '../delegation/queries.js';
 import { hire } from './fixtures.js';
@@ -64,6 +65,23 @@ describe('SUS ordering end to end', () => {
     const res = await hub.as<Data>(demo.maria, ORDER_CREATE, { input: { person: people[staff[0]], service: c.sus, role: c.registrar } });
     expect(res.data!.orderCreate.userErrors.map((e: { code: string }) => e.code)).toEqual(['REQUIRED']);
     expect(await counts()).toEqual(before);
+  });
+
+  it('a Word document is a valid form; an attachment the routine does not take for the role is refused, nothing stored', async () => {
+    const before = await counts();
+    const wrongKind = await hub.upload<Data>(
+      await hub.token(demo.maria),
+      ORDER_CREATE,
+      { input: { person: people[staff[0]], service: c.sus, role: c.registrar, attachments: [{ kind: 'ORDER_FORM', file: null }, { kind: 'CV', file: null }] } },
+      { 'input.attachments.0.file': { bytes: docx(), filename: '9445.docx' }, 'input.attachments.1.file': { bytes: pdf('CV'), filename: 'cv.pdf' } },
+    );
+    expect(wrongKind.data!.orderCreate.userErrors.map((e: { code: string; field: string[] }) => `${e.code}:${e.field.join('.')}`)).toEqual(['INVALID:input.attachments.1.kind']);
+    expect(await counts()).toEqual(before);
+    const word = await hub.upload<Data>(await hub.token(demo.maria), ORDER_CREATE, withForm({ person: people[staff[0]], service: c.sus, role: c.registrar }), {
+      'input.attachments.0.file': { bytes: docx(), filename: '9445.docx' },
+    });
+    expect(word.data!.orderCreate.order.attachments).toEqual([expect.objectContaining({ contentType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document' })]);
+    await hub.as(demo.maria, ORDER_WITHDRAW, { id: word.data!.orderCreate.order.id });
   });
 
   it('people outside the orderer scope are not found; an employee with an undecided order conflicts', async () => {
