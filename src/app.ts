@@ -20,7 +20,7 @@ export interface App {
 
 /** Opens the database, applies migrations, loads the demo on an empty database, and serves. */
 export async function startApp(config: Config, log: Logger, overrides: { port?: number; host?: string; orm?: Orm } = {}): Promise<App> {
-  const orm = overrides.orm ?? (await openOrm({ databaseUrl: config.databaseUrl, pgliteDataDir: config.dataDir }, log));
+  const orm = overrides.orm ?? (await openOrm({ databaseUrl: config.databaseUrl, pgliteDataDir: config.dataDir, statementTimeoutMs: config.statementTimeoutMs }, log));
   const applied = await migrateUp(orm);
   if (applied.length) log.info({ applied }, 'migrations applied');
 

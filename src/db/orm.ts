@@ -36,6 +36,8 @@ class CountingLogger extends DefaultLogger {
 export interface DatabaseTarget {
   /** postgres://… to use a PostgreSQL server; undefined for the embedded PGlite. */
   databaseUrl?: string;
+  /** PostgreSQL statement_timeout for every connection of the pool (0: none). */
+  statementTimeoutMs?: number;
   /** PGlite data directory, or "memory://" for a throw-away database. */
   pgliteDataDir?: string;
 }
@@ -62,7 +64,11 @@ export function ormOptions(target: DatabaseTarget, log?: Pino): Partial<Options>
     loggerFactory: (options) => new CountingLogger(options, log),
     pool: { min: 0, max: 10 },
   };
-  if (target.databaseUrl) return { ...common, clientUrl: target.databaseUrl };
+  if (target.databaseUrl) {
+    const url = new URL(target.databaseUrl);
+    if (target.statementTimeoutMs && !url.searchParams.has('options')) url.searchParams.set('options', `-c statement_timeout=${target.statementTimeoutMs}`);
+    return { ...common, clientUrl: url.toString() };
+  }
   const dataDir = target.pgliteDataDir ?? 'memory://';
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   return { ...common, dbName: dataDir };
