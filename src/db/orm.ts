@@ -65,9 +65,9 @@ export function ormOptions(target: DatabaseTarget, log?: Pino): Partial<Options>
     pool: { min: 0, max: 10 },
   };
   if (target.databaseUrl) {
-    const url = new URL(target.databaseUrl);
-    if (target.statementTimeoutMs && !url.searchParams.has('options')) url.searchParams.set('options', `-c statement_timeout=${target.statementTimeoutMs}`);
-    return { ...common, clientUrl: url.toString() };
+    // node-postgres sets statement_timeout on every connection it opens.
+    const driverOptions = target.statementTimeoutMs ? { statement_timeout: target.statementTimeoutMs } : {};
+    return { ...common, clientUrl: target.databaseUrl, driverOptions };
   }
   const dataDir = target.pgliteDataDir ?? 'memory://';
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
