@@ -1,3 +1,4 @@
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { resolve } from 'node:path';
 
 /** How a trusted token issuer is verified. Exactly one of jwksUrl, publicKeyPem or jwk is set. */
@@ -62,11 +63,117 @@ function bool(name: string, value: string | undefined, fallback: boolean): boole
 
 function int(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
+  // Digits only: Number() would also take " ", "0x50" and "1e3".
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
     throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${value}"`);
   }
   return n;
+}
+
+/** JWS algorithms a trusted issuer may pin, with the kind of public key each needs. */
+const SIGNING_ALGORITHMS: Record<string, { keyTypes: string[]; curve?: string }> = {
+  RS256: { keyTypes: ['rsa'] },
+  RS384: { keyTypes: ['rsa'] },
+  RS512: { keyTypes: ['rsa'] },
+  PS256: { keyTypes: ['rsa', 'rsa-pss'] },
+  PS384: { keyTypes: ['rsa', 'rsa-pss'] },
+  PS512: { keyTypes: ['rsa', 'rsa-pss'] },
+  ES256: { keyTypes: ['ec'], curve: 'prime256v1' },
+  ES384: { keyTypes: ['ec'], curve: 'secp384r1' },
+  ES512: { keyTypes: ['ec'], curve: 'secp521r1' },
+  EdDSA: { keyTypes: ['ed25519'] },
+  Ed25519: { keyTypes: ['ed25519'] },
+};
+
+const ISSUER_FIELDS = new Set([
+  'issuer',
+  'audience',
+  'algorithms',
+  'jwksUrl',
+  'publicKeyPem',
+  'jwk',
+  'registrationNumberClaim',
+  'assuranceLevelClaim',
+  'displayName',
+]);
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+const nonEmptyString = (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Parses the configured public key now, so a bad key stops the start instead of failing every sign-in. */
+function publicKeyOf(where: string, entry: Partial<TrustedIssuerConfig>): KeyObject | null {
+  if (entry.jwksUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(entry.jwksUrl);
+    } catch {
+      throw new ConfigError(`${where}.jwksUrl must be a URL, got "${entry.jwksUrl}"`);
+    }
+    // Keys fetched over plain HTTP could be swapped by anyone on the path.
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
+      throw new ConfigError(`${where}.jwksUrl must be an https URL (http only on localhost)`);
+    }
+    return null;
+  }
+  if (entry.publicKeyPem !== undefined) {
+    if (typeof entry.publicKeyPem !== 'string' || /PRIVATE KEY/.test(entry.publicKeyPem)) {
+      throw new ConfigError(`${where}.publicKeyPem must be a PEM public key (never a private key)`);
+    }
+    try {
+      return createPublicKey(entry.publicKeyPem);
+    } catch {
+      throw new ConfigError(`${where}.publicKeyPem is not a readable PEM public key`);
+    }
+  }
+  const jwk = entry.jwk;
+  if (!isObject(jwk) || 'd' in jwk || jwk.kty === 'oct') {
+    throw new ConfigError(`${where}.jwk must be a public JWK object (no private or symmetric keys)`);
+  }
+  try {
+    return createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+  } catch {
+    throw new ConfigError(`${where}.jwk is not a usable public JWK`);
+  }
+}
+
+function trustedIssuer(raw: unknown, where: string): TrustedIssuerConfig {
+  if (!isObject(raw)) throw new ConfigError(`${where} must be an object`);
+  const unknownFields = Object.keys(raw).filter((k) => !ISSUER_FIELDS.has(k));
+  if (unknownFields.length) throw new ConfigError(`${where} has unknown field(s): ${unknownFields.join(', ')}`);
+  const entry = raw as Partial<TrustedIssuerConfig>;
+  if (!nonEmptyString(entry.issuer)) throw new ConfigError(`${where}.issuer is required`);
+  const audience = entry.audience;
+  if (!(nonEmptyString(audience) || (Array.isArray(audience) && audience.length > 0 && audience.every(nonEmptyString)))) {
+    throw new ConfigError(`${where}.audience is required: a string or a non-empty array of strings`);
+  }
+  if (!Array.isArray(entry.algorithms) || entry.algorithms.length === 0) {
+    throw new ConfigError(`${where}.algorithms must pin at least one algorithm`);
+  }
+  const refused = entry.algorithms.filter((a) => typeof a !== 'string' || !Object.hasOwn(SIGNING_ALGORITHMS, a));
+  if (refused.length) {
+    throw new ConfigError(
+      `${where}.algorithms may only name asymmetric algorithms (${Object.keys(SIGNING_ALGORITHMS).join(', ')}), got ${JSON.stringify(refused)}`,
+    );
+  }
+  const keySources = [entry.jwksUrl, entry.publicKeyPem, entry.jwk].filter((v) => v !== undefined).length;
+  if (keySources !== 1) throw new ConfigError(`${where} needs exactly one of jwksUrl, publicKeyPem, jwk`);
+  const key = publicKeyOf(where, entry);
+  if (key) {
+    for (const alg of entry.algorithms) {
+      const needs = SIGNING_ALGORITHMS[alg];
+      const fits = needs.keyTypes.includes(key.asymmetricKeyType ?? '') && (!needs.curve || key.asymmetricKeyDetails?.namedCurve === needs.curve);
+      if (!fits) throw new ConfigError(`${where}: its ${key.asymmetricKeyType} key cannot verify ${alg}`);
+    }
+    const bits = key.asymmetricKeyDetails?.modulusLength;
+    if (bits !== undefined && bits < 2048) throw new ConfigError(`${where}: its RSA key has ${bits} bits, at least 2048 are needed`);
+  }
+  for (const field of ['registrationNumberClaim', 'assuranceLevelClaim', 'displayName'] as const) {
+    if (entry[field] !== undefined && !nonEmptyString(entry[field])) throw new ConfigError(`${where}.${field} must be a non-empty string`);
+  }
+  return entry as TrustedIssuerConfig;
 }
 
 function trustedIssuers(value: string | undefined): TrustedIssuerConfig[] {
@@ -78,31 +185,29 @@ function trustedIssuers(value: string | undefined): TrustedIssuerConfig[] {
     throw new ConfigError('TRUSTED_ISSUERS must be a JSON array');
   }
   if (!Array.isArray(parsed)) throw new ConfigError('TRUSTED_ISSUERS must be a JSON array');
-  return parsed.map((raw, i) => {
-    const entry = raw as Partial<TrustedIssuerConfig>;
-    const where = `TRUSTED_ISSUERS[${i}]`;
-    if (typeof entry.issuer !== 'string' || !entry.issuer) throw new ConfigError(`${where}.issuer is required`);
-    if (!entry.audience) throw new ConfigError(`${where}.audience is required`);
-    if (!Array.isArray(entry.algorithms) || entry.algorithms.length === 0) {
-      throw new ConfigError(`${where}.algorithms must pin at least one algorithm`);
-    }
-    if (entry.algorithms.some((a) => a === 'none' || /^HS/i.test(a))) {
-      throw new ConfigError(`${where}.algorithms may only name asymmetric algorithms`);
-    }
-    const keySources = [entry.jwksUrl, entry.publicKeyPem, entry.jwk].filter(Boolean).length;
-    if (keySources !== 1) throw new ConfigError(`${where} needs exactly one of jwksUrl, publicKeyPem, jwk`);
-    return entry as TrustedIssuerConfig;
-  });
+  const issuers = parsed.map((raw, i) => trustedIssuer(raw, `TRUSTED_ISSUERS[${i}]`));
+  const seen = new Set<string>();
+  for (const { issuer } of issuers) {
+    if (seen.has(issuer)) throw new ConfigError(`TRUSTED_ISSUERS names issuer "${issuer}" twice`);
+    seen.add(issuer);
+  }
+  return issuers;
 }
 
 /** Every environment variable the hub reads, parsed and validated once. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const nodeEnv = env.NODE_ENV ?? 'development';
+  // "Production" or " production" must not leave the development issuer on.
+  const nodeEnv = (env.NODE_ENV ?? '').trim().toLowerCase() || 'development';
   const production = nodeEnv === 'production';
   const port = int('PORT', env.PORT, 4000, 0, 65535);
   const host = env.HOST ?? '0.0.0.0';
   const issuers = trustedIssuers(env.TRUSTED_ISSUERS);
   const devIssuer = bool('DEV_ISSUER', env.DEV_ISSUER, !production);
+  const devIssuerUrl = env.DEV_ISSUER_URL || 'https://dev-issuer.hub.local';
+  // Issuers are looked up by `iss`: a development issuer with a real issuer's URL would replace it.
+  if (devIssuer && issuers.some((i) => i.issuer === devIssuerUrl)) {
+    throw new ConfigError(`DEV_ISSUER_URL "${devIssuerUrl}" is also a trusted issuer: give the development issuer another URL`);
+  }
   return {
     nodeEnv,
     production,
@@ -115,8 +220,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     landingPage: bool('GRAPHQL_LANDING_PAGE', env.GRAPHQL_LANDING_PAGE, !production),
     trustedIssuers: issuers,
     devIssuer,
-    devIssuerUrl: env.DEV_ISSUER_URL ?? 'https://dev-issuer.hub.local',
-    tokenAudience: env.TOKEN_AUDIENCE ?? 'identity-hub',
+    devIssuerUrl,
+    tokenAudience: env.TOKEN_AUDIENCE || 'identity-hub',
     clockSkewSeconds: int('CLOCK_SKEW_SECONDS', env.CLOCK_SKEW_SECONDS, 30, 0, 300),
     seedDemo: bool('SEED_DEMO', env.SEED_DEMO, true),
     exposeSqlCount: bool('EXPOSE_SQL_COUNT', env.EXPOSE_SQL_COUNT, !production),

@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import type { TrustedIssuerConfig } from '../config.js';
@@ -21,18 +22,24 @@ export class DevIssuer {
   static async loadOrCreate(dataDir: string, issuer: string, audience: string): Promise<DevIssuer> {
     mkdirSync(dataDir, { recursive: true });
     const file = join(dataDir, KEY_FILE);
-    let privateJwk: JWK;
-    try {
-      privateJwk = JSON.parse(readFileSync(file, 'utf8')) as JWK;
-    } catch {
+    let privateJwk = readKey(file);
+    if (!privateJwk) {
       const { privateKey } = await generateKeyPair(ALG, { extractable: true });
-      privateJwk = { ...(await exportJWK(privateKey)), alg: ALG, kid: `dev-${Date.now().toString(36)}` };
+      const created: JWK = { ...(await exportJWK(privateKey)), alg: ALG, kid: `dev-${Date.now().toString(36)}` };
+      // Written aside and linked into place, so a concurrent reader never sees half a file; linking
+      // fails if another process got there first, and then both use theirs.
+      const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+      writeFileSync(temp, JSON.stringify(created), { flag: 'wx', mode: 0o600 });
       try {
-        writeFileSync(file, JSON.stringify(privateJwk), { flag: 'wx', mode: 0o600 });
-      } catch {
-        // Another process created it first: use theirs, so both agree on the key.
-        privateJwk = JSON.parse(readFileSync(file, 'utf8')) as JWK;
+        linkSync(temp, file);
+        privateJwk = created;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        privateJwk = readKey(file);
+      } finally {
+        rmSync(temp, { force: true });
       }
+      if (!privateJwk) throw new Error(`${file} could not be read`);
     }
     const { d: _private, ...publicJwk } = privateJwk;
     return new DevIssuer(issuer, audience, privateJwk, publicJwk);
@@ -59,4 +66,25 @@ export class DevIssuer {
       .setExpirationTime(`${ttlSeconds}s`)
       .sign(key);
   }
+}
+
+/** The stored key, or null when there is none yet; a file that is not an ES256 private JWK stops the start. */
+function readKey(file: string): JWK | null {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  let jwk: JWK;
+  try {
+    jwk = JSON.parse(text) as JWK;
+  } catch {
+    throw new Error(`${file} is not a JSON Web Key: delete it to make a new development key`);
+  }
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || typeof jwk.d !== 'string') {
+    throw new Error(`${file} is not an ES256 private key: delete it to make a new development key`);
+  }
+  return jwk;
 }

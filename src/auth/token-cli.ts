@@ -4,7 +4,7 @@
  * works while the hub runs on the embedded database.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
 import { demoRegistrationNumber, demoUsers } from '../demo/demo-data.js';
 import { DevIssuer } from './dev-issuer.js';
 
@@ -19,9 +19,21 @@ if (!user) {
   for (const u of demoUsers) console.error(`  ${u.email.padEnd(42)} ${u.note}`);
   process.exit(2);
 }
-const config = loadConfig();
+const ttl = Number(values.ttl);
+if (!/^\d+$/.test(values.ttl ?? '') || ttl < 1) {
+  console.error(`--ttl must be a whole number of seconds, got "${values.ttl}"`);
+  process.exit(2);
+}
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`configuration error: ${error.message}`);
+  process.exit(2);
+}
 if (!config.devIssuer) {
-  console.error('the development issuer is off (NODE_ENV=production without DEV_ISSUER=true)');
+  console.error('the development issuer is off (DEV_ISSUER=false, or NODE_ENV=production without DEV_ISSUER=true)');
   process.exit(2);
 }
 const issuer = await DevIssuer.loadOrCreate(config.dataDir, config.devIssuerUrl, config.tokenAudience);
@@ -33,6 +45,6 @@ const token = await issuer.sign(
     acr: values.acr ?? user.assuranceLevel,
     registration_number: demoRegistrationNumber(user.employer),
   },
-  Number(values.ttl),
+  ttl,
 );
 console.log(token);

@@ -1,11 +1,10 @@
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
   decodeJwt,
   decodeProtectedHeader,
   errors as joseErrors,
-  importJWK,
-  importSPKI,
   jwtVerify,
   type JWK,
   type JWTPayload,
@@ -26,11 +25,9 @@ export interface VerifiedIdentity {
   expiresAt: Date;
 }
 
-type VerificationKey = Awaited<ReturnType<typeof importSPKI>> | Uint8Array;
-
 interface IssuerEntry {
   config: TrustedIssuerConfig;
-  key: Promise<JWTVerifyGetKey | VerificationKey>;
+  key: JWTVerifyGetKey;
 }
 
 const REGISTRATION_NUMBER_CLAIMS = ['registration_number', 'orgnr', 'https://data.gov.dk/model/core/eid/professional/cvr'];
@@ -43,7 +40,11 @@ export class TokenVerifier {
     issuers: TrustedIssuerConfig[],
     private readonly clockToleranceSeconds: number,
   ) {
-    for (const config of issuers) this.issuers.set(config.issuer, { config, key: keyFor(config) });
+    for (const config of issuers) {
+      // Looked up by the token's `iss`: a second entry would silently replace the first.
+      if (this.issuers.has(config.issuer)) throw new Error(`trusted issuer ${config.issuer} is configured twice`);
+      this.issuers.set(config.issuer, { config, key: keyFor(config) });
+    }
   }
 
   get trustedIssuers(): TrustedIssuerConfig[] {
@@ -64,20 +65,20 @@ export class TokenVerifier {
     if (!alg || !entry.config.algorithms.includes(alg)) throw new TokenRejected(`algorithm ${alg} not allowed`);
     let payload: JWTPayload;
     try {
-      const key = await entry.key;
-      const options = {
+      ({ payload } = await jwtVerify(token, entry.key, {
         issuer: entry.config.issuer,
         audience: entry.config.audience,
         algorithms: entry.config.algorithms,
         clockTolerance: this.clockToleranceSeconds,
         requiredClaims: ['sub', 'exp'],
-      };
-      const result =
-        typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
-      payload = result.payload;
+      }));
     } catch (error) {
       if (error instanceof joseErrors.JOSEError) throw new TokenRejected(error.code);
       throw error;
+    }
+    // jose only checks that `sub` is present: null, "" or an array would become a subject by String().
+    if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 255) {
+      throw new TokenRejected('sub is not a non-empty string');
     }
     return identityFrom(payload, entry.config);
   }
@@ -89,7 +90,7 @@ function identityFrom(payload: JWTPayload, config: TrustedIssuerConfig): Verifie
   const registration = regClaims.map((c) => claims[c]).find((v) => typeof v === 'string' && v.length > 0);
   return {
     issuer: config.issuer,
-    subject: String(payload.sub),
+    subject: payload.sub as string,
     registrationNumber: (registration as string | undefined) ?? null,
     assuranceLevel: assuranceLevelOf(claims[config.assuranceLevelClaim ?? 'acr']),
     email: typeof claims.email === 'string' ? claims.email : null,
@@ -98,11 +99,22 @@ function identityFrom(payload: JWTPayload, config: TrustedIssuerConfig): Verifie
   };
 }
 
-async function keyFor(config: TrustedIssuerConfig): Promise<JWTVerifyGetKey | VerificationKey> {
+/**
+ * The key source of an issuer, always as a key lookup. PEM and kid-less JWK keys are parsed once as
+ * Node key objects, which jose accepts for every pinned algorithm the key type allows (config.ts
+ * already checked that the key fits every pinned algorithm).
+ */
+function keyFor(config: TrustedIssuerConfig): JWTVerifyGetKey {
   if (config.jwksUrl) return createRemoteJWKSet(new URL(config.jwksUrl), { cooldownDuration: 30_000, timeoutDuration: 5_000 });
-  if (config.publicKeyPem) return importSPKI(config.publicKeyPem, config.algorithms[0]);
+  if (config.publicKeyPem) {
+    // createPublicKey would quietly derive the public half of a private key.
+    if (/PRIVATE KEY/.test(config.publicKeyPem)) throw new Error(`trusted issuer ${config.issuer}: only public keys may be configured`);
+    const key = createPublicKey(config.publicKeyPem);
+    return () => key;
+  }
   const jwk = config.jwk as JWK;
   if ('d' in jwk || jwk.kty === 'oct') throw new Error(`trusted issuer ${config.issuer}: only public keys may be configured`);
   if (jwk.kid) return createLocalJWKSet({ keys: [jwk] });
-  return importJWK(jwk, config.algorithms[0]);
+  const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+  return () => key;
 }

@@ -20,7 +20,7 @@ export async function fetchPage<T extends object>(em: Em, entity: EntityName<T>,
     ? sql` and ${keyList} ${Sql.raw(forward ? '>' : '<')} (${Sql.join(request.cursor.map((v) => sql`${v}`), ', ')})`
     : Sql.raw('');
   const order = Sql.raw(query.keys.map((k) => `${k} ${forward ? 'asc' : 'desc'}`).join(', '));
-  const keyAliases = Sql.raw(query.keys.map((k, i) => `${k} as "__k${i}"`).join(', '));
+  const keyAliases = Sql.raw(query.keys.map((k, i) => `${k}::text as "__k${i}"`).join(', '));
   const statement = sql`select t.*, ${keyAliases} from ${query.from} where (${query.where})${seek} order by ${order} limit ${request.size + 1}`;
   const rows = await execute<Record<string, unknown>>(em, statement);
   const more = rows.length > request.size;
@@ -63,7 +63,7 @@ export async function fetchPagesByParent<T extends object>(
   if (parentIds.length === 0) return pages;
   const keyList = Sql.raw(`(${query.keys.join(', ')})`);
   const seek = request.cursor ? sql` and ${keyList} > (${Sql.join(request.cursor.map((v) => sql`${v}`), ', ')})` : Sql.raw('');
-  const keyAliases = Sql.raw(query.keys.map((k, i) => `${k} as "__k${i}"`).join(', '));
+  const keyAliases = Sql.raw(query.keys.map((k, i) => `${k}::text as "__k${i}"`).join(', '));
   const parent = Sql.raw(query.parentColumn);
   const statement = sql`select * from (
       select t.*, ${keyAliases}, ${parent} as "__parent",

@@ -3,31 +3,52 @@ import { AuditEvent } from '../audit/audit-event.entity.js';
 import type { Em, Orm } from '../db/orm.js';
 import { execute, sql } from '../db/sql.js';
 
+/** Who the audit trail names for changes the hub makes by itself (`actor` stays null). */
+export const GRANT_EXPIRY_ACTOR = 'system:grant-expiry';
+
+interface ExpiredRow {
+  id: string;
+  employer_id: string;
+  state: string;
+  valid_to: Date | string;
+  suspended_at: Date | string | null;
+  suspend_reason: string | null;
+}
+
+const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
+
 /**
- * Expires grants whose validTo has passed, in batches that skip rows another instance holds, with
- * one audit event per grant (actor: the system). Returns how many it expired.
+ * Expires the active and suspended grants whose validTo is at or before `now`: state EXPIRED, ended
+ * at validTo, one audit event each (actor null: the system). Works in batches of `batch` rows, each
+ * one transaction, skipping rows another transaction holds (a grant being changed, or another
+ * instance's batch), so several instances may run it at once and each grant expires exactly once.
+ * Returns how many grants it expired.
  */
 export async function expireGrants(em: Em, now = new Date(), batch = 500): Promise<number> {
   let total = 0;
   for (;;) {
     const expired = await em.transactional(async (tx) => {
-      const rows = await execute<{ id: string; state: string; valid_to: Date; scope_id: string }>(
+      // `due` keeps the row as it was, for the audit event's `before`.
+      const rows = await execute<ExpiredRow>(
         tx,
-        sql`update grants g set state = 'expired', ended_at = g.valid_to, end_reason = 'expired', updated_at = now()
-          from (select id, state from grants where state in ('active', 'suspended') and valid_to <= ${now.toISOString()}::timestamptz
-            order by valid_to limit ${batch} for update skip locked) due
-          where g.id = due.id returning g.id, due.state, g.valid_to, g.scope_id`,
+        sql`update grants g set state = 'expired', ended_at = g.valid_to, end_reason = 'expired',
+            suspended_at = null, suspend_reason = null, updated_at = now()
+          from (select d.id, d.state, d.suspended_at, d.suspend_reason, u.employer_id from grants d join users u on u.id = d.user_id
+            where d.state in ('active', 'suspended') and d.valid_to <= ${now.toISOString()}::timestamptz
+            order by d.valid_to, d.id limit ${batch} for update of d skip locked) due
+          where g.id = due.id
+          returning g.id, due.employer_id, due.state, g.valid_to, due.suspended_at, due.suspend_reason`,
       );
       for (const r of rows) {
         tx.create(AuditEvent, {
           actor: null,
-          actorIdentity: 'system:grant-expiry',
+          actorIdentity: GRANT_EXPIRY_ACTOR,
           action: 'grant.expire',
           targetType: 'Grant',
           targetId: r.id,
-          organisation: r.scope_id,
-          before: { state: r.state },
-          after: { state: 'expired', endedAt: new Date(r.valid_to).toISOString() },
+          organisation: r.employer_id,
+          before: { state: r.state, suspendedAt: iso(r.suspended_at), suspendReason: r.suspend_reason },
+          after: { state: 'expired', endedAt: iso(r.valid_to), endReason: 'expired' },
           reason: 'validTo passed',
           requestId: null,
         });
@@ -35,14 +56,18 @@ export async function expireGrants(em: Em, now = new Date(), batch = 500): Promi
       return rows.length;
     });
     total += expired;
+    // A short batch means nothing due is left, or what is left is another transaction's.
     if (expired < batch) return total;
   }
 }
 
-/** Runs expireGrants on an interval; unref'd, and stop() waits for a run in flight. */
+/**
+ * Runs expireGrants every `intervalMs`. The timer is unref'd so it never keeps the process alive;
+ * a run still going when the next tick comes is not doubled; stop() waits for a run in flight.
+ */
 export class GrantExpiryJob {
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private running: Promise<void> | null = null;
 
   constructor(
     private readonly orm: Orm,
@@ -51,17 +76,26 @@ export class GrantExpiryJob {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = expireGrants(this.orm.em.fork())
-        .then((n) => n && this.log.info({ expired: n }, 'grants expired'))
-        .catch((error: unknown) => this.log.error({ err: error }, 'grant expiry failed'))
-        .finally(() => (this.running = null));
-    }, this.intervalMs).unref();
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.runOnce(), this.intervalMs).unref();
+  }
+
+  /** One run now, unless one is going (then that one is awaited). Never throws: failures are logged. */
+  runOnce(): Promise<void> {
+    this.running ??= expireGrants(this.orm.em.fork())
+      .then((expired) => {
+        if (expired > 0) this.log.info({ expired }, 'grants expired');
+      })
+      .catch((error: unknown) => this.log.error({ err: error }, 'grant expiry failed'))
+      .finally(() => {
+        this.running = null;
+      });
+    return this.running;
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.timer = null;
     await this.running;
   }
 }

@@ -10,89 +10,163 @@ import { SensitiveAction } from '../routines/routine.rules.js';
 import { Grant, GrantState } from './grant.entity.js';
 import { GrantRepository } from './grant.repository.js';
 
-const snapshot = (g: Grant) => ({ state: g.state, validTo: g.validTo?.toISOString() ?? null, suspendedAt: g.suspendedAt?.toISOString() ?? null, endedAt: g.endedAt?.toISOString() ?? null });
+const iso = (d: Date | null | undefined) => d?.toISOString() ?? null;
 
-/** Grants over time: revoked, suspended and resumed, renewed, by the holder's responsible issuer. */
+/** The lifecycle fields of a grant, as the audit trail keeps them before and after a change. */
+export const grantSnapshot = (g: Grant): Record<string, unknown> => ({
+  state: g.state,
+  validTo: iso(g.validTo),
+  suspendedAt: iso(g.suspendedAt),
+  suspendReason: g.suspendReason ?? null,
+  endedAt: iso(g.endedAt),
+  endReason: g.endReason ?? null,
+});
+
+/** States a grant can still be changed from; revoked and expired are final. */
+const OPEN = [GrantState.ACTIVE, GrantState.SUSPENDED];
+
+interface Change {
+  action: string;
+  /** States the change may start from. */
+  from: GrantState[];
+  verb: string;
+  reason: string | null;
+  apply: (grant: Grant, now: Date) => void;
+}
+
+/**
+ * Grants over time: revoked, suspended and resumed, renewed. Only the administrators of the holder's
+ * responsible issuer for the grant's service change a grant; each change is one transaction with the
+ * grant's row locked and one audit event.
+ */
 export class GrantService {
   constructor(private readonly ctx: Context) {}
 
   revoke(id: string, reason: string): Promise<Grant> {
-    const why = this.reason(reason);
-    return this.change(id, 'grant.revoke', why, (g) => {
-      this.allowFrom(g, [GrantState.ACTIVE, GrantState.SUSPENDED], 'revoked');
-      g.state = GrantState.REVOKED;
-      g.endedAt = new Date();
-      g.endReason = why;
+    const why = requireReason(reason);
+    return this.change(id, {
+      action: 'grant.revoke',
+      from: OPEN,
+      verb: 'revoked',
+      reason: why,
+      apply: (g, now) => {
+        g.state = GrantState.REVOKED;
+        g.endedAt = now;
+        g.endReason = why;
+        // "Suspended" describes the present; the audit event keeps that it was.
+        g.suspendedAt = null;
+        g.suspendReason = null;
+      },
     });
   }
 
   suspend(id: string, reason: string): Promise<Grant> {
-    const why = this.reason(reason);
-    return this.change(id, 'grant.suspend', why, (g) => {
-      this.allowFrom(g, [GrantState.ACTIVE], 'suspended');
-      g.state = GrantState.SUSPENDED;
-      g.suspendedAt = new Date();
-      g.suspendReason = why;
+    const why = requireReason(reason);
+    return this.change(id, {
+      action: 'grant.suspend',
+      from: [GrantState.ACTIVE],
+      verb: 'suspended',
+      reason: why,
+      apply: (g, now) => {
+        g.state = GrantState.SUSPENDED;
+        g.suspendedAt = now;
+        g.suspendReason = why;
+      },
     });
   }
 
   resume(id: string, reason: string): Promise<Grant> {
-    const why = this.reason(reason);
-    return this.change(id, 'grant.resume', why, (g) => {
-      this.allowFrom(g, [GrantState.SUSPENDED], 'resumed');
-      g.state = GrantState.ACTIVE;
-      g.suspendedAt = null;
-      g.suspendReason = null;
+    const why = requireReason(reason);
+    return this.change(id, {
+      action: 'grant.resume',
+      from: [GrantState.SUSPENDED],
+      verb: 'resumed',
+      reason: why,
+      apply: (g) => {
+        g.state = GrantState.ACTIVE;
+        g.suspendedAt = null;
+        g.suspendReason = null;
+      },
     });
   }
 
   renew(id: string, validTo: Date): Promise<Grant> {
-    return this.change(id, 'grant.renew', null, (g) => {
-      this.allowFrom(g, [GrantState.ACTIVE, GrantState.SUSPENDED], 'renewed');
-      if (validTo.getTime() <= Date.now() || validTo <= g.validFrom || (g.validTo && validTo <= g.validTo)) {
-        throw Problems.single(UserErrorCode.DATE_ORDER, ['input', 'validTo'], 'The new validTo must be in the future and later than the current one.');
-      }
-      g.validTo = validTo;
+    return this.change(id, {
+      action: 'grant.renew',
+      from: OPEN,
+      verb: 'renewed',
+      reason: null,
+      apply: (g, now) => {
+        const field = ['input', 'validTo'];
+        if (validTo.getTime() <= now.getTime()) throw Problems.single(UserErrorCode.DATE_ORDER, field, 'The new validTo must be in the future.');
+        if (validTo.getTime() <= g.validFrom.getTime()) throw Problems.single(UserErrorCode.DATE_ORDER, field, 'The new validTo must be later than validFrom.');
+        // An open-ended grant has nothing to extend: any date would shorten it.
+        if (!g.validTo) throw Problems.single(UserErrorCode.DATE_ORDER, field, 'The grant has no end of validity; a renewal cannot shorten it.');
+        if (validTo.getTime() <= g.validTo.getTime()) throw Problems.single(UserErrorCode.DATE_ORDER, field, 'The new validTo must be later than the current one.');
+        g.validTo = validTo;
+      },
     });
   }
 
-  private reason(reason: string): string {
-    const problems = new Problems();
-    const why = problems.text(reason, ['input', 'reason'], 2000);
-    problems.throwIfAny();
-    return why;
-  }
-
-  private allowFrom(g: Grant, states: GrantState[], verb: string): void {
-    if (!states.includes(g.state)) throw Problems.single(UserErrorCode.INVALID_STATE, ['id'], `A ${g.state} grant cannot be ${verb}.`);
-  }
-
-  private async change(id: string, action: string, reason: string | null, apply: (g: Grant) => void): Promise<Grant> {
+  private async change(id: string, change: Change): Promise<Grant> {
     const { policy, em } = this.ctx;
     policy.requireUser();
     return em.transactional(async (tx) => {
       const grant = await lockTarget({
         globalId: id,
         type: 'Grant',
-        lock: async (gid) => {
-          const [row] = await execute(tx, sql`select t.* from grants t where t.id = ${gid} and ${policy.changeableGrants('t')} for update`);
-          return row ? tx.map(Grant, row) : null;
-        },
+        lock: (gid) => this.findChangeableForUpdate(tx, gid),
         visible: async (gid) => (await new GrantRepository(tx, policy).findVisible([gid])).length > 0,
         what: 'grant',
-        forbiddenMessage: "Only the holder's responsible issuer changes a grant.",
+        forbiddenMessage: "Only the administrators of the holder's responsible issuer change a grant.",
       });
-      await this.requireAssurance(tx, grant);
-      const before = snapshot(grant);
-      apply(grant);
-      audit(tx, this.ctx.viewer, this.ctx.requestId, { action, targetType: 'Grant', targetId: grant.id, organisationId: grant.scope.id, before, after: snapshot(grant), reason });
+      const employerId = await this.holderEmployer(tx, grant);
+      // After the scope check, so a refused step-up never tells an outsider the grant exists.
+      const routine = await new RoutineRepository(tx).inForceForOrganisation(grant.service.id, employerId);
+      policy.requireAssurance(routine?.rules.assurance[SensitiveAction.GRANT_CHANGE]);
+
+      const now = new Date();
+      if (!change.from.includes(grant.state)) {
+        throw Problems.single(UserErrorCode.INVALID_STATE, ['id'], `A ${grant.state} grant cannot be ${change.verb}.`);
+      }
+      // Past validTo the grant has ended even if the expiry job has not written it down yet.
+      if (grant.validTo && grant.validTo.getTime() <= now.getTime()) {
+        throw Problems.single(UserErrorCode.INVALID_STATE, ['id'], `The grant expired at ${grant.validTo.toISOString()} and cannot be ${change.verb}.`);
+      }
+      const before = grantSnapshot(grant);
+      change.apply(grant, now);
+      audit(tx, this.ctx.viewer, this.ctx.requestId, {
+        action: change.action,
+        targetType: 'Grant',
+        targetId: grant.id,
+        organisationId: employerId,
+        before,
+        after: grantSnapshot(grant),
+        reason: change.reason,
+      });
       return grant;
     });
   }
 
-  private async requireAssurance(tx: Em, grant: Grant): Promise<void> {
-    const [holder] = await execute<{ employer_id: string }>(tx, sql`select employer_id from users where id = ${grant.user.id}`);
-    const routine = await new RoutineRepository(tx).inForceForOrganisation(grant.service.id, holder.employer_id);
-    this.ctx.policy.requireAssurance(routine?.rules.assurance[SensitiveAction.GRANT_CHANGE]);
+  /**
+   * The grant, locked until the transaction ends, when the viewer may change it. Waiting for the lock
+   * re-reads the row, so a change that committed meanwhile is seen and two changes serialize.
+   */
+  private async findChangeableForUpdate(tx: Em, id: string): Promise<Grant | null> {
+    const [row] = await execute<Record<string, unknown>>(tx, sql`select t.* from grants t where t.id = ${id} and ${this.ctx.policy.changeableGrants('t')} for update of t`);
+    return row ? tx.map(Grant, row) : null;
   }
+
+  /** The holder's employer: it picks the routine, and scopes the audit event like the grant's issue. */
+  private async holderEmployer(tx: Em, grant: Grant): Promise<string> {
+    const [holder] = await execute<{ employer_id: string }>(tx, sql`select employer_id from users where id = ${grant.user.id}`);
+    return holder.employer_id;
+  }
+}
+
+function requireReason(reason: string): string {
+  const problems = new Problems();
+  const why = problems.text(reason, ['input', 'reason'], 2000);
+  problems.throwIfAny();
+  return why;
 }

@@ -10,7 +10,8 @@ export function queryLimits() {
     maxAliases: { n: 15 },
     maxDirectives: { n: 20 },
     maxTokens: { n: 2000 },
-    costLimit: { maxCost: 5000, objectCost: 2, scalarCost: 1, depthCostFactor: 1.5, ignoreIntrospection: true },
+    // A portal's staff list (50 people with their grants, roles and scopes) costs about 9,000.
+    costLimit: { maxCost: 20000, objectCost: 2, scalarCost: 1, depthCostFactor: 1.2, ignoreIntrospection: true },
     blockFieldSuggestion: { enabled: true },
   }).protect();
 }

@@ -36,3 +36,9 @@ export const OrganisationSchema = defineEntity({
 
 export class Organisation extends OrganisationSchema.class {}
 OrganisationSchema.setClass(Organisation);
+
+/**
+ * A path prefix no organisation has (paths are ids, and ids never contain "!"): filtering by it finds
+ * nothing, which is how an organisation the viewer cannot see narrows a list. Text, so any database takes it.
+ */
+export const NO_ORGANISATION_PATH = '!none/';

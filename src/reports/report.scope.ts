@@ -1,8 +1,7 @@
 import type { Context } from '../graphql/context.js';
 import { idOfType } from '../graphql/global-id.js';
-import { Organisation } from '../organisations/organisation.entity.js';
+import { NO_ORGANISATION_PATH, Organisation } from '../organisations/organisation.entity.js';
 
-const NOTHING = '\u0000';
 const NO_ID = '00000000-0000-0000-0000-000000000000';
 
 /**
@@ -15,7 +14,7 @@ export async function reportScope(ctx: Context, service: string | null, organisa
   let organisationId: string | null = null;
   if (organisation) {
     const found = await ctx.loaders.node.load(organisation);
-    organisationPath = found instanceof Organisation ? found.path : NOTHING;
+    organisationPath = found instanceof Organisation ? found.path : NO_ORGANISATION_PATH;
     organisationId = found instanceof Organisation ? found.id : null;
   }
   return { serviceId, organisationPath, organisationId };

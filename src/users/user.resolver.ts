@@ -13,7 +13,7 @@ import { UserService } from './user.service.js';
 import { ProfileCompleteInput } from '../orders/order.type.js';
 import { SelfRegistrationService } from '../orders/self-registration.service.js';
 import { PlacementType, ProfileCompletePayload, UserConnection, UserContactUpdateInput, UserContactUpdatePayload, UserType } from './user.type.js';
-import { Organisation } from '../organisations/organisation.entity.js';
+import { NO_ORGANISATION_PATH, Organisation } from '../organisations/organisation.entity.js';
 
 registerNode(User, {
   typeName: 'User',
@@ -42,7 +42,7 @@ export class UserResolver {
     if (organisation) {
       const org = await ctx.loaders.node.load(organisation);
       // An organisation you cannot see filters to nothing, like one that does not exist.
-      organisationPath = org instanceof Organisation ? org.path : '\u0000';
+      organisationPath = org instanceof Organisation ? org.path : NO_ORGANISATION_PATH;
     }
     const repo = new UserRepository(ctx.em, ctx.policy);
     const filter = { organisationPath };

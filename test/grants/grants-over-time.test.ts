@@ -38,6 +38,10 @@ describe('grants over time', () => {
     const resumed = (await hub.gql<Data>(RESUME, { id: anna, reason: 'Tillbaka' }, await karin())).data!.grantResume;
     expect(resumed.grant).toMatchObject({ state: 'ACTIVE', suspendReason: null, usable: true });
     const later = new Date(Date.now() + 400 * 86_400_000).toISOString();
+    // An open-ended grant has nothing to extend: any date would shorten it.
+    expect(codes((await hub.gql<Data>(RENEW, { id: anna, validTo: later }, await karin())).data!.grantRenew)).toEqual(['DATE_ORDER']);
+    const grantId = Buffer.from(anna, 'base64url').toString().split(':')[1];
+    await hub.db.orm.em.getConnection().execute(`update grants set valid_to = now() + interval '30 days' where id = '${grantId}'`);
     expect((await hub.gql<Data>(RENEW, { id: anna, validTo: later }, await karin())).data!.grantRenew.grant.validTo).toBe(later);
     const earlier = new Date(Date.now() + 10 * 86_400_000).toISOString();
     expect(codes((await hub.gql<Data>(RENEW, { id: anna, validTo: earlier }, await karin())).data!.grantRenew)).toEqual(['DATE_ORDER']);

@@ -1,143 +1,351 @@
 /**
- * The reference model of who may see and do what, written from the rules in DOMAIN.md and the
- * issue text, independently of src/auth/policy.ts: plain sets over the generated world.
+ * The reference model of who may see and do what: plain sets over plain rows, written from the rules
+ * in DOMAIN.md and the isolation brief, never from src/auth/policy.ts. It imports nothing from src.
+ *
+ * Times are epoch milliseconds; "in force" means from <= now < to (no `to`: open-ended).
  */
-export type Kind = 'agency' | 'municipality' | 'region' | 'coordination_association' | 'supplier' | 'unit' | 'authority';
 export type Svc = 'SUS' | 'VIAS';
+export const SERVICES: readonly Svc[] = ['SUS', 'VIAS'];
+export type OrgKind = 'authority' | 'agency' | 'municipality' | 'region' | 'coordination_association' | 'supplier' | 'unit';
+export type Level = 'low' | 'substantial' | 'high';
 
 export interface MOrg {
   id: string;
   parent: string | null;
-  kind: Kind;
+  kind: OrgKind;
+}
+export interface MPeriod {
+  from: number;
+  to: number | null;
 }
 export interface MUser {
   id: string;
   employer: string;
-  placements: string[];
+  placements: ({ org: string } & MPeriod)[];
 }
+export type GrantState = 'active' | 'suspended' | 'revoked' | 'expired';
 export interface MGrant {
   id: string;
   user: string;
   service: Svc;
+  state: GrantState;
 }
-export interface MMandate {
+export interface MMandate extends MPeriod {
   id: string;
   org: string;
   service: Svc;
-  /** ended, or outside its validity now */
-  active: boolean;
+  state: 'active' | 'ended';
 }
 export interface MAdmin {
+  id: string;
   user: string;
   org: string;
   service: Svc;
-  active: boolean;
+  state: 'active' | 'removed';
 }
-export interface MAppointment {
+export type AppointmentState = 'requested' | 'approved' | 'rejected' | 'revoked';
+export interface MAppointment extends MPeriod {
   id: string;
   user: string;
   scope: string;
   service: Svc;
-  state: 'requested' | 'approved' | 'rejected' | 'revoked';
-  current: boolean;
+  state: AppointmentState;
 }
 
-export const ELIGIBLE: Record<Svc, Kind[]> = { SUS: ['agency', 'municipality', 'region', 'coordination_association'], VIAS: ['supplier'] };
+export interface ModelData {
+  orgs: MOrg[];
+  users: MUser[];
+  grants: MGrant[];
+  mandates: MMandate[];
+  admins: MAdmin[];
+  appointments: MAppointment[];
+  /** The authority organisation owning each service. */
+  owners: Record<Svc, string>;
+}
+
+/** Kinds of legal entity whose staff may use a service under its general routine in force (SUS 2013, VIAS 2023). */
+export const ELIGIBLE: Record<Svc, readonly OrgKind[]> = {
+  SUS: ['agency', 'municipality', 'region', 'coordination_association'],
+  VIAS: ['supplier'],
+};
+
+/** Assurance the routines demand for the sensitive writes exercised here (null: none). */
+export const REQUIRED_LEVEL: Record<Svc, { appointmentDecide: Level | null; appointmentRevoke: Level | null; mandateEnd: Level }> = {
+  SUS: { appointmentDecide: 'substantial', appointmentRevoke: 'substantial', mandateEnd: 'high' },
+  VIAS: { appointmentDecide: null, appointmentRevoke: null, mandateEnd: 'high' },
+};
+const RANK: Record<Level, number> = { low: 1, substantial: 2, high: 3 };
+export const meets = (actual: Level, required: Level | null) => required === null || RANK[actual] >= RANK[required];
+
+/** An administrator role in force: a person acting for an issuer of a service. */
+export interface Role {
+  service: Svc;
+  issuer: string;
+  authority: boolean;
+}
+/** An orderer appointment in force. */
+export interface OrdererScope {
+  service: Svc;
+  scope: string;
+}
+
+/** Who is calling: a registered person at an assurance level, someone signed in but unregistered, or nobody. */
+export type Actor = { kind: 'user'; id: string; level: Level } | { kind: 'unregistered' } | { kind: 'anonymous' };
+
+/** What a write should answer. */
+export type Outcome =
+  | { kind: 'ok' }
+  | { kind: 'unauthenticated' }
+  | { kind: 'not-registered' }
+  | { kind: 'not-found' }
+  | { kind: 'forbidden' }
+  | { kind: 'step-up' }
+  | { kind: 'user-error'; code: 'INVALID_STATE' | 'CONFLICT' };
+
+export type Collection = 'users' | 'grants' | 'organisations' | 'mandates' | 'appointments';
+export const COLLECTIONS: readonly Collection[] = ['users', 'grants', 'organisations', 'mandates', 'appointments'];
 
 export class Model {
-  constructor(
-    readonly orgs: Map<string, MOrg>,
-    readonly users: Map<string, MUser>,
-    readonly grants: MGrant[],
-    readonly mandates: MMandate[],
-    readonly admins: MAdmin[],
-    readonly appointments: MAppointment[],
-    /** The authority organisation of each service. */
-    readonly owner: Record<Svc, string>,
-  ) {}
+  readonly orgs: Map<string, MOrg>;
+  readonly users: Map<string, MUser>;
+  readonly grants: Map<string, MGrant>;
+  readonly mandates: Map<string, MMandate>;
+  readonly admins: Map<string, MAdmin>;
+  readonly appointments: Map<string, MAppointment>;
+  readonly owners: Record<Svc, string>;
 
-  ancestors(id: string): string[] {
+  constructor(
+    data: ModelData,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.orgs = new Map(data.orgs.map((o) => [o.id, o]));
+    this.users = new Map(data.users.map((u) => [u.id, u]));
+    this.grants = new Map(data.grants.map((g) => [g.id, g]));
+    this.mandates = new Map(data.mandates.map((m) => [m.id, m]));
+    this.admins = new Map(data.admins.map((a) => [a.id, a]));
+    this.appointments = new Map(data.appointments.map((a) => [a.id, a]));
+    this.owners = data.owners;
+  }
+
+  ids(of: Collection): string[] {
+    const map = { users: this.users, grants: this.grants, organisations: this.orgs, mandates: this.mandates, appointments: this.appointments }[of];
+    return [...map.keys()];
+  }
+
+  // --- the tree ---------------------------------------------------------------------------
+
+  /** The organisation itself and every organisation above it, nearest first. */
+  chain(org: string): string[] {
     const out: string[] = [];
-    for (let cur: string | null = id; cur; cur = this.orgs.get(cur)?.parent ?? null) out.push(cur);
+    for (let cur: string | null = org; cur !== null; cur = this.orgs.get(cur)!.parent) out.push(cur);
     return out;
   }
 
-  under(id: string, top: string): boolean {
-    return this.ancestors(id).includes(top);
+  /** Whether `org` lies in the subtree of `top` (itself included). */
+  within(org: string, top: string): boolean {
+    return this.chain(org).includes(top);
   }
 
-  legalKind(id: string): Kind {
-    for (const a of this.ancestors(id)) {
-      const o = this.orgs.get(a)!;
-      if (o.kind !== 'unit') return o.kind;
+  /** The kind of the legal entity of an organisation: the nearest non-unit at or above it. */
+  legalEntityKind(org: string): OrgKind {
+    const entity = this.chain(org).find((id) => this.orgs.get(id)!.kind !== 'unit');
+    return entity ? this.orgs.get(entity)!.kind : 'unit';
+  }
+
+  private inForce(p: MPeriod): boolean {
+    const t = this.now();
+    return p.from <= t && (p.to === null || t < p.to);
+  }
+
+  mandateInForce(m: MMandate): boolean {
+    return m.state === 'active' && this.inForce(m);
+  }
+
+  // --- responsibility and roles ------------------------------------------------------------
+
+  /** The holder of the deepest mandate in force over the person's employer, else the service's owner. */
+  responsibleIssuer(person: string, service: Svc): string {
+    const holders = new Set([...this.mandates.values()].filter((m) => m.service === service && this.mandateInForce(m)).map((m) => m.org));
+    return this.chain(this.users.get(person)!.employer).find((org) => holders.has(org)) ?? this.owners[service];
+  }
+
+  /** Organisations that issue for a service now: its owner and the holders of mandates in force. */
+  isIssuer(org: string, service: Svc): boolean {
+    return org === this.owners[service] || [...this.mandates.values()].some((m) => m.org === org && m.service === service && this.mandateInForce(m));
+  }
+
+  roles(user: string): Role[] {
+    const roles = new Map<string, Role>();
+    for (const a of this.admins.values()) {
+      if (a.user !== user || a.state !== 'active' || !this.isIssuer(a.org, a.service)) continue;
+      roles.set(`${a.service}:${a.org}`, { service: a.service, issuer: a.org, authority: a.org === this.owners[a.service] });
     }
-    return 'unit';
+    return [...roles.values()];
   }
 
-  responsible(userId: string, service: Svc): string {
-    const chain = this.ancestors(this.users.get(userId)!.employer);
-    for (const org of chain) if (this.mandates.some((m) => m.active && m.service === service && m.org === org)) return org;
-    return this.owner[service];
+  ordererScopes(user: string): OrdererScope[] {
+    return [...this.appointments.values()]
+      .filter((a) => a.user === user && a.state === 'approved' && this.inForce(a))
+      .map((a) => ({ service: a.service, scope: a.scope }));
   }
 
-  /** The administrator roles in force for a user. */
-  roles(userId: string): { service: Svc; issuer: string; authority: boolean }[] {
-    return this.admins
-      .filter((a) => a.user === userId && a.active)
-      .filter((a) => a.org === this.owner[a.service] || this.mandates.some((m) => m.active && m.service === a.service && m.org === a.org))
-      .map((a) => ({ service: a.service, issuer: a.org, authority: a.org === this.owner[a.service] }));
-  }
-
-  orderScopes(userId: string): { service: Svc; scope: string }[] {
-    return this.appointments.filter((a) => a.user === userId && a.state === 'approved' && a.current).map((a) => ({ service: a.service, scope: a.scope }));
-  }
-
-  administers(role: { service: Svc; issuer: string; authority: boolean }, personId: string): boolean {
-    if (this.responsible(personId, role.service) !== role.issuer) return false;
+  /** Whether an administrator role administers a person: it is their responsible issuer, and an authority only for eligible staff. */
+  administers(role: Role, person: string): boolean {
+    if (this.responsibleIssuer(person, role.service) !== role.issuer) return false;
     if (!role.authority) return true;
-    const employer = this.users.get(personId)!.employer;
-    return this.under(employer, this.owner[role.service]) || ELIGIBLE[role.service].includes(this.legalKind(employer));
+    const employer = this.users.get(person)!.employer;
+    return this.within(employer, this.owners[role.service]) || ELIGIBLE[role.service].includes(this.legalEntityKind(employer));
   }
 
-  canReadUser(actor: string, person: string): boolean {
-    if (actor === person) return true;
-    if (this.roles(actor).some((r) => this.administers(r, person))) return true;
-    return this.orderScopes(actor).some((o) => this.under(this.users.get(person)!.employer, o.scope));
+  administeredIn(viewer: string, service: Svc, person: string): boolean {
+    return this.roles(viewer).some((r) => r.service === service && this.administers(r, person));
   }
 
-  canWriteUser(actor: string, person: string): boolean {
-    return actor === person || this.roles(actor).some((r) => this.administers(r, person));
+  orderedIn(viewer: string, service: Svc, person: string): boolean {
+    const employer = this.users.get(person)!.employer;
+    // An orderer reads the grants of the service they order for, not every grant of the people in scope.
+    return this.ordererScopes(viewer).some((o) => o.service === service && this.within(employer, o.scope));
   }
 
-  canReadGrant(actor: string, g: MGrant): boolean {
-    if (g.user === actor) return true;
-    if (this.roles(actor).some((r) => r.service === g.service && this.administers(r, g.user))) return true;
-    return this.orderScopes(actor).some((o) => o.service === g.service && this.under(this.users.get(g.user)!.employer, o.scope));
-  }
+  // --- what a viewer may read ---------------------------------------------------------------
 
-  canReadOrg(actor: string, org: string): boolean {
-    const me = this.users.get(actor)!;
-    if ([me.employer, ...me.placements].some((o) => this.ancestors(o).includes(org))) return true;
-    for (const r of this.roles(actor)) {
-      if (!r.authority && this.under(org, r.issuer)) return true;
-      if (r.authority && (this.under(org, this.owner[r.service]) || ELIGIBLE[r.service].includes(this.legalKind(org)))) return true;
+  canRead(viewer: string, of: Collection, id: string): boolean {
+    switch (of) {
+      case 'users':
+        return this.canReadUser(viewer, id);
+      case 'grants':
+        return this.canReadGrant(viewer, id);
+      case 'organisations':
+        return this.canReadOrganisation(viewer, id);
+      case 'mandates':
+        return this.canReadMandate(viewer, id);
+      case 'appointments':
+        return this.canReadAppointment(viewer, id);
     }
-    return this.orderScopes(actor).some((o) => this.under(org, o.scope));
   }
 
-  canReadMandate(actor: string, m: MMandate): boolean {
-    return this.roles(actor).some((r) => r.service === m.service && (r.authority || this.under(m.org, r.issuer)));
+  readable(viewer: string, of: Collection): Set<string> {
+    return new Set(this.ids(of).filter((id) => this.canRead(viewer, of, id)));
   }
 
-  canEndMandate(actor: string, m: MMandate): boolean {
-    return this.roles(actor).some((r) => r.service === m.service && r.authority);
+  canReadUser(viewer: string, person: string): boolean {
+    if (viewer === person) return true;
+    if (this.roles(viewer).some((r) => this.administers(r, person))) return true;
+    const employer = this.users.get(person)!.employer;
+    return this.ordererScopes(viewer).some((o) => this.within(employer, o.scope));
   }
 
-  canDecideAppointment(actor: string, a: MAppointment): boolean {
-    return this.roles(actor).some((r) => r.service === a.service && this.administers(r, a.user));
+  canReadGrant(viewer: string, id: string): boolean {
+    const g = this.grants.get(id)!;
+    return g.user === viewer || this.administeredIn(viewer, g.service, g.user) || this.orderedIn(viewer, g.service, g.user);
   }
 
-  canReadAppointment(actor: string, a: MAppointment): boolean {
-    return a.user === actor || this.canDecideAppointment(actor, a);
+  canReadOrganisation(viewer: string, org: string): boolean {
+    const me = this.users.get(viewer)!;
+    const workplaces = [me.employer, ...me.placements.filter((p) => this.inForce(p)).map((p) => p.org)];
+    if (workplaces.some((w) => this.within(w, org))) return true;
+    for (const r of this.roles(viewer)) {
+      if (!r.authority && this.within(org, r.issuer)) return true;
+      if (r.authority && (this.within(org, this.owners[r.service]) || ELIGIBLE[r.service].includes(this.legalEntityKind(org)))) return true;
+    }
+    return this.ordererScopes(viewer).some((o) => this.within(org, o.scope));
+  }
+
+  canReadMandate(viewer: string, id: string): boolean {
+    const m = this.mandates.get(id)!;
+    return this.roles(viewer).some((r) => r.service === m.service && (r.authority || this.within(m.org, r.issuer)));
+  }
+
+  canReadAppointment(viewer: string, id: string): boolean {
+    const a = this.appointments.get(id)!;
+    return a.user === viewer || this.administeredIn(viewer, a.service, a.user);
+  }
+
+  // --- what a viewer may change, and what a write should answer ---------------------------
+
+  canWriteUser(viewer: string, person: string): boolean {
+    return viewer === person || this.roles(viewer).some((r) => this.administers(r, person));
+  }
+
+  private signedIn(actor: Actor): Outcome | string {
+    if (actor.kind === 'anonymous') return { kind: 'unauthenticated' };
+    if (actor.kind === 'unregistered') return { kind: 'not-registered' };
+    return actor.id;
+  }
+
+  contactUpdate(actor: Actor, person: string | null): Outcome {
+    const viewer = this.signedIn(actor);
+    if (typeof viewer !== 'string') return viewer;
+    return person !== null && this.users.has(person) && this.canWriteUser(viewer, person) ? { kind: 'ok' } : { kind: 'not-found' };
+  }
+
+  appointmentDecision(actor: Actor, id: string | null, action: 'approve' | 'reject' | 'revoke'): Outcome {
+    const viewer = this.signedIn(actor);
+    if (typeof viewer !== 'string') return viewer;
+    if (id === null || !this.appointments.has(id) || !this.canReadAppointment(viewer, id)) return { kind: 'not-found' };
+    const a = this.appointments.get(id)!;
+    if (!this.administeredIn(viewer, a.service, a.user)) return { kind: 'forbidden' };
+    const required = action === 'revoke' ? REQUIRED_LEVEL[a.service].appointmentRevoke : REQUIRED_LEVEL[a.service].appointmentDecide;
+    if (!meets((actor as { level: Level }).level, required)) return { kind: 'step-up' };
+    if (a.state !== (action === 'revoke' ? 'approved' : 'requested')) return { kind: 'user-error', code: 'INVALID_STATE' };
+    if (action === 'approve' && this.clashes(a)) return { kind: 'user-error', code: 'CONFLICT' };
+    return { kind: 'ok' };
+  }
+
+  /** Another pending or approved appointment of the same person, service and scope overlapping in time. */
+  private clashes(a: MAppointment): boolean {
+    return [...this.appointments.values()].some(
+      (o) =>
+        o.id !== a.id &&
+        o.user === a.user &&
+        o.service === a.service &&
+        o.scope === a.scope &&
+        (o.state === 'requested' || o.state === 'approved') &&
+        (o.to === null || o.to > a.from) &&
+        (a.to === null || o.from < a.to),
+    );
+  }
+
+  mandateEnd(actor: Actor, id: string | null): Outcome {
+    const viewer = this.signedIn(actor);
+    if (typeof viewer !== 'string') return viewer;
+    if (id === null || !this.mandates.has(id) || !this.canReadMandate(viewer, id)) return { kind: 'not-found' };
+    const m = this.mandates.get(id)!;
+    if (!this.roles(viewer).some((r) => r.service === m.service && r.authority)) return { kind: 'forbidden' };
+    if (!meets((actor as { level: Level }).level, REQUIRED_LEVEL[m.service].mandateEnd)) return { kind: 'step-up' };
+    if (m.state === 'ended') return { kind: 'user-error', code: 'INVALID_STATE' };
+    return { kind: 'ok' };
+  }
+
+  // --- applying successful writes ------------------------------------------------------------
+
+  applyAppointmentDecision(id: string, action: 'approve' | 'reject' | 'revoke', at: number): void {
+    const a = this.appointments.get(id)!;
+    a.state = action === 'approve' ? 'approved' : action === 'reject' ? 'rejected' : 'revoked';
+    if (action === 'revoke' && (a.to === null || a.to > at)) a.to = at;
+  }
+
+  /** A mandate ended now; its organisation's administrators for the service lose their rights with it. */
+  applyMandateEnd(id: string, at: number): void {
+    const m = this.mandates.get(id)!;
+    m.state = 'ended';
+    if (m.to === null || m.to > at) m.to = at;
+    for (const a of this.admins.values()) if (a.org === m.org && a.service === m.service) a.state = 'removed';
+  }
+
+  // --- explaining a failure ---------------------------------------------------------------
+
+  describe(viewer: string): string {
+    const me = this.users.get(viewer);
+    if (!me) return `unknown user ${viewer}`;
+    const roles = this.roles(viewer).map((r) => `${r.authority ? 'authority' : 'issuer'} ${r.service}@${r.issuer}`);
+    const orders = this.ordererScopes(viewer).map((o) => `orderer ${o.service}@${o.scope}`);
+    return `user ${viewer} employed at ${me.employer} [${[...roles, ...orders].join(', ') || 'no roles'}]`;
+  }
+
+  /** One object of a collection as the model holds it, for a failure message. */
+  explain(of: Collection, id: string): string {
+    const maps = { users: this.users, grants: this.grants, organisations: this.orgs, mandates: this.mandates, appointments: this.appointments };
+    return `${id} ${JSON.stringify(maps[of].get(id) ?? 'unknown')}`;
   }
 }

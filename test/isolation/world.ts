@@ -1,4 +1,3 @@
-import fc from 'fast-check';
 import { Document, DocumentKind } from '../../src/documents/document.entity.js';
 import { Grant, GrantState } from '../../src/grants/grant.entity.js';
 import { FederatedIdentity } from '../../src/identities/federated-identity.entity.js';
@@ -9,155 +8,298 @@ import { createOrganisation } from '../../src/organisations/organisation.service
 import { Routine } from '../../src/routines/routine.entity.js';
 import { Service, ServiceRole } from '../../src/services/service.entity.js';
 import { Placement, ProfileState, User } from '../../src/users/user.entity.js';
-import { demo, type TestHub } from '../support/hub.js';
-import { Model, type Kind, type MAppointment, type MMandate, type Svc } from './model.js';
+import type { TestHub } from '../support/hub.js';
+import type { PeriodShape, WorldShape } from './generators.js';
+import { Model, SERVICES, type AppointmentState as MState, type GrantState as MGrantState, type OrgKind, type Svc } from './model.js';
 
-/** The shape of a random world, as plain numbers; `build` turns it into rows and a model. */
-export const worldArb = fc.record({
-  roots: fc.array(fc.constantFrom<Kind>('agency', 'municipality', 'region', 'coordination_association', 'supplier'), { minLength: 2, maxLength: 4 }),
-  units: fc.array(fc.nat(1000), { minLength: 4, maxLength: 14 }),
-  users: fc.array(fc.record({ employer: fc.nat(1000), placed: fc.option(fc.nat(1000), { nil: null }) }), { minLength: 6, maxLength: 14 }),
-  grants: fc.array(fc.record({ user: fc.nat(1000), vias: fc.boolean() }), { minLength: 4, maxLength: 20 }),
-  mandates: fc.array(fc.record({ org: fc.nat(1000), vias: fc.boolean(), status: fc.constantFrom('active', 'active', 'ended', 'future', 'expired'), admin: fc.nat(1000) }), { maxLength: 5 }),
-  appointments: fc.array(
-    fc.record({ user: fc.nat(1000), scope: fc.nat(1000), vias: fc.boolean(), state: fc.constantFrom<MAppointment['state']>('requested', 'approved', 'approved', 'rejected', 'revoked'), current: fc.boolean() }),
-    { maxLength: 6 },
-  ),
-});
-export type WorldShape = typeof worldArb extends fc.Arbitrary<infer T> ? T : never;
+/**
+ * Turns a world shape into rows, inserted directly with the ORM in one transaction (the API is what
+ * is under test, not fixture creation), and reads the whole database back into a reference model.
+ */
 
-export interface World {
-  model: Model;
-  /** Emails of the actors by model user id. */
-  emails: Map<string, string>;
-  ids: { users: string[]; grants: string[]; orgs: string[]; mandates: string[]; appointments: string[] };
+const DAY = 86_400_000;
+/** Few distinct names, with ties and non-ASCII letters, so keyset paging meets equal sort keys. */
+const ORG_NAMES = ['Enhet', 'Ekonomi', 'Älvdalen', 'Öst', 'enhet', 'Väst'];
+const FAMILY_NAMES = ['Berg', 'Åberg', 'berg', 'Lind', 'Lindqvist', 'Öberg'];
+const GIVEN_NAMES = ['Ada', 'Åsa', 'Bo'];
+
+/** Ids of every row a world inserted, for cleaning up after it. */
+export interface WorldRows {
+  organisations: string[];
+  users: string[];
+  grants: string[];
+  mandates: string[];
+  admins: string[];
+  appointments: string[];
+  document: string;
 }
 
-let run = 0;
+let worlds = 0;
 
-export async function build(hub: TestHub, shape: WorldShape): Promise<World> {
-  run++;
-  const em = hub.db.orm.em.fork();
-  return em.transactional(async (tx) => {
-    const services = { SUS: await tx.findOneOrFail(Service, { code: 'SUS' }), VIAS: await tx.findOneOrFail(Service, { code: 'VIAS' }) };
-    const roles = { SUS: await tx.findOneOrFail(ServiceRole, { service: services.SUS, code: 'registrar' }), VIAS: await tx.findOneOrFail(ServiceRole, { service: services.VIAS, code: 'specialist' }) };
-    const routines = { SUS: await tx.findOneOrFail(Routine, { service: services.SUS, organisationKind: null }), VIAS: await tx.findOneOrFail(Routine, { service: services.VIAS, organisationKind: null }) };
-    const karin = await tx.findOneOrFail(User, { email: demo.karin }, { populate: ['employer'] });
-    const sofie = await tx.findOneOrFail(User, { email: demo.sofie }, { populate: ['employer'] });
-    const document = tx.create(Document, { kind: DocumentKind.AGREEMENT, filename: 'a.pdf', contentType: 'application/pdf', size: 5, sha256: '0'.repeat(64), content: Buffer.from('%PDF-') });
+function periodOf(shape: PeriodShape, now: number): { validFrom: Date; validTo: Date | null } {
+  switch (shape) {
+    case 'current':
+      return { validFrom: new Date(now - 10 * DAY), validTo: null };
+    case 'ended':
+      return { validFrom: new Date(now - 20 * DAY), validTo: new Date(now - 2 * DAY) };
+    case 'future':
+      return { validFrom: new Date(now + 10 * DAY), validTo: null };
+  }
+}
 
-    const orgs = new Map<string, { id: string; parent: string | null; kind: Kind }>();
-    const rows: Organisation[] = [];
-    // The authorities' own chains, so their administrators are in the model too.
-    for (const u of [karin, sofie]) {
-      for (const o of await tx.find(Organisation, { path: { $in: u.employer.path.split('/').filter(Boolean).map((_, i, a) => `${a.slice(0, i + 1).join('/')}/`) } })) {
-        orgs.set(o.id, { id: o.id, parent: o.parent?.id ?? null, kind: o.kind as Kind });
-      }
+const at = <T>(list: T[], index: number): T => list[index % list.length];
+
+export async function buildWorld(hub: TestHub, shape: WorldShape): Promise<WorldRows> {
+  const tag = `${process.pid}-${++worlds}`;
+  const now = Date.now();
+  const rows = await hub.db.orm.em.fork().transactional(async (tx) => {
+    const service = {} as Record<Svc, Service>;
+    const role = {} as Record<Svc, ServiceRole>;
+    const routine = {} as Record<Svc, Routine>;
+    for (const code of SERVICES) {
+      service[code] = await tx.findOneOrFail(Service, { code }, { populate: ['owner'] });
+      role[code] = await tx.findOneOrFail(ServiceRole, { service: service[code], code: code === 'SUS' ? 'registrar' : 'specialist' });
+      routine[code] = await tx.findOneOrFail(Routine, { service: service[code], organisationKind: null }, { orderBy: { effectiveFrom: 'desc' } });
     }
+    const demoOrgs = await tx.find(Organisation, {}, { orderBy: { path: 'asc' } });
+    const demoUsers = await tx.find(User, {}, { populate: ['employer'], orderBy: { email: 'asc' } });
+
+    const orgs: Organisation[] = [];
     for (const [i, kind] of shape.roots.entries()) {
-      const o = createOrganisation(tx, { kind: kind as OrganisationKind, name: `Run ${run} root ${i}`, registrationNumber: `R${run}-${i}`, parent: null });
-      rows.push(o);
+      orgs.push(createOrganisation(tx, { kind: kind as OrganisationKind, name: `${at(ORG_NAMES, i)} ${kind}`, registrationNumber: `ISO-${tag}-${i}`, parent: null }));
     }
-    for (const [i, pick] of shape.units.entries()) {
-      const parent = rows[pick % rows.length];
-      rows.push(createOrganisation(tx, { kind: OrganisationKind.UNIT, name: `Run ${run} unit ${i}`, registrationNumber: null, parent }));
+    let last: Organisation = orgs[0];
+    for (const [i, u] of shape.units.entries()) {
+      const parent = i < shape.chain ? (i === 0 ? at(orgs, u.parent) : last) : u.underDemo ? at(demoOrgs, u.parent) : at(orgs, u.parent);
+      const kind = (i < shape.chain ? 'unit' : u.kind) as OrganisationKind;
+      last = createOrganisation(tx, { kind, name: at(ORG_NAMES, i + u.parent), registrationNumber: kind === OrganisationKind.UNIT ? null : `ISO-${tag}-u${i}`, parent });
+      orgs.push(last);
     }
-    for (const o of rows) orgs.set(o.id, { id: o.id, parent: o.parent?.id ?? null, kind: o.kind as Kind });
+    const everyOrg = [...demoOrgs, ...orgs];
+    const subtree = (top: Organisation) => everyOrg.filter((o) => o.path.startsWith(top.path));
 
-    const users = new Map<string, { id: string; employer: string; placements: string[] }>();
-    const emails = new Map<string, string>();
-    const userRows: User[] = [];
+    const users: User[] = [];
     for (const [i, u] of shape.users.entries()) {
-      const employer = rows[u.employer % rows.length];
-      const email = `run${run}-user${i}@iso.example`;
-      const user = tx.create(User, { employer, givenName: 'Iso', familyName: `Run${run} ${i}`, email, profileState: ProfileState.COMPLETE });
+      const employer = u.atDemo ? at(demoOrgs, u.employer) : at(orgs, u.employer);
+      const email = `iso-${tag}-${i}@iso.example`;
+      const user = tx.create(User, {
+        employer,
+        givenName: at(GIVEN_NAMES, i),
+        familyName: at(FAMILY_NAMES, i + u.employer),
+        email,
+        phone: null,
+        profileState: ProfileState.COMPLETE,
+      });
       tx.create(FederatedIdentity, { user, issuer: hub.app.devIssuer!.issuer, subject: email });
-      const placements: string[] = [];
-      if (u.placed !== null) {
-        const at = rows[u.placed % rows.length];
-        tx.create(Placement, { user, organisation: at, validFrom: new Date(Date.now() - 86_400_000) });
-        placements.push(at.id);
+      if (u.placement) {
+        const organisation = u.placement.atDemo ? at(demoOrgs, u.placement.org) : at(orgs, u.placement.org);
+        tx.create(Placement, { user, organisation, ...periodOf(u.placement.period, now) });
       }
-      userRows.push(user);
-      users.set(user.id, { id: user.id, employer: employer.id, placements });
-      emails.set(user.id, email);
+      users.push(user);
     }
-    for (const u of [karin, sofie]) {
-      users.set(u.id, { id: u.id, employer: u.employer.id, placements: [] });
-      emails.set(u.id, u.email!);
-    }
+    const everyUser = [...demoUsers, ...users];
 
     const grants = shape.grants.map((g) => {
-      const service: Svc = g.vias ? 'VIAS' : 'SUS';
-      const user = userRows[g.user % userRows.length];
-      const row = tx.create(Grant, { user, service: services[service], role: roles[service], scope: user.employer, validFrom: new Date(), issuedBy: services[service].owner, state: GrantState.ACTIVE });
-      return { id: row.id, user: user.id, service };
+      const user = at(users, g.user);
+      return tx.create(Grant, {
+        user,
+        service: service[g.service],
+        role: role[g.service],
+        scope: user.employer,
+        validFrom: new Date(now - 30 * DAY),
+        issuedBy: service[g.service].owner,
+        state: g.state as GrantState,
+      });
     });
 
-    const now = Date.now();
-    const mandates: MMandate[] = [];
-    const admins = [
-      { user: karin.id, org: services.SUS.owner.id, service: 'SUS' as Svc, active: true },
-      { user: sofie.id, org: services.VIAS.owner.id, service: 'VIAS' as Svc, active: true },
-    ];
+    const document = tx.create(Document, { kind: DocumentKind.AGREEMENT, filename: 'a.pdf', contentType: 'application/pdf', size: 5, sha256: '0'.repeat(64), content: Buffer.from('%PDF-') });
+    const granter = demoUsers.find((u) => u.email === 'karin.admin@forsakringskassan.se') ?? users[0];
+
+    const mandates: IssuerMandate[] = [];
+    const admins: IssuerAdministrator[] = [];
     for (const m of shape.mandates) {
-      const service: Svc = m.vias ? 'VIAS' : 'SUS';
-      const org = rows[m.org % rows.length];
-      if (mandates.some((x) => x.org === org.id && x.service === service)) continue;
-      const validFrom = new Date(m.status === 'future' ? now + 86_400_000 : now - 10 * 86_400_000);
-      const validTo = m.status === 'expired' ? new Date(now - 86_400_000) : null;
-      const row = tx.create(IssuerMandate, {
-        service: services[service],
-        organisation: org,
+      const outer = m.nested ? mandates.at(-1) : undefined;
+      const organisation = outer ? at(subtree(outer.organisation as Organisation), m.org) : m.atDemo ? at(demoOrgs, m.org) : at(orgs, m.org);
+      const wanted = outer ? (SERVICES.find((s) => service[s] === outer.service) ?? m.service) : m.service;
+      // The API never grants issuer rights inside a service's own authority: try the other service.
+      const code = [wanted, ...SERVICES.filter((s) => s !== wanted)].find((s) => !organisation.path.startsWith(service[s].owner.path));
+      if (!code) continue;
+      const validity =
+        m.status === 'active' ? periodOf('current', now) : m.status === 'future' ? periodOf('future', now) : { validFrom: new Date(now - 20 * DAY), validTo: new Date(now - DAY) };
+      const mandate = tx.create(IssuerMandate, {
+        service: service[code],
+        organisation,
         state: m.status === 'ended' ? MandateState.ENDED : MandateState.ACTIVE,
-        agreementReference: 'ISO',
-        agreementSignatory: 'ISO',
+        agreementReference: `ISO-${tag}`,
+        agreementSignatory: 'Isolation',
         agreementDocument: document,
-        validFrom,
-        validTo,
-        routine: routines[service],
-        grantedBy: karin,
+        ...validity,
+        routine: routine[code],
+        grantedBy: granter,
       });
-      mandates.push({ id: row.id, org: org.id, service, active: m.status === 'active' });
-      // The administrator is someone employed inside the organisation, if there is anyone.
-      const inside = userRows.filter((u) => rows.find((r) => r.id === users.get(u.id)!.employer)!.path.startsWith(org.path));
-      if (inside.length) {
-        const admin = inside[m.admin % inside.length];
-        tx.create(IssuerAdministrator, { user: admin, service: services[service], organisation: org, state: AdministratorState.ACTIVE });
-        admins.push({ user: admin.id, org: org.id, service, active: true });
+      mandates.push(mandate);
+      const staff = everyUser.filter((u) => u.employer.path.startsWith(organisation.path));
+      for (const a of m.admins) {
+        const user = a.inside && staff.length ? at(staff, a.user) : at(everyUser, a.user);
+        admins.push(
+          tx.create(IssuerAdministrator, { user, service: service[code], organisation, state: a.removed ? AdministratorState.REMOVED : AdministratorState.ACTIVE }),
+        );
       }
     }
-
-    const appointments: MAppointment[] = [];
-    for (const a of shape.appointments) {
-      const service: Svc = a.vias ? 'VIAS' : 'SUS';
-      const user = userRows[a.user % userRows.length];
-      const scope = rows[a.scope % rows.length];
-      const row = tx.create(OrdererAppointment, {
-        user,
-        service: services[service],
-        scope,
-        state: a.state as AppointmentState,
-        validFrom: new Date(now - 5 * 86_400_000),
-        validTo: a.current ? null : new Date(now - 86_400_000),
-        requestForm: document,
-        routine: routines[service],
-        requestedBy: user,
-      });
-      appointments.push({ id: row.id, user: user.id, scope: scope.id, service, state: a.state, current: a.current });
+    for (const a of shape.authorityAdmins) {
+      admins.push(
+        tx.create(IssuerAdministrator, {
+          user: at(users, a.user),
+          service: service[a.service],
+          organisation: service[a.service].owner,
+          state: a.removed ? AdministratorState.REMOVED : AdministratorState.ACTIVE,
+        }),
+      );
     }
 
-    const model = new Model(orgs, users, grants, mandates, admins, appointments, { SUS: services.SUS.owner.id, VIAS: services.VIAS.owner.id });
+    const appointments: OrdererAppointment[] = [];
+    for (const a of shape.appointments) {
+      const twin = a.twin ? appointments.at(-1) : undefined;
+      const user = twin ? (twin.user as User) : at(users, a.user);
+      const legalEntity = user.employer.legalEntity ? everyOrg.find((o) => o.id === user.employer.legalEntity!.id)! : user.employer;
+      const scope = twin ? (twin.scope as Organisation) : a.own ? at(subtree(legalEntity), a.scope) : at(orgs, a.scope);
+      const code = twin ? (SERVICES.find((s) => service[s] === twin.service) ?? a.service) : a.service;
+      appointments.push(
+        tx.create(OrdererAppointment, {
+          user,
+          service: service[code],
+          scope,
+          state: a.state as AppointmentState,
+          ...periodOf(a.period, now),
+          requestForm: document,
+          routine: routine[code],
+          requestedBy: user,
+        }),
+      );
+    }
+
     return {
-      model,
-      emails,
-      ids: {
-        users: userRows.map((u) => u.id),
-        grants: grants.map((g) => g.id),
-        orgs: rows.map((o) => o.id),
-        mandates: mandates.map((m) => m.id),
-        appointments: appointments.map((a) => a.id),
-      },
+      organisations: orgs.map((o) => o.id),
+      users: users.map((u) => u.id),
+      grants: grants.map((g) => g.id),
+      mandates: mandates.map((m) => m.id),
+      admins: admins.map((a) => a.id),
+      appointments: appointments.map((a) => a.id),
+      document: document.id,
     };
   });
+
+  if (shape.microseconds) {
+    const conn = hub.db.orm.em.getConnection();
+    for (const [table, ids] of [
+      ['grants', rows.grants],
+      ['issuer_mandates', rows.mandates],
+      ['orderer_appointments', rows.appointments],
+    ] as const) {
+      if (ids.length === 0) continue;
+      await conn.execute(`update ${table} set created_at = created_at + (1 + abs(hashtext(id::text)) % 998) * interval '1 microsecond' where id in (?)`, [ids]);
+    }
+  }
+  return rows;
+}
+
+/** Removes a world's rows (and the audit trail about them), so the next world starts from the demo alone. */
+export async function removeWorld(hub: TestHub, rows: WorldRows): Promise<void> {
+  await hub.db.orm.em.fork().transactional(async (tx) => {
+    const conn = tx.getConnection();
+    const run = (statement: string, ...params: string[][]) =>
+      params.every((p) => p.length > 0) ? conn.execute(statement, params, 'run', tx.getTransactionContext()) : Promise.resolve();
+    const targets = [...rows.users, ...rows.organisations, ...rows.grants, ...rows.mandates, ...rows.appointments];
+    await run('delete from audit_events where target_id in (?)', targets);
+    await run('delete from audit_events where actor_id in (?)', rows.users);
+    await run('delete from audit_events where organisation_id in (?)', rows.organisations);
+    await run('delete from grants where id in (?)', rows.grants);
+    await run('delete from orderer_appointments where id in (?)', rows.appointments);
+    await run('delete from issuer_administrators where id in (?)', rows.admins);
+    await run('delete from issuer_mandates where id in (?)', rows.mandates);
+    await run('delete from placements where user_id in (?)', rows.users);
+    await run('delete from federated_identities where user_id in (?)', rows.users);
+    await run('delete from users where id in (?)', rows.users);
+    await run('delete from organisations where id in (?)', rows.organisations);
+    await run('delete from documents where id in (?)', [rows.document]);
+  });
+}
+
+/** Everything the hub knows that the rules depend on, read straight from the tables. */
+export interface Snapshot {
+  model: Model;
+  /** The dev-issuer subject each registered person signs in with. */
+  subjects: Map<string, string>;
+  /** Service global-id-free ids by code, and codes by id. */
+  serviceIds: Record<Svc, string>;
+}
+
+export async function loadModel(hub: TestHub): Promise<Snapshot> {
+  const em = hub.db.orm.em.fork();
+  const conn = em.getConnection();
+  const q = <T>(statement: string, params: unknown[] = []) => conn.execute(statement, params) as Promise<T[]>;
+  const time = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string | Date).getTime());
+
+  const services = await q<{ id: string; code: Svc; owner_id: string }>('select id, code, owner_id from services');
+  const code = new Map(services.map((s) => [s.id, s.code]));
+  const serviceIds = Object.fromEntries(services.map((s) => [s.code, s.id])) as Record<Svc, string>;
+  const owners = Object.fromEntries(services.map((s) => [s.code, s.owner_id])) as Record<Svc, string>;
+
+  const orgs = await q<{ id: string; parent_id: string | null; kind: OrgKind }>('select id, parent_id, kind from organisations');
+  const users = await q<{ id: string; employer_id: string }>('select id, employer_id from users');
+  const placements = await q<{ user_id: string; organisation_id: string; valid_from: Date; valid_to: Date | null }>(
+    'select user_id, organisation_id, valid_from, valid_to from placements',
+  );
+  const grants = await q<{ id: string; user_id: string; service_id: string; state: MGrantState }>('select id, user_id, service_id, state from grants');
+  const mandates = await q<{ id: string; organisation_id: string; service_id: string; state: 'active' | 'ended'; valid_from: Date; valid_to: Date | null }>(
+    'select id, organisation_id, service_id, state, valid_from, valid_to from issuer_mandates',
+  );
+  const admins = await q<{ id: string; user_id: string; organisation_id: string; service_id: string; state: 'active' | 'removed' }>(
+    'select id, user_id, organisation_id, service_id, state from issuer_administrators',
+  );
+  const appointments = await q<{ id: string; user_id: string; scope_id: string; service_id: string; state: MState; valid_from: Date; valid_to: Date | null }>(
+    'select id, user_id, scope_id, service_id, state, valid_from, valid_to from orderer_appointments',
+  );
+  const identities = await q<{ user_id: string; subject: string }>('select user_id, subject from federated_identities where issuer = ?', [hub.app.devIssuer!.issuer]);
+
+  const model = new Model({
+    orgs: orgs.map((o) => ({ id: o.id, parent: o.parent_id, kind: o.kind })),
+    users: users.map((u) => ({
+      id: u.id,
+      employer: u.employer_id,
+      placements: placements.filter((p) => p.user_id === u.id).map((p) => ({ org: p.organisation_id, from: time(p.valid_from)!, to: time(p.valid_to) })),
+    })),
+    grants: grants.map((g) => ({ id: g.id, user: g.user_id, service: code.get(g.service_id)!, state: g.state })),
+    mandates: mandates.map((m) => ({ id: m.id, org: m.organisation_id, service: code.get(m.service_id)!, state: m.state, from: time(m.valid_from)!, to: time(m.valid_to) })),
+    admins: admins.map((a) => ({ id: a.id, user: a.user_id, org: a.organisation_id, service: code.get(a.service_id)!, state: a.state })),
+    appointments: appointments.map((a) => ({
+      id: a.id,
+      user: a.user_id,
+      scope: a.scope_id,
+      service: code.get(a.service_id)!,
+      state: a.state,
+      from: time(a.valid_from)!,
+      to: time(a.valid_to),
+    })),
+    owners,
+  });
+  return { model, subjects: new Map(identities.map((i) => [i.user_id, i.subject])), serviceIds };
+}
+
+/** One row as the database holds it, for before/after comparisons. */
+export async function rowOf(hub: TestHub, table: 'users' | 'orderer_appointments' | 'issuer_mandates', id: string): Promise<Record<string, unknown> | null> {
+  const [row] = (await hub.db.orm.em.getConnection().execute(`select * from ${table} where id = ?`, [id])) as Record<string, unknown>[];
+  return row ? JSON.parse(JSON.stringify(row)) : null;
+}
+
+/** Rows of a table that belong to administrators (their state changes when a mandate ends). */
+export async function adminRowsOf(hub: TestHub, ids: string[]): Promise<Record<string, unknown>[]> {
+  if (ids.length === 0) return [];
+  const rows = (await hub.db.orm.em.getConnection().execute('select * from issuer_administrators where id in (?) order by id', [ids])) as Record<string, unknown>[];
+  return JSON.parse(JSON.stringify(rows));
+}
+
+export async function auditCount(hub: TestHub): Promise<number> {
+  const [row] = (await hub.db.orm.em.getConnection().execute('select count(*)::int as n from audit_events')) as { n: number }[];
+  return Number(row.n);
 }
