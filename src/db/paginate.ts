@@ -1,7 +1,7 @@
 import type { EntityName } from '@mikro-orm/core';
 import type { Em } from './orm.js';
 import { Sql, sql, execute } from './sql.js';
-import { encodeCursor, type Page, type PageRequest } from '../graphql/relay.js';
+import { badInput, encodeCursor, type Page, type PageRequest } from '../graphql/relay.js';
 
 /** A keyset-paginated list: rows of `from` (aliased `t`) matching `where`, ordered by `keys` then unique. */
 export interface ListQuery {
@@ -15,6 +15,7 @@ export interface ListQuery {
 /** Fetches one page with a single statement; the cursor is the row's sort key. */
 export async function fetchPage<T extends object>(em: Em, entity: EntityName<T>, query: ListQuery, request: PageRequest): Promise<Page<T>> {
   const forward = request.direction === 'forward';
+  checkCursor(query.keys, request);
   const keyList = Sql.raw(`(${query.keys.join(', ')})`);
   const seek = request.cursor
     ? sql` and ${keyList} ${Sql.raw(forward ? '>' : '<')} (${Sql.join(request.cursor.map((v) => sql`${v}`), ', ')})`
@@ -42,6 +43,28 @@ export async function countRows(em: Em, query: Pick<ListQuery, 'from' | 'where'>
   return Number(row.n);
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)$/;
+
+/**
+ * A cursor is opaque but comes from the client: a value the database cannot read as its key column
+ * (a forged timestamp, a NUL byte) is the client's mistake, so it is refused as bad input before any
+ * SQL runs. Key columns follow the schema's naming: `id` is a uuid, `*_at`, `valid_*` and
+ * `effective_*` are timestamps, the rest text.
+ */
+function checkCursor(keys: string[], request: PageRequest): void {
+  if (!request.cursor) return;
+  const arg = request.direction === 'forward' ? 'after' : 'before';
+  const ok = keys.every((key, i) => {
+    const value = String(request.cursor![i]);
+    const column = key.slice(key.lastIndexOf('.') + 1);
+    if (column === 'id') return UUID.test(value);
+    if (/(_at|^valid_.*|^effective_.*)$/.test(column)) return TIMESTAMP.test(value) && !Number.isNaN(Date.parse(value.replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00')));
+    return !value.includes('\u0000');
+  });
+  if (!ok) throw badInput(`\`${arg}\` is not a cursor of this list.`, arg);
+}
+
 function cursorValue(value: unknown): string | number {
   if (value instanceof Date) return value.toISOString();
   if (typeof value === 'number') return value;
@@ -61,6 +84,7 @@ export async function fetchPagesByParent<T extends object>(
 ): Promise<Map<string, Page<T>>> {
   const pages = new Map<string, Page<T>>();
   if (parentIds.length === 0) return pages;
+  checkCursor(query.keys, request);
   const keyList = Sql.raw(`(${query.keys.join(', ')})`);
   const seek = request.cursor ? sql` and ${keyList} > (${Sql.join(request.cursor.map((v) => sql`${v}`), ', ')})` : Sql.raw('');
   const keyAliases = Sql.raw(query.keys.map((k, i) => `${k}::text as "__k${i}"`).join(', '));

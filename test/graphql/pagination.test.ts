@@ -77,6 +77,29 @@ describe('cursor connections', () => {
     }
   });
 
+  it('should refuse forged cursors whose values the database could not read, on every key type', async () => {
+    const forge = (values: unknown[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
+    const GRANTS = 'query($after: String) { grants(first: 1, after: $after) { totalCount } }';
+    const USERS = 'query($after: String) { users(first: 1, after: $after) { totalCount } }';
+    const ME = 'query($after: String) { me { grants(first: 1, after: $after) { totalCount } } }';
+    const forged: [string, unknown[]][] = [
+      [GRANTS, ['not a date', '01900000-0000-7000-8000-000000000000']],
+      [GRANTS, ['2026-13-45T00:00:00Z', '01900000-0000-7000-8000-000000000000']],
+      [GRANTS, ['2026-01-01T00:00:00Z', 'not-a-uuid']],
+      [USERS, ['Berg\u0000', 'Anna', '01900000-0000-7000-8000-000000000000']],
+      [PAGE, ['Stockholm', 'x']],
+      [ME, ['yesterday', '01900000-0000-7000-8000-000000000000']],
+    ];
+    for (const [query, values] of forged) {
+      const res = await hub.as<Record<string, unknown>>(demo.karin, query, { after: forge(values) });
+      expect(res.errors?.[0].extensions?.code, JSON.stringify(values)).toBe('BAD_USER_INPUT');
+    }
+    // A well-formed cursor of the right shape still pages, also with microseconds as PostgreSQL keeps them.
+    const ok = await hub.as<{ grants: { totalCount: number } }>(demo.karin, GRANTS, { after: forge(['2020-01-01 00:00:00.123456+00', '01900000-0000-7000-8000-000000000000']) });
+    expect(ok.errors).toBeUndefined();
+    expect(ok.data!.grants.totalCount).toBeGreaterThan(0);
+  });
+
   it('should refuse backward paging of nested lists with a clear error', async () => {
     const res = await hub.as(demo.anna, '{ me { grants(last: 1) { totalCount } } }');
     expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
