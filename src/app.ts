@@ -7,7 +7,9 @@ import { startHub, type Hub } from './http/server.js';
 import { FileSinkTransport, SmtpTransport } from './notifications/mail-transport.js';
 import { defaultOutboxOptions, OutboxWorker } from './notifications/outbox-worker.js';
 import { join } from 'node:path';
-import { GrantExpiryJob } from './grants/grant-expiry.js';
+import { expireGrants } from './grants/grant-expiry.js';
+import { PeriodicJob } from './jobs/periodic-job.js';
+import { maintainGrantSummaries } from './reports/summaries.js';
 
 export interface App {
   hub: Hub;
@@ -33,10 +35,15 @@ export async function startApp(config: Config, log: Logger, overrides: { port?: 
   const hub = await startHub({ config, orm, log, trustedIssuers, port: overrides.port, host: overrides.host });
   const transport = config.smtpUrl ? new SmtpTransport(config.smtpUrl, config.mailFrom) : new FileSinkTransport(join(config.dataDir, 'mail'), config.mailFrom);
   const outbox = new OutboxWorker(orm, transport, log.child({ job: 'outbox' }), { ...defaultOutboxOptions, pollMs: config.outboxPollMs });
-  const expiry = new GrantExpiryJob(orm, log.child({ job: 'grant-expiry' }), config.grantExpiryIntervalMs);
+  const expiry = new PeriodicJob('grant expiry', async () => {
+    const expired = await expireGrants(orm.em.fork());
+    return expired ? { expired } : null;
+  }, log.child({ job: 'grant-expiry' }), config.grantExpiryIntervalMs);
+  const summaries = new PeriodicJob('report summaries', () => maintainGrantSummaries(orm.em.fork()), log.child({ job: 'report-summaries' }), config.summaryIntervalMs);
   if (config.jobs) {
     outbox.start();
     expiry.start();
+    summaries.start();
   }
   return {
     hub,
@@ -45,7 +52,7 @@ export async function startApp(config: Config, log: Logger, overrides: { port?: 
     outbox,
     async stop() {
       await hub.stop();
-      await Promise.all([outbox.stop(), expiry.stop()]);
+      await Promise.all([outbox.stop(), expiry.stop(), summaries.stop()]);
       if (!overrides.orm) await orm.close(true);
     },
   };

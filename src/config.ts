@@ -46,6 +46,8 @@ export interface Config {
   mailFrom: string;
   outboxPollMs: number;
   grantExpiryIntervalMs: number;
+  /** How often the report summaries fold their pending changes and take missing monthly snapshots. */
+  summaryIntervalMs: number;
   /** Background jobs (outbox worker, grant expiry); off only for tools that drive them by hand. */
   jobs: boolean;
   /** Longest a single SQL statement may run (PostgreSQL), so one slow query cannot starve the pool. */
@@ -233,6 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: env.MAIL_FROM ?? 'Identity hub <no-reply@identity-hub.local>',
     outboxPollMs: int('OUTBOX_POLL_MS', env.OUTBOX_POLL_MS, 2_000, 50, 3_600_000),
     grantExpiryIntervalMs: int('GRANT_EXPIRY_INTERVAL_MS', env.GRANT_EXPIRY_INTERVAL_MS, 60_000, 100, 86_400_000),
+    summaryIntervalMs: int('SUMMARY_INTERVAL_MS', env.SUMMARY_INTERVAL_MS, 10_000, 100, 86_400_000),
     jobs: bool('JOBS', env.JOBS, true),
     statementTimeoutMs: int('STATEMENT_TIMEOUT_MS', env.STATEMENT_TIMEOUT_MS, 15_000, 0, 3_600_000),
   };

@@ -111,9 +111,18 @@ export class Policy {
     if (!user) return Sql.raw('false');
     const scoped = this.viewer.administers.length + this.viewer.orders.length > 0
       ? sql`exists (select 1 from users gu join organisations e on e.id = gu.employer_id
-          where gu.id = ${ref(g, 'user_id')} and (${this.administeredEmployer('e', ref(g, 'service_id'))}))`
+          where gu.id = ${ref(g, 'user_id')} and (${this.readableGrantGroups('e', ref(g, 'service_id'))}))`
       : Sql.raw('false');
     return or([sql`${ref(g, 'user_id')} = ${user.id}`, scoped]);
+  }
+
+  /**
+   * The grants of a service (an SQL expression) held by people employed at organisation `e` that the
+   * viewer reads through a role: readableGrants minus "their own". Summaries keyed by employer and
+   * service are scoped with exactly this, so a report and the grant list agree by construction.
+   */
+  readableGrantGroups(e: string, service: Sql): Sql {
+    return this.viewer.user ? this.administeredEmployer(e, service) : Sql.raw('false');
   }
 
   /** Grants the viewer may revoke, suspend, resume or renew: those of people whose responsible issuer they administer. */

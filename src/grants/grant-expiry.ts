@@ -1,6 +1,5 @@
-import type { Logger } from 'pino';
 import { AuditEvent } from '../audit/audit-event.entity.js';
-import type { Em, Orm } from '../db/orm.js';
+import type { Em } from '../db/orm.js';
 import { execute, sql } from '../db/sql.js';
 
 /** Who the audit trail names for changes the hub makes by itself (`actor` stays null). */
@@ -31,8 +30,7 @@ export async function expireGrants(em: Em, now = new Date(), batch = 500): Promi
       // `due` keeps the row as it was, for the audit event's `before`.
       const rows = await execute<ExpiredRow>(
         tx,
-        sql`update grants g set state = 'expired', ended_at = g.valid_to, end_reason = 'expired',
-            suspended_at = null, suspend_reason = null, updated_at = now()
+        sql`update grants g set state = 'expired', ended_at = g.valid_to, end_reason = 'expired', updated_at = now()
           from (select d.id, d.state, d.suspended_at, d.suspend_reason, u.employer_id from grants d join users u on u.id = d.user_id
             where d.state in ('active', 'suspended') and d.valid_to <= ${now.toISOString()}::timestamptz
             order by d.valid_to, d.id limit ${batch} for update of d skip locked) due
@@ -48,7 +46,7 @@ export async function expireGrants(em: Em, now = new Date(), batch = 500): Promi
           targetId: r.id,
           organisation: r.employer_id,
           before: { state: r.state, suspendedAt: iso(r.suspended_at), suspendReason: r.suspend_reason },
-          after: { state: 'expired', endedAt: iso(r.valid_to), endReason: 'expired' },
+          after: { state: 'expired', endedAt: iso(r.valid_to), endReason: 'expired', suspendedAt: iso(r.suspended_at), suspendReason: r.suspend_reason },
           reason: 'validTo passed',
           requestId: null,
         });
@@ -58,44 +56,5 @@ export async function expireGrants(em: Em, now = new Date(), batch = 500): Promi
     total += expired;
     // A short batch means nothing due is left, or what is left is another transaction's.
     if (expired < batch) return total;
-  }
-}
-
-/**
- * Runs expireGrants every `intervalMs`. The timer is unref'd so it never keeps the process alive;
- * a run still going when the next tick comes is not doubled; stop() waits for a run in flight.
- */
-export class GrantExpiryJob {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-
-  constructor(
-    private readonly orm: Orm,
-    private readonly log: Logger,
-    private readonly intervalMs: number,
-  ) {}
-
-  start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.runOnce(), this.intervalMs).unref();
-  }
-
-  /** One run now, unless one is going (then that one is awaited). Never throws: failures are logged. */
-  runOnce(): Promise<void> {
-    this.running ??= expireGrants(this.orm.em.fork())
-      .then((expired) => {
-        if (expired > 0) this.log.info({ expired }, 'grants expired');
-      })
-      .catch((error: unknown) => this.log.error({ err: error }, 'grant expiry failed'))
-      .finally(() => {
-        this.running = null;
-      });
-    return this.running;
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
   }
 }

@@ -3,6 +3,7 @@ import { uuidv7 } from '../db/ids.js';
 import { Organisation } from '../organisations/organisation.entity.js';
 import { Service, ServiceRole, SubArea } from '../services/service.entity.js';
 import { User } from '../users/user.entity.js';
+import { GRANT_SUMMARY_TRIGGER, GRANT_SUMMARY_UPDATE_TRIGGER } from '../reports/summary-triggers.js';
 
 export enum GrantState {
   ACTIVE = 'active',
@@ -41,6 +42,17 @@ export const GrantSchema = defineEntity({
     { name: 'grants_service_state_idx', properties: ['service', 'state'] },
     { name: 'grants_role_state_idx', properties: ['role', 'state'] },
     { name: 'grants_state_valid_to_idx', properties: ['state', 'validTo'] },
+    // The moments a grant's state-at-a-date can change: grantStatistics(asOf:) finds the grants that
+    // changed between a monthly snapshot and the moment asked through these.
+    { name: 'grants_created_at_idx', properties: ['createdAt'] },
+    { name: 'grants_valid_from_idx', properties: ['validFrom'] },
+    { name: 'grants_valid_to_idx', properties: ['validTo'] },
+    { name: 'grants_ended_at_idx', properties: ['endedAt'] },
+    { name: 'grants_suspended_at_idx', properties: ['suspendedAt'] },
+  ],
+  triggers: [
+    { name: 'grants_summary_insert_delete', timing: 'after', events: ['insert', 'delete'], expression: GRANT_SUMMARY_TRIGGER },
+    { name: 'grants_summary_update', timing: 'after', events: ['update'], expression: GRANT_SUMMARY_UPDATE_TRIGGER },
   ],
 });
 export class Grant extends GrantSchema.class {}

@@ -53,9 +53,7 @@ export class GrantService {
         g.state = GrantState.REVOKED;
         g.endedAt = now;
         g.endReason = why;
-        // "Suspended" describes the present; the audit event keeps that it was.
-        g.suspendedAt = null;
-        g.suspendReason = null;
+        // suspendedAt stays: a grant revoked while suspended was suspended until it ended, and reports as of a past date read that.
       },
     });
   }

@@ -74,7 +74,7 @@ export class ReportResolver {
     return rows.map((r, i) => ({ ...r, issuer: issuers[i] }));
   }
 
-  @FieldResolver(() => [GrantTrendPointType], { description: 'Grants issued and ended per month.' })
+  @FieldResolver(() => [GrantTrendPointType], { description: 'Grants issued (created) and ended per calendar month (UTC), from the month of `from` through the month of `to`, each month whole.' })
   async grantTrend(
     @Ctx() ctx: Context,
     @Arg('from', () => DateTime) from: Date,

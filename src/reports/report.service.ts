@@ -1,23 +1,9 @@
 import type { Policy } from '../auth/policy.js';
 import type { Em } from '../db/orm.js';
 import { and, execute, Sql, sql } from '../db/sql.js';
+import { existedAt, snapshotFor, stateAt, timestamp } from './summaries.js';
 
-/** A grant's state as it was at a moment, from its dates (the history the grant row keeps). */
-function stateAt(g: string, at: Sql): Sql {
-  const c = (col: string) => Sql.raw(`${g}.${col}`);
-  return sql`case
-    when ${c('ended_at')} is not null and ${c('ended_at')} <= ${at} then ${c('state')}
-    when ${c('valid_to')} is not null and ${c('valid_to')} <= ${at} then 'expired'
-    when ${c('state')} = 'suspended' and ${c('suspended_at')} <= ${at} then 'suspended'
-    else 'active' end`;
-}
-
-/** Grants that existed (were issued and had begun) at a moment. */
-function existedAt(g: string, at: Sql): Sql {
-  return sql`${Sql.raw(g)}.created_at <= ${at} and ${Sql.raw(g)}.valid_from <= ${at}`;
-}
-
-const moment = (at: Date | null | undefined): Sql => (at ? sql`${at.toISOString()}::timestamptz` : Sql.raw('now()'));
+const moment = (at: Date | null | undefined): Sql => (at ? timestamp(at) : Sql.raw('now()'));
 
 export interface CountRow {
   key: string;
@@ -73,29 +59,31 @@ export class ReportService {
   constructor(
     private readonly em: Em,
     private readonly policy: Policy,
+    /** `raw`: compute from the grants themselves, bypassing the summaries (the reference the tests compare with). */
+    private readonly options: { raw?: boolean } = {},
   ) {}
 
   async grantStatistics(filter: { serviceId?: string | null; organisationPath?: string | null; organisationId?: string | null; asOf?: Date | null }): Promise<GrantStatistics> {
-    const at = moment(filter.asOf);
-    const where = [this.policy.readableGrants('g'), existedAt('g', at)];
-    if (filter.serviceId) where.push(sql`g.service_id = ${filter.serviceId}`);
-    if (filter.organisationPath) where.push(sql`e.path like ${`${filter.organisationPath}%`}`);
-    // One scan: grouping sets give every breakdown, and the child subtree of each row's employer.
+    const asOf = filter.asOf && filter.asOf.getTime() < Date.now() ? filter.asOf : null;
+    const source = await this.grantGroups(asOf);
+    const where: Sql[] = [];
+    if (filter.serviceId) where.push(sql`s.service_id = ${filter.serviceId}`);
+    if (filter.organisationPath) where.push(sql`s.path like ${`${filter.organisationPath}%`}`);
+    const child = filter.organisationPath ? sql`split_part(substr(s.path, ${filter.organisationPath.length + 1}), '/', 1)` : sql`split_part(s.path, '/', 1)`;
+    // Grouping sets give every breakdown in one pass, and the child subtree of each row's employer.
     const rows = await execute<{ service_id: string | null; role_id: string | null; state: string | null; child: string | null; n: number; g_service: number; g_role: number; g_state: number; g_child: number }>(
       this.em,
-      sql`with scoped as (
-          select g.service_id, g.role_id, ${stateAt('g', at)} as state,
-            ${filter.organisationPath ? sql`split_part(substr(e.path, ${filter.organisationPath.length + 1}), '/', 1)` : sql`split_part(e.path, '/', 1)`} as child
-          from grants g join users u on u.id = g.user_id join organisations e on e.id = u.employer_id
-          where ${and(where)}
-        )
-        select service_id, role_id, state, child, count(*)::int as n,
+      sql`with scoped as (select s.service_id, s.role_id, s.state, ${child} as child, s.n from (${source}) s where ${and(where)})
+        select service_id, role_id, state, child, sum(n)::int as n,
           grouping(service_id)::int as g_service, grouping(role_id)::int as g_role, grouping(state)::int as g_state, grouping(child)::int as g_child
         from scoped group by grouping sets ((), (service_id), (role_id), (state), (child))`,
     );
     const total = rows.find((r) => r.g_service && r.g_role && r.g_state && r.g_child)?.n ?? 0;
+    // Summaries can hold groups that netted to zero; the breakdowns show only what exists.
     const pick = (flag: 'g_service' | 'g_role' | 'g_state' | 'g_child', col: 'service_id' | 'role_id' | 'state' | 'child') =>
-      rows.filter((r) => !r[flag] && ['g_service', 'g_role', 'g_state', 'g_child'].filter((f) => f !== flag).every((f) => r[f as typeof flag])).map((r) => ({ key: String(r[col]), count: Number(r.n) }));
+      rows
+        .filter((r) => !r[flag] && Number(r.n) !== 0 && ['g_service', 'g_role', 'g_state', 'g_child'].filter((f) => f !== flag).every((f) => r[f as typeof flag]))
+        .map((r) => ({ key: String(r[col]), count: Number(r.n) }));
     const services = await this.labels('services', 'code', pick('g_service', 'service_id').map((r) => r.key));
     const roles = await this.labels('service_roles', 'name', pick('g_role', 'role_id').map((r) => r.key));
     const children = pick('g_child', 'child').filter((r) => r.key !== '');
@@ -110,6 +98,57 @@ export class ReportService {
         .map((r) => ({ organisationId: r.key, name: orgNames.get(r.key) ?? r.key, subtreeTotal: r.count }))
         .sort((a, b) => b.subtreeTotal - a.subtreeTotal || a.name.localeCompare(b.name)),
     };
+  }
+
+  /**
+   * The readable grants as they were at `asOf` (now when null), as rows of (path of the holder's
+   * employer, service_id, role_id, state, n). From the maintained summaries unless `raw` was asked
+   * (or no snapshot covers `asOf`): the tallies plus the changes not yet folded for now; the monthly
+   * snapshot before `asOf` corrected by the grants that changed since for a past moment. The viewer's
+   * own grants outside their roles' scope are added from the grants themselves.
+   */
+  private async grantGroups(asOf: Date | null): Promise<Sql> {
+    const groups = (alias: string) => this.policy.readableGrantGroups('e', Sql.raw(`${alias}.service_id`));
+    const at = moment(asOf);
+    const own = this.ownGrantsOutsideRoles(at);
+    const snapshot = asOf && !this.options.raw ? await snapshotFor(this.em, asOf) : null;
+    if (this.options.raw || (asOf && !snapshot)) {
+      return sql`select e.path, g.service_id, g.role_id, ${stateAt('g', at)} as state, 1 as n
+        from grants g join users u on u.id = g.user_id join organisations e on e.id = u.employer_id
+        where ${this.policy.readableGrants('g')} and ${existedAt('g', at)}`;
+    }
+    if (!snapshot) {
+      // Stored states, corrected where the clock has moved on: past validTo but not yet marked expired, or not yet begun.
+      return sql`select e.path, t.service_id, t.role_id, t.state, t.n from (
+          select employer_id, service_id, role_id, state, n from grant_tallies
+          union all select employer_id, service_id, role_id, state, n from grant_summary_deltas
+          union all select u.employer_id, g.service_id, g.role_id, g.state, -1 from grants g join users u on u.id = g.user_id
+            where (g.state in ('active', 'suspended') and g.valid_to <= now()) or g.valid_from > now()
+          union all select u.employer_id, g.service_id, g.role_id, 'expired', 1 from grants g join users u on u.id = g.user_id
+            where g.state in ('active', 'suspended') and g.valid_to <= now() and g.valid_from <= now()
+        ) t join organisations e on e.id = t.employer_id where ${groups('t')}
+        union all ${own}`;
+    }
+    const base = timestamp(snapshot);
+    const between = (column: string) => sql`(c.${Sql.raw(column)} > ${base} and c.${Sql.raw(column)} <= ${at})`;
+    return sql`with changed as materialized (
+        select * from grants c where ${between('created_at')} or ${between('valid_from')} or ${between('ended_at')} or ${between('valid_to')} or ${between('suspended_at')}
+      )
+      select e.path, t.service_id, t.role_id, t.state, t.n from (
+        select employer_id, service_id, role_id, state, n from grant_tally_snapshots where taken_at = ${base}
+        union all select u.employer_id, c.service_id, c.role_id, ${stateAt('c', base)}, -1 from changed c join users u on u.id = c.user_id where ${existedAt('c', base)}
+        union all select u.employer_id, c.service_id, c.role_id, ${stateAt('c', at)}, 1 from changed c join users u on u.id = c.user_id where ${existedAt('c', at)}
+      ) t join organisations e on e.id = t.employer_id where ${groups('t')}
+      union all ${own}`;
+  }
+
+  /** The viewer's own grants that no role of theirs already covers, as grant-group rows at a moment. */
+  private ownGrantsOutsideRoles(at: Sql): Sql {
+    const user = this.policy.viewer.user;
+    if (!user) return sql`select null::text, null::uuid, null::uuid, null::text, 0 where false`;
+    return sql`select e.path, g.service_id, g.role_id, ${stateAt('g', at)}, 1
+      from grants g join users u on u.id = g.user_id join organisations e on e.id = u.employer_id
+      where g.user_id = ${user.id} and ${existedAt('g', at)} and not (${this.policy.readableGrantGroups('e', Sql.raw('g.service_id'))})`;
   }
 
   async ordersWaiting(serviceId: string | null): Promise<WaitingRow[]> {
@@ -156,19 +195,37 @@ export class ReportService {
     }));
   }
 
+  /**
+   * Grants issued (by when they were created) and ended (by when they ended) per calendar month (UTC),
+   * from the month of `from` through the month of `to`, each month whole (the current one so far).
+   */
   async grantTrend(serviceId: string | null, from: Date, to: Date): Promise<TrendRow[]> {
-    const service = serviceId ? sql`and g.service_id = ${serviceId}` : sql``;
+    const lo = sql`date_trunc('month', ${timestamp(from)}, 'UTC')`;
+    const hi = sql`date_trunc('month', ${timestamp(to)}, 'UTC')`;
+    const service = (alias: string) => (serviceId ? sql`and ${Sql.raw(alias)}.service_id = ${serviceId}` : sql``);
+    const own = this.policy.viewer.user?.id ?? null;
+    const flows = this.options.raw
+      ? sql`select date_trunc('month', g.created_at, 'UTC') as month, 1 as issued, 0 as ended from grants g
+            where g.created_at >= ${lo} and g.created_at < ${hi} + interval '1 month' and ${this.policy.readableGrants('g')} ${service('g')}
+          union all select date_trunc('month', g.ended_at, 'UTC'), 0, 1 from grants g
+            where g.ended_at >= ${lo} and g.ended_at < ${hi} + interval '1 month' and ${this.policy.readableGrants('g')} ${service('g')}`
+      : sql`select f.month, f.issued, f.ended from (
+            select month, employer_id, service_id, issued, ended from grant_month_flows where month between ${lo} and ${hi}
+            union all select issued_month, employer_id, service_id, n, 0 from grant_summary_deltas where issued_month between ${lo} and ${hi}
+            union all select ended_month, employer_id, service_id, 0, n from grant_summary_deltas where ended_month between ${lo} and ${hi}
+          ) f join organisations e on e.id = f.employer_id where ${this.policy.readableGrantGroups('e', Sql.raw('f.service_id'))} ${service('f')}
+          union all select date_trunc('month', g.created_at, 'UTC'), 1, 0 from grants g join users u on u.id = g.user_id join organisations e on e.id = u.employer_id
+            where g.user_id = ${own} and g.created_at >= ${lo} and g.created_at < ${hi} + interval '1 month' ${service('g')}
+              and not (${this.policy.readableGrantGroups('e', Sql.raw('g.service_id'))})
+          union all select date_trunc('month', g.ended_at, 'UTC'), 0, 1 from grants g join users u on u.id = g.user_id join organisations e on e.id = u.employer_id
+            where g.user_id = ${own} and g.ended_at >= ${lo} and g.ended_at < ${hi} + interval '1 month' ${service('g')}
+              and not (${this.policy.readableGrantGroups('e', Sql.raw('g.service_id'))})`;
     const rows = await execute<Record<string, unknown>>(
       this.em,
-      sql`with months as (
-          select generate_series(date_trunc('month', ${from.toISOString()}::timestamptz), date_trunc('month', ${to.toISOString()}::timestamptz), interval '1 month') as month
-        ),
-        issued as (select date_trunc('month', g.created_at) as month, count(*)::int as n from grants g
-          where g.created_at >= date_trunc('month', ${from.toISOString()}::timestamptz) and g.created_at < ${to.toISOString()}::timestamptz and ${this.policy.readableGrants('g')} ${service} group by 1),
-        ended as (select date_trunc('month', g.ended_at) as month, count(*)::int as n from grants g
-          where g.ended_at >= date_trunc('month', ${from.toISOString()}::timestamptz) and g.ended_at < ${to.toISOString()}::timestamptz and ${this.policy.readableGrants('g')} ${service} group by 1)
-        select m.month, coalesce(i.n, 0) as issued, coalesce(e.n, 0) as ended
-        from months m left join issued i on i.month = m.month left join ended e on e.month = m.month order by m.month`,
+      sql`with months as (select generate_series(${lo}, ${hi}, interval '1 month') as month),
+        flows as (select month, sum(issued)::int as issued, sum(ended)::int as ended from (${flows}) x group by month)
+        select m.month, coalesce(f.issued, 0) as issued, coalesce(f.ended, 0) as ended
+        from months m left join flows f on f.month = m.month order by m.month`,
     );
     return rows.map((r) => ({ month: new Date(r.month as string), issued: Number(r.issued), ended: Number(r.ended) }));
   }

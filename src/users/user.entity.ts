@@ -1,6 +1,7 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import { uuidv7 } from '../db/ids.js';
 import { Organisation } from '../organisations/organisation.entity.js';
+import { USER_EMPLOYER_SUMMARY_TRIGGER } from '../reports/summary-triggers.js';
 
 export enum ProfileState {
   /** Signed in at least once but has not filled in the basic-information form. */
@@ -29,6 +30,7 @@ export const UserSchema = defineEntity({
     // Staff lists are ordered by name: lets a broad scope stream its first page in order.
     { name: 'users_name_idx', properties: ['familyName', 'givenName', 'id'] },
   ],
+  triggers: [{ name: 'users_summary_employer', timing: 'after', events: ['update'], expression: USER_EMPLOYER_SUMMARY_TRIGGER }],
 });
 export class User extends UserSchema.class {}
 UserSchema.setClass(User);
