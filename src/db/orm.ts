@@ -65,8 +65,13 @@ export function ormOptions(target: DatabaseTarget, log?: Pino): Partial<Options>
     pool: { min: 0, max: 10 },
   };
   if (target.databaseUrl) {
-    // node-postgres sets statement_timeout on every connection it opens.
-    const driverOptions = target.statementTimeoutMs ? { statement_timeout: target.statementTimeoutMs } : {};
+    // node-postgres sets these on every connection it opens. The hub answers many small requests at
+    // once: JIT compilation (tens of ms, triggered by large row estimates) and parallel workers (each
+    // a process start) cost more than the work they would speed up, and take cores from other requests.
+    const driverOptions = {
+      ...(target.statementTimeoutMs ? { statement_timeout: target.statementTimeoutMs } : {}),
+      options: '-c jit=off -c max_parallel_workers_per_gather=0',
+    };
     return { ...common, clientUrl: target.databaseUrl, driverOptions };
   }
   const dataDir = target.pgliteDataDir ?? 'memory://';

@@ -1,7 +1,7 @@
 import type { Policy } from '../auth/policy.js';
 import type { Em } from '../db/orm.js';
 import { and, execute, Sql, sql } from '../db/sql.js';
-import { existedAt, snapshotFor, stateAt, timestamp } from './summaries.js';
+import { existedAt, monthStart, snapshotFor, stateAt, timestamp } from './summaries.js';
 
 const moment = (at: Date | null | undefined): Sql => (at ? timestamp(at) : Sql.raw('now()'));
 
@@ -129,8 +129,11 @@ export class ReportService {
         ) t join organisations e on e.id = t.employer_id where ${groups('t')}
         union all ${own}`;
     }
+    // Whichever side of `asOf` the snapshot lies, a grant counts differently at the two moments only if
+    // one of its dates falls between them: correct by exactly those grants.
     const base = timestamp(snapshot);
-    const between = (column: string) => sql`(c.${Sql.raw(column)} > ${base} and c.${Sql.raw(column)} <= ${at})`;
+    const [lo, hi] = snapshot <= asOf! ? [base, at] : [at, base];
+    const between = (column: string) => sql`(c.${Sql.raw(column)} > ${lo} and c.${Sql.raw(column)} <= ${hi})`;
     return sql`with changed as materialized (
         select * from grants c where ${between('created_at')} or ${between('valid_from')} or ${between('ended_at')} or ${between('valid_to')} or ${between('suspended_at')}
       )
@@ -200,8 +203,9 @@ export class ReportService {
    * from the month of `from` through the month of `to`, each month whole (the current one so far).
    */
   async grantTrend(serviceId: string | null, from: Date, to: Date): Promise<TrendRow[]> {
-    const lo = sql`date_trunc('month', ${timestamp(from)}, 'UTC')`;
-    const hi = sql`date_trunc('month', ${timestamp(to)}, 'UTC')`;
+    // Constants, not date_trunc(…) in SQL: a stable function in a filter is evaluated again for every row.
+    const lo = timestamp(monthStart(from));
+    const hi = timestamp(monthStart(to));
     const service = (alias: string) => (serviceId ? sql`and ${Sql.raw(alias)}.service_id = ${serviceId}` : sql``);
     const own = this.policy.viewer.user?.id ?? null;
     const flows = this.options.raw

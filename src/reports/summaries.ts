@@ -94,11 +94,18 @@ export async function takeGrantSnapshots(em: Em, now = new Date(), onMonth?: (mo
   return taken;
 }
 
-/** The newest snapshot at or before `at` and no older than a month before it, if there is one. */
+/**
+ * The snapshot nearest to `at` (before or after it), if one lies within 16 days: the correction
+ * reads the grants that changed between the two, so the nearer the fewer.
+ */
 export async function snapshotFor(em: Em, at: Date): Promise<Date | null> {
   const [row] = await execute<{ taken_at: string | Date }>(
     em,
-    sql`select taken_at from grant_tally_snapshots where taken_at <= ${timestamp(at)} and taken_at > ${timestamp(at)} - interval '32 days' order by taken_at desc limit 1`,
+    sql`select taken_at from (
+        (select taken_at from grant_tally_snapshots where taken_at <= ${timestamp(at)} and taken_at >= ${timestamp(at)} - interval '16 days' order by taken_at desc limit 1)
+        union all
+        (select taken_at from grant_tally_snapshots where taken_at > ${timestamp(at)} and taken_at <= ${timestamp(at)} + interval '16 days' order by taken_at limit 1)
+      ) nearest order by abs(extract(epoch from taken_at - ${timestamp(at)})) limit 1`,
   );
   return row ? new Date(row.taken_at) : null;
 }
