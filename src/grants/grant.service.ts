@@ -43,7 +43,7 @@ export class GrantService {
   constructor(private readonly ctx: Context) {}
 
   revoke(id: string, reason: string): Promise<Grant> {
-    const why = requireReason(reason);
+    const why = Problems.reason(reason);
     return this.change(id, {
       action: 'grant.revoke',
       from: OPEN,
@@ -59,7 +59,7 @@ export class GrantService {
   }
 
   suspend(id: string, reason: string): Promise<Grant> {
-    const why = requireReason(reason);
+    const why = Problems.reason(reason);
     return this.change(id, {
       action: 'grant.suspend',
       from: [GrantState.ACTIVE],
@@ -74,7 +74,7 @@ export class GrantService {
   }
 
   resume(id: string, reason: string): Promise<Grant> {
-    const why = requireReason(reason);
+    const why = Problems.reason(reason);
     return this.change(id, {
       action: 'grant.resume',
       from: [GrantState.SUSPENDED],
@@ -160,11 +160,4 @@ export class GrantService {
     const [holder] = await execute<{ employer_id: string }>(tx, sql`select employer_id from users where id = ${grant.user.id}`);
     return holder.employer_id;
   }
-}
-
-function requireReason(reason: string): string {
-  const problems = new Problems();
-  const why = problems.text(reason, ['input', 'reason'], 2000);
-  problems.throwIfAny();
-  return why;
 }

@@ -36,6 +36,14 @@ export class Problems {
     if (this.errors.length) throw new UserErrorsException([...this.errors]);
   }
 
+  /** The reason a decision needs (`input.reason`, kept in the audit trail): trimmed, required, at most 2,000 characters. */
+  static reason(value: string | null | undefined): string {
+    const problems = new Problems();
+    const why = problems.text(value, ['input', 'reason'], 2000);
+    problems.throwIfAny();
+    return why;
+  }
+
   static notFound(field: string[], what: string): UserErrorsException {
     return new UserErrorsException([UserError.of(UserErrorCode.NOT_FOUND, field, `No ${what} with this id.`)]);
   }

@@ -81,16 +81,12 @@ export class OrdererAppointmentService {
   }
 
   reject(id: string, reason: string): Promise<OrdererAppointment> {
-    const problems = new Problems();
-    const why = problems.text(reason, ['input', 'reason'], 2000);
-    problems.throwIfAny();
+    const why = Problems.reason(reason);
     return this.decide(id, AppointmentState.REJECTED, why);
   }
 
   async revoke(id: string, reason: string): Promise<OrdererAppointment> {
-    const problems = new Problems();
-    const why = problems.text(reason, ['input', 'reason'], 2000);
-    problems.throwIfAny();
+    const why = Problems.reason(reason);
     return this.withDecidable(id, async (tx, appointment) => {
       this.ctx.policy.requireAssurance(appointment.routine.rules.assurance[SensitiveAction.APPOINTMENT_REVOKE]);
       if (appointment.state !== AppointmentState.APPROVED) {

@@ -292,7 +292,7 @@ export class OrderService {
   }
 
   reject(id: string, reason: string): Promise<Order> {
-    const why = this.requireReason(reason);
+    const why = Problems.reason(reason);
     return this.decide(id, async (tx, order) => {
       this.transition(tx, order, OrderState.REJECTED, why, snapshot(order));
       await this.notify(tx, order, 'rejected', why);
@@ -302,7 +302,7 @@ export class OrderService {
 
   /** Sends an order back to its orderer for changes. */
   sendBack(id: string, reason: string): Promise<Order> {
-    const why = this.requireReason(reason);
+    const why = Problems.reason(reason);
     return this.decide(id, async (tx, order) => {
       this.transition(tx, order, OrderState.RETURNED, why, snapshot(order));
       await this.notify(tx, order, 'returned', why);
@@ -336,26 +336,11 @@ export class OrderService {
     });
   }
 
-  private requireReason(reason: string): string {
-    const problems = new Problems();
-    const why = problems.text(reason, ['input', 'reason'], 2000);
-    problems.throwIfAny();
-    return why;
-  }
-
   private async decide(id: string, work: (tx: Em, order: Order, rules: RoutineRules) => Promise<Order>): Promise<Order> {
     const { policy, em } = this.ctx;
     policy.requireUser();
     return em.transactional(async (tx) => {
-      const repo = new OrderRepository(tx, policy);
-      const order = await lockTarget({
-        globalId: id,
-        type: 'Order',
-        lock: (oid) => repo.findForUpdate(oid, 'decide'),
-        visible: async (oid) => (await repo.findVisible([oid])).length > 0,
-        what: 'order',
-        forbiddenMessage: "Only the person's responsible issuer decides on orders.",
-      });
+      const order = await this.lockOrder(tx, id, 'decide', "Only the person's responsible issuer decides on orders.");
       await tx.populate(order, ['routine', 'role']);
       policy.requireAssurance(order.routine.rules.assurance[SensitiveAction.ORDER_DECIDE]);
       if (order.state !== OrderState.SUBMITTED) throw Problems.single(UserErrorCode.INVALID_STATE, ['id'], `The order is ${order.state}, not waiting for a decision.`);
@@ -365,19 +350,24 @@ export class OrderService {
     });
   }
 
+  /** The order, locked for the rest of the transaction, when the viewer may act on it as `mode` says. */
+  private lockOrder(tx: Em, id: string, mode: 'decide' | 'own', forbiddenMessage: string): Promise<Order> {
+    const repo = new OrderRepository(tx, this.ctx.policy);
+    return lockTarget({
+      globalId: id,
+      type: 'Order',
+      lock: (oid) => repo.findForUpdate(oid, mode),
+      visible: async (oid) => (await repo.findVisible([oid])).length > 0,
+      what: 'order',
+      forbiddenMessage,
+    });
+  }
+
   private async own(id: string, work: (tx: Em, order: Order) => Promise<Order>): Promise<Order> {
     const { policy, em } = this.ctx;
     policy.requireUser();
     return em.transactional(async (tx) => {
-      const repo = new OrderRepository(tx, policy);
-      const order = await lockTarget({
-        globalId: id,
-        type: 'Order',
-        lock: (oid) => repo.findForUpdate(oid, 'own'),
-        visible: async (oid) => (await repo.findVisible([oid])).length > 0,
-        what: 'order',
-        forbiddenMessage: 'Only whoever placed the order may change or withdraw it.',
-      });
+      const order = await this.lockOrder(tx, id, 'own', 'Only whoever placed the order may change or withdraw it.');
       if (order.state !== OrderState.SUBMITTED && order.state !== OrderState.RETURNED) {
         throw Problems.single(UserErrorCode.INVALID_STATE, ['id'], `The order is already ${order.state}.`);
       }

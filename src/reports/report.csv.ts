@@ -31,7 +31,7 @@ function dateParam(params: URLSearchParams, name: string, fallback?: Date): Date
 function intParam(params: URLSearchParams, name: string, fallback: number): number {
   const raw = params.get(name);
   const n = raw === null ? fallback : Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 3660) throw badInput(`\`${name}\` must be a whole number between 0 and 3660.`, name);
+  if (!Number.isInteger(n)) throw badInput(`\`${name}\` must be a whole number.`, name);
   return n;
 }
 

@@ -1,9 +1,23 @@
 import type { Policy } from '../auth/policy.js';
 import type { Em } from '../db/orm.js';
 import { and, execute, Sql, sql } from '../db/sql.js';
+import { badInput } from '../graphql/relay.js';
 import { existedAt, monthStart, snapshotFor, stateAt, timestamp } from './summaries.js';
 
 const moment = (at: Date | null | undefined): Sql => (at ? timestamp(at) : Sql.raw('now()'));
+
+const MAX_DAYS = 3660;
+
+/** A number of days a report looks ahead or back: a whole number from 0 to ten years. */
+function days(n: number, name: string): number {
+  if (!Number.isInteger(n) || n < 0 || n > MAX_DAYS) throw badInput(`\`${name}\` must be between 0 and ${MAX_DAYS}.`, name);
+  return n;
+}
+
+function range(from: Date, to: Date): void {
+  if (to <= from) throw badInput('`to` must be later than `from`.', 'to');
+  if (to.getTime() - from.getTime() > 10 * 366 * 86_400_000) throw badInput('A range may span at most ten years.', 'to');
+}
 
 export interface CountRow {
   key: string;
@@ -64,7 +78,8 @@ export class ReportService {
   ) {}
 
   async grantStatistics(filter: { serviceId?: string | null; organisationPath?: string | null; organisationId?: string | null; asOf?: Date | null }): Promise<GrantStatistics> {
-    const asOf = filter.asOf && filter.asOf.getTime() < Date.now() ? filter.asOf : null;
+    if (filter.asOf && filter.asOf.getTime() > Date.now()) throw badInput('`asOf` cannot be in the future.', 'asOf');
+    const asOf = filter.asOf ?? null;
     const source = await this.grantGroups(asOf);
     const where: Sql[] = [];
     if (filter.serviceId) where.push(sql`s.service_id = ${filter.serviceId}`);
@@ -110,7 +125,7 @@ export class ReportService {
   private async grantGroups(asOf: Date | null): Promise<Sql> {
     const groups = (alias: string) => this.policy.readableGrantGroups('e', Sql.raw(`${alias}.service_id`));
     const at = moment(asOf);
-    const own = this.ownGrantsOutsideRoles(at);
+    const own = sql`select o.employer_path, o.service_id, o.role_id, ${stateAt('o', at)}, 1 from ${this.ownGrantsOutsideRoles()} o where ${existedAt('o', at)}`;
     const snapshot = asOf && !this.options.raw ? await snapshotFor(this.em, asOf) : null;
     if (this.options.raw || (asOf && !snapshot)) {
       return sql`select e.path, g.service_id, g.role_id, ${stateAt('g', at)} as state, 1 as n
@@ -145,14 +160,15 @@ export class ReportService {
       union all ${own}`;
   }
 
-  /** The viewer's own grants that no role of theirs already covers, as grant-group rows at a moment. */
-  private ownGrantsOutsideRoles(at: Sql): Sql {
-    const user = this.policy.viewer.user;
-    if (!user) return sql`select null::text, null::uuid, null::uuid, null::text, 0 where false`;
-    return sql`select e.path, g.service_id, g.role_id, ${stateAt('g', at)}, 1
-      from grants g join users u on u.id = g.user_id join organisations e on e.id = u.employer_id
-      where g.user_id = ${user.id} and ${existedAt('g', at)} and not (${this.policy.readableGrantGroups('e', Sql.raw('g.service_id'))})`;
+  /**
+   * The viewer's own grants that no role of theirs already covers (those the summaries, keyed by
+   * employer and service, leave out), with the path of the holder's employer.
+   */
+  private ownGrantsOutsideRoles(): Sql {
+    return sql`(select g.*, e.path as employer_path from grants g join users u on u.id = g.user_id join organisations e on e.id = u.employer_id
+      where g.user_id = ${this.policy.viewer.user?.id ?? null} and not (${this.policy.readableGrantGroups('e', Sql.raw('g.service_id'))}))`;
   }
+
 
   async ordersWaiting(serviceId: string | null): Promise<WaitingRow[]> {
     const rows = await execute<Record<string, unknown>>(
@@ -180,6 +196,7 @@ export class ReportService {
   }
 
   async issuerWorkload(serviceId: string | null, from: Date, to: Date): Promise<WorkloadRow[]> {
+    range(from, to);
     const rows = await execute<Record<string, unknown>>(
       this.em,
       sql`select o.decider_id, d.name, date_trunc('week', o.decided_at) as week, count(*)::int as decided,
@@ -203,27 +220,23 @@ export class ReportService {
    * from the month of `from` through the month of `to`, each month whole (the current one so far).
    */
   async grantTrend(serviceId: string | null, from: Date, to: Date): Promise<TrendRow[]> {
+    range(from, to);
     // Constants, not date_trunc(…) in SQL: a stable function in a filter is evaluated again for every row.
     const lo = timestamp(monthStart(from));
     const hi = timestamp(monthStart(to));
     const service = (alias: string) => (serviceId ? sql`and ${Sql.raw(alias)}.service_id = ${serviceId}` : sql``);
-    const own = this.policy.viewer.user?.id ?? null;
+    // Each grant counts in the month it was created and, once ended, in the month it ended.
+    const monthsOf = (g: string) => sql`cross join lateral (values (date_trunc('month', ${Sql.raw(g)}.created_at, 'UTC'), 1, 0), (date_trunc('month', ${Sql.raw(g)}.ended_at, 'UTC'), 0, 1)) as v (month, issued, ended)`;
     const flows = this.options.raw
-      ? sql`select date_trunc('month', g.created_at, 'UTC') as month, 1 as issued, 0 as ended from grants g
-            where g.created_at >= ${lo} and g.created_at < ${hi} + interval '1 month' and ${this.policy.readableGrants('g')} ${service('g')}
-          union all select date_trunc('month', g.ended_at, 'UTC'), 0, 1 from grants g
-            where g.ended_at >= ${lo} and g.ended_at < ${hi} + interval '1 month' and ${this.policy.readableGrants('g')} ${service('g')}`
+      ? sql`select v.month, v.issued, v.ended from grants g ${monthsOf('g')}
+          where v.month between ${lo} and ${hi} and ${this.policy.readableGrants('g')} ${service('g')}`
       : sql`select f.month, f.issued, f.ended from (
             select month, employer_id, service_id, issued, ended from grant_month_flows where month between ${lo} and ${hi}
             union all select issued_month, employer_id, service_id, n, 0 from grant_summary_deltas where issued_month between ${lo} and ${hi}
             union all select ended_month, employer_id, service_id, 0, n from grant_summary_deltas where ended_month between ${lo} and ${hi}
           ) f join organisations e on e.id = f.employer_id where ${this.policy.readableGrantGroups('e', Sql.raw('f.service_id'))} ${service('f')}
-          union all select date_trunc('month', g.created_at, 'UTC'), 1, 0 from grants g join users u on u.id = g.user_id join organisations e on e.id = u.employer_id
-            where g.user_id = ${own} and g.created_at >= ${lo} and g.created_at < ${hi} + interval '1 month' ${service('g')}
-              and not (${this.policy.readableGrantGroups('e', Sql.raw('g.service_id'))})
-          union all select date_trunc('month', g.ended_at, 'UTC'), 0, 1 from grants g join users u on u.id = g.user_id join organisations e on e.id = u.employer_id
-            where g.user_id = ${own} and g.ended_at >= ${lo} and g.ended_at < ${hi} + interval '1 month' ${service('g')}
-              and not (${this.policy.readableGrantGroups('e', Sql.raw('g.service_id'))})`;
+          union all select v.month, v.issued, v.ended from ${this.ownGrantsOutsideRoles()} o ${monthsOf('o')}
+            where v.month between ${lo} and ${hi} ${service('o')}`;
     const rows = await execute<Record<string, unknown>>(
       this.em,
       sql`with months as (select generate_series(${lo}, ${hi}, interval '1 month') as month),
@@ -236,6 +249,7 @@ export class ReportService {
 
   /** Conditions for the detail lists behind the reports (expiring grants, people without access, idle orderers). */
   expiringGrants(withinDays: number, serviceId: string | null): Sql {
+    days(withinDays, 'withinDays');
     return and([
       this.policy.readableGrants('t'),
       sql`t.state = 'active' and t.valid_to is not null and t.valid_to > now() and t.valid_to <= now() + ${withinDays} * interval '1 day'`,
@@ -251,11 +265,12 @@ export class ReportService {
     ]);
   }
 
-  inactiveOrderers(days: number): Sql {
+  inactiveOrderers(idleDays: number): Sql {
+    days(idleDays, 'days');
     return and([
       this.policy.readableAppointments('t'),
       sql`t.state = 'approved' and t.valid_from <= now() and (t.valid_to is null or t.valid_to > now())`,
-      sql`not exists (select 1 from orders io where io.ordered_by_id = t.user_id and io.service_id = t.service_id and io.submitted_at > now() - ${days} * interval '1 day')`,
+      sql`not exists (select 1 from orders io where io.ordered_by_id = t.user_id and io.service_id = t.service_id and io.submitted_at > now() - ${idleDays} * interval '1 day')`,
     ]);
   }
 

@@ -6,7 +6,7 @@ import { OrdererAppointment } from '../../src/orderers/orderer-appointment.entit
 import { toGlobalId } from '../../src/graphql/global-id.js';
 import { exe, pdf } from '../support/files.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
-import { APPOINTMENT_APPROVE, APPOINTMENT_REJECT, APPOINTMENT_REQUEST, MANDATE_END, MANDATE_GRANT, ME, ORGS, SERVICES, type UserErrors } from './queries.js';
+import { loadDemoDirectory, APPOINTMENT_APPROVE, APPOINTMENT_REJECT, APPOINTMENT_REQUEST, MANDATE_END, MANDATE_GRANT, type UserErrors } from './queries.js';
 
 type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const MISSING = '01900000-0000-7000-8000-000000000000';
@@ -58,11 +58,7 @@ describe('delegation: bad input gets a clear userError and leaves nothing half-w
 
   beforeAll(async () => {
     hub = await startTestHub();
-    const services = (await hub.gql<Data>(SERVICES)).data!.services.nodes as { id: string; code: string }[];
-    sus = services.find((s) => s.code === 'SUS')!.id;
-    vias = services.find((s) => s.code === 'VIAS')!.id;
-    for (const [name, email] of Object.entries(demo)) ids[name] = (await hub.as<Data>(email, ME)).data!.me.id;
-    for (const o of (await hub.as<Data>(demo.karin, ORGS)).data!.organisations.nodes as { id: string; name: string }[]) orgs[o.name] = o.id;
+    ({ SUS: sus, VIAS: vias } = await loadDemoDirectory(hub, ids, orgs));
   });
   afterAll(() => hub.close());
 

@@ -1,3 +1,5 @@
+import { demo, type TestHub } from '../support/hub.js';
+
 /** GraphQL documents shared by the delegation tests. */
 export const ME = '{ me { id employer { id } } }';
 
@@ -44,4 +46,16 @@ export const MANDATE_END = `mutation($id: ID!, $input: IssuerMandateEndInput!) {
 
 export interface UserErrors {
   userErrors: { code: string; field: string[] | null; message: string }[];
+}
+
+/**
+ * Fills `ids` (demo user name → user id) and `orgs` (organisation name → id) from the API and answers
+ * the service ids by code: what every delegation test refers to.
+ */
+export async function loadDemoDirectory(hub: TestHub, ids: Record<string, string>, orgs: Record<string, string>): Promise<Record<string, string>> {
+  for (const [name, email] of Object.entries(demo)) ids[name] = ((await hub.as<{ me: { id: string } }>(email, ME)).data!.me.id);
+  const organisations = (await hub.as<{ organisations: { nodes: { id: string; name: string }[] } }>(demo.karin, ORGS)).data!.organisations.nodes;
+  for (const o of organisations) orgs[o.name] = o.id;
+  const services = (await hub.gql<{ services: { nodes: { id: string; code: string }[] } }>(SERVICES)).data!.services.nodes;
+  return Object.fromEntries(services.map((s) => [s.code, s.id]));
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Routine } from '../../src/routines/routine.entity.js';
 import { pdf } from '../support/files.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
-import { APPOINTMENT_REQUEST, MANDATE_END, MANDATE_GRANT, ME, ORGS, RESPONSIBLE, SERVICES, type UserErrors } from './queries.js';
+import { loadDemoDirectory, APPOINTMENT_REQUEST, MANDATE_END, MANDATE_GRANT,  RESPONSIBLE, type UserErrors } from './queries.js';
 
 type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -37,9 +37,7 @@ describe('routines: rules in force from a date', () => {
 
   beforeAll(async () => {
     hub = await startTestHub();
-    sus = ((await hub.gql<Data>(SERVICES)).data!.services.nodes as { id: string; code: string }[]).find((s) => s.code === 'SUS')!.id;
-    for (const [name, email] of Object.entries(demo)) ids[name] = (await hub.as<Data>(email, ME)).data!.me.id;
-    for (const o of (await hub.as<Data>(demo.karin, ORGS)).data!.organisations.nodes as { id: string; name: string }[]) orgs[o.name] = o.id;
+    sus = (await loadDemoDirectory(hub, ids, orgs)).SUS;
   });
   afterAll(() => hub.close());
 
@@ -106,9 +104,7 @@ describe('nested issuers: the nearest mandate over the employer decides', () => 
 
   beforeAll(async () => {
     hub = await startTestHub();
-    sus = ((await hub.gql<Data>(SERVICES)).data!.services.nodes as { id: string; code: string }[]).find((s) => s.code === 'SUS')!.id;
-    for (const [name, email] of Object.entries(demo)) ids[name] = (await hub.as<Data>(email, ME)).data!.me.id;
-    for (const o of (await hub.as<Data>(demo.karin, ORGS)).data!.organisations.nodes as { id: string; name: string }[]) orgs[o.name] = o.id;
+    sus = (await loadDemoDirectory(hub, ids, orgs)).SUS;
   });
   afterAll(() => hub.close());
 

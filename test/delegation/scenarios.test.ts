@@ -6,14 +6,12 @@ import { pdf } from '../support/files.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
 import {
   APPOINTMENT_APPROVE,
+  loadDemoDirectory,
   APPOINTMENT_REQUEST,
   APPOINTMENT_REVOKE,
   MANDATE_END,
   MANDATE_GRANT,
-  ME,
-  ORGS,
   RESPONSIBLE,
-  SERVICES,
   USERS,
   type UserErrors,
 } from './queries.js';
@@ -38,9 +36,7 @@ describe('delegation scenarios from the seed documents', () => {
 
   beforeAll(async () => {
     hub = await startTestHub();
-    sus = ((await hub.gql<Data>(SERVICES)).data!.services.nodes as { id: string; code: string }[]).find((s) => s.code === 'SUS')!.id;
-    for (const [name, email] of Object.entries(demo)) ids[name] = (await hub.as<Data>(email, ME)).data!.me.id;
-    for (const o of (await hub.as<Data>(demo.karin, ORGS)).data!.organisations.nodes as { id: string; name: string }[]) orgs[o.name] = o.id;
+    sus = (await loadDemoDirectory(hub, ids, orgs)).SUS;
   });
   afterAll(() => hub.close());
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DOCX, JPEG, PDF, PNG, detectContentType, zipEntryNames } from '../../src/documents/content-type.js';
-import { docx, elf, exe, jpeg, legacyDoc, pdf, png, xlsx, zip } from './files.js';
+import { docx, elf, exe, jpeg, legacyDoc, pdf, png, xlsx, zip } from '../support/files.js';
 
 describe('detectContentType', () => {
   it('should recognise a real PDF, PNG, JPEG and DOCX from their bytes', () => {

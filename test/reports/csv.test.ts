@@ -37,6 +37,19 @@ describe('CSV export', () => {
     const bad = await get('/reports/grant-trend.csv?from=yesterday', demo.karin);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    // The same rules as the GraphQL arguments: they live in the report service both go through.
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString();
+    for (const path of [
+      `/reports/grant-statistics.csv?asOf=${tomorrow}`,
+      `/reports/grant-trend.csv?from=${tomorrow}&to=2020-01-01T00:00:00Z`,
+      '/reports/issuer-workload.csv?from=2000-01-01T00:00:00Z&to=2020-01-01T00:00:00Z',
+      '/reports/grants-expiring.csv?withinDays=99999',
+      '/reports/inactive-orderers.csv?days=-1',
+    ]) {
+      const res = await get(path, demo.karin);
+      expect(res.status, path).toBe(400);
+      expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code, path).toBe('BAD_USER_INPUT');
+    }
   });
 
   it('quotes cells and defuses spreadsheet formulas', () => {
