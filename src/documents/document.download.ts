@@ -1,12 +1,10 @@
 import type { ServerResponse } from 'node:http';
-import type { Em } from '../db/orm.js';
+import { execute, sql } from '../db/sql.js';
+import type { Context } from '../graphql/context.js';
 import { idOfType } from '../graphql/global-id.js';
 import { ALLOWED_CONTENT_TYPES, type AllowedContentType } from './content-type.js';
 import { Document } from './document.entity.js';
 import { sanitizeFilename } from './document.service.js';
-
-/** Whether the asking actor may read the document with this internal id (a uuid). */
-export type CanReadDocument = (documentId: string) => Promise<boolean>;
 
 const NOT_FOUND_BODY = JSON.stringify({ errors: [{ message: 'No document with this id.', extensions: { code: 'NOT_FOUND' } }] });
 
@@ -41,15 +39,21 @@ function internalId(globalId: string): string | null {
   }
 }
 
+/** The request's actor may read a document when they may see what it is attached to (the policy's scope). */
+async function canRead(ctx: Context, documentId: string): Promise<boolean> {
+  const rows = await execute(ctx.em, sql`select 1 from documents t where t.id = ${documentId} and ${ctx.policy.readableDocuments('t')}`);
+  return rows.length > 0;
+}
+
 /**
- * GET /documents/<global id>: the file, as an attachment, to those `canRead` allows. A malformed,
+ * GET /documents/<global id>: the file, as an attachment, to those who may read it. A malformed,
  * unknown or unreadable id gets the same 404, and the content is loaded only once reading is allowed.
  */
-export async function serveDocument(res: ServerResponse, em: Em, canRead: CanReadDocument, globalId: string): Promise<void> {
+export async function serveDocument(ctx: Context, res: ServerResponse, globalId: string): Promise<void> {
   const id = internalId(globalId);
   // Permission first, for any well-formed id: unknown and forbidden take the same path.
-  if (!id || !(await canRead(id))) return notFound(res);
-  const document = await em.findOne(Document, id, { populate: ['content'] });
+  if (!id || !(await canRead(ctx, id))) return notFound(res);
+  const document = await ctx.em.findOne(Document, id, { populate: ['content'] });
   if (!document) return notFound(res);
   const content = Buffer.isBuffer(document.content) ? document.content : Buffer.from(document.content);
   // Rows come from storeDocument; anything else (a hand-made row) is served as opaque bytes.

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { FileUpload } from 'graphql-upload-minimal';
 import type { Em } from '../db/orm.js';
+import type { Problems } from '../graphql/problems.js';
 import { UserError, UserErrorCode, UserErrorsException } from '../graphql/user-errors.js';
 import { User } from '../users/user.entity.js';
-import { type AllowedContentType, CONTENT_TYPE_NAMES, detectContentType } from './content-type.js';
+import { ALLOWED_CONTENT_TYPES, type AllowedContentType, CONTENT_TYPE_NAMES, detectContentType } from './content-type.js';
 import { Document, type DocumentKind } from './document.entity.js';
 
 /** An upload read in full, within its size cap, not yet stored. */
@@ -146,4 +147,27 @@ export function storeDocument(em: Em, file: ReceivedFile, kind: DocumentKind, up
     content: file.bytes,
     uploadedBy: uploaderId ? em.getReference(User, uploaderId) : null,
   });
+}
+
+/**
+ * Reads an upload of a mutation input and checks it; problems are added to the input's list and
+ * null returned, so the mutation reports them with its other errors and stores nothing.
+ */
+export async function acceptUpload(
+  upload: Promise<FileUpload> | FileUpload,
+  field: string[],
+  maxBytes: number,
+  problems: Problems,
+  allowed: readonly AllowedContentType[] = ALLOWED_CONTENT_TYPES,
+): Promise<ReceivedFile | null> {
+  try {
+    const file = await readUpload(upload, maxBytes, field);
+    const wrongType = checkFile(file, allowed, field);
+    if (!wrongType) return file;
+    problems.add(wrongType.code, wrongType.field, wrongType.message);
+  } catch (error) {
+    if (!(error instanceof UserErrorsException)) throw error;
+    for (const e of error.errors) problems.add(e.code, e.field, e.message);
+  }
+  return null;
 }

@@ -21,7 +21,7 @@ import { formatErrorFor } from '../graphql/errors.js';
 import { createLoaders } from '../graphql/loaders.js';
 import { hubSchema } from '../graphql/schema.js';
 import { queryLimits } from './limits.js';
-import { serveDocument } from '../documents/document.http.js';
+import { serveDocument } from '../documents/document.download.js';
 import { reportCsv } from '../reports/report.csv.js';
 
 const GRAPHQL_PATH = '/graphql';

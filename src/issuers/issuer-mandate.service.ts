@@ -4,7 +4,7 @@ import { forbidden } from '../auth/auth.errors.js';
 import type { Em } from '../db/orm.js';
 import { sql, execute } from '../db/sql.js';
 import { DocumentKind } from '../documents/document.entity.js';
-import { acceptUpload, storeDocument } from '../documents/document.intake.js';
+import { acceptUpload, storeDocument } from '../documents/document.service.js';
 import type { Context } from '../graphql/context.js';
 import { idOfType } from '../graphql/global-id.js';
 import { Problems } from '../graphql/problems.js';

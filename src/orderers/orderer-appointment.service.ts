@@ -2,7 +2,7 @@ import type { FileUpload } from 'graphql-upload-minimal';
 import { audit } from '../audit/audit.service.js';
 import type { Em } from '../db/orm.js';
 import { DocumentKind } from '../documents/document.entity.js';
-import { acceptUpload, storeDocument } from '../documents/document.intake.js';
+import { acceptUpload, storeDocument } from '../documents/document.service.js';
 import type { Context } from '../graphql/context.js';
 import { idOfType } from '../graphql/global-id.js';
 import { Problems } from '../graphql/problems.js';

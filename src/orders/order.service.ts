@@ -4,7 +4,7 @@ import { forbidden } from '../auth/auth.errors.js';
 import type { Em } from '../db/orm.js';
 import { execute, sql } from '../db/sql.js';
 import { DocumentKind, type Document } from '../documents/document.entity.js';
-import { acceptUpload, storeDocument, type ReceivedFile } from '../documents/document.intake.js';
+import { acceptUpload, storeDocument, type ReceivedFile } from '../documents/document.service.js';
 import { Grant, GrantState } from '../grants/grant.entity.js';
 import type { Context } from '../graphql/context.js';
 import { idOfType } from '../graphql/global-id.js';

@@ -2,7 +2,7 @@ import { LockMode } from '@mikro-orm/core';
 import { audit } from '../audit/audit.service.js';
 import { unauthenticated } from '../auth/auth.errors.js';
 import { execute, sql } from '../db/sql.js';
-import { storeDocument } from '../documents/document.intake.js';
+import { storeDocument } from '../documents/document.service.js';
 import type { Context } from '../graphql/context.js';
 import { idOfType } from '../graphql/global-id.js';
 import { Problems } from '../graphql/problems.js';
