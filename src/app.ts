@@ -4,9 +4,8 @@ import type { Config, TrustedIssuerConfig } from './config.js';
 import { migrateUp, openOrm, type Orm } from './db/orm.js';
 import { seedDemo } from './demo/demo-seed.js';
 import { startHub, type Hub } from './http/server.js';
-import { FileSinkTransport, SmtpTransport } from './notifications/mail-transport.js';
+import { createMailTransport } from './notifications/mail-transport.js';
 import { defaultOutboxOptions, OutboxWorker } from './notifications/outbox-worker.js';
-import { join } from 'node:path';
 import { expireGrants } from './grants/grant-expiry.js';
 import { PeriodicJob } from './jobs/periodic-job.js';
 import { maintainGrantSummaries } from './reports/summaries.js';
@@ -33,7 +32,7 @@ export async function startApp(config: Config, log: Logger, overrides: { port?: 
   if (config.seedDemo && devIssuer && (await seedDemo(orm.em.fork(), devIssuer.issuer))) log.info('demo dataset loaded');
 
   const hub = await startHub({ config, orm, log, trustedIssuers, port: overrides.port, host: overrides.host });
-  const transport = config.smtpUrl ? new SmtpTransport(config.smtpUrl, config.mailFrom) : new FileSinkTransport(join(config.dataDir, 'mail'), config.mailFrom);
+  const transport = createMailTransport(config);
   const outbox = new OutboxWorker(orm, transport, log.child({ job: 'outbox' }), { ...defaultOutboxOptions, pollMs: config.outboxPollMs });
   const expiry = new PeriodicJob('grant expiry', async () => {
     const expired = await expireGrants(orm.em.fork());

@@ -48,7 +48,7 @@ export interface Config {
   grantExpiryIntervalMs: number;
   /** How often the report summaries fold their pending changes and take missing monthly snapshots. */
   summaryIntervalMs: number;
-  /** Background jobs (outbox worker, grant expiry); off only for tools that drive them by hand. */
+  /** Background jobs (outbox worker, grant expiry, report summaries); off only for tools that drive them by hand. */
   jobs: boolean;
   /** Longest a single SQL statement may run (PostgreSQL), so one slow query cannot starve the pool. */
   statementTimeoutMs: number;

@@ -68,28 +68,40 @@ export async function takeGrantSnapshots(em: Em, now = new Date(), onMonth?: (mo
   const [{ oldest }] = await execute<{ oldest: string | Date | null }>(em, sql`select min(created_at) as oldest from grants`);
   if (!oldest) return [];
   const current = monthStart(now);
-  const first = new Date(Math.max(monthStart(new Date(oldest)).getTime(), Date.UTC(current.getUTCFullYear(), current.getUTCMonth() - (SNAPSHOT_MONTHS - 1), 1)));
-  const have = new Set((await execute<{ taken_at: string | Date }>(em, sql`select distinct taken_at from grant_tally_snapshots`)).map((r) => new Date(r.taken_at).getTime()));
-  const missing: Date[] = [];
-  for (let m = first; m <= current; m = new Date(Date.UTC(m.getUTCFullYear(), m.getUTCMonth() + 1, 1))) if (!have.has(m.getTime())) missing.push(m);
+  // The first month start at or after the oldest grant: an earlier snapshot would hold nothing.
+  const oldestMonth = monthStart(new Date(oldest));
+  const afterOldest = oldestMonth.getTime() < new Date(oldest).getTime() ? new Date(Date.UTC(oldestMonth.getUTCFullYear(), oldestMonth.getUTCMonth() + 1, 1)) : oldestMonth;
+  const first = new Date(Math.max(afterOldest.getTime(), Date.UTC(current.getUTCFullYear(), current.getUTCMonth() - (SNAPSHOT_MONTHS - 1), 1)));
+  const months: string[] = [];
+  for (let m = first; m <= current; m = new Date(Date.UTC(m.getUTCFullYear(), m.getUTCMonth() + 1, 1))) months.push(m.toISOString());
+  // One index probe a month (this runs every few seconds; the table holds millions of rows).
+  const missing = (
+    await execute<{ m: string | Date }>(
+      em,
+      sql`select m from unnest(${`{${months.join(',')}}`}::timestamptz[]) m where not exists (select 1 from grant_tally_snapshots s where s.taken_at = m) order by m`,
+    )
+  ).map((r) => new Date(r.m));
   const taken: Date[] = [];
   for (const [i, month] of missing.entries()) {
     onMonth?.(month, i, missing.length);
     const done = await em.transactional(async (tx) => {
       const [lock] = await execute<{ ok: boolean }>(tx, sql`select pg_try_advisory_xact_lock(${SNAPSHOT_LOCK}) as ok`);
-      if (!lock.ok) return false; // another instance is taking them
+      if (!lock.ok) return false as const; // another instance is taking them
       const at = timestamp(month);
-      await execute(
+      const [row] = await execute<{ n: number }>(
         tx,
-        sql`insert into grant_tally_snapshots (taken_at, employer_id, service_id, role_id, state, n)
-          select ${at}, u.employer_id, g.service_id, g.role_id, ${stateAt('g', at)}, count(*)
-          from grants g join users u on u.id = g.user_id where ${existedAt('g', at)} group by 2, 3, 4, 5
-          on conflict do nothing`,
+        sql`with taken as (
+            insert into grant_tally_snapshots (taken_at, employer_id, service_id, role_id, state, n)
+            select ${at}, u.employer_id, g.service_id, g.role_id, ${stateAt('g', at)}, count(*)
+            from grants g join users u on u.id = g.user_id where ${existedAt('g', at)} group by 2, 3, 4, 5
+            on conflict do nothing returning 1)
+          select count(*)::int as n from taken`,
       );
-      return true;
+      return Number(row.n);
     });
-    if (!done) break;
-    taken.push(month);
+    if (done === false) break;
+    // A month in which no grant existed yet leaves no rows; it is looked at again, and not reported.
+    if (done > 0) taken.push(month);
   }
   return taken;
 }
