@@ -4,9 +4,10 @@ import { OutboxMessage } from '../../src/notifications/outbox-message.entity.js'
 import { Order } from '../../src/orders/order.entity.js';
 import { docx, pdf } from '../support/files.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
+import { toGlobalId } from '../../src/graphql/global-id.js';
 import { APPOINTMENT_APPROVE, APPOINTMENT_REQUEST, ME, ORGS } from '../delegation/queries.js';
 import { hire } from './fixtures.js';
-import { CATALOGUE, ids, ORDER_APPROVE, ORDER_BULK, ORDER_CREATE, ORDER_RESUBMIT, ORDER_SEND_BACK, ORDER_WITHDRAW, type Catalogue } from './queries.js';
+import { CATALOGUE, ids, ORDER_APPROVE, ORDER_BULK, ORDER_CREATE, ORDER_FIELDS, ORDER_REJECT, ORDER_RESUBMIT, ORDER_SEND_BACK, ORDER_WITHDRAW, type Catalogue } from './queries.js';
 
 type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -99,6 +100,22 @@ describe('SUS ordering end to end', () => {
     expect(decided.data!.orderApprove).toEqual({ order: null, userErrors: [{ code: 'NOT_FOUND', field: ['id'], message: 'No order with this id.' }] });
     const byOrderer = await hub.gql<Data>(ORDER_APPROVE, { id: orderId }, await hub.token(demo.maria, { acr: 'high' }));
     expect(byOrderer.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    // Every other change of the order answers an outsider exactly as for an id that does not exist, and changes nothing.
+    const missing = toGlobalId('Order', '01900000-0000-7000-8000-000000000000');
+    const outsider = await hub.token(demo.sofie, { acr: 'high' });
+    const before = (await hub.as<Data>(demo.maria, `query($id: ID!) { node(id: $id) { ... on Order { ${ORDER_FIELDS} } } }`, { id: orderId })).data;
+    for (const [mutation, field, input] of [
+      [ORDER_REJECT, 'orderReject', { reason: 'no' }],
+      [ORDER_SEND_BACK, 'orderSendBack', { reason: 'no' }],
+      [ORDER_RESUBMIT, 'orderResubmit', { validTo: '2030-12-31T00:00:00Z' }],
+      [ORDER_WITHDRAW, 'orderWithdraw', undefined],
+    ] as const) {
+      const answer = (await hub.gql<Data>(mutation, { id: orderId, input }, outsider)).data![field];
+      expect(answer, field).toEqual((await hub.gql<Data>(mutation, { id: missing, input }, outsider)).data![field]);
+      expect(answer.userErrors.map((e: { code: string }) => e.code), field).toEqual(['NOT_FOUND']);
+    }
+    expect((await hub.as<Data>(demo.maria, `query($id: ID!) { node(id: $id) { ... on Order { ${ORDER_FIELDS} } } }`, { id: orderId })).data).toEqual(before);
+    expect(before!.node.state).toBe('SUBMITTED');
   });
 
   it('the issuer sends it back, the orderer resubmits, the issuer approves: the grant exists and mail is queued', async () => {

@@ -7,6 +7,8 @@ import { Service, ServiceRole } from '../../src/services/service.entity.js';
 import { User } from '../../src/users/user.entity.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
 import { hire } from '../orders/fixtures.js';
+import { APPOINTMENT_APPROVE, APPOINTMENT_REQUEST, ORGS, SERVICES } from '../delegation/queries.js';
+import { pdf } from '../support/files.js';
 
 type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const DAY = 86_400_000;
@@ -113,6 +115,43 @@ describe('reports', () => {
     // Everyone Karin sees, minus those holding an active grant now.
     const people = await hub.as<Data>(demo.karin, '{ users { totalCount } }');
     expect(r.peopleWithoutActiveGrant.totalCount).toBe(people.data!.users.totalCount - 8);
+  });
+
+  it('every report keeps to its viewer: another authority and a plain user see none of the SUS figures', async () => {
+    // One decided order and one orderer who has ordered nothing, so the SUS authority has something to see.
+    const em = hub.db.orm.em.fork();
+    const decided = await em.findOneOrFail(Order, { state: OrderState.SUBMITTED }, { orderBy: { submittedAt: 'asc' } });
+    decided.state = OrderState.APPROVED;
+    decided.decidedAt = new Date();
+    await em.flush();
+    const sus = ((await hub.gql<Data>(SERVICES)).data!.services.nodes as { id: string; code: string }[]).find((x) => x.code === 'SUS')!.id;
+    const scope = ((await hub.as<Data>(demo.maria, ORGS)).data!.organisations.nodes as { id: string; name: string }[]).find((o) => o.name === 'Stockholms stad')!.id;
+    const req = await hub.upload<Data>(await hub.token(demo.maria), APPOINTMENT_REQUEST, { input: { service: sus, scope, requestForm: null } }, { 'input.requestForm': { bytes: pdf(), filename: 'f.pdf' } });
+    await hub.gql(APPOINTMENT_APPROVE, { id: req.data!.ordererAppointmentRequest.ordererAppointment.id }, await hub.token(demo.karin, { acr: 'high' }));
+
+    const REPORTS = `query($from: DateTime!, $to: DateTime!) { reports {
+      ordersWaiting { waiting }
+      issuerWorkload(from: $from, to: $to) { issuer { name } decided }
+      inactiveOrderers(days: 90) { totalCount nodes { user { email } } }
+      grantsExpiring(withinDays: 7) { totalCount }
+      grantTrend(from: $from, to: $to) { issued }
+    } }`;
+    const range = { from: past.toISOString(), to: new Date(Date.now() + DAY).toISOString() };
+    const issued = (r: Data) => (r.grantTrend as { issued: number }[]).reduce((sum, p) => sum + p.issued, 0);
+    const karin = (await hub.as<Data>(demo.karin, REPORTS, range)).data!.reports;
+    expect(karin.issuerWorkload).toEqual([{ issuer: { name: 'Försäkringskassan' }, decided: 1 }]);
+    expect(karin.inactiveOrderers).toEqual({ totalCount: 1, nodes: [{ user: { email: demo.maria } }] });
+    expect(karin.grantsExpiring.totalCount).toBe(1);
+    for (const [email, ownGrants] of [[demo.sofie, 2], [demo.anna, 1]] as const) {
+      const r = (await hub.as<Data>(email, REPORTS, range)).data!.reports;
+      expect({ ...r, grantTrend: issued(r) }, email).toEqual({
+        ordersWaiting: [],
+        issuerWorkload: [],
+        inactiveOrderers: { totalCount: 0, nodes: [] },
+        grantsExpiring: { totalCount: 0 },
+        grantTrend: ownGrants, // Sofie's VIAS grants; Anna's own
+      });
+    }
   });
 
   it('refuses ranges the wrong way round or too long', async () => {
