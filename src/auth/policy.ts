@@ -77,16 +77,25 @@ export class Policy {
   }
 
   /**
+   * Employer organisations (alias e) whose people the viewer reaches through any role, as a condition
+   * on e; null when they hold none. readableUsers is "themself, or employed at such an organisation".
+   */
+  employerScope(e: string, onlyAdministered = false): Sql | null {
+    const parts = [
+      ...this.viewer.administers.map((r) => this.domain(e, r)),
+      ...(onlyAdministered ? [] : this.viewer.orders.map((o) => under(ref(e, 'path'), o.scopePath))),
+    ];
+    return parts.length ? or(parts) : null;
+  }
+
+  /**
    * Organisation ids (as an array expression) of the employers whose people the viewer reaches
    * through any role: `employer_id = any(array(...))` lets PostgreSQL use the employer index
    * instead of testing every person.
    */
   private scopedEmployers(onlyAdministered = false): Sql | null {
-    const parts = [
-      ...this.viewer.administers.map((r) => this.domain('e', r)),
-      ...(onlyAdministered ? [] : this.viewer.orders.map((o) => under(Sql.raw('e.path'), o.scopePath))),
-    ];
-    return parts.length ? sql`array(select e.id from organisations e where ${or(parts)})` : null;
+    const scope = this.employerScope('e', onlyAdministered);
+    return scope ? sql`array(select e.id from organisations e where ${scope})` : null;
   }
 
   /** Users the viewer may read: themself and the people of every scope they hold. */
@@ -114,6 +123,16 @@ export class Policy {
           where gu.id = ${ref(g, 'user_id')} and (${this.readableGrantGroups('e', ref(g, 'service_id'))}))`
       : Sql.raw('false');
     return or([sql`${ref(g, 'user_id')} = ${user.id}`, scoped]);
+  }
+
+  /**
+   * readableGrants for a query that has joined the holder's employer organisation as `e`: the same
+   * set, tested on the joined row instead of a subquery per grant.
+   */
+  readableGrantsWithEmployer(g: string, e: string): Sql {
+    const user = this.viewer.user;
+    if (!user) return Sql.raw('false');
+    return or([sql`${ref(g, 'user_id')} = ${user.id}`, this.readableGrantGroups(e, ref(g, 'service_id'))]);
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { EntityName } from '@mikro-orm/core';
 import type { Em } from './orm.js';
-import { Sql, sql, execute } from './sql.js';
+import { and, Sql, sql, execute } from './sql.js';
 import { badInput, encodeCursor, type Page, type PageRequest } from '../graphql/relay.js';
 
 /** A keyset-paginated list: rows of `from` (aliased `t`) matching `where`, ordered by `keys` then unique. */
@@ -10,6 +10,14 @@ export interface ListQuery {
   where: Sql;
   /** Sort key columns (qualified, e.g. `t.family_name`), ascending; the last one must be unique. */
   keys: string[];
+  /** Common table expressions (without `with`) that `where` and the plans refer to. */
+  with?: Sql;
+  /**
+   * Alternative plans, chosen inside the one statement: each adds its condition to `where` when its
+   * gate (a condition PostgreSQL evaluates once, such as the size of a scope) holds. The gates must
+   * exclude each other and cover every case; branches whose gate fails are never executed.
+   */
+  plans?: { gate: Sql; where: Sql }[];
 }
 
 /** Fetches one page with a single statement; the cursor is the row's sort key. */
@@ -22,7 +30,11 @@ export async function fetchPage<T extends object>(em: Em, entity: EntityName<T>,
     : Sql.raw('');
   const order = Sql.raw(query.keys.map((k) => `${k} ${forward ? 'asc' : 'desc'}`).join(', '));
   const keyAliases = Sql.raw(query.keys.map((k, i) => `${k}::text as "__k${i}"`).join(', '));
-  const statement = sql`select t.*, ${keyAliases} from ${query.from} where (${query.where})${seek} order by ${order} limit ${request.size + 1}`;
+  const select = (where: Sql) => sql`select t.*, ${keyAliases} from ${query.from} where ${where}${seek} order by ${order} limit ${request.size + 1}`;
+  const body = query.plans
+    ? sql`select * from (${Sql.join(query.plans.map((p) => sql`(${select(and([query.where, p.gate, p.where]))})`), ' union all ')}) t order by ${order} limit ${request.size + 1}`
+    : select(sql`(${query.where})`);
+  const statement = query.with ? sql`with ${query.with} ${body}` : body;
   const rows = await execute<Record<string, unknown>>(em, statement);
   const more = rows.length > request.size;
   const pageRows = rows.slice(0, request.size);
