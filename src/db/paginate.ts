@@ -1,6 +1,7 @@
 import type { EntityName } from '@mikro-orm/core';
 import type { Em } from './orm.js';
 import { and, Sql, sql, execute } from './sql.js';
+import { readOnlyRow } from './read-only-row.js';
 import { badInput, encodeCursor, type Page, type PageRequest } from '../graphql/relay.js';
 
 /** A keyset-paginated list: rows of `from` (aliased `t`) matching `where`, ordered by `keys` then unique. */
@@ -18,6 +19,8 @@ export interface ListQuery {
    * exclude each other and cover every case; branches whose gate fails are never executed.
    */
   plans?: { gate: Sql; where: Sql }[];
+  /** Build the items as read-only rows (readOnlyRow) instead of managed entities: for lists only read. */
+  readOnly?: boolean;
 }
 
 /** Fetches one page with a single statement; the cursor is the row's sort key. */
@@ -40,7 +43,7 @@ export async function fetchPage<T extends object>(em: Em, entity: EntityName<T>,
   const pageRows = rows.slice(0, request.size);
   if (!forward) pageRows.reverse();
   const cursors = pageRows.map((row) => encodeCursor(query.keys.map((_, i) => cursorValue(row[`__k${i}`]))));
-  const items = pageRows.map((row) => em.map(entity, stripHelpers(row) as never));
+  const items = pageRows.map((row) => toItem(em, entity, query, row));
   return {
     items,
     cursors,
@@ -117,7 +120,7 @@ export async function fetchPagesByParent<T extends object>(
     const all = byParent.get(id) ?? [];
     const pageRows = all.slice(0, request.size);
     pages.set(id, {
-      items: pageRows.map((row) => em.map(entity, stripHelpers(row) as never)),
+      items: pageRows.map((row) => toItem(em, entity, query, row)),
       cursors: pageRows.map((row) => encodeCursor(query.keys.map((_, i) => cursorValue(row[`__k${i}`])))),
       hasNextPage: all.length > request.size,
       hasPreviousPage: request.cursor != null,
@@ -140,6 +143,10 @@ export async function countRowsByParent(
   const rows = await execute<{ parent: string; n: number }>(em, statement);
   for (const row of rows) counts.set(String(row.parent), Number(row.n));
   return counts;
+}
+
+function toItem<T extends object>(em: Em, entity: EntityName<T>, query: Pick<ListQuery, 'readOnly'>, row: Record<string, unknown>): T {
+  return query.readOnly ? readOnlyRow(em, entity, row) : em.map(entity, stripHelpers(row) as never);
 }
 
 function stripHelpers(row: Record<string, unknown>): Record<string, unknown> {

@@ -35,6 +35,7 @@ export class GrantRepository {
       from: sql`grants t join users gu on gu.id = t.user_id join organisations ge on ge.id = gu.employer_id`,
       where: and(conditions),
       keys: ['t.created_at', 't.id'],
+      readOnly: true,
     };
   }
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError } from 'graphql';
 import { processRequest } from 'graphql-upload-minimal';
 import type { Logger } from 'pino';
@@ -117,6 +117,9 @@ export async function startHub(options: {
     plugins: [
       ...(limits.plugins as unknown as ApolloServerPlugin<Context>[]),
       sqlCountPlugin,
+      // The hub sends no cache hints (every answer depends on the viewer); without this Apollo wraps
+      // every field resolver to collect them.
+      ApolloServerPluginCacheControlDisabled(),
       config.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
     ],
     logger: {

@@ -40,7 +40,7 @@ export class UserRepository {
     if (filter.organisationPath) {
       conditions.push(sql`exists (select 1 from organisations e where e.id = t.employer_id and e.path like ${`${filter.organisationPath}%`})`);
     }
-    return { from: sql`users t`, where: and(conditions), keys: ['t.family_name', 't.given_name', 't.id'] };
+    return { from: sql`users t`, where: and(conditions), keys: ['t.family_name', 't.given_name', 't.id'], readOnly: true };
   }
 
   /** People the viewer may see, by name: the staff list of a portal. */
@@ -73,6 +73,7 @@ export class UserRepository {
       from: sql`users t`,
       where: Sql.raw('true'),
       keys: ['t.family_name', 't.given_name', 't.id'],
+      readOnly: true,
       with: sql`scope as materialized (select e.id from organisations e where ${employers}),
         scope_people as materialized (select count(*)::int as n from (select 1 from scope s
           cross join lateral (select 1 from users u where u.employer_id = s.id limit ${SMALL_SCOPE}) x limit ${SMALL_SCOPE}) y),
