@@ -9,12 +9,16 @@ import { defaultOutboxOptions, OutboxWorker } from './notifications/outbox-worke
 import { expireGrants } from './grants/grant-expiry.js';
 import { PeriodicJob } from './jobs/periodic-job.js';
 import { maintainGrantSummaries } from './reports/summaries.js';
+import { ViewerCache } from './auth/viewer-cache.js';
+import { followAuthorizationChanges } from './auth/authorization-feed.js';
 
 export interface App {
   hub: Hub;
   orm: Orm;
   devIssuer: DevIssuer | null;
   outbox: OutboxWorker;
+  /** Signed-in people's authorization facts, reused between requests while unchanged. */
+  viewers: ViewerCache;
   /** Graceful stop: finish requests in flight, then close the database. */
   stop(): Promise<void>;
 }
@@ -31,7 +35,9 @@ export async function startApp(config: Config, log: Logger, overrides: { port?: 
 
   if (config.seedDemo && devIssuer && (await seedDemo(orm.em.fork(), devIssuer.issuer))) log.info('demo dataset loaded');
 
-  const hub = await startHub({ config, orm, log, trustedIssuers, port: overrides.port, host: overrides.host });
+  const viewers = new ViewerCache(config.viewerCacheMs);
+  const feed = await followAuthorizationChanges(orm, viewers, log.child({ job: 'authorization-feed' }));
+  const hub = await startHub({ config, orm, log, trustedIssuers, viewers, port: overrides.port, host: overrides.host });
   const transport = createMailTransport(config);
   const outbox = new OutboxWorker(orm, transport, log.child({ job: 'outbox' }), { ...defaultOutboxOptions, pollMs: config.outboxPollMs });
   const expiry = new PeriodicJob('grant expiry', async () => {
@@ -49,9 +55,10 @@ export async function startApp(config: Config, log: Logger, overrides: { port?: 
     orm,
     devIssuer,
     outbox,
+    viewers,
     async stop() {
       await hub.stop();
-      await Promise.all([outbox.stop(), expiry.stop(), summaries.stop()]);
+      await Promise.all([outbox.stop(), expiry.stop(), summaries.stop(), feed.stop()]);
       if (!overrides.orm) await orm.close(true);
     },
   };

@@ -52,6 +52,8 @@ export interface Config {
   jobs: boolean;
   /** Longest a single SQL statement may run (PostgreSQL), so one slow query cannot starve the pool. */
   statementTimeoutMs: number;
+  /** Longest a signed-in person's roles and scopes are reused between requests (0: load them on every request). */
+  viewerCacheMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -238,5 +240,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     summaryIntervalMs: int('SUMMARY_INTERVAL_MS', env.SUMMARY_INTERVAL_MS, 10_000, 100, 86_400_000),
     jobs: bool('JOBS', env.JOBS, true),
     statementTimeoutMs: int('STATEMENT_TIMEOUT_MS', env.STATEMENT_TIMEOUT_MS, 15_000, 0, 3_600_000),
+    viewerCacheMs: int('VIEWER_CACHE_MS', env.VIEWER_CACHE_MS, 60_000, 0, 3_600_000),
   };
 }

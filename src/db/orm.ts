@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, type LogContext, type LoggerOptions, type Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
@@ -13,7 +13,12 @@ import { requestStore } from './request-context.js';
 export type Orm = MikroORM;
 export type Em = EntityManager;
 
-export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Where this code runs from: the project root under tsx, `dist/` when compiled (`npm run build`). */
+const codeRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Running the compiled JavaScript in dist/ rather than the TypeScript sources. */
+export const compiled = basename(codeRoot) === 'dist';
+export const projectRoot = compiled ? dirname(codeRoot) : codeRoot;
+/** The migrations' TypeScript sources (and the schema snapshot they are generated against). */
 export const migrationsPath = join(projectRoot, 'migrations');
 
 /** Counts every statement against the request that issued it, and sends SQL to the app log at debug. */
@@ -47,9 +52,9 @@ export function ormOptions(target: DatabaseTarget, log?: Pino): Partial<Options>
     entities,
     extensions: [Migrator],
     migrations: {
-      path: migrationsPath,
+      path: compiled ? join(codeRoot, 'migrations') : migrationsPath,
       pathTs: migrationsPath,
-      glob: '!(*.d).{js,ts}',
+      glob: compiled ? '!(*.d).js' : '!(*.d).{js,ts}',
       transactional: true,
       allOrNothing: true,
       snapshot: true,
@@ -57,7 +62,7 @@ export function ormOptions(target: DatabaseTarget, log?: Pino): Partial<Options>
       snapshotName: '.snapshot',
       silent: true,
     },
-    preferTs: true,
+    preferTs: !compiled,
     allowGlobalContext: false,
     forceUtcTimezone: true,
     debug: ['query'],

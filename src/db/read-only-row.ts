@@ -7,12 +7,22 @@ interface Column {
   kind: 'value' | 'link' | 'date' | 'json';
 }
 
-const columnsByEntity = new WeakMap<EntityMetadata, Column[]>();
+interface RowShape {
+  columns: Column[];
+  /**
+   * The entity's prototype under a layer of plain writable properties, one per column: assigning
+   * to an object made from it creates an own property directly, never reaching the ORM's
+   * change-tracking setters on the entity prototype.
+   */
+  prototype: object;
+}
 
-function columnsOf(meta: EntityMetadata): Column[] {
-  let columns = columnsByEntity.get(meta);
-  if (columns) return columns;
-  columns = [];
+const shapes = new WeakMap<EntityMetadata, RowShape>();
+
+function shapeOf(meta: EntityMetadata): RowShape {
+  let shape = shapes.get(meta);
+  if (shape) return shape;
+  const columns: Column[] = [];
   for (const prop of meta.props) {
     if (prop.persist === false || !prop.fieldNames || prop.fieldNames.length !== 1) continue;
     const field = prop.fieldNames[0];
@@ -24,8 +34,11 @@ function columnsOf(meta: EntityMetadata): Column[] {
       columns.push({ property: prop.name, field, kind: type === 'date' || type === 'datetime' ? 'date' : type === 'object' || type === 'json' ? 'json' : 'value' });
     }
   }
-  columnsByEntity.set(meta, columns);
-  return columns;
+  const prototype = Object.create(meta.prototype) as object;
+  for (const column of columns) Object.defineProperty(prototype, column.property, { value: undefined, writable: true, enumerable: false, configurable: true });
+  shape = { columns, prototype };
+  shapes.set(meta, shape);
+  return shape;
 }
 
 /**
@@ -35,9 +48,9 @@ function columnsOf(meta: EntityMetadata): Column[] {
  * per request, mostly in reference bookkeeping a read never needs. Never persist or flush one.
  */
 export function readOnlyRow<T extends object>(em: Em, entity: EntityName<T>, row: Record<string, unknown>): T {
-  const meta = em.getMetadata().get(entity);
-  const object = Object.create(meta.prototype) as Record<string, unknown>;
-  for (const column of columnsOf(meta)) {
+  const shape = shapeOf(em.getMetadata().get(entity));
+  const object = Object.create(shape.prototype) as Record<string, unknown>;
+  for (const column of shape.columns) {
     let value = row[column.field];
     if (value === undefined) continue;
     if (value !== null) {
@@ -45,8 +58,7 @@ export function readOnlyRow<T extends object>(em: Em, entity: EntityName<T>, row
       else if (column.kind === 'date' && !(value instanceof Date)) value = new Date(value as string);
       else if (column.kind === 'json' && typeof value === 'string') value = JSON.parse(value);
     }
-    // Own data properties shadow the ORM's change-tracking setters on the prototype.
-    Object.defineProperty(object, column.property, { value, enumerable: true, writable: true, configurable: true });
+    object[column.property] = value;
   }
   return object as T;
 }

@@ -15,7 +15,7 @@ import type { Config, TrustedIssuerConfig } from '../config.js';
 import type { Orm } from '../db/orm.js';
 import { execute, sql } from '../db/sql.js';
 import { requestStore, type RequestStore } from '../db/request-context.js';
-import { viewerFor } from '../identities/identity.service.js';
+import type { ViewerCache } from '../auth/viewer-cache.js';
 import type { Context } from '../graphql/context.js';
 import { formatErrorFor } from '../graphql/errors.js';
 import { createLoaders } from '../graphql/loaders.js';
@@ -87,6 +87,8 @@ export async function startHub(options: {
   orm: Orm;
   log: Logger;
   trustedIssuers: TrustedIssuerConfig[];
+  /** Signed-in people's authorization facts, reused between requests while unchanged. */
+  viewers: ViewerCache;
   port?: number;
   host?: string;
 }): Promise<Hub> {
@@ -136,7 +138,7 @@ export async function startHub(options: {
     let viewer = Viewer.anonymous();
     try {
       const token = bearerToken(req);
-      if (token) viewer = await viewerFor(em, await verifier.verify(token));
+      if (token) viewer = await options.viewers.viewerFor(em, await verifier.verify(token));
     } catch (error) {
       if (!(error instanceof TokenRejected)) throw error;
       log.info({ requestId, reason: error.reason }, 'token rejected');

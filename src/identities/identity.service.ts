@@ -1,7 +1,7 @@
 import type { Em } from '../db/orm.js';
 import { sql, execute } from '../db/sql.js';
 import type { VerifiedIdentity } from '../auth/token-verifier.js';
-import { Viewer, type AdministratorRole, type OrdererRole } from '../auth/viewer.js';
+import { Viewer, type AdministratorRole, type OrdererRole, type ViewerUser } from '../auth/viewer.js';
 import { activeMandate } from '../issuers/issuer-mandate.sql.js';
 
 interface ViewerRow {
@@ -12,6 +12,7 @@ interface ViewerRow {
   placement_paths: string[] | string;
   administers: RawRole[] | string;
   orders: OrdererRole[] | string;
+  changes_at: Date | string | null;
 }
 
 interface RawRole {
@@ -24,13 +25,35 @@ interface RawRole {
   carvedOutPaths: string[] | null;
 }
 
-/**
- * Maps a verified sign-in to the hub's user and everything authorization needs, in one statement:
- * (issuer, subject) → user, employer and legal-entity paths, current placements, the issuers the user
- * administers for (with the mandates nested in each domain and the eligible kinds under the routine
- * in force), and the orderer appointments in force.
- */
+/** What the hub knows of a signed-in person, apart from the token itself: the same for every token of theirs. */
+export interface ViewerFacts {
+  user: ViewerUser | null;
+  administers: AdministratorRole[];
+  orders: OrdererRole[];
+  /**
+   * The next moment one of these facts changes by the clock alone (a placement, mandate, orderer
+   * appointment or routine begins or ends); null when none is scheduled.
+   */
+  changesAt: Date | null;
+}
+
+/** The viewer of a token from facts loaded for its identity. */
+export function viewerOf(identity: VerifiedIdentity, facts: ViewerFacts): Viewer {
+  return new Viewer(identity, facts.user, facts.administers, facts.orders);
+}
+
+/** Maps a verified sign-in to the hub's user and everything authorization needs (see loadViewerFacts). */
 export async function viewerFor(em: Em, identity: VerifiedIdentity): Promise<Viewer> {
+  return viewerOf(identity, await loadViewerFacts(em, identity));
+}
+
+/**
+ * Everything authorization needs about a sign-in, in one statement: (issuer, subject) → user,
+ * employer and legal-entity paths, current placements, the issuers the user administers for (with
+ * the mandates nested in each domain and the eligible kinds under the routine in force), the orderer
+ * appointments in force, and when any of that next changes by the clock.
+ */
+export async function loadViewerFacts(em: Em, identity: VerifiedIdentity): Promise<ViewerFacts> {
   const q = sql`select u.id, u.employer_id, e.path as employer_path, le.path as legal_entity_path,
       coalesce((select array_agg(po.path) from placements p join organisations po on po.id = p.organisation_id
         where p.user_id = u.id and p.valid_from <= now() and (p.valid_to is null or p.valid_to > now())), '{}') as placement_paths,
@@ -54,22 +77,29 @@ export async function viewerFor(em: Em, identity: VerifiedIdentity): Promise<Vie
       coalesce((select json_agg(json_build_object('serviceId', o.service_id, 'appointmentId', o.id, 'scopePath', oo.path))
         from orderer_appointments o join organisations oo on oo.id = o.scope_id
         where o.user_id = u.id and o.state = 'approved' and o.valid_from <= now() and (o.valid_to is null or o.valid_to > now())
-      ), '[]') as orders
+      ), '[]') as orders,
+      least(
+        (select min(x) from placements p cross join lateral (values (p.valid_from), (p.valid_to)) v (x) where p.user_id = u.id and x > now()),
+        (select min(x) from orderer_appointments o cross join lateral (values (o.valid_from), (o.valid_to)) v (x) where o.user_id = u.id and x > now()),
+        (select min(x) from issuer_administrators a join issuer_mandates m on m.service_id = a.service_id
+           cross join lateral (values (m.valid_from), (m.valid_to)) v (x) where a.user_id = u.id and a.state = 'active' and x > now()),
+        (select min(r.effective_from) from issuer_administrators a join routines r on r.service_id = a.service_id
+           where a.user_id = u.id and a.state = 'active' and r.effective_from > now())
+      ) as changes_at
     from federated_identities fi
     join users u on u.id = fi.user_id
     join organisations e on e.id = u.employer_id
     join organisations le on le.id = coalesce(e.legal_entity_id, e.id)
     where fi.issuer = ${identity.issuer} and fi.subject = ${identity.subject}`;
   const [row] = await execute<ViewerRow>(em, q);
-  if (!row) return new Viewer(identity, null);
+  if (!row) return { user: null, administers: [], orders: [], changesAt: null };
   const administers: AdministratorRole[] = json<RawRole[]>(row.administers).map((r) => ({
     ...r,
     eligibleKinds: r.eligibleKinds ?? [],
     carvedOutPaths: r.carvedOutPaths ?? [],
   }));
-  return new Viewer(
-    identity,
-    {
+  return {
+    user: {
       id: row.id,
       employerId: row.employer_id,
       employerPath: row.employer_path,
@@ -77,8 +107,9 @@ export async function viewerFor(em: Em, identity: VerifiedIdentity): Promise<Vie
       placementPaths: parseTextArray(row.placement_paths),
     },
     administers,
-    json<OrdererRole[]>(row.orders),
-  );
+    orders: json<OrdererRole[]>(row.orders),
+    changesAt: row.changes_at ? new Date(row.changes_at) : null,
+  };
 }
 
 function json<T>(value: T | string): T {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { jobContext } from './job-context.js';
 
 /**
  * Runs `work` every `intervalMs`. The timer is unref'd so it never keeps the process alive; a run
@@ -23,7 +24,8 @@ export class PeriodicJob {
 
   /** One run now, unless one is going (then that one is awaited). Never throws: failures are logged. */
   runOnce(): Promise<void> {
-    this.running ??= this.work()
+    this.running ??= jobContext
+      .run(this.name, () => this.work())
       .then((result) => {
         if (result) this.log.info(result, `${this.name} done`);
       })

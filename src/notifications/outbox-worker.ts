@@ -6,6 +6,7 @@ import type { Em, Orm } from '../db/orm.js';
 import { execute, sql } from '../db/sql.js';
 import { DEFAULT_SEND_TIMEOUT_MS, PermanentMailError, type MailTransport } from './mail-transport.js';
 import { OutboxState } from './outbox-message.entity.js';
+import { jobContext } from '../jobs/job-context.js';
 
 export interface OutboxWorkerOptions {
   /** Pause between polls when the last one found less than a full batch. */
@@ -131,7 +132,8 @@ export class OutboxWorker {
   private schedule(delayMs: number): void {
     this.timer = setTimeout(() => {
       this.timer = null;
-      void this.runOnce()
+      void jobContext
+        .run('outbox', () => this.runOnce())
         // A full batch means more may be due: go again at once instead of waiting a poll.
         .then(
           (r) => (r.sent + r.failed >= this.options.batchSize ? 0 : this.options.pollMs),
