@@ -79,8 +79,9 @@ export class ReportResolver {
     @Arg('service', () => ID, { nullable: true }) service: string | null,
   ) {
     const { serviceId } = await reportScope(ctx, service, null);
-    const query = { from: sql`grants t`, where: new ReportService(ctx.em, ctx.policy).expiringGrants(withinDays, serviceId), keys: ['t.valid_to', 't.id'] };
-    return new GrantConnection(await fetchPage(ctx.em, Grant, query, pageRequest(page, ctx.config.maxPageSize, 2)), () => countRows(ctx.em, query));
+    const reports = new ReportService(ctx.em, ctx.policy);
+    const query = { from: sql`grants t`, where: reports.expiringGrants(withinDays, serviceId), keys: ['t.valid_to', 't.id'] };
+    return new GrantConnection(await fetchPage(ctx.em, Grant, query, pageRequest(page, ctx.config.maxPageSize, 2)), () => reports.expiringGrantsCount(withinDays, serviceId));
   }
 
   @FieldResolver(() => UserConnection, { description: 'People you may see who hold no grant usable now.' })
@@ -90,8 +91,9 @@ export class ReportResolver {
     @Arg('organisation', () => ID, { nullable: true }) organisation: string | null,
   ) {
     const { organisationPath } = await reportScope(ctx, null, organisation);
-    const query = { from: sql`users t`, where: new ReportService(ctx.em, ctx.policy).peopleWithoutActiveGrant(organisationPath), keys: ['t.family_name', 't.given_name', 't.id'] };
-    return new UserConnection(await fetchPage(ctx.em, User, query, pageRequest(page, ctx.config.maxPageSize, 3)), () => countRows(ctx.em, query));
+    const reports = new ReportService(ctx.em, ctx.policy);
+    const query = { from: sql`users t`, where: reports.peopleWithoutActiveGrant(organisationPath), keys: ['t.family_name', 't.given_name', 't.id'] };
+    return new UserConnection(await fetchPage(ctx.em, User, query, pageRequest(page, ctx.config.maxPageSize, 3)), () => reports.peopleWithoutActiveGrantCount(organisationPath));
   }
 
   @FieldResolver(() => OrdererAppointmentConnection, { description: 'Orderers in office who placed no order in the given number of days.' })

@@ -8,6 +8,18 @@ const moment = (at: Date | null | undefined): Sql => (at ? timestamp(at) : Sql.r
 
 const MAX_DAYS = 3660;
 
+/** An id no person has: Policy.readableUsers over (NOT_A_USER, employer) is "the employer's people are in scope". */
+const NOT_A_USER = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * The employer of grant g's holder, probed per grant: these correction sets are small, and a join lets
+ * the planner hash all 500,000 people when it overestimates them.
+ */
+const HOLDER_EMPLOYER = Sql.raw('(select hu.employer_id from users hu where hu.id = g.user_id)');
+
+/** Person `t` holds no grant in force now. */
+const ACTIVE_NOW_NONE = Sql.raw(`not exists (select 1 from grants ag where ag.user_id = t.id and ag.state = 'active' and ag.valid_from <= now() and (ag.valid_to is null or ag.valid_to > now()))`);
+
 /** A number of days a report looks ahead or back: a whole number from 0 to ten years. */
 function days(n: number, name: string): number {
   if (!Number.isInteger(n) || n < 0 || n > MAX_DAYS) throw badInput(`\`${name}\` must be between 0 and ${MAX_DAYS}.`, name);
@@ -88,7 +100,8 @@ export class ReportService {
     // Grouping sets give every breakdown in one pass, and the child subtree of each row's employer.
     const rows = await execute<{ service_id: string | null; role_id: string | null; state: string | null; child: string | null; n: number; g_service: number; g_role: number; g_state: number; g_child: number }>(
       this.em,
-      sql`with scoped as (select s.service_id, s.role_id, s.state, ${child} as child, s.n from (${source}) s where ${and(where)})
+      // Summed per (service, role, state, child) first: the grouping sets then run over a few thousand rows, not one per tally.
+      sql`with scoped as (select s.service_id, s.role_id, s.state, ${child} as child, sum(s.n) as n from (${source}) s where ${and(where)} group by 1, 2, 3, 4)
         select service_id, role_id, state, child, sum(n)::int as n,
           grouping(service_id)::int as g_service, grouping(role_id)::int as g_role, grouping(state)::int as g_state, grouping(child)::int as g_child
         from scoped group by grouping sets ((), (service_id), (role_id), (state), (child))`,
@@ -137,9 +150,9 @@ export class ReportService {
       return sql`select e.path, t.service_id, t.role_id, t.state, t.n from (
           select employer_id, service_id, role_id, state, n from grant_tallies
           union all select employer_id, service_id, role_id, state, n from grant_summary_deltas
-          union all select u.employer_id, g.service_id, g.role_id, g.state, -1 from grants g join users u on u.id = g.user_id
+          union all select ${HOLDER_EMPLOYER}, g.service_id, g.role_id, g.state, -1 from grants g
             where (g.state in ('active', 'suspended') and g.valid_to <= now()) or g.valid_from > now()
-          union all select u.employer_id, g.service_id, g.role_id, 'expired', 1 from grants g join users u on u.id = g.user_id
+          union all select ${HOLDER_EMPLOYER}, g.service_id, g.role_id, 'expired', 1 from grants g
             where g.state in ('active', 'suspended') and g.valid_to <= now() and g.valid_from <= now()
         ) t join organisations e on e.id = t.employer_id where ${groups('t')}
         union all ${own}`;
@@ -257,12 +270,66 @@ export class ReportService {
     ]);
   }
 
+  /**
+   * How many grants `expiringGrants` lists: whole UTC days inside the window from the expiry tallies
+   * (plus changes not yet folded), the partial first and last day from the grants themselves.
+   */
+  async expiringGrantsCount(withinDays: number, serviceId: string | null): Promise<number> {
+    const where = this.expiringGrants(withinDays, serviceId);
+    if (this.options.raw) return this.count(sql`select count(*)::int as n from grants t where ${where}`);
+    // Whole days d with now < d and d + 1 day <= now + withinDays: lo <= d < hi.
+    const lo = sql`(date_trunc('day', now(), 'UTC') + interval '1 day')`;
+    const hi = sql`date_trunc('day', now() + ${withinDays} * interval '1 day', 'UTC')`;
+    const service = (alias: string) => (serviceId ? sql`and ${Sql.raw(alias)}.service_id = ${serviceId}` : sql``);
+    return this.count(sql`select (
+        (select coalesce(sum(x.n), 0) from (
+            select expires_on, employer_id, service_id, n from grant_expiry_tallies where expires_on >= ${lo} and expires_on < ${hi}
+            union all select expires_on, employer_id, service_id, n from grant_summary_deltas where expires_on >= ${lo} and expires_on < ${hi}
+          ) x join organisations e on e.id = x.employer_id where ${this.policy.readableGrantGroups('e', Sql.raw('x.service_id'))} ${service('x')})
+        + (select count(*) from ${this.ownGrantsOutsideRoles()} o where o.state = 'active' and o.valid_to >= ${lo} and o.valid_to < ${hi} ${service('o')})
+        + (select count(*) from grants t where ${where} and t.valid_to < ${lo})
+        + (select count(*) from grants t where ${where} and t.valid_to >= greatest(${lo}, ${hi}))
+      )::int as n`);
+  }
+
   peopleWithoutActiveGrant(organisationPath: string | null): Sql {
     return and([
       this.policy.readableUsers('t'),
-      sql`not exists (select 1 from grants ag where ag.user_id = t.id and ag.state = 'active' and ag.valid_from <= now() and (ag.valid_to is null or ag.valid_to > now()))`,
+      ACTIVE_NOW_NONE,
       organisationPath ? sql`exists (select 1 from organisations e where e.id = t.employer_id and e.path like ${`${organisationPath}%`})` : Sql.raw('true'),
     ]);
+  }
+
+  /**
+   * How many people `peopleWithoutActiveGrant` lists: people without a grant in stored state active,
+   * per employer in scope (idle_people_tallies plus changes not yet folded), and those whose stored
+   * active grants are all out of force now (not begun, or past validTo and not yet expired). The
+   * viewer is counted by the list's own predicate.
+   */
+  async peopleWithoutActiveGrantCount(organisationPath: string | null): Promise<number> {
+    const where = this.peopleWithoutActiveGrant(organisationPath);
+    if (this.options.raw) return this.count(sql`select count(*)::int as n from users t where ${where}`);
+    const self = this.policy.viewer.user?.id ?? NOT_A_USER;
+    const under = organisationPath ? sql`and x.employer_id in (select o.id from organisations o where o.path like ${`${organisationPath}%`})` : sql``;
+    // Materialized in this order on purpose: the out-of-force people are few, the scope is thousands of employers.
+    return this.count(sql`with scope as materialized (
+        select x.employer_id from (select ${NOT_A_USER}::uuid as id, o.id as employer_id from organisations o) x where ${this.policy.readableUsers('x')} ${under}
+      ),
+      out_of_force as materialized (
+        select t.id, (select u.employer_id from users u where u.id = t.id) as employer_id from (
+            select g.user_id as id from grants g where g.state = 'active' and g.valid_to <= now()
+            union select g.user_id from grants g where g.state = 'active' and g.valid_from > now()
+          ) t
+        where t.id <> ${self} and ${ACTIVE_NOW_NONE}
+      )
+      select (
+        (select coalesce(sum(i.n), 0) from (select employer_id, n from idle_people_tallies union all select employer_id, n from idle_people_deltas) i
+          where i.employer_id in (select employer_id from scope))
+        + (select count(*) from out_of_force t where t.employer_id in (select employer_id from scope))
+        - (select count(*) from users t where t.id = ${self} and t.employer_id in (select employer_id from scope)
+            and not exists (select 1 from person_active_grants p where p.user_id = t.id and p.n > 0))
+        + (select count(*) from users t where t.id = ${self} and ${where})
+      )::int as n`);
   }
 
   inactiveOrderers(idleDays: number): Sql {
@@ -272,6 +339,11 @@ export class ReportService {
       sql`t.state = 'approved' and t.valid_from <= now() and (t.valid_to is null or t.valid_to > now())`,
       sql`not exists (select 1 from orders io where io.ordered_by_id = t.user_id and io.service_id = t.service_id and io.submitted_at > now() - ${idleDays} * interval '1 day')`,
     ]);
+  }
+
+  private async count(statement: Sql): Promise<number> {
+    const [row] = await execute<{ n: number }>(this.em, statement);
+    return Number(row.n);
   }
 
   private async labels(table: string, column: string, ids: string[]): Promise<Map<string, string>> {

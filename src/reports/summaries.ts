@@ -39,7 +39,7 @@ export async function foldGrantSummaryDeltas(em: Em): Promise<number> {
     await execute(tx, sql`select pg_advisory_xact_lock(${FOLD_LOCK})`);
     const [row] = await execute<{ n: number }>(
       tx,
-      sql`with moved as (delete from grant_summary_deltas returning employer_id, service_id, role_id, state, issued_month, ended_month, n),
+      sql`with moved as (delete from grant_summary_deltas returning employer_id, service_id, role_id, state, issued_month, ended_month, expires_on, n),
         tallied as (
           insert into grant_tallies (employer_id, service_id, role_id, state, n)
           select employer_id, service_id, role_id, state, sum(n) from moved group by 1, 2, 3, 4 order by 1, 2, 3, 4
@@ -52,10 +52,25 @@ export async function foldGrantSummaryDeltas(em: Em): Promise<number> {
             union all select ended_month, employer_id, service_id, 0, n from moved where ended_month is not null
           ) x group by 1, 2, 3 order by 1, 2, 3
           on conflict (month, employer_id, service_id) do update set issued = grant_month_flows.issued + excluded.issued, ended = grant_month_flows.ended + excluded.ended
+        ),
+        expiring as (
+          insert into grant_expiry_tallies (expires_on, employer_id, service_id, n)
+          select expires_on, employer_id, service_id, sum(n) from moved where expires_on is not null group by 1, 2, 3 order by 1, 2, 3
+          on conflict (expires_on, employer_id, service_id) do update set n = grant_expiry_tallies.n + excluded.n
         )
         select count(*)::int as n from moved`,
     );
-    return Number(row.n);
+    const [idle] = await execute<{ n: number }>(
+      tx,
+      sql`with moved as (delete from idle_people_deltas returning employer_id, n),
+        tallied as (
+          insert into idle_people_tallies (employer_id, n)
+          select employer_id, sum(n) from moved group by 1 order by 1
+          on conflict (employer_id) do update set n = idle_people_tallies.n + excluded.n
+        )
+        select count(*)::int as n from moved`,
+    );
+    return Number(row.n) + Number(idle.n);
   });
 }
 
@@ -122,6 +137,19 @@ export async function snapshotFor(em: Em, at: Date): Promise<Date | null> {
   return row ? new Date(row.taken_at) : null;
 }
 
+/**
+ * Fills the summaries of active grants (per person, idle people per employer, expiry days) from the
+ * grants and people themselves: run by rebuildGrantSummaries and by the migration that added them.
+ */
+export const ACTIVE_GRANT_SUMMARIES = [
+  `insert into person_active_grants (user_id, n) select user_id, count(*) from grants where state = 'active' group by 1`,
+  `insert into idle_people_tallies (employer_id, n)
+    select u.employer_id, count(*) from users u where u.employer_id is not null and not exists (select 1 from person_active_grants p where p.user_id = u.id) group by 1`,
+  `insert into grant_expiry_tallies (expires_on, employer_id, service_id, n)
+    select date_trunc('day', g.valid_to, 'UTC'), u.employer_id, g.service_id, count(*) from grants g join users u on u.id = g.user_id
+    where g.state = 'active' and g.valid_to is not null group by 1, 2, 3`,
+];
+
 /** Rebuilds every summary from the grants (after a bulk load that bypassed the triggers). */
 export async function rebuildGrantSummaries(em: Em): Promise<void> {
   await em.transactional(async (tx) => {
@@ -130,6 +158,11 @@ export async function rebuildGrantSummaries(em: Em): Promise<void> {
     await execute(tx, sql`delete from grant_tallies`);
     await execute(tx, sql`delete from grant_month_flows`);
     await execute(tx, sql`delete from grant_tally_snapshots`);
+    await execute(tx, sql`delete from grant_expiry_tallies`);
+    await execute(tx, sql`delete from idle_people_deltas`);
+    await execute(tx, sql`delete from idle_people_tallies`);
+    await execute(tx, sql`delete from person_active_grants`);
+    for (const statement of ACTIVE_GRANT_SUMMARIES) await execute(tx, Sql.raw(statement));
     await execute(
       tx,
       sql`insert into grant_tallies (employer_id, service_id, role_id, state, n)

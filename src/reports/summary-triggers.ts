@@ -2,39 +2,83 @@
  * The triggers that keep the report summaries (see summary.entity.ts). Declared on the Grant and User
  * entities as raw DDL, so the schema diff knows them by name and never proposes to drop them.
  * Every change of a grant's summary key appends −1 for the old row image and +1 for the new one, in
- * the changing transaction: no shared row is locked, so writers never wait on each other.
+ * the changing transaction: no shared row is locked, so writers never wait on each other. The one
+ * row locked is the holder's own count of active grants (person_active_grants), whose 0 ↔ 1
+ * transitions keep the per-employer tally of people without an active grant.
  */
 
-const deltaColumns = 'employer_id, service_id, role_id, state, issued_month, ended_month, n';
+const deltaColumns = 'employer_id, service_id, role_id, state, issued_month, ended_month, expires_on, n';
+/** The UTC day of validTo while stored active: what grant_expiry_tallies are keyed by. */
+const expiresOn = (g: string) => `case when ${g}.state = 'active' then date_trunc('day', ${g}.valid_to, 'UTC') end`;
 
 export const GRANT_SUMMARY_TRIGGER = `create or replace function grant_summary_delta() returns trigger language plpgsql as $$
+declare
+  k int;
+  holder_changed boolean := tg_op <> 'UPDATE' or old.user_id is distinct from new.user_id or old.state is distinct from new.state;
 begin
   if tg_op <> 'INSERT' then
     insert into grant_summary_deltas (${deltaColumns})
-    select u.employer_id, old.service_id, old.role_id, old.state, date_trunc('month', old.created_at, 'UTC'), date_trunc('month', old.ended_at, 'UTC'), -1
+    select u.employer_id, old.service_id, old.role_id, old.state, date_trunc('month', old.created_at, 'UTC'), date_trunc('month', old.ended_at, 'UTC'), ${expiresOn('old')}, -1
     from users u where u.id = old.user_id;
+    if holder_changed and old.state = 'active' then
+      update person_active_grants set n = n - 1 where user_id = old.user_id returning n into k;
+      -- Read the employer after the count row is locked: an employer change in flight has committed by then.
+      if k = 0 then
+        insert into idle_people_deltas (employer_id, n) select u.employer_id, 1 from users u where u.id = old.user_id and u.employer_id is not null;
+      end if;
+    end if;
   end if;
   if tg_op <> 'DELETE' then
     insert into grant_summary_deltas (${deltaColumns})
-    select u.employer_id, new.service_id, new.role_id, new.state, date_trunc('month', new.created_at, 'UTC'), date_trunc('month', new.ended_at, 'UTC'), 1
+    select u.employer_id, new.service_id, new.role_id, new.state, date_trunc('month', new.created_at, 'UTC'), date_trunc('month', new.ended_at, 'UTC'), ${expiresOn('new')}, 1
     from users u where u.id = new.user_id;
+    if holder_changed and new.state = 'active' then
+      insert into person_active_grants as p (user_id, n) values (new.user_id, 1)
+      on conflict (user_id) do update set n = p.n + 1 returning n into k;
+      if k = 1 then
+        insert into idle_people_deltas (employer_id, n) select u.employer_id, -1 from users u where u.id = new.user_id and u.employer_id is not null;
+      end if;
+    end if;
   end if;
   return null;
 end $$;
 create trigger grants_summary_insert_delete after insert or delete on grants for each row execute function grant_summary_delta()`;
 
 export const GRANT_SUMMARY_UPDATE_TRIGGER = `create trigger grants_summary_update after update on grants for each row
-  when ((old.user_id, old.service_id, old.role_id, old.state, old.created_at, old.ended_at) is distinct from (new.user_id, new.service_id, new.role_id, new.state, new.created_at, new.ended_at))
+  when ((old.user_id, old.service_id, old.role_id, old.state, old.created_at, old.ended_at, old.valid_to) is distinct from (new.user_id, new.service_id, new.role_id, new.state, new.created_at, new.ended_at, new.valid_to))
   execute function grant_summary_delta()`;
 
-/** A person who changes employer takes their grants along: −1 at the old employer, +1 at the new. */
+/**
+ * A person who changes employer takes their grants along: −1 at the old employer, +1 at the new; a
+ * person without an active grant moves between the idle tallies. A new person has no grant yet.
+ */
 export const USER_EMPLOYER_SUMMARY_TRIGGER = `create or replace function grant_summary_employer_change() returns trigger language plpgsql as $$
+declare
+  k int;
 begin
+  if tg_op = 'INSERT' then
+    insert into idle_people_deltas (employer_id, n) select new.employer_id, 1 where new.employer_id is not null;
+    return null;
+  end if;
+  if tg_op = 'DELETE' then
+    insert into idle_people_deltas (employer_id, n) select old.employer_id, -1
+    where old.employer_id is not null and coalesce((select n from person_active_grants where user_id = old.id), 0) = 0;
+    return null;
+  end if;
+  if old.employer_id is not distinct from new.employer_id then
+    return null;
+  end if;
   insert into grant_summary_deltas (${deltaColumns})
-  select x.employer_id, g.service_id, g.role_id, g.state, date_trunc('month', g.created_at, 'UTC'), date_trunc('month', g.ended_at, 'UTC'), x.n
+  select x.employer_id, g.service_id, g.role_id, g.state, date_trunc('month', g.created_at, 'UTC'), date_trunc('month', g.ended_at, 'UTC'), ${expiresOn('g')}, x.n
   from grants g cross join (values (old.employer_id, -1), (new.employer_id, 1)) as x (employer_id, n)
   where g.user_id = new.id;
+  -- Lock the person's count, so a grant changing at the same time sees one employer or the other, never both.
+  insert into person_active_grants as p (user_id, n) values (new.id, 0) on conflict (user_id) do update set n = p.n returning n into k;
+  if k = 0 then
+    insert into idle_people_deltas (employer_id, n)
+    select x.employer_id, x.n from (values (old.employer_id, -1), (new.employer_id, 1)) as x (employer_id, n) where x.employer_id is not null;
+  end if;
   return null;
 end $$;
-create trigger users_summary_employer after update of employer_id on users for each row
-  when (old.employer_id is distinct from new.employer_id) execute function grant_summary_employer_change()`;
+create trigger users_summary_employer after insert or delete or update of employer_id on users for each row
+  execute function grant_summary_employer_change()`;

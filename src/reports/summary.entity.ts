@@ -20,6 +20,8 @@ export const GrantSummaryDeltaSchema = defineEntity({
     state: p.string().length(16),
     issuedMonth: p.datetime(),
     endedMonth: p.datetime().nullable(),
+    /** The UTC day of validTo while the grant is stored `active` (null otherwise, or without an end). */
+    expiresOn: p.datetime().nullable(),
     n: p.integer(),
   },
 });
@@ -74,3 +76,61 @@ export const GrantTallySnapshotSchema = defineEntity({
 });
 export class GrantTallySnapshot extends GrantTallySnapshotSchema.class {}
 GrantTallySnapshotSchema.setClass(GrantTallySnapshot);
+
+/**
+ * Grants in stored state `active` per person, kept by the grant trigger in the changing transaction
+ * (one row per person: only changes to the same person's grants wait on each other). A person's
+ * count going 0 → 1 or 1 → 0 appends to idle_people_deltas.
+ */
+export const PersonActiveGrantsSchema = defineEntity({
+  name: 'PersonActiveGrants',
+  tableName: 'person_active_grants',
+  properties: {
+    userId: p.uuid().primary(),
+    n: p.integer(),
+  },
+});
+export class PersonActiveGrants extends PersonActiveGrantsSchema.class {}
+PersonActiveGrantsSchema.setClass(PersonActiveGrants);
+
+/** One ±1 change of the number of people employed at an organisation who hold no grant in stored state `active`. */
+export const IdlePeopleDeltaSchema = defineEntity({
+  name: 'IdlePeopleDelta',
+  tableName: 'idle_people_deltas',
+  properties: {
+    id: p.bigint().primary().autoincrement(),
+    employerId: p.uuid(),
+    n: p.integer(),
+  },
+});
+export class IdlePeopleDelta extends IdlePeopleDeltaSchema.class {}
+IdlePeopleDeltaSchema.setClass(IdlePeopleDelta);
+
+/** People per employer who hold no grant in stored state `active` (folded from idle_people_deltas). */
+export const IdlePeopleTallySchema = defineEntity({
+  name: 'IdlePeopleTally',
+  tableName: 'idle_people_tallies',
+  properties: {
+    employerId: p.uuid().primary(),
+    n: p.integer(),
+  },
+});
+export class IdlePeopleTally extends IdlePeopleTallySchema.class {}
+IdlePeopleTallySchema.setClass(IdlePeopleTally);
+
+/**
+ * Grants in stored state `active` with an end, by the UTC day of `validTo`, employer and service
+ * (folded from the grant deltas' `expiresOn`): `grantsExpiring` counts whole days from here.
+ */
+export const GrantExpiryTallySchema = defineEntity({
+  name: 'GrantExpiryTally',
+  tableName: 'grant_expiry_tallies',
+  properties: {
+    expiresOn: p.datetime().primary(),
+    employerId: p.uuid().primary(),
+    serviceId: p.uuid().primary(),
+    n: p.integer(),
+  },
+});
+export class GrantExpiryTally extends GrantExpiryTallySchema.class {}
+GrantExpiryTallySchema.setClass(GrantExpiryTally);
