@@ -4,11 +4,11 @@ import { Grant } from '../grants/grant.entity.js';
 import { OrdererAppointment } from '../orderers/orderer-appointment.entity.js';
 import { OrdererAppointmentConnection } from '../orderers/orderer-appointment.type.js';
 import { countRows, fetchPage } from '../db/paginate.js';
+import { UserRepository } from '../users/user.repository.js';
 import { sql } from '../db/sql.js';
 import type { Context } from '../graphql/context.js';
 import { PageArgs, pageRequest } from '../graphql/relay.js';
 import { DateTime } from '../graphql/scalars.js';
-import { User } from '../users/user.entity.js';
 import { UserConnection } from '../users/user.type.js';
 import { reportScope } from './report.scope.js';
 import { ReportService } from './report.service.js';
@@ -92,8 +92,10 @@ export class ReportResolver {
   ) {
     const { organisationPath } = await reportScope(ctx, null, organisation);
     const reports = new ReportService(ctx.em, ctx.policy);
-    const query = { from: sql`users t`, where: reports.peopleWithoutActiveGrant(organisationPath), keys: ['t.family_name', 't.given_name', 't.id'] };
-    return new UserConnection(await fetchPage(ctx.em, User, query, pageRequest(page, ctx.config.maxPageSize, 3)), () => reports.peopleWithoutActiveGrantCount(organisationPath));
+    // The staff list's own scoped plans, narrowed to people without a grant in force: the same rows as
+    // reports.peopleWithoutActiveGrant, which the CSV export and the count use.
+    const people = await new UserRepository(ctx.em, ctx.policy).page({ organisationPath }, pageRequest(page, ctx.config.maxPageSize, 3), reports.withoutGrantInForce());
+    return new UserConnection(people, () => reports.peopleWithoutActiveGrantCount(organisationPath));
   }
 
   @FieldResolver(() => OrdererAppointmentConnection, { description: 'Orderers in office who placed no order in the given number of days.' })

@@ -292,6 +292,11 @@ export class ReportService {
       )::int as n`);
   }
 
+  /** The condition peopleWithoutActiveGrant adds to "people the viewer may see" (alias t). */
+  withoutGrantInForce(): Sql {
+    return ACTIVE_NOW_NONE;
+  }
+
   peopleWithoutActiveGrant(organisationPath: string | null): Sql {
     return and([
       this.policy.readableUsers('t'),

@@ -31,7 +31,7 @@ export const UserSchema = defineEntity({
     // Staff lists are ordered by name: lets a broad scope stream its first page in order.
     { name: 'users_name_idx', properties: ['familyName', 'givenName', 'id'] },
   ],
-  triggers: [{ name: 'users_summary_employer', timing: 'after', events: ['update'], expression: USER_EMPLOYER_SUMMARY_TRIGGER }, authorizationTrigger('users')],
+  triggers: [{ name: 'users_summary_employer', timing: 'after', events: ['insert', 'delete', 'update'], expression: USER_EMPLOYER_SUMMARY_TRIGGER }, authorizationTrigger('users')],
 });
 export class User extends UserSchema.class {}
 UserSchema.setClass(User);

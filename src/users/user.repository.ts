@@ -43,9 +43,13 @@ export class UserRepository {
     return { from: sql`users t`, where: and(conditions), keys: ['t.family_name', 't.given_name', 't.id'], readOnly: true };
   }
 
-  /** People the viewer may see, by name: the staff list of a portal. */
-  page(filter: UserFilter, request: PageRequest): Promise<Page<User>> {
-    return fetchPage(this.em, User, this.scopedListQuery(filter) ?? this.listQuery(filter), request);
+  /**
+   * People the viewer may see, by name: the staff list of a portal. `only` narrows it further (a
+   * condition on the person, alias t), as the reports' detail lists do.
+   */
+  page(filter: UserFilter, request: PageRequest, only?: Sql): Promise<Page<User>> {
+    const query = this.scopedListQuery(filter) ?? this.listQuery(filter);
+    return fetchPage(this.em, User, only ? { ...query, where: and([query.where, only]) } : query, request);
   }
 
   /**

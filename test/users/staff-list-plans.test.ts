@@ -82,6 +82,34 @@ describe('staff list plans', () => {
         }
       }
     }
+    // The report's list of people without a grant in force runs on the same plans, narrowed.
+    const IDLE = `query($first: Int, $after: String) { reports { peopleWithoutActiveGrant(first: $first, after: $after) {
+      totalCount edges { node { email } } pageInfo { hasNextPage endCursor } } } }`;
+    const idle = new Map<string, string[]>();
+    for (const [name, plan] of Object.entries(plans)) {
+      Object.assign(staffListPlan, plan);
+      for (const email of viewers) {
+        const seen: string[] = [];
+        let after: string | null = null;
+        let total = -1;
+        for (let guard = 0; guard < 50; guard++) {
+          type Idle = { reports: { peopleWithoutActiveGrant: { totalCount: number; edges: { node: { email: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } } };
+          const res: { data?: Idle; errors?: unknown } = await hub.as<Idle>(email, IDLE, { first: 7, after });
+          expect(res.errors).toBeUndefined();
+          const conn = res.data!.reports.peopleWithoutActiveGrant;
+          total = conn.totalCount;
+          seen.push(...conn.edges.map((e) => e.node.email));
+          if (!conn.pageInfo.hasNextPage) break;
+          after = conn.pageInfo.endCursor;
+        }
+        expect(total, `${email} idle count (${name})`).toBe(seen.length);
+        if (!idle.has(email)) idle.set(email, seen);
+        else expect(seen, `${email} idle (${name})`).toEqual(idle.get(email));
+      }
+    }
+    // The hired people hold no grant: the authority lists them among the idle.
+    expect(idle.get(demo.karin)!.filter((e) => e.startsWith('plan'))).toHaveLength(25);
+
     // The comparison is not vacuous: the authority sees the 25 hired people and others, a supplier's staff do not.
     expect(lists.get(`${demo.karin} all`)!.filter((e) => e.startsWith('plan'))).toHaveLength(25);
     expect(lists.get(`${demo.karin} socialId`)!.length).toBeGreaterThanOrEqual(25);
