@@ -13,6 +13,7 @@ import { Document } from '../documents/document.entity.js';
 import { Grant } from '../grants/grant.entity.js';
 import { OrderAttachment, OrderEvent } from '../orders/order.entity.js';
 import { execute, Sql, sql } from '../db/sql.js';
+import { readOnlyRow } from '../db/read-only-row.js';
 import { activeMandate } from '../issuers/issuer-mandate.sql.js';
 import { Routine } from '../routines/routine.entity.js';
 import { AdministratorState, IssuerAdministrator } from '../issuers/issuer-mandate.entity.js';
@@ -24,6 +25,19 @@ function byIdLoader<T extends { id: string }>(em: Em, entity: EntityName<T>): Da
   return new DataLoader(async (ids) => {
     const rows = await em.find(entity, { id: { $in: [...ids] } } as never);
     const map = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => map.get(id) ?? null);
+  });
+}
+
+/**
+ * The same as read-only rows (readOnlyRow): for links only resolvers follow (a person's employer, a
+ * grant's scope), never handed to a service that writes. Lists of people name dozens of them.
+ */
+function readOnlyByIdLoader<T extends { id: string }>(em: Em, entity: EntityName<T>): DataLoader<string, T | null> {
+  const table = Sql.raw(em.getMetadata().get(entity).tableName);
+  return new DataLoader(async (ids) => {
+    const rows = await execute<Record<string, unknown>>(em, sql`select * from ${table} where id in (${[...ids]})`);
+    const map = new Map(rows.map((r) => [String(r.id), readOnlyRow(em, entity, r)]));
     return ids.map((id) => map.get(id) ?? null);
   });
 }
@@ -48,8 +62,8 @@ export function createLoaders(em: Em, policy: Policy, ctx: () => Context) {
   const organisations = new OrganisationRepository(em, policy);
   return {
     node: createNodeLoader(ctx),
-    organisation: byIdLoader(em, Organisation),
-    user: byIdLoader(em, User),
+    organisation: readOnlyByIdLoader(em, Organisation),
+    user: readOnlyByIdLoader(em, User),
     service: new DataLoader<string, Service | null>(async (ids) => {
       const { services } = await referenceData(em);
       return ids.map((id) => services.get(id) ?? null);

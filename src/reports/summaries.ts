@@ -3,7 +3,8 @@ import { execute, Sql, sql } from '../db/sql.js';
 
 /** Keeps two summary folders from interleaving (their upserts would lock rows in different orders). */
 const FOLD_LOCK = 7_240_001;
-const SNAPSHOT_LOCK = 7_240_002;
+/** Taken shared by triggers correcting snapshots, exclusively (try) by the snapshot taker. */
+export const SNAPSHOT_LOCK = 7_240_002;
 /** Monthly snapshots are kept for this many months back (the reports' history). */
 export const SNAPSHOT_MONTHS = 25;
 

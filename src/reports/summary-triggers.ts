@@ -7,6 +7,40 @@
  * transitions keep the per-employer tally of people without an active grant.
  */
 
+import { Sql } from '../db/sql.js';
+import { existedAt, SNAPSHOT_LOCK, stateAt } from './summaries.js';
+
+/**
+ * The monthly snapshots already taken from the month of \`from\` on (rows \`taken_at\`): one index probe a
+ * month, never a scan of the snapshot table.
+ */
+const takenSnapshots = (from: string) => `(select mm at time zone 'UTC' as taken_at
+  from generate_series(date_trunc('month', (${from}) at time zone 'UTC'), now() at time zone 'UTC', interval '1 month') mm
+  where exists (select 1 from grant_tally_snapshots s where s.taken_at = mm at time zone 'UTC'))`;
+
+/** A grant row image's contribution to the snapshots at m.taken_at, counted n, for the holder's employer e. */
+const snapshotPart = (g: string, n: number) =>
+  `select m.taken_at, u.employer_id, ${g}.service_id, ${g}.role_id, ${stateAt(g, Sql.raw('m.taken_at')).text} as state, ${n} as n
+    from ${takenSnapshots(`least(old.created_at, old.valid_from, new.created_at, new.valid_from)`)} m join users u on u.id = ${g}.user_id
+    where ${existedAt(g, Sql.raw('m.taken_at')).text}`;
+
+/**
+ * Snapshots hold each grant by its dates, like the raw history they must agree with: a change that
+ * rewrites a past moment (an end corrected or renewed across a month start, a resumed suspension)
+ * moves the grant between the snapshots' states. Everyday changes (a revocation now, a new grant)
+ * leave every past month as it was, net zero, and write nothing. The shared lock keeps a snapshot
+ * from being taken meanwhile (the taker skips a round instead).
+ */
+const SNAPSHOT_CORRECTION = `if tg_op = 'UPDATE' then
+    perform pg_advisory_xact_lock_shared(${SNAPSHOT_LOCK});
+    insert into grant_tally_snapshots as s (taken_at, employer_id, service_id, role_id, state, n)
+    select taken_at, employer_id, service_id, role_id, state, sum(n) from (
+      ${snapshotPart('old', -1)}
+      union all ${snapshotPart('new', 1)}
+    ) c group by 1, 2, 3, 4, 5 having sum(n) <> 0 order by 1, 2, 3, 4, 5
+    on conflict (taken_at, employer_id, service_id, role_id, state) do update set n = s.n + excluded.n;
+  end if;`;
+
 const deltaColumns = 'employer_id, service_id, role_id, state, issued_month, ended_month, expires_on, n';
 /** The UTC day of validTo while stored active: what grant_expiry_tallies are keyed by. */
 const expiresOn = (g: string) => `case when ${g}.state = 'active' then date_trunc('day', ${g}.valid_to, 'UTC') end`;
@@ -40,12 +74,14 @@ begin
       end if;
     end if;
   end if;
+  ${SNAPSHOT_CORRECTION}
   return null;
 end $$;
 create trigger grants_summary_insert_delete after insert or delete on grants for each row execute function grant_summary_delta()`;
 
 export const GRANT_SUMMARY_UPDATE_TRIGGER = `create trigger grants_summary_update after update on grants for each row
-  when ((old.user_id, old.service_id, old.role_id, old.state, old.created_at, old.ended_at, old.valid_to) is distinct from (new.user_id, new.service_id, new.role_id, new.state, new.created_at, new.ended_at, new.valid_to))
+  when ((old.user_id, old.service_id, old.role_id, old.state, old.created_at, old.ended_at, old.valid_to, old.valid_from, old.suspended_at)
+    is distinct from (new.user_id, new.service_id, new.role_id, new.state, new.created_at, new.ended_at, new.valid_to, new.valid_from, new.suspended_at))
   execute function grant_summary_delta()`;
 
 /**
@@ -72,6 +108,16 @@ begin
   select x.employer_id, g.service_id, g.role_id, g.state, date_trunc('month', g.created_at, 'UTC'), date_trunc('month', g.ended_at, 'UTC'), ${expiresOn('g')}, x.n
   from grants g cross join (values (old.employer_id, -1), (new.employer_id, 1)) as x (employer_id, n)
   where g.user_id = new.id;
+  -- Snapshots count grants under their holder's employer as the raw history does (the current one): move them too.
+  perform pg_advisory_xact_lock_shared(${SNAPSHOT_LOCK});
+  insert into grant_tally_snapshots as s (taken_at, employer_id, service_id, role_id, state, n)
+  select m.taken_at, x.employer_id, g.service_id, g.role_id, ${stateAt('g', Sql.raw('m.taken_at')).text}, sum(x.n)
+  from grants g
+    join ${takenSnapshots(`select min(least(h.created_at, h.valid_from)) from grants h where h.user_id = new.id`)} m on ${existedAt('g', Sql.raw('m.taken_at')).text}
+    cross join (values (old.employer_id, -1), (new.employer_id, 1)) as x (employer_id, n)
+  where g.user_id = new.id and x.employer_id is not null
+  group by 1, 2, 3, 4, 5 order by 1, 2, 3, 4, 5
+  on conflict (taken_at, employer_id, service_id, role_id, state) do update set n = s.n + excluded.n;
   -- Lock the person's count, so a grant changing at the same time sees one employer or the other, never both.
   insert into person_active_grants as p (user_id, n) values (new.id, 0) on conflict (user_id) do update set n = p.n returning n into k;
   if k = 0 then
