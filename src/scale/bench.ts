@@ -47,8 +47,11 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-/** The hub's V8 heap cap, as in `npm run start:compiled`: without one V8 grows its heap freely under load. */
-const HEAP_FLAGS = ['--max-old-space-size=192'];
+/**
+ * The hub's V8 heap settings, as in `npm run start:compiled`: without a cap V8 grows its heap freely
+ * under load (430 MB at 50 connections); a larger young generation promotes less to the old one.
+ */
+const HEAP_FLAGS = ['--max-old-space-size=192', '--max-semi-space-size=32'];
 
 /** Compiles the sources to dist/ (`npm run build`), so the servers run as they would in production. */
 function build(): void {
@@ -173,9 +176,9 @@ try {
   });
 
   // What the operations need: a grant to fetch, the agency's people, orders to decide, the catalogue.
-  // Counted in the steady state: the agency issuer's roles are cached after a first request.
-  await gql(url, agency, '{ me { id } }');
   const STAFF = `query($n: Int) { users(first: $n) { nodes { id displayName email employer { name } grants(state: ACTIVE, first: 10) { nodes { id role { name } service { code } scope { name } } } } } }`;
+  // Counted in the steady state: the agency issuer's roles and the service catalogue are cached after a first request.
+  await gql(url, agency, STAFF, { n: 1 });
   const staff = await gql<{ users: { nodes: { id: string; grants: { nodes: { id: string }[] } }[] } }>(url, agency, STAFF, { n: 50 });
   const staff10 = await gql(url, agency, STAFF, { n: 10 });
   const staff100 = await gql(url, agency, STAFF, { n: 100 });
@@ -183,12 +186,23 @@ try {
   const catalogue = await gql<{ services: { nodes: { id: string; code: string; roles: { id: string; code: string }[] }[] } }>(url, agency, '{ services { nodes { id code roles { id code } } } }');
   const sus = catalogue.data.services.nodes.find((s) => s.code === 'SUS')!;
   const analyst = sus.roles.find((r) => r.code === 'analyst')!.id;
+  // People with an undecided order for the role already (an earlier run's) would only be refused: skip them.
+  type OrderPage = { data: { orders: { nodes: { person: { id: string }; role: { id: string } }[]; pageInfo: { endCursor: string; hasNextPage: boolean } } } };
+  const pending = new Set<string>();
+  for (const state of ['SUBMITTED', 'RETURNED']) {
+    for (let a: string | null = null; ; ) {
+      const page: OrderPage = await gql(url, agency, 'query($a: String, $s: ID, $st: OrderState) { orders(service: $s, state: $st, first: 100, after: $a) { nodes { person { id } role { id } } pageInfo { endCursor hasNextPage } } }', { a, s: sus.id, st: state });
+      for (const n of page.data.orders.nodes) if (n.role.id === analyst) pending.add(n.person.id);
+      if (!page.data.orders.pageInfo.hasNextPage) break;
+      a = page.data.orders.pageInfo.endCursor;
+    }
+  }
   const people: string[] = [];
   let after: string | null = null;
   const discover = new Progress('discovering people', 3000);
   while (people.length < 3000) {
     const page: { data: { users: { nodes: { id: string }[]; pageInfo: { endCursor: string; hasNextPage: boolean } } } } = await gql(url, agency, 'query($a: String) { users(first: 100, after: $a) { nodes { id } pageInfo { endCursor hasNextPage } } }', { a: after });
-    people.push(...page.data.users.nodes.map((n) => n.id));
+    people.push(...page.data.users.nodes.map((n) => n.id).filter((id) => !pending.has(id)).slice(0, 3000 - people.length));
     discover.update(people.length);
     if (!page.data.users.pageInfo.hasNextPage) break;
     after = page.data.users.pageInfo.endCursor;
@@ -256,10 +270,18 @@ try {
   };
   const first = multipart({ query: ORDER, variables: { input: { person: singlePeople[0], service: sus.id, role: analyst, attachments: [{ kind: 'ORDER_FORM', file: null }] } } }, pdf);
   orderOp.headers['content-type'] = first.contentType;
+  const SUBMITTED = 'query($s: ID) { orders(service: $s, state: SUBMITTED) { totalCount } }';
+  const submitted = async () => (await gql<{ orders: { totalCount: number } }>(url, agency, SUBMITTED, { s: sus.id })).data.orders.totalCount;
+  const beforeOrders = await submitted();
   await run(url, orderOp, 10, null);
+  const ordersCreated = (await submitted()) - beforeOrders;
   progress.update(++done);
   const DECIDE = 'mutation($id: ID!) { orderApprove(id: $id) { order { id state } userErrors { code } } }';
+  const TO_DECIDE = '{ orders(toDecide: true, state: SUBMITTED) { totalCount } }';
+  const undecided = async () => (await gql<{ orders: { totalCount: number } }>(url, authority, TO_DECIDE)).data.orders.totalCount;
+  const beforeDecisions = await undecided();
   await run(url, { name: 'decide an order (approve → grant)', headers: json(authority, DECIDE), body: () => JSON.stringify({ query: DECIDE, variables: { id: toDecide[nextDecision++ % toDecide.length] } }), amount: Math.min(1500, toDecide.length) }, 10, null);
+  const approved = beforeDecisions - (await undecided());
   progress.update(++done);
 
   // The bulk order of 1,000 employees: timed one by one.
@@ -315,6 +337,8 @@ Latencies in milliseconds. "vs bare" is throughput divided by the bare server's 
 |---|---|---|---|---|---|---|---|---|
 ${table}
 
+Writes did what they were asked: ordering ${results.find((r) => r.op.startsWith('order a grant'))?.requests ?? 0} requests created ${ordersCreated} orders; deciding ${results.find((r) => r.op.startsWith('decide'))?.requests ?? 0} requests approved ${approved} orders.
+
 Bulk order of 1,000 employees (one request, multipart with one shared form): **${Math.round(bulkMs)} ms**, ${bulkOrdered} orders created, ${bulkSql} SQL statements.
 
 Peak RSS of the server process over the whole run: **${(rss / 2 ** 20).toFixed(0)} MB**.
@@ -331,7 +355,7 @@ SQL statements of the staff list: 10 people ${staff10.sql}, 50 people ${staff.sq
 | scope decision the same (±20 %) on ≈600 and ≈21,000 organisations (p50, 1 connection) | p50 ${fmt(nodeAgency.p50)} vs ${fmt(nodeAuthority.p50)} ms | ${check(Math.abs(nodeAuthority.p50 - nodeAgency.p50) <= 0.2 * nodeAgency.p50)} |
 | SQL statements of the staff list the same at 10 and 100, at most 5 | ${staff10.sql} / ${staff100.sql} | ${check(staff10.sql === staff100.sql && staff100.sql <= 5)} |
 | each report p95 ≤ 200 ms (1 connection) | worst ${fmt(Math.max(...reportP95.map((r) => r.p95)))} ms | ${check(reportP95.every((r) => r.p95 <= 200))} |
-| bulk order of 1,000 ≤ 2 s | ${Math.round(bulkMs)} ms | ${check(bulkMs <= 2000)} |
+| bulk order of 1,000 ≤ 2 s | ${Math.round(bulkMs)} ms (${bulkOrdered} created) | ${check(bulkMs <= 2000 && bulkOrdered === bulkPeople.length)} |
 | server RSS under load ≤ 300 MB | ${(rss / 2 ** 20).toFixed(0)} MB | ${check(rss <= 300 * 2 ** 20)} |
 `;
   writeFileSync(values.out!, md + (readNotes() ?? ''));
