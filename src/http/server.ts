@@ -114,6 +114,9 @@ export async function startHub(options: {
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
+    // main.ts owns SIGTERM/SIGINT (drain requests, stop jobs, close the database); Apollo's own handler
+    // would stop the server first and leave our shutdown waiting on it.
+    stopOnTerminationSignals: false,
     formatError: formatErrorFor(log, () => requestStore.getStore()?.requestId),
     validationRules: limits.validationRules as never,
     plugins: [
