@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { startApp } from './app.js';
+import { startApp, type App } from './app.js';
 
 let config;
 try {
@@ -14,25 +14,33 @@ try {
   throw error;
 }
 const log = createLogger(config.logLevel);
-const app = await startApp(config, log);
-log.info({ url: app.hub.url, database: config.databaseUrl ? 'postgresql' : `pglite:${config.dataDir}` }, 'identity hub listening');
-if (!config.production) console.log(`\n  Identity hub ready at ${app.hub.url}\n  Try: npm run token -- anna.registrar@stockholm.se\n`);
 
-let stopping = false;
+// Signals are handled from the first moment: one that arrives while the hub is starting stops it as
+// soon as it has started (the default action would kill it mid-migration).
+let stopping: NodeJS.Signals | null = null;
+let started: App | null = null;
+function shutdown(app: App, signal: NodeJS.Signals): void {
+  log.info({ signal }, 'shutting down: finishing requests in flight');
+  app.stop().then(
+    () => {
+      log.info('stopped');
+      process.exit(0);
+    },
+    (error: unknown) => {
+      log.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    },
+  );
+}
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down: finishing requests in flight');
-    app.stop().then(
-      () => {
-        log.info('stopped');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    stopping = signal;
+    if (started) shutdown(started, signal);
   });
 }
+
+started = await startApp(config, log);
+log.info({ url: started.hub.url, database: config.databaseUrl ? 'postgresql' : `pglite:${config.dataDir}` }, 'identity hub listening');
+if (stopping) shutdown(started, stopping);
+else if (!config.production) console.log(`\n  Identity hub ready at ${started.hub.url}\n  Try: npm run token -- anna.registrar@stockholm.se\n`);

@@ -32,9 +32,20 @@ interface IssuerEntry {
 
 const REGISTRATION_NUMBER_CLAIMS = ['registration_number', 'orgnr', 'https://data.gov.dk/model/core/eid/professional/cvr'];
 
+/** Verified tokens kept at most (the oldest go first), and for at most this long. */
+const VERIFIED_MAX_ENTRIES = 5_000;
+const VERIFIED_MAX_AGE_MS = 60_000;
+
 /** Verifies bearer JWTs against the configured trusted issuers with pinned algorithms. */
 export class TokenVerifier {
   private readonly issuers = new Map<string, IssuerEntry>();
+  /**
+   * Tokens already verified, by their exact text (signature included, so no other token can match),
+   * until they expire as jose would judge it, and for a minute at most (a key withdrawn from an
+   * issuer's JWKS stops being trusted within that). A client sends the same token with every
+   * request; checking its signature again cost a twentieth of a staff page's CPU.
+   */
+  private readonly verified = new Map<string, { identity: VerifiedIdentity; until: number }>();
 
   constructor(
     issuers: TrustedIssuerConfig[],
@@ -52,6 +63,18 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<VerifiedIdentity> {
+    const now = Date.now();
+    const hit = this.verified.get(token);
+    if (hit && hit.until > now) return hit.identity;
+    if (hit) this.verified.delete(token);
+    const identity = await this.verifyNow(token);
+    if (this.verified.size >= VERIFIED_MAX_ENTRIES) this.verified.delete(this.verified.keys().next().value!);
+    const until = Math.min(identity.expiresAt.getTime() + this.clockToleranceSeconds * 1000, now + VERIFIED_MAX_AGE_MS);
+    this.verified.set(token, { identity, until });
+    return identity;
+  }
+
+  private async verifyNow(token: string): Promise<VerifiedIdentity> {
     let unverifiedIssuer: string | undefined;
     let alg: string | undefined;
     try {
