@@ -19,6 +19,10 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '8' },
     connections: { type: 'string', default: '1,10,50' },
     port: { type: 'string', default: '4400' },
+    // A second dataset seeded with `seed:scale -- --tree small` (≈1,000 organisations) into its own database
+    // and data directory: node(id:) is measured on both trees in the same run.
+    'small-url': { type: 'string' },
+    'small-data-dir': { type: 'string', default: join(projectRoot, 'data', 'small') },
     out: { type: 'string', default: join(projectRoot, 'BENCHMARKS.md') },
   },
 });
@@ -152,8 +156,12 @@ const env: Record<string, string> = { PORT: String(port), HOST: '127.0.0.1', NOD
 build();
 const bare = startChild('src/scale/bare-server.js', { PORT: String(port + 1) }, join(config.dataDir, 'bench-bare.log'));
 const hub = startChild('src/main.js', env, join(config.dataDir, 'bench-server.log'), HEAP_FLAGS);
+const smallDir = values['small-data-dir']!;
+const small = values['small-url']
+  ? startChild('src/main.js', { ...env, PORT: String(port + 2), DATABASE_URL: values['small-url'], DATA_DIR: smallDir }, join(config.dataDir, 'bench-small.log'), HEAP_FLAGS)
+  : null;
 const stop = () => {
-  for (const child of [bare, hub]) {
+  for (const child of [bare, hub, ...(small ? [small] : [])]) {
     try {
       process.kill(-child.pid!, 'SIGTERM');
     } catch {
@@ -165,6 +173,7 @@ process.on('exit', stop);
 try {
   await waitFor(`http://127.0.0.1:${port + 1}/`, bare).catch(() => undefined);
   await waitFor(`http://127.0.0.1:${port}/readyz`, hub);
+  if (small) await waitFor(`http://127.0.0.1:${port + 2}/readyz`, small);
   const url = `http://127.0.0.1:${port}/graphql`;
   const bareUrl = `http://127.0.0.1:${port + 1}/`;
 
@@ -234,7 +243,7 @@ try {
     'report: trend per month, two years': `{ reports { grantTrend(from: "${new Date(Date.now() - 730 * 86_400_000).toISOString()}", to: "${new Date().toISOString()}") { month issued ended } } }`,
   };
 
-  const reads: { op: Operation; sql: number | null }[] = [
+  const reads: { op: Operation; sql: number | null; target?: string; bearer?: string }[] = [
     { op: { name: 'bare server: constant', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ hello { text } }' }) }, sql: 0 },
     { op: { name: 'staff list (50 people, employer, active grants)', headers: json(agency, STAFF), body: JSON.stringify({ query: STAFF, variables: { n: 50 } }) }, sql: staff.sql },
     { op: { name: 'node(id:) of a grant, agency issuer (≈600 organisations)', headers: json(agency, ''), body: JSON.stringify({ query: 'query($id: ID!) { node(id: $id) { id ... on Grant { state } } }', variables: { id: grantId } }) }, sql: null },
@@ -242,7 +251,29 @@ try {
   // The same grant through the authority, whose domain is the whole national tree.
   const authorityGrant = (await gql<{ grants: { nodes: { id: string }[] } }>(url, authority, '{ grants(first: 1) { nodes { id } } }')).data.grants.nodes[0].id;
   reads.push({ op: { name: 'node(id:) of a grant, authority (≈21,000 organisations)', headers: json(authority, ''), body: JSON.stringify({ query: 'query($id: ID!) { node(id: $id) { id ... on Grant { state } } }', variables: { id: authorityGrant } }) }, sql: null });
-  for (const r of reads.filter((r) => r.sql === null)) r.sql = (await gql(url, agency, JSON.parse(r.op.body as string).query, JSON.parse(r.op.body as string).variables)).sql;
+  // The same check on a tree twenty times smaller: the scope decision must not cost more on the big one.
+  let smallTree: { organisations: number; op: string } | null = null;
+  if (small) {
+    const smallActors = JSON.parse(readFileSync(join(smallDir, 'scale-actors.json'), 'utf8')) as Record<string, string | number>;
+    const smallIssuer = await DevIssuer.loadOrCreate(smallDir, config.devIssuerUrl, config.tokenAudience);
+    const smallAuthority = await smallIssuer.sign({ sub: String(smallActors.authority), email: String(smallActors.authority), acr: 'high' }, 3600);
+    const smallUrl = `http://127.0.0.1:${port + 2}/graphql`;
+    const smallGrant = (await gql<{ grants: { nodes: { id: string }[] } }>(smallUrl, smallAuthority, '{ grants(first: 1) { nodes { id } } }')).data.grants.nodes[0].id;
+    const op = `node(id:) of a grant, authority, small tree (${smallActors.organisations} organisations)`;
+    smallTree = { organisations: Number(smallActors.organisations), op };
+    reads.push({
+      op: { name: op, headers: json(smallAuthority, ''), body: JSON.stringify({ query: 'query($id: ID!) { node(id: $id) { id ... on Grant { state } } }', variables: { id: smallGrant } }) },
+      sql: null,
+      target: smallUrl,
+      bearer: smallAuthority,
+    });
+  }
+  for (const r of reads.filter((r) => r.sql === null)) {
+    const body = JSON.parse(r.op.body as string) as { query: string; variables: Record<string, unknown> };
+    // Twice: the first request of a token loads the viewer, the second shows the steady state.
+    await gql(r.target ?? url, r.bearer ?? agency, body.query, body.variables);
+    r.sql = (await gql(r.target ?? url, r.bearer ?? agency, body.query, body.variables)).sql;
+  }
   // Reports run last, at one and ten connections: a slow report must not hold up the other measurements.
   const reportReads: { op: Operation; sql: number | null }[] = [];
   for (const [name, query] of Object.entries(REPORTS)) reportReads.push({ op: { name, headers: json(authority, query), body: JSON.stringify({ query }) }, sql: (await gql(url, authority, query)).sql });
@@ -250,9 +281,9 @@ try {
   const total = reads.length * CONNECTIONS.length + 2 + reportReads.length * 2;
   const progress = new Progress('benchmark', total);
   let done = 0;
-  for (const { op, sql } of reads) {
+  for (const { op, sql, target } of reads) {
     for (const c of CONNECTIONS) {
-      await run(op.name.startsWith('bare') ? bareUrl : url, op, c, sql);
+      await run(op.name.startsWith('bare') ? bareUrl : (target ?? url), op, c, sql);
       progress.update(++done);
     }
   }
@@ -315,6 +346,7 @@ try {
   const nodeAgency = results.find((r) => r.op.includes('agency issuer') && r.connections === 1)!;
   const nodeAuthority = results.find((r) => r.op.includes('authority (') && r.connections === 1)!;
   const reportP95 = results.filter((r) => r.op.startsWith('report') && r.connections === 1);
+  const nodeSmall = smallTree ? results.find((r) => r.op === smallTree!.op && r.connections === 1) : undefined;
   const check = (ok: boolean) => (ok ? 'met' : '**missed**');
   const md = `# Benchmarks
 
@@ -353,7 +385,7 @@ SQL statements of the staff list: 10 people ${staff10.sql}, 50 people ${staff.sq
 | staff list throughput ≥ 1/3 of bare | ${(staffAt10.rps / bareRps(10)).toFixed(3)} | ${check(staffAt10.rps / bareRps(10) >= 1 / 3)} |
 | node(id:) with scope check p99 ≤ 5 ms (1 connection) | ${fmt(nodeAgency.p99)} ms (agency), ${fmt(nodeAuthority.p99)} ms (authority) | ${check(Math.max(nodeAgency.p99, nodeAuthority.p99) <= 5)} |
 | scope decision the same (±20 %) on ≈600 and ≈21,000 organisations (p50, 1 connection) | p50 ${fmt(nodeAgency.p50)} vs ${fmt(nodeAuthority.p50)} ms | ${check(Math.abs(nodeAuthority.p50 - nodeAgency.p50) <= 0.2 * nodeAgency.p50)} |
-| SQL statements of the staff list the same at 10 and 100, at most 5 | ${staff10.sql} / ${staff100.sql} | ${check(staff10.sql === staff100.sql && staff100.sql <= 5)} |
+${nodeSmall ? `| scope decision the same (±20 %) on a ${smallTree!.organisations}- and a ${actors.organisations}-organisation tree (authority, p50, 1 connection) | p50 ${fmt(nodeSmall.p50)} vs ${fmt(nodeAuthority.p50)} ms | ${check(Math.abs(nodeAuthority.p50 - nodeSmall.p50) <= 0.2 * nodeSmall.p50)} |\n` : ''}| SQL statements of the staff list the same at 10 and 100, at most 5 | ${staff10.sql} / ${staff100.sql} | ${check(staff10.sql === staff100.sql && staff100.sql <= 5)} |
 | each report p95 ≤ 200 ms (1 connection) | worst ${fmt(Math.max(...reportP95.map((r) => r.p95)))} ms | ${check(reportP95.every((r) => r.p95 <= 200))} |
 | bulk order of 1,000 ≤ 2 s | ${Math.round(bulkMs)} ms (${bulkOrdered} created) | ${check(bulkMs <= 2000 && bulkOrdered === bulkPeople.length)} |
 | server RSS under load ≤ 300 MB | ${(rss / 2 ** 20).toFixed(0)} MB | ${check(rss <= 300 * 2 ** 20)} |

@@ -17,10 +17,23 @@ import { OrganisationKind } from '../organisations/organisation.entity.js';
 import { Progress } from './progress.js';
 import { rebuildGrantSummaries, SNAPSHOT_MONTHS, takeGrantSnapshots } from '../reports/summaries.js';
 
-const { values } = parseArgs({ options: { users: { type: 'string', default: '500000' }, chunk: { type: 'string', default: '25000' } } });
+const { values } = parseArgs({
+  options: { users: { type: 'string', default: '500000' }, chunk: { type: 'string', default: '25000' }, tree: { type: 'string', default: 'national' } },
+});
 const USERS = Number(values.users);
 const CHUNK = Number(values.chunk);
 if (!Number.isInteger(USERS) || USERS < 100) throw new Error('--users must be a whole number ≥ 100');
+
+/**
+ * How many of each kind of organisation: the national tree (≈21,000), or a small one (≈1,000: one agency
+ * with its six-level unit tree, a few municipalities, a region) to show that costs do not grow with the tree.
+ */
+const TREES = {
+  national: { municipalities: 290, regions: 21, associations: 80, agencies: 4, suppliers: 300 },
+  small: { municipalities: 5, regions: 1, associations: 4, agencies: 1, suppliers: 4 },
+};
+if (!(values.tree! in TREES)) throw new Error(`--tree must be one of ${Object.keys(TREES).join(', ')}`);
+const TREE = TREES[values.tree as keyof typeof TREES];
 
 interface OrgRow {
   id: string;
@@ -43,7 +56,7 @@ function org(kind: OrganisationKind, name: string, parent: OrgRow | null, reg: s
   return { id, kind, name, reg, parent, path, depth: parent ? parent.depth + 1 : 0, legal };
 }
 
-/** The national tree, deterministic: the same --users gives the same organisations. */
+/** The tree, deterministic: the same --tree gives the same organisations. */
 function nationalTree(): { all: OrgRow[]; agencies: OrgRow[]; municipalities: OrgRow[] } {
   const all: OrgRow[] = [];
   const add = (o: OrgRow) => (all.push(o), o);
@@ -52,20 +65,20 @@ function nationalTree(): { all: OrgRow[]; agencies: OrgRow[]; municipalities: Or
     for (let i = 0; i < fanout[0]; i++) units(add(org(OrganisationKind.UNIT, `${label} ${i + 1}`, parent)), fanout.slice(1), `${label}.${i + 1}`);
   };
   const municipalities: OrgRow[] = [];
-  for (let i = 0; i < 290; i++) {
+  for (let i = 0; i < TREE.municipalities; i++) {
     const m = add(org(OrganisationKind.MUNICIPALITY, `Kommun ${i + 1}`, null, `2120${String(i).padStart(6, '0')}`));
     municipalities.push(m);
     units(m, [4, 3, 3], 'Förvaltning'); // 4 + 12 + 36 = 52 units
   }
-  for (let i = 0; i < 21; i++) units(add(org(OrganisationKind.REGION, `Region ${i + 1}`, null, `2321${String(i).padStart(6, '0')}`)), [6, 4, 3], 'Division'); // 102 units
-  for (let i = 0; i < 80; i++) units(add(org(OrganisationKind.COORDINATION_ASSOCIATION, `Samordningsförbund ${i + 1}`, null, `2220${String(i).padStart(6, '0')}`)), [2], 'Team');
+  for (let i = 0; i < TREE.regions; i++) units(add(org(OrganisationKind.REGION, `Region ${i + 1}`, null, `2321${String(i).padStart(6, '0')}`)), [6, 4, 3], 'Division'); // 102 units
+  for (let i = 0; i < TREE.associations; i++) units(add(org(OrganisationKind.COORDINATION_ASSOCIATION, `Samordningsförbund ${i + 1}`, null, `2220${String(i).padStart(6, '0')}`)), [2], 'Team');
   const agencies: OrgRow[] = [];
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < TREE.agencies; i++) {
     const a = add(org(OrganisationKind.AGENCY, `Myndighet ${i + 1}`, null, `2021${String(i).padStart(6, '0')}`));
     agencies.push(a);
     units(a, [3, 3, 3, 3, 2, 2], 'Avdelning'); // depth 6: 3+9+27+81+162+324 = 606 units
   }
-  for (let i = 0; i < 300; i++) units(add(org(OrganisationKind.SUPPLIER, `Leverandør ${i + 1}`, null, `4${String(i).padStart(7, '0')}`)), [2], 'Afdeling');
+  for (let i = 0; i < TREE.suppliers; i++) units(add(org(OrganisationKind.SUPPLIER, `Leverandør ${i + 1}`, null, `4${String(i).padStart(7, '0')}`)), [2], 'Afdeling');
   return { all, agencies, municipalities };
 }
 
