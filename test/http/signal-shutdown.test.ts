@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -9,8 +11,12 @@ const root = join(import.meta.dirname, '..', '..');
  * signal handlers): SIGTERM must drain and exit, not hang.
  */
 describe('signals', () => {
+  // A directory of its own (DATA_DIR is a path: "memory://" would become a folder named "memory:").
+  const dataDir = mkdtempSync(join(tmpdir(), 'hub-signal-'));
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
   it('should exit with code 0 soon after SIGTERM', async () => {
-    const env: Record<string, string | undefined> = { ...process.env, NODE_ENV: 'production', DATA_DIR: 'memory://', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', JOBS: 'true' };
+    const env: Record<string, string | undefined> = { ...process.env, NODE_ENV: 'production', DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', JOBS: 'true' };
     delete env.DATABASE_URL;
     // One process, the server itself (the tsx command would put a signal-relaying parent in front of it).
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
