@@ -31,6 +31,11 @@ async function until(check: () => Promise<boolean>, ms: number): Promise<boolean
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * A commit drops the cache at once, and again when PostgreSQL notifies it back a moment later: let
+ * that second drop pass before counting statements.
+ */
+const settle = () => sleep(150);
 
 /**
  * A signed-in person's roles and scopes are reused between their requests; these tests prove the
@@ -65,11 +70,13 @@ describe('viewer cache', () => {
   afterAll(() => hub.close());
 
   it('should reuse the viewer: the second request costs one statement less', async () => {
+    await settle();
     await jonasSees(hub);
     const first = await jonasSees(hub);
     await hub.app.orm.em.fork().transactional(async (tx) => {
       await execute(tx, sql`update users set phone = '+46 8 000 00 00' where email = ${demo.jonas}`);
     });
+    await settle();
     const afterWrite = await jonasSees(hub);
     const again = await jonasSees(hub);
     expect(afterWrite.statements).toBe(first.statements + 1);
@@ -86,6 +93,7 @@ describe('viewer cache', () => {
           where organisation_id = (select employer_id from users where email = ${demo.jonas}) and state = 'active'`,
       );
     });
+    await settle();
     const before = await jonasSees(hub);
     const cached = await jonasSees(hub);
     expect(before.emails).toContain(demo.erik);
@@ -134,6 +142,7 @@ describe('viewer cache', () => {
       await execute(b.app.orm.em.fork(), sql`select pg_terminate_backend(pid) from pg_stat_activity
         where application_name = 'identity-hub authorization feed' and datname = current_database()`);
       await removeJonas(hub, 'removed');
+      await settle();
       const loaded = await jonasSees(b);
       expect(loaded.emails).not.toContain(demo.erik);
       await removeJonas(hub, 'active');
