@@ -107,8 +107,10 @@ describe('staff list plans', () => {
         else expect(seen, `${email} idle (${name})`).toEqual(idle.get(email));
       }
     }
-    // The hired people hold no grant: the authority lists them among the idle.
+    // The hired people hold no grant: the authority lists them among the idle; a supplier's staff and a
+    // person without any role see none of them, whichever plan ran.
     expect(idle.get(demo.karin)!.filter((e) => e.startsWith('plan'))).toHaveLength(25);
+    for (const outsider of [demo.mette, demo.anna]) expect(idle.get(outsider)!.filter((e) => e.startsWith('plan')), outsider).toEqual([]);
 
     // The comparison is not vacuous: the authority sees the 25 hired people and others, a supplier's staff do not.
     expect(lists.get(`${demo.karin} all`)!.filter((e) => e.startsWith('plan'))).toHaveLength(25);
