@@ -24,9 +24,12 @@ export interface AuthorizationFeed {
 export async function followAuthorizationChanges(orm: Orm, cache: ViewerCache, log: Logger): Promise<AuthorizationFeed> {
   // Background jobs commit every few seconds but never write what a viewer is built from (mail,
   // grant states, report summaries): their commits would otherwise empty the cache all the time.
+  // The ORM's event manager cannot unregister a subscriber: a stopped feed's one does nothing.
+  let subscribed = true;
+  const unsubscribe = () => (subscribed = false);
   const subscriber: EventSubscriber = {
     afterTransactionCommit: () => {
-      if (!jobContext.getStore()) cache.invalidate();
+      if (subscribed && !jobContext.getStore()) cache.invalidate();
     },
   };
   orm.em.getEventManager().registerSubscriber(subscriber);
@@ -37,6 +40,7 @@ export async function followAuthorizationChanges(orm: Orm, cache: ViewerCache, l
     cache.setLive(true);
     return {
       async stop() {
+        unsubscribe();
         cache.setLive(false);
         await unlisten().catch(() => undefined);
       },
@@ -77,6 +81,7 @@ export async function followAuthorizationChanges(orm: Orm, cache: ViewerCache, l
   await connect();
   return {
     async stop() {
+      unsubscribe();
       stopped = true;
       if (retry) clearTimeout(retry);
       cache.setLive(false);

@@ -18,9 +18,9 @@ const MAX_ENTRIES = 10_000;
  *
  * Reuse is exact, not "fresh enough": an entry is dropped
  * - when anything it is built from changes: every write to those tables notifies the channel
- *   `hub_authorization` (statement triggers, delivered at commit to every hub instance), and a
- *   mutation answered by this instance drops the cache before its response is sent, so its client's
- *   next request sees the change even before the notification arrives;
+ *   `hub_authorization` (statement triggers, delivered at commit to every hub instance), and every
+ *   commit of this process outside background jobs drops it at once, so a client's next request sees
+ *   its own change even before the notification arrives (authorization-feed.ts);
  * - when one of its facts changes by the clock (a placement, mandate, appointment or routine begins
  *   or ends), a moment the viewer statement returns;
  * - after `maxAgeMs` at the latest.
