@@ -8,7 +8,7 @@ const moment = (at: Date | null | undefined): Sql => (at ? timestamp(at) : Sql.r
 
 const MAX_DAYS = 3660;
 
-/** An id no person has: Policy.readableUsers over (NOT_A_USER, employer) is "the employer's people are in scope". */
+/** An id no person has: stands for the viewer when there is none. */
 const NOT_A_USER = '00000000-0000-0000-0000-000000000000';
 
 /**
@@ -315,10 +315,12 @@ export class ReportService {
     const where = this.peopleWithoutActiveGrant(organisationPath);
     if (this.options.raw) return this.count(sql`select count(*)::int as n from users t where ${where}`);
     const self = this.policy.viewer.user?.id ?? NOT_A_USER;
-    const under = organisationPath ? sql`and x.employer_id in (select o.id from organisations o where o.path like ${`${organisationPath}%`})` : sql``;
+    // The employers whose people readableUsers reaches through a role (the viewer themself is counted apart).
+    const employers = this.policy.viewer.user ? this.policy.employerScope('o') : null;
+    const under = organisationPath ? sql`and o.path like ${`${organisationPath}%`}` : sql``;
     // Materialized in this order on purpose: the out-of-force people are few, the scope is thousands of employers.
     return this.count(sql`with scope as materialized (
-        select x.employer_id from (select ${NOT_A_USER}::uuid as id, o.id as employer_id from organisations o) x where ${this.policy.readableUsers('x')} ${under}
+        select o.id as employer_id from organisations o where ${employers ?? Sql.raw('false')} ${under}
       ),
       out_of_force as materialized (
         select t.id, (select u.employer_id from users u where u.id = t.id) as employer_id from (
