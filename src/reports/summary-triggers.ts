@@ -18,10 +18,22 @@ const takenSnapshots = (from: string) => `(select mm at time zone 'UTC' as taken
   from generate_series(date_trunc('month', (${from}) at time zone 'UTC'), now() at time zone 'UTC', interval '1 month') mm
   where exists (select 1 from grant_tally_snapshots s where s.taken_at = mm at time zone 'UTC'))`;
 
+/**
+ * The earliest moment whose state an update can change, null when none: a date column that changed
+ * (from the earlier of its two values on), the stored state of an ended grant (from its end), or the
+ * grant moving to another holder, service or role (from its start). A revocation or suspension now,
+ * or an expiry at validTo, reaches no snapshot already taken, so the correction below reads nothing.
+ */
+const EARLIEST_CHANGE = `least(
+    ${['created_at', 'valid_from', 'valid_to', 'ended_at', 'suspended_at'].map((c) => `case when old.${c} is distinct from new.${c} then least(old.${c}, new.${c}) end`).join(',\n    ')},
+    case when old.state is distinct from new.state then least(old.ended_at, new.ended_at) end,
+    case when (old.user_id, old.service_id, old.role_id) is distinct from (new.user_id, new.service_id, new.role_id)
+      then least(old.created_at, old.valid_from, new.created_at, new.valid_from) end)`;
+
 /** A grant row image's contribution to the snapshots at m.taken_at, counted n, for the holder's employer e. */
 const snapshotPart = (g: string, n: number) =>
   `select m.taken_at, u.employer_id, ${g}.service_id, ${g}.role_id, ${stateAt(g, Sql.raw('m.taken_at')).text} as state, ${n} as n
-    from ${takenSnapshots(`least(old.created_at, old.valid_from, new.created_at, new.valid_from)`)} m join users u on u.id = ${g}.user_id
+    from ${takenSnapshots(EARLIEST_CHANGE)} m join users u on u.id = ${g}.user_id
     where ${existedAt(g, Sql.raw('m.taken_at')).text}`;
 
 /**
@@ -31,7 +43,7 @@ const snapshotPart = (g: string, n: number) =>
  * leave every past month as it was, net zero, and write nothing. The shared lock keeps a snapshot
  * from being taken meanwhile (the taker skips a round instead).
  */
-const SNAPSHOT_CORRECTION = `if tg_op = 'UPDATE' then
+const SNAPSHOT_CORRECTION = `if tg_op = 'UPDATE' and ${EARLIEST_CHANGE} <= now() then
     perform pg_advisory_xact_lock_shared(${SNAPSHOT_LOCK});
     insert into grant_tally_snapshots as s (taken_at, employer_id, service_id, role_id, state, n)
     select taken_at, employer_id, service_id, role_id, state, sum(n) from (

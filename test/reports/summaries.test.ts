@@ -173,4 +173,25 @@ describe('report summaries', () => {
     expect(expiring).toBeGreaterThan(0);
     expect(idle).toBeGreaterThan(0);
   }, 300_000);
+
+  it('correct the snapshots already taken when a grant is renewed across a month start, and only then', async () => {
+    // Lapsed 40 days ago without being marked expired, so last month start's snapshot holds it as expired.
+    await run(sql`delete from grant_tally_snapshots`);
+    const [{ id }] = (await run(sql`insert into grants (id, user_id, service_id, role_id, scope_id, state, valid_from, valid_to, issued_by_id, created_at, updated_at)
+      select gen_random_uuid(), u.id, ${roles[0].service_id}, ${roles[0].id}, u.employer_id, 'active', now() - interval '90 days', now() - interval '40 days',
+        u.employer_id, now() - interval '90 days', now()
+      from users u where u.id = ${people[0]} returning id`)) as { id: string }[];
+    await takeGrantSnapshots(hub.db.orm.em.fork());
+    const snapshots = async () => (await run(sql`select taken_at, state, n from grant_tally_snapshots order by 1, 2`)) as { n: number }[];
+    // Everyday changes reach no past month: the snapshots are left exactly as they were.
+    const taken = await snapshots();
+    await run(sql`update grants set suspended_at = now(), state = 'suspended' where id = ${id}`);
+    await run(sql`update grants set suspended_at = null, state = 'active' where id = ${id}`);
+    expect(await snapshots()).toEqual(taken);
+    // A renewal moves validTo from before this month's start to after it: the grant was active then, by its dates.
+    await run(sql`update grants set valid_to = now() + interval '10 days' where id = ${id}`);
+    const now = new Date();
+    await expectAgreement('renewed across a month start', [monthStart(now), monthStart(new Date(now.getTime() - 31 * DAY)), null]);
+    expect(await snapshots()).not.toEqual(taken);
+  });
 });
