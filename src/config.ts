@@ -54,6 +54,16 @@ export interface Config {
   statementTimeoutMs: number;
   /** Longest a signed-in person's roles and scopes are reused between requests (0: load them on every request). */
   viewerCacheMs: number;
+  /** Requests per minute per signed-in identity (0: unlimited). */
+  rateLimitPerMinute: number;
+  /** Requests per minute per client address without a valid token (0: unlimited). */
+  rateLimitAnonymousPerMinute: number;
+  /** redis:// URL shared by every instance for the rate limits; unset: each process counts alone. */
+  rateLimitRedisUrl: string | undefined;
+  /** Reverse proxies in front of the hub whose X-Forwarded-For entries are believed. */
+  trustProxyHops: number;
+  /** List items one GraphQL answer may hold, counted while it executes. */
+  responseMaxItems: number;
 }
 
 export class ConfigError extends Error {}
@@ -198,6 +208,18 @@ function trustedIssuers(value: string | undefined): TrustedIssuerConfig[] {
   return issuers;
 }
 
+function redisUrl(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`RATE_LIMIT_REDIS_URL must be a redis:// or rediss:// URL, got "${value}"`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new ConfigError(`RATE_LIMIT_REDIS_URL must be a redis:// or rediss:// URL, got "${value}"`);
+  return value;
+}
+
 /** Every environment variable the hub reads, parsed and validated once. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // "Production" or " production" must not leave the development issuer on.
@@ -241,5 +263,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobs: bool('JOBS', env.JOBS, true),
     statementTimeoutMs: int('STATEMENT_TIMEOUT_MS', env.STATEMENT_TIMEOUT_MS, 15_000, 0, 3_600_000),
     viewerCacheMs: int('VIEWER_CACHE_MS', env.VIEWER_CACHE_MS, 60_000, 0, 3_600_000),
+    rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', env.RATE_LIMIT_PER_MINUTE, 600, 0, 1_000_000),
+    rateLimitAnonymousPerMinute: int('RATE_LIMIT_ANONYMOUS_PER_MINUTE', env.RATE_LIMIT_ANONYMOUS_PER_MINUTE, 120, 0, 1_000_000),
+    rateLimitRedisUrl: redisUrl(env.RATE_LIMIT_REDIS_URL),
+    trustProxyHops: int('TRUST_PROXY_HOPS', env.TRUST_PROXY_HOPS, 0, 0, 10),
+    responseMaxItems: int('RESPONSE_MAX_ITEMS', env.RESPONSE_MAX_ITEMS, 10_000, 100, 1_000_000),
   };
 }

@@ -4,6 +4,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export interface RequestStore {
   requestId: string;
   sqlStatements: number;
+  /** Set when the answer is a GraphQL request error (parse, validation, variables) without data. */
+  requestError?: boolean;
 }
 
 export const requestStore = new AsyncLocalStorage<RequestStore>();

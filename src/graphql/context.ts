@@ -4,6 +4,7 @@ import type { Viewer } from '../auth/viewer.js';
 import type { Config, TrustedIssuerConfig } from '../config.js';
 import type { Em } from '../db/orm.js';
 import type { Loaders } from './loaders.js';
+import type { ResponseBudget } from './response-budget.js';
 
 /** Everything a resolver may use, built fresh for each request. */
 export interface Context {
@@ -15,6 +16,8 @@ export interface Context {
   viewer: Viewer;
   policy: Policy;
   loaders: Loaders;
+  /** What this request's answer may still hold (list items), counted as it executes. */
+  budget: ResponseBudget;
   /** The identity providers whose tokens the hub accepts. */
   trustedIssuers: TrustedIssuerConfig[];
 }

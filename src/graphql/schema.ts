@@ -16,6 +16,7 @@ import { ServiceResolver, ServiceRoleResolver } from '../services/service.resolv
 import { PlacementResolver, UserResolver } from '../users/user.resolver.js';
 import { toGlobalId } from './global-id.js';
 import { NodeResolver } from './node.resolver.js';
+import { withResponseBudget } from './response-budget.js';
 
 export const resolvers = [
   NodeResolver,
@@ -55,7 +56,7 @@ let built: Promise<GraphQLSchema> | undefined;
 
 /** Builds the executable schema from the resolvers (once per process). */
 export function hubSchema(): Promise<GraphQLSchema> {
-  built ??= buildSchema({ resolvers: [...resolvers], validate: false }).then(withGlobalIds);
+  built ??= buildSchema({ resolvers: [...resolvers], validate: false }).then(withGlobalIds).then(withResponseBudget);
   return built;
 }
 

@@ -1,17 +1,214 @@
-import { ApolloArmor } from '@escape.tech/graphql-armor';
+import type { ApolloServerPlugin } from '@apollo/server';
+import {
+  getNamedType,
+  getNullableType,
+  GraphQLError,
+  isCompositeType,
+  isListType,
+  isUnionType,
+  Kind,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLField,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import { getArgumentValues, getVariableValues } from 'graphql/execution/values.js';
 
 /**
- * Query limits, stricter than graphql-armor's defaults where our schema allows: the deepest
- * legitimate query (me → grants → edges → node → scope → parent …) stays well inside them.
+ * How big a query may be. Checked on the operation as it will run, variables and argument defaults
+ * included, after validation and before any resolver: a refusal costs no database work.
  */
-export function queryLimits() {
-  return new ApolloArmor({
-    maxDepth: { n: 12, ignoreIntrospection: true },
-    maxAliases: { n: 15 },
-    maxDirectives: { n: 20 },
-    maxTokens: { n: 2000 },
-    // A portal's staff list (50 people with their grants, roles and scopes) costs about 9,000.
-    costLimit: { maxCost: 20000, objectCost: 2, scalarCost: 1, depthCostFactor: 1.2, ignoreIntrospection: true },
-    blockFieldSuggestion: { enabled: true },
-  }).protect();
+export interface QueryLimits {
+  /** Nesting of selection sets: `{ me { id } }` is 1. */
+  maxDepth: number;
+  maxAliases: number;
+  maxDirectives: number;
+  /** Parser tokens (graphql-js stops parsing past it). */
+  maxTokens: number;
+  /** Estimated values in the answer; see `measureOperation`. */
+  maxCost: number;
+  /** Page size of a connection asked without `first`/`last` (as `pageRequest` uses). */
+  defaultPageSize: number;
+}
+
+export const DEFAULT_LIMITS: QueryLimits = {
+  maxDepth: 12,
+  maxAliases: 15,
+  maxDirectives: 20,
+  maxTokens: 2000,
+  // A portal's staff list (50 people with their employer and 10 grants each, roles, scopes and
+  // sub-areas) costs about 21,000; the limit leaves room for twice that.
+  maxCost: 50_000,
+  defaultPageSize: 20,
+};
+
+/** A list that is neither a page nor `nodes(ids:)` (a service's roles, a person's placements): assumed this long. */
+const UNPAGED_LIST_ESTIMATE = 10;
+const OBJECT_COST = 2;
+const SCALAR_COST = 1;
+
+export interface OperationMeasure {
+  depth: number;
+  aliases: number;
+  directives: number;
+  cost: number;
+}
+
+/** The measure of one selection set, the same wherever it is used, so fragments are measured once. */
+interface Measure extends OperationMeasure {}
+
+const ZERO: Measure = { depth: 0, aliases: 0, directives: 0, cost: 0 };
+
+/**
+ * The shape of an operation as it would execute. Each field costs 1 (a scalar) or 2 plus its
+ * selection (an object), times the length of the list it returns: the page size of a connection
+ * (`first`/`last`, from a literal, a variable or the default), the number of ids of `nodes(ids:)`,
+ * or a fixed estimate for other lists. Fragments are measured once and reused, so a fragment
+ * spread many times (a "fragment bomb") costs its real expansion without being walked again.
+ * Introspection is not measured (it is off in production). Null when the variables do not coerce:
+ * execution refuses those before resolving anything.
+ */
+export function measureOperation(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  rawVariables: Record<string, unknown> | undefined,
+  defaultPageSize: number,
+): OperationMeasure | null {
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {}, { maxErrors: 1 });
+  if (coerced.errors) return null;
+  const variables = coerced.coerced;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const measuredFragments = new Map<string, Measure>();
+  const inProgress = new Set<string>();
+
+  const multiplier = (field: GraphQLField<unknown, unknown>, parent: GraphQLCompositeType, node: Parameters<typeof getArgumentValues>[1]): number => {
+    const hasPaging = field.args.some((a) => a.name === 'first') && field.args.some((a) => a.name === 'last');
+    const idsArg = field.args.find((a) => a.name === 'ids');
+    if (!hasPaging && !idsArg && !isListType(getNullableType(field.type))) return 1;
+    let args: Record<string, unknown>;
+    try {
+      args = getArgumentValues(field, node, variables);
+    } catch {
+      return 1; // execution will refuse the argument before resolving this field
+    }
+    if (hasPaging) {
+      const size = (args.first ?? args.last ?? defaultPageSize) as number;
+      return Math.max(0, size);
+    }
+    if (idsArg && Array.isArray(args.ids)) return args.ids.length;
+    // The lists of a connection are as long as the page its field asked for, counted there.
+    return /(Connection|Edge)$/.test(parent.name) ? 1 : UNPAGED_LIST_ESTIMATE;
+  };
+
+  const measure = (selectionSet: SelectionSetNode, parent: GraphQLCompositeType): Measure => {
+    const total: Measure = { ...ZERO };
+    const add = (m: Measure) => {
+      total.depth = Math.max(total.depth, m.depth);
+      total.aliases += m.aliases;
+      total.directives += m.directives;
+      total.cost += m.cost;
+    };
+    for (const selection of selectionSet.selections) {
+      total.directives += selection.directives?.length ?? 0;
+      if (selection.kind === Kind.FIELD) {
+        const name = selection.name.value;
+        if (name === '__schema' || name === '__type') continue;
+        if (selection.alias) total.aliases++;
+        if (name === '__typename') {
+          total.cost += SCALAR_COST;
+          continue;
+        }
+        const field = isUnionType(parent) ? undefined : parent.getFields()[name];
+        if (!field) continue; // validation has refused unknown fields already
+        const type = getNamedType(field.type);
+        const times = multiplier(field, parent, selection);
+        if (!selection.selectionSet || !isCompositeType(type)) {
+          total.cost += SCALAR_COST * times;
+          continue;
+        }
+        const inner = measure(selection.selectionSet, type);
+        add({ depth: inner.depth + 1, aliases: inner.aliases * times, directives: inner.directives, cost: (OBJECT_COST + inner.cost) * times });
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const typeName = selection.typeCondition?.name.value;
+        const type = typeName ? schema.getType(typeName) : parent;
+        if (type && isCompositeType(type)) add(measure(selection.selectionSet, type));
+      } else {
+        const name = selection.name.value;
+        const fragment = fragments.get(name);
+        if (!fragment || inProgress.has(name)) continue; // validation refuses unknown and cyclic fragments
+        let m = measuredFragments.get(name);
+        if (!m) {
+          const type = schema.getType(fragment.typeCondition.name.value);
+          if (!type || !isCompositeType(type)) continue;
+          inProgress.add(name);
+          m = measure(fragment.selectionSet, type);
+          m = { ...m, directives: m.directives + (fragment.directives?.length ?? 0) };
+          inProgress.delete(name);
+          measuredFragments.set(name, m);
+        }
+        add(m);
+      }
+    }
+    return total;
+  };
+
+  const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
+  if (!root) return null;
+  const m = measure(operation.selectionSet, root);
+  return { ...m, directives: m.directives + (operation.directives?.length ?? 0) };
+}
+
+/** The code of every refusal for a query's shape, with `extensions.limit` naming which one. */
+export const QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX';
+
+export function tooComplex(limit: keyof OperationMeasure | 'tokens', max: number, actual: number | null, message: string): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: { code: QUERY_TOO_COMPLEX, limit, max, ...(actual === null ? {} : { actual }), http: { status: 400 } },
+  });
+}
+
+const ADVICE: Record<keyof OperationMeasure, string> = {
+  depth: 'Nest fewer selections.',
+  aliases: 'Use fewer aliases.',
+  directives: 'Use fewer directives.',
+  cost: 'Ask for smaller pages, fewer ids or fewer nested lists.',
+};
+
+/** Refuses an operation over any limit with HTTP 400 and QUERY_TOO_COMPLEX, before it executes. */
+export function queryLimitsPlugin<TContext extends object>(limits: QueryLimits): ApolloServerPlugin<TContext> {
+  const maxima: Record<keyof OperationMeasure, number> = {
+    depth: limits.maxDepth,
+    aliases: limits.maxAliases,
+    directives: limits.maxDirectives,
+    cost: limits.maxCost,
+  };
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, operation, request }) {
+          if (!operation) return;
+          const measured = measureOperation(schema, document, operation, request.variables, limits.defaultPageSize);
+          if (!measured) return;
+          for (const limit of Object.keys(maxima) as (keyof OperationMeasure)[]) {
+            const actual = Math.ceil(measured[limit]);
+            if (actual > maxima[limit]) {
+              throw tooComplex(limit, maxima[limit], Number.isFinite(actual) ? actual : null, `The query is too large: its ${limit} is ${Number.isFinite(actual) ? actual : 'unbounded'}, over the limit of ${maxima[limit]}. ${ADVICE[limit]}`);
+            }
+          }
+        },
+      };
+    },
+  };
+}
+
+/** graphql-js's parse error past `maxTokens`, turned into the same refusal as the other limits. */
+export function isTokenLimitError(message: string): boolean {
+  return /Document contains more (?:than|that) \d+ tokens/.test(message);
 }

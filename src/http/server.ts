@@ -9,7 +9,7 @@ import { processRequest } from 'graphql-upload-minimal';
 import type { Logger } from 'pino';
 import { TokenRejected, unauthenticated } from '../auth/auth.errors.js';
 import { Policy } from '../auth/policy.js';
-import { TokenVerifier } from '../auth/token-verifier.js';
+import { TokenVerifier, type VerifiedIdentity } from '../auth/token-verifier.js';
 import { Viewer } from '../auth/viewer.js';
 import type { Config, TrustedIssuerConfig } from '../config.js';
 import type { Orm } from '../db/orm.js';
@@ -19,14 +19,19 @@ import type { ViewerCache } from '../auth/viewer-cache.js';
 import type { Context } from '../graphql/context.js';
 import { formatErrorFor } from '../graphql/errors.js';
 import { createLoaders } from '../graphql/loaders.js';
+import { RESPONSE_TOO_LARGE, ResponseBudget } from '../graphql/response-budget.js';
 import { hubSchema } from '../graphql/schema.js';
-import { queryLimits } from './limits.js';
+import { DEFAULT_LIMITS, queryLimitsPlugin } from './limits.js';
+import { RequestRateLimiter } from './rate-limit.js';
+import { requestErrorsPlugin } from './request-errors.js';
 import { serveDocument } from '../documents/document.download.js';
 import { reportCsv } from '../reports/report.csv.js';
 
 const GRAPHQL_PATH = '/graphql';
 const JSON_BODY_LIMIT = 1024 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** Past the list-item budget, the last guard on what one answer may put on the wire. */
+const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 export interface Hub {
   server: Server;
@@ -73,6 +78,9 @@ function errorBody(code: string, message: string) {
   return { errors: [{ message, extensions: { code } }] };
 }
 
+/** Who a request's bearer token says it is: nobody without one, or why the token was refused. */
+type Authentication = { identity: VerifiedIdentity | null; rejected: TokenRejected | null };
+
 /** The bearer token of a request: undefined when absent, an error when the header is malformed. */
 function bearerToken(req: IncomingMessage): string | undefined {
   const header = req.headers.authorization;
@@ -94,7 +102,15 @@ export async function startHub(options: {
 }): Promise<Hub> {
   const { config, orm, log } = options;
   const verifier = new TokenVerifier(options.trustedIssuers, config.clockSkewSeconds);
-  const limits = queryLimits();
+  const rateLimiter = RequestRateLimiter.create(
+    {
+      perMinute: config.rateLimitPerMinute,
+      anonymousPerMinute: config.rateLimitAnonymousPerMinute,
+      redisUrl: config.rateLimitRedisUrl,
+      trustProxyHops: config.trustProxyHops,
+    },
+    log.child({ component: 'rate-limit' }),
+  );
   let draining = false;
 
   const sqlCountPlugin: ApolloServerPlugin<Context> = {
@@ -117,10 +133,12 @@ export async function startHub(options: {
     // main.ts owns SIGTERM/SIGINT (drain requests, stop jobs, close the database); Apollo's own handler
     // would stop the server first and leave our shutdown waiting on it.
     stopOnTerminationSignals: false,
-    formatError: formatErrorFor(log, () => requestStore.getStore()?.requestId),
-    validationRules: limits.validationRules as never,
+    // Where introspection is off, error messages must not spell out the schema either.
+    formatError: formatErrorFor(log, () => requestStore.getStore()?.requestId, { hideSuggestions: !config.introspection }),
+    parseOptions: { maxTokens: DEFAULT_LIMITS.maxTokens },
     plugins: [
-      ...(limits.plugins as unknown as ApolloServerPlugin<Context>[]),
+      queryLimitsPlugin<Context>(DEFAULT_LIMITS),
+      requestErrorsPlugin<Context>(() => requestStore.getStore()),
       sqlCountPlugin,
       // The hub sends no cache hints (every answer depends on the viewer); without this Apollo wraps
       // every field resolver to collect them.
@@ -136,19 +154,26 @@ export async function startHub(options: {
   });
   await apollo.start();
 
-  async function context(req: IncomingMessage, requestId: string): Promise<Context> {
-    const em = orm.em.fork();
-    let viewer = Viewer.anonymous();
+  /** Checks the bearer token (no database work: keys and verified tokens are held in memory). */
+  async function authenticate(req: IncomingMessage): Promise<Authentication> {
     try {
       const token = bearerToken(req);
-      if (token) viewer = await options.viewers.viewerFor(em, await verifier.verify(token));
+      return { identity: token ? await verifier.verify(token) : null, rejected: null };
     } catch (error) {
-      if (!(error instanceof TokenRejected)) throw error;
-      log.info({ requestId, reason: error.reason }, 'token rejected');
+      if (error instanceof TokenRejected) return { identity: null, rejected: error };
+      throw error;
+    }
+  }
+
+  async function context(auth: Authentication, requestId: string): Promise<Context> {
+    if (auth.rejected) {
+      log.info({ requestId, reason: auth.rejected.reason }, 'token rejected');
       const err = unauthenticated('The bearer token is invalid or expired.');
       err.extensions.http = { status: 401, headers: new HeaderMap([['www-authenticate', 'Bearer error="invalid_token"']]) };
       throw err;
     }
+    const em = orm.em.fork();
+    const viewer = auth.identity ? await options.viewers.viewerFor(em, auth.identity) : Viewer.anonymous();
     const policy = new Policy(viewer);
     const ctx: Context = {
       requestId,
@@ -158,14 +183,14 @@ export async function startHub(options: {
       viewer,
       policy,
       trustedIssuers: options.trustedIssuers,
+      budget: new ResponseBudget(config.responseMaxItems),
       loaders: undefined as never,
     };
     ctx.loaders = createLoaders(em, policy, () => ctx);
     return ctx;
   }
 
-  async function graphql(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+  async function graphql(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string, auth: Authentication): Promise<void> {
     const contentType = req.headers['content-type'] ?? '';
     let body: unknown = undefined;
     if (req.method === 'POST') {
@@ -199,24 +224,34 @@ export async function startHub(options: {
     }
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: () => context(req, requestId),
+      context: () => context(auth, requestId),
     });
     const outHeaders: Record<string, string> = {};
     for (const [key, value] of response.headers) outHeaders[key] = value;
-    res.writeHead(response.status ?? 200, outHeaders);
+    let status = response.status ?? 200;
+    // GraphQL over HTTP: a request error answered as application/json is 200 (the legacy media type
+    // carries no status semantics); application/graphql-response+json keeps the 400.
+    if (status === 400 && requestStore.getStore()?.requestError && /^application\/json/i.test(outHeaders['content-type'] ?? '')) status = 200;
     if (response.body.kind === 'complete') {
-      res.end(response.body.string);
+      let text = response.body.string;
+      if (Buffer.byteLength(text) > MAX_RESPONSE_BYTES) {
+        status = 400;
+        text = JSON.stringify(errorBody(RESPONSE_TOO_LARGE, `The answer would be larger than ${MAX_RESPONSE_BYTES} bytes. Ask for smaller pages or fewer fields.`));
+      }
+      res.writeHead(status, outHeaders);
+      res.end(text);
     } else {
+      res.writeHead(status, outHeaders);
       for await (const chunk of response.body.asyncIterator) res.write(chunk);
       res.end();
     }
   }
 
   /** Files and CSV exports: plain GETs with the same bearer token and the same scopes as the API. */
-  async function download(req: IncomingMessage, res: ServerResponse, path: string, requestId: string): Promise<void> {
+  async function download(res: ServerResponse, path: string, url: URL, requestId: string, auth: Authentication): Promise<void> {
     let ctx: Context;
     try {
-      ctx = await context(req, requestId);
+      ctx = await context(auth, requestId);
     } catch (error) {
       if (error instanceof GraphQLError) return sendJson(res, 401, { errors: [{ message: error.message, extensions: { code: 'UNAUTHENTICATED' } }] }, { 'www-authenticate': 'Bearer' });
       throw error;
@@ -225,7 +260,7 @@ export async function startHub(options: {
     if (path.startsWith('/documents/')) return serveDocument(ctx, res, path.slice('/documents/'.length));
     const name = /^\/reports\/([a-z-]+)\.csv$/.exec(path)?.[1];
     try {
-      const report = name ? await reportCsv(ctx, name, new URL(req.url ?? '/', 'http://localhost').searchParams) : null;
+      const report = name ? await reportCsv(ctx, name, url.searchParams) : null;
       if (!report) return sendJson(res, 404, errorBody('NOT_FOUND', 'No such report.'));
       res.writeHead(200, {
         'content-type': 'text/csv; charset=utf-8',
@@ -281,17 +316,33 @@ export async function startHub(options: {
     requestStore.run(store, async () => {
       try {
         const path = (req.url ?? '/').split('?')[0];
+        let url: URL;
+        try {
+          url = new URL(req.url ?? '/', 'http://localhost');
+        } catch {
+          return sendJson(res, 400, errorBody('BAD_REQUEST', 'The request target is not a valid URL.'));
+        }
         if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
         if (path === '/readyz') {
           const state = await ready();
           return sendJson(res, state.ok ? 200 : 503, { status: state.ok ? 'ready' : 'unavailable', detail: state.detail });
         }
-        if (req.method === 'GET' && (path.startsWith('/documents/') || path.startsWith('/reports/'))) return await download(req, res, path, requestId);
-        if (path !== GRAPHQL_PATH) return sendJson(res, 404, errorBody('NOT_FOUND', `Nothing here: the API is at ${GRAPHQL_PATH}.`));
+        const isDownload = req.method === 'GET' && (path.startsWith('/documents/') || path.startsWith('/reports/'));
+        if (!isDownload && path !== GRAPHQL_PATH) return sendJson(res, 404, errorBody('NOT_FOUND', `Nothing here: the API is at ${GRAPHQL_PATH}.`));
         if (draining) {
           return sendJson(res, 503, errorBody('SERVICE_UNAVAILABLE', 'The server is shutting down.'), { connection: 'close' });
         }
-        await graphql(req, res, requestId);
+        // Counted before the body is read and before any database work.
+        const auth = await authenticate(req);
+        const admission = await rateLimiter.admit(req, auth.identity);
+        if (!admission.admitted) {
+          req.resume();
+          return sendJson(res, 429, errorBody('RATE_LIMITED', `Too many requests: try again in ${admission.retryAfterSeconds} s.`), {
+            'retry-after': String(admission.retryAfterSeconds),
+          });
+        }
+        if (isDownload) return await download(res, path, url, requestId, auth);
+        await graphql(req, res, url, requestId, auth);
       } catch (error) {
         if (error instanceof HttpError) return sendJson(res, error.status, errorBody(error.code, error.message));
         if (error instanceof GraphQLError) return sendJson(res, 400, { errors: [error.toJSON()] });
@@ -323,6 +374,7 @@ export async function startHub(options: {
     server.closeAllConnections();
     await closed;
     await apollo.stop();
+    await rateLimiter.close();
   }
 
   return { server, url, stop };

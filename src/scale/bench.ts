@@ -152,7 +152,9 @@ function multipart(operations: object, file: Buffer): { body: Buffer; contentTyp
 }
 
 const port = Number(values.port);
-const env: Record<string, string> = { PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', DEV_ISSUER: 'true', EXPOSE_SQL_COUNT: 'true', LOG_LEVEL: 'warn', SEED_DEMO: 'false' };
+const env: Record<string, string> = { PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', DEV_ISSUER: 'true', EXPOSE_SQL_COUNT: 'true', LOG_LEVEL: 'warn', SEED_DEMO: 'false',
+  // One benchmark identity sends thousands of requests a second: measured, not limited.
+  RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0' };
 build();
 const bare = startChild('src/scale/bare-server.js', { PORT: String(port + 1) }, join(config.dataDir, 'bench-bare.log'));
 const hub = startChild('src/main.js', env, join(config.dataDir, 'bench-server.log'), HEAP_FLAGS);

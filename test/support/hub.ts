@@ -44,7 +44,8 @@ export interface TestHub {
  */
 export async function startTestHub(env: Record<string, string> = {}, sharing?: TestHub): Promise<TestHub> {
   const dataDir = sharing ? sharing.config.dataDir : mkdtempSync(join(tmpdir(), 'hub-test-'));
-  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ...env });
+  // Suites send hundreds of requests a minute as one person; the rate-limit tests turn the limits on.
+  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0', ...env });
   const db = sharing ? await shareDatabase(sharing.db) : await createTestDatabase();
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const app = await startApp(config, log, { orm: db.orm, port: 0, host: '127.0.0.1' });
