@@ -64,6 +64,8 @@ export interface Config {
   trustProxyHops: number;
   /** List items one GraphQL answer may hold, counted while it executes. */
   responseMaxItems: number;
+  /** Bytes one GraphQL answer may put on the wire. */
+  responseMaxBytes: number;
 }
 
 export class ConfigError extends Error {}
@@ -268,5 +270,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitRedisUrl: redisUrl(env.RATE_LIMIT_REDIS_URL),
     trustProxyHops: int('TRUST_PROXY_HOPS', env.TRUST_PROXY_HOPS, 0, 0, 10),
     responseMaxItems: int('RESPONSE_MAX_ITEMS', env.RESPONSE_MAX_ITEMS, 10_000, 100, 1_000_000),
+    responseMaxBytes: int('RESPONSE_MAX_BYTES', env.RESPONSE_MAX_BYTES, 16 * 1024 * 1024, 1024, 256 * 1024 * 1024),
   };
 }

@@ -30,8 +30,6 @@ import { reportCsv } from '../reports/report.csv.js';
 const GRAPHQL_PATH = '/graphql';
 const JSON_BODY_LIMIT = 1024 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-/** Past the list-item budget, the last guard on what one answer may put on the wire. */
-const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 export interface Hub {
   server: Server;
@@ -234,9 +232,10 @@ export async function startHub(options: {
     if (status === 400 && requestStore.getStore()?.requestError && /^application\/json/i.test(outHeaders['content-type'] ?? '')) status = 200;
     if (response.body.kind === 'complete') {
       let text = response.body.string;
-      if (Buffer.byteLength(text) > MAX_RESPONSE_BYTES) {
+      // Past the list-item budget, the last guard on what one answer may put on the wire.
+      if (Buffer.byteLength(text) > config.responseMaxBytes) {
         status = 400;
-        text = JSON.stringify(errorBody(RESPONSE_TOO_LARGE, `The answer would be larger than ${MAX_RESPONSE_BYTES} bytes. Ask for smaller pages or fewer fields.`));
+        text = JSON.stringify(errorBody(RESPONSE_TOO_LARGE, `The answer would be larger than ${config.responseMaxBytes} bytes. Ask for smaller pages or fewer fields.`));
       }
       res.writeHead(status, outHeaders);
       res.end(text);

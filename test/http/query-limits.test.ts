@@ -103,6 +103,20 @@ describe('query limits over HTTP', () => {
     expect(body.errors).toEqual([{ message: expect.stringMatching(/more than 100 list items/), extensions: { code: 'RESPONSE_TOO_LARGE', max: 100 } }]);
   });
 
+  it('should refuse an answer larger than RESPONSE_MAX_BYTES with one RESPONSE_TOO_LARGE error', async () => {
+    const small = await startTestHub({ RESPONSE_MAX_BYTES: '1024' });
+    try {
+      const query = '{ services { nodes { id code name description owner { id name } roles { id code name description } } } }';
+      const big = await fetch(hub.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+      expect((await big.text()).length).toBeGreaterThan(1024);
+      const res = await fetch(small.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as Json).errors?.[0].extensions).toEqual({ code: 'RESPONSE_TOO_LARGE' });
+    } finally {
+      await small.close();
+    }
+  });
+
   it('should hide every suggestion where introspection is off: fields, arguments and enum values, literal or variable', async () => {
     const prod = await startTestHub({ NODE_ENV: 'production', DEV_ISSUER: 'true' });
     try {
