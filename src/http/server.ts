@@ -7,9 +7,9 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { GraphQLError } from 'graphql';
 import { processRequest } from 'graphql-upload-minimal';
 import type { Logger } from 'pino';
-import { TokenRejected, unauthenticated } from '../auth/auth.errors.js';
+import { IdentityProviderUnavailable, identityProviderUnavailable, TokenRejected, unauthenticated } from '../auth/auth.errors.js';
 import { Policy } from '../auth/policy.js';
-import { TokenVerifier } from '../auth/token-verifier.js';
+import { TokenVerifier, type TokenVerifierOptions } from '../auth/token-verifier.js';
 import { Viewer } from '../auth/viewer.js';
 import type { Config, TrustedIssuerConfig } from '../config.js';
 import type { Orm } from '../db/orm.js';
@@ -89,11 +89,13 @@ export async function startHub(options: {
   trustedIssuers: TrustedIssuerConfig[];
   /** Signed-in people's authorization facts, reused between requests while unchanged. */
   viewers: ViewerCache;
+  /** How issuers' JWKS are fetched and kept (tests shorten the waits). */
+  jwks?: TokenVerifierOptions['jwks'];
   port?: number;
   host?: string;
 }): Promise<Hub> {
   const { config, orm, log } = options;
-  const verifier = new TokenVerifier(options.trustedIssuers, config.clockSkewSeconds);
+  const verifier = new TokenVerifier(options.trustedIssuers, config.clockSkewSeconds, { log, jwks: options.jwks });
   const limits = queryLimits();
   let draining = false;
 
@@ -143,6 +145,7 @@ export async function startHub(options: {
       const token = bearerToken(req);
       if (token) viewer = await options.viewers.viewerFor(em, await verifier.verify(token));
     } catch (error) {
+      if (error instanceof IdentityProviderUnavailable) throw identityProviderUnavailable(error);
       if (!(error instanceof TokenRejected)) throw error;
       log.info({ requestId, reason: error.reason }, 'token rejected');
       const err = unauthenticated('The bearer token is invalid or expired.');
@@ -218,6 +221,9 @@ export async function startHub(options: {
     try {
       ctx = await context(req, requestId);
     } catch (error) {
+      if (error instanceof GraphQLError && error.originalError instanceof IdentityProviderUnavailable) {
+        return sendJson(res, 503, errorBody('IDENTITY_PROVIDER_UNAVAILABLE', error.message), { 'retry-after': String(error.originalError.retryAfterSeconds) });
+      }
       if (error instanceof GraphQLError) return sendJson(res, 401, { errors: [{ message: error.message, extensions: { code: 'UNAUTHENTICATED' } }] }, { 'www-authenticate': 'Bearer' });
       throw error;
     }
