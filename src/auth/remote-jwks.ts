@@ -127,10 +127,6 @@ async function download(url: string, options: JwksOptions): Promise<unknown> {
       await response.body?.cancel();
       throw new Error(`HTTP ${response.status}`);
     }
-    if (Number(response.headers.get('content-length')) > options.maxBytes) {
-      await response.body.cancel();
-      throw new Error(`body larger than ${options.maxBytes} bytes`);
-    }
     const chunks: Uint8Array[] = [];
     let size = 0;
     for await (const chunk of response.body) {
