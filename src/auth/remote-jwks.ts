@@ -103,7 +103,7 @@ export class RemoteJwks {
         {
           issuer: this.issuer.issuer,
           jwksUrl: this.issuer.jwksUrl,
-          reason: error instanceof Error ? error.message : String(error),
+          reason: reasonOf(error),
           failures: this.failures,
           nextAttemptAt: new Date(this.nextFetchAt).toISOString(),
           keysFrom: this.keys ? new Date(this.keys.fetchedAt).toISOString() : null,
@@ -116,6 +116,12 @@ export class RemoteJwks {
   private unavailable(): IdentityProviderUnavailable {
     return new IdentityProviderUnavailable(this.issuer.issuer, Math.max(1, Math.ceil((this.nextFetchAt - Date.now()) / 1000)));
   }
+}
+
+/** fetch's own message is only "fetch failed"; what failed (refused, reset, DNS) is its cause. */
+function reasonOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message;
 }
 
 /** GETs the JWKS as JSON: 200 only (no redirects), within the time limit and the size cap. */
