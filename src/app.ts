@@ -4,6 +4,7 @@ import type { Config, TrustedIssuerConfig } from './config.js';
 import { migrateUp, openOrm, type Orm } from './db/orm.js';
 import { seedDemo } from './demo/demo-seed.js';
 import { startHub, type Hub } from './http/server.js';
+import type { JwksOptions } from './auth/remote-jwks.js';
 import { createMailTransport } from './notifications/mail-transport.js';
 import { defaultOutboxOptions, OutboxWorker } from './notifications/outbox-worker.js';
 import { expireGrants } from './grants/grant-expiry.js';
@@ -24,7 +25,7 @@ export interface App {
 }
 
 /** Opens the database, applies migrations, loads the demo on an empty database, and serves. */
-export async function startApp(config: Config, log: Logger, overrides: { port?: number; host?: string; orm?: Orm } = {}): Promise<App> {
+export async function startApp(config: Config, log: Logger, overrides: { port?: number; host?: string; orm?: Orm; jwks?: Partial<JwksOptions> } = {}): Promise<App> {
   const orm = overrides.orm ?? (await openOrm({ databaseUrl: config.databaseUrl, pgliteDataDir: config.dataDir, statementTimeoutMs: config.statementTimeoutMs }, log));
   const applied = await migrateUp(orm);
   if (applied.length) log.info({ applied }, 'migrations applied');
@@ -37,7 +38,7 @@ export async function startApp(config: Config, log: Logger, overrides: { port?: 
 
   const viewers = new ViewerCache(config.viewerCacheMs);
   const feed = await followAuthorizationChanges(orm, viewers, log.child({ job: 'authorization-feed' }));
-  const hub = await startHub({ config, orm, log, trustedIssuers, viewers, port: overrides.port, host: overrides.host });
+  const hub = await startHub({ config, orm, log, trustedIssuers, viewers, jwks: overrides.jwks, port: overrides.port, host: overrides.host });
   const transport = createMailTransport(config);
   const outbox = new OutboxWorker(orm, transport, log.child({ job: 'outbox' }), { ...defaultOutboxOptions, pollMs: config.outboxPollMs });
   const expiry = new PeriodicJob('grant expiry', async () => {

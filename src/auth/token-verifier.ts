@@ -1,7 +1,6 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import {
   createLocalJWKSet,
-  createRemoteJWKSet,
   decodeJwt,
   decodeProtectedHeader,
   errors as joseErrors,
@@ -10,9 +9,11 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
+import type { Logger } from 'pino';
 import type { TrustedIssuerConfig } from '../config.js';
 import { AssuranceLevel, assuranceLevelOf } from './assurance.js';
 import { TokenRejected } from './auth.errors.js';
+import { defaultJwksOptions, RemoteJwks, type JwksOptions } from './remote-jwks.js';
 
 /** What a verified token says about the person: the facts authorization may use. */
 export interface VerifiedIdentity {
@@ -28,6 +29,13 @@ export interface VerifiedIdentity {
 interface IssuerEntry {
   config: TrustedIssuerConfig;
   key: JWTVerifyGetKey;
+}
+
+export interface TokenVerifierOptions {
+  /** Where failed JWKS fetches are reported (one warning per fetch). */
+  log?: Logger;
+  /** How JWKS issuers' keys are fetched and kept; the defaults suit production. */
+  jwks?: Partial<JwksOptions>;
 }
 
 const REGISTRATION_NUMBER_CLAIMS = ['registration_number', 'orgnr', 'https://data.gov.dk/model/core/eid/professional/cvr'];
@@ -50,11 +58,12 @@ export class TokenVerifier {
   constructor(
     issuers: TrustedIssuerConfig[],
     private readonly clockToleranceSeconds: number,
+    options: TokenVerifierOptions = {},
   ) {
     for (const config of issuers) {
       // Looked up by the token's `iss`: a second entry would silently replace the first.
       if (this.issuers.has(config.issuer)) throw new Error(`trusted issuer ${config.issuer} is configured twice`);
-      this.issuers.set(config.issuer, { config, key: keyFor(config) });
+      this.issuers.set(config.issuer, { config, key: keyFor(config, options) });
     }
   }
 
@@ -62,6 +71,7 @@ export class TokenVerifier {
     return [...this.issuers.values()].map((e) => e.config);
   }
 
+  /** Throws TokenRejected for a bad token, IdentityProviderUnavailable when its issuer's keys cannot be had. */
   async verify(token: string): Promise<VerifiedIdentity> {
     const now = Date.now();
     const hit = this.verified.get(token);
@@ -127,8 +137,11 @@ function identityFrom(payload: JWTPayload, config: TrustedIssuerConfig): Verifie
  * Node key objects, which jose accepts for every pinned algorithm the key type allows (config.ts
  * already checked that the key fits every pinned algorithm).
  */
-function keyFor(config: TrustedIssuerConfig): JWTVerifyGetKey {
-  if (config.jwksUrl) return createRemoteJWKSet(new URL(config.jwksUrl), { cooldownDuration: 30_000, timeoutDuration: 5_000 });
+function keyFor(config: TrustedIssuerConfig, options: TokenVerifierOptions): JWTVerifyGetKey {
+  if (config.jwksUrl) {
+    const jwks = new RemoteJwks({ ...config, jwksUrl: config.jwksUrl }, { ...defaultJwksOptions, ...options.jwks }, options.log);
+    return jwks.getKey;
+  }
   if (config.publicKeyPem) {
     // createPublicKey would quietly derive the public half of a private key.
     if (/PRIVATE KEY/.test(config.publicKeyPem)) throw new Error(`trusted issuer ${config.issuer}: only public keys may be configured`);

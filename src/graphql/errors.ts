@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 /** Codes whose messages are written for clients; every other error is masked. */
 const PUBLIC_CODES = new Set([
   'UNAUTHENTICATED',
+  'IDENTITY_PROVIDER_UNAVAILABLE',
   'FORBIDDEN',
   'BAD_USER_INPUT',
   'BAD_REQUEST',

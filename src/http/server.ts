@@ -7,9 +7,9 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { GraphQLError } from 'graphql';
 import { processRequest } from 'graphql-upload-minimal';
 import type { Logger } from 'pino';
-import { TokenRejected, unauthenticated } from '../auth/auth.errors.js';
+import { IdentityProviderUnavailable, identityProviderUnavailable, TokenRejected, unauthenticated } from '../auth/auth.errors.js';
 import { Policy } from '../auth/policy.js';
-import { TokenVerifier, type VerifiedIdentity } from '../auth/token-verifier.js';
+import { TokenVerifier, type TokenVerifierOptions, type VerifiedIdentity } from '../auth/token-verifier.js';
 import { Viewer } from '../auth/viewer.js';
 import type { Config, TrustedIssuerConfig } from '../config.js';
 import type { Orm } from '../db/orm.js';
@@ -77,7 +77,7 @@ function errorBody(code: string, message: string) {
 }
 
 /** Who a request's bearer token says it is: nobody without one, or why the token was refused. */
-type Authentication = { identity: VerifiedIdentity | null; rejected: TokenRejected | null };
+type Authentication = { identity: VerifiedIdentity | null; rejected: TokenRejected | IdentityProviderUnavailable | null };
 
 /** The bearer token of a request: undefined when absent, an error when the header is malformed. */
 function bearerToken(req: IncomingMessage): string | undefined {
@@ -95,11 +95,13 @@ export async function startHub(options: {
   trustedIssuers: TrustedIssuerConfig[];
   /** Signed-in people's authorization facts, reused between requests while unchanged. */
   viewers: ViewerCache;
+  /** How issuers' JWKS are fetched and kept (tests shorten the waits). */
+  jwks?: TokenVerifierOptions['jwks'];
   port?: number;
   host?: string;
 }): Promise<Hub> {
   const { config, orm, log } = options;
-  const verifier = new TokenVerifier(options.trustedIssuers, config.clockSkewSeconds);
+  const verifier = new TokenVerifier(options.trustedIssuers, config.clockSkewSeconds, { log, jwks: options.jwks });
   const rateLimiter = RequestRateLimiter.create(
     {
       perMinute: config.rateLimitPerMinute,
@@ -158,12 +160,13 @@ export async function startHub(options: {
       const token = bearerToken(req);
       return { identity: token ? await verifier.verify(token) : null, rejected: null };
     } catch (error) {
-      if (error instanceof TokenRejected) return { identity: null, rejected: error };
+      if (error instanceof TokenRejected || error instanceof IdentityProviderUnavailable) return { identity: null, rejected: error };
       throw error;
     }
   }
 
   async function context(auth: Authentication, requestId: string): Promise<Context> {
+    if (auth.rejected instanceof IdentityProviderUnavailable) throw identityProviderUnavailable(auth.rejected);
     if (auth.rejected) {
       log.info({ requestId, reason: auth.rejected.reason }, 'token rejected');
       const err = unauthenticated('The bearer token is invalid or expired.');
@@ -252,6 +255,9 @@ export async function startHub(options: {
     try {
       ctx = await context(auth, requestId);
     } catch (error) {
+      if (error instanceof GraphQLError && error.originalError instanceof IdentityProviderUnavailable) {
+        return sendJson(res, 503, errorBody('IDENTITY_PROVIDER_UNAVAILABLE', error.message), { 'retry-after': String(error.originalError.retryAfterSeconds) });
+      }
       if (error instanceof GraphQLError) return sendJson(res, 401, { errors: [{ message: error.message, extensions: { code: 'UNAUTHENTICATED' } }] }, { 'www-authenticate': 'Bearer' });
       throw error;
     }

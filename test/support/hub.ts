@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startApp, type App } from '../../src/app.js';
+import type { JwksOptions } from '../../src/auth/remote-jwks.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { demoUsers } from '../../src/demo/demo-data.js';
 import { createTestDatabase, shareDatabase, type TestDatabase } from './database.js';
@@ -40,15 +41,16 @@ export interface TestHub {
 
 /**
  * Starts the real hub over real HTTP on its own database, with the demo dataset loaded. With
- * `sharing`, starts a second server process-alike on the same PostgreSQL database and data directory.
+ * `sharing`, starts a second server process-alike on the same PostgreSQL database and data directory;
+ * `jwks` shortens the JWKS waits (back-off, cool-down, timeout) so outage tests take seconds.
  */
-export async function startTestHub(env: Record<string, string> = {}, sharing?: TestHub): Promise<TestHub> {
+export async function startTestHub(env: Record<string, string> = {}, sharing?: TestHub, options: { jwks?: Partial<JwksOptions> } = {}): Promise<TestHub> {
   const dataDir = sharing ? sharing.config.dataDir : mkdtempSync(join(tmpdir(), 'hub-test-'));
   // Suites send hundreds of requests a minute as one person; the rate-limit tests turn the limits on.
   const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0', ...env });
   const db = sharing ? await shareDatabase(sharing.db) : await createTestDatabase();
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const app = await startApp(config, log, { orm: db.orm, port: 0, host: '127.0.0.1' });
+  const app = await startApp(config, log, { orm: db.orm, port: 0, host: '127.0.0.1', jwks: options.jwks });
   const tokens = new Map<string, string>();
 
   async function token(email: string, claims: Parameters<TestHub['token']>[1] = {}): Promise<string> {
