@@ -46,7 +46,8 @@ export interface TextRule {
 
 /**
  * Declares a text field's limits next to it, on an input field or an `@ArgsType` field:
- * `@TextLimit({ maxLength: 100 })`, `@TextLimit({ multiline: true })`.
+ * `@TextLimit({ maxLength: 100 })`, `@TextLimit({ multiline: true })`. A plain `@Arg` cannot carry
+ * extensions and takes the default of its kind.
  */
 export function TextLimit(rule: Partial<TextRule>) {
   return Extensions({ ...rule });
