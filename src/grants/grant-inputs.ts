@@ -1,9 +1,12 @@
 import { Field, InputType } from 'type-graphql';
+import { TextLimit } from '../graphql/input-guard.js';
+import { REASON_MAX_LENGTH } from '../graphql/problems.js';
 import { DateTime } from '../graphql/scalars.js';
 
 @InputType('GrantChangeInput', { description: 'Why a grant is revoked, suspended or resumed; kept in the audit trail.' })
 export class GrantChangeInput {
-  @Field(() => String, { description: 'Required, at most 2,000 characters.' })
+  @Field(() => String, { description: 'Required.' })
+  @TextLimit({ maxLength: REASON_MAX_LENGTH, multiline: true })
   reason!: string;
 }
 

@@ -1,5 +1,8 @@
 import { UserError, UserErrorCode, UserErrorsException } from './user-errors.js';
 
+/** The longest reason a decision or change keeps (`input.reason`); the input guard holds the same limit. */
+export const REASON_MAX_LENGTH = 2000;
+
 /** Collects the business errors of one input, so a client hears about all of them at once. */
 export class Problems {
   private readonly errors: UserError[] = [];
@@ -39,7 +42,7 @@ export class Problems {
   /** The reason a decision needs (`input.reason`, kept in the audit trail): trimmed, required, at most 2,000 characters. */
   static reason(value: string | null | undefined): string {
     const problems = new Problems();
-    const why = problems.text(value, ['input', 'reason'], 2000);
+    const why = problems.text(value, ['input', 'reason'], REASON_MAX_LENGTH);
     problems.throwIfAny();
     return why;
   }

@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { ArgsType, Field, ID, Int, InterfaceType, ObjectType, type ClassType } from 'type-graphql';
 import type { Context } from './context.js';
+import { TextLimit } from './input-guard.js';
 
 /** Relay's object identification: every main type has an opaque global id. */
 @InterfaceType('Node', {
@@ -58,18 +59,23 @@ export class PageInfo {
   endCursor!: string | null;
 }
 
+/** A cursor is a row's sort key (two 100-character names, or one of 200, and an id) as base64 JSON: under 1,000. */
+const CURSOR_MAX_LENGTH = 2000;
+
 @ArgsType()
 export class PageArgs {
   @Field(() => Int, { nullable: true, description: 'Items after `after`; at most the server maximum (100).' })
   first?: number | null;
 
   @Field(() => String, { nullable: true })
+  @TextLimit({ maxLength: CURSOR_MAX_LENGTH })
   after?: string | null;
 
   @Field(() => Int, { nullable: true, description: 'Items before `before`; at most the server maximum (100).' })
   last?: number | null;
 
   @Field(() => String, { nullable: true })
+  @TextLimit({ maxLength: CURSOR_MAX_LENGTH })
   before?: string | null;
 }
 

@@ -15,6 +15,7 @@ import { OrganisationResolver } from '../organisations/organisation.resolver.js'
 import { ServiceResolver, ServiceRoleResolver } from '../services/service.resolver.js';
 import { PlacementResolver, UserResolver } from '../users/user.resolver.js';
 import { toGlobalId } from './global-id.js';
+import { guardInputs } from './input-guard.js';
 import { NodeResolver } from './node.resolver.js';
 import { withResponseBudget } from './response-budget.js';
 
@@ -54,9 +55,9 @@ function withGlobalIds(schema: GraphQLSchema): GraphQLSchema {
 
 let built: Promise<GraphQLSchema> | undefined;
 
-/** Builds the executable schema from the resolvers (once per process). */
+/** Builds the executable schema from the resolvers (once per process), every text and date argument guarded. */
 export function hubSchema(): Promise<GraphQLSchema> {
-  built ??= buildSchema({ resolvers: [...resolvers], validate: false }).then(withGlobalIds).then(withResponseBudget);
+  built ??= buildSchema({ resolvers: [...resolvers], validate: false }).then(withGlobalIds).then(guardInputs).then(withResponseBudget);
   return built;
 }
 

@@ -14,12 +14,21 @@ export enum UserErrorCode {
   /** Below the routine's issuer threshold, and no override reason was given. */
   THRESHOLD_NOT_MET = 'THRESHOLD_NOT_MET',
   QUOTA_EXCEEDED = 'QUOTA_EXCEEDED',
+  /** Deprecated (it told outsiders an organisation exists); kept because removing a value breaks clients. */
   REGISTRATION_NUMBER_MISMATCH = 'REGISTRATION_NUMBER_MISMATCH',
   FILE_TOO_LARGE = 'FILE_TOO_LARGE',
   FILE_EMPTY = 'FILE_EMPTY',
   FILE_TYPE_NOT_ALLOWED = 'FILE_TYPE_NOT_ALLOWED',
 }
-registerEnumType(UserErrorCode, { name: 'UserErrorCode', description: 'What kind of business rule an input broke.' });
+registerEnumType(UserErrorCode, {
+  name: 'UserErrorCode',
+  description: 'What kind of business rule an input broke.',
+  valuesConfig: {
+    REGISTRATION_NUMBER_MISMATCH: {
+      deprecationReason: 'No longer answered: an organisation your e-ID does not name is NOT_FOUND, like one that does not exist.',
+    },
+  },
+});
 
 @ObjectType({ description: 'A business error in the input of a mutation; nothing was changed.' })
 export class UserError {

@@ -7,7 +7,7 @@ import { DocumentKind } from '../documents/document.entity.js';
 import { acceptUpload, storeDocument } from '../documents/document.service.js';
 import type { Context } from '../graphql/context.js';
 import { idOfType } from '../graphql/global-id.js';
-import { Problems } from '../graphql/problems.js';
+import { Problems, REASON_MAX_LENGTH } from '../graphql/problems.js';
 import { lockTarget, requireService } from '../graphql/target.js';
 import { UserErrorCode } from '../graphql/user-errors.js';
 import { Organisation } from '../organisations/organisation.entity.js';
@@ -130,7 +130,7 @@ export class IssuerMandateService {
     const { policy, em } = this.ctx;
     const viewer = policy.requireUser();
     const problems = new Problems();
-    const why = problems.text(reason, ['input', 'reason'], 2000);
+    const why = problems.text(reason, ['input', 'reason'], REASON_MAX_LENGTH);
     return em.transactional(async (tx) => {
       const repo = new IssuerMandateRepository(tx, policy);
       const mandate = await lockTarget({

@@ -1,5 +1,7 @@
 import { GraphQLUpload, type FileUpload } from 'graphql-upload-minimal';
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { TextLimit } from '../graphql/input-guard.js';
+import { REASON_MAX_LENGTH } from '../graphql/problems.js';
 import { DateTime, EmailAddress, PhoneNumber } from '../graphql/scalars.js';
 import { Node, connectionOf } from '../graphql/relay.js';
 import { UserError } from '../graphql/user-errors.js';
@@ -25,6 +27,7 @@ export class IssuerMandateType extends Node {
   state!: MandateState;
 
   @Field(() => String)
+  @TextLimit({ maxLength: 100 })
   agreementReference!: string;
 
   @Field(() => String, { description: 'Who signed the agreement for the organisation.' })
@@ -58,6 +61,7 @@ export class IssuerMandateGrantInput {
   organisation!: string;
 
   @Field(() => String)
+  @TextLimit({ maxLength: 100 })
   agreementReference!: string;
 
   @Field(() => String)
@@ -79,18 +83,21 @@ export class IssuerMandateGrantInput {
   supportPhone?: string | null;
 
   @Field(() => String, { nullable: true })
+  @TextLimit({ multiline: true })
   supportInstructions?: string | null;
 
   @Field(() => [ID], { description: "People employed by the organisation who will administer its people's access." })
   administrators!: string[];
 
   @Field(() => String, { nullable: true, description: "Required below the routine's issuer threshold; kept with the mandate." })
+  @TextLimit({ maxLength: REASON_MAX_LENGTH, multiline: true })
   thresholdOverrideReason?: string | null;
 }
 
 @InputType('IssuerMandateEndInput')
 export class IssuerMandateEndInput {
   @Field(() => String)
+  @TextLimit({ maxLength: REASON_MAX_LENGTH, multiline: true })
   reason!: string;
 }
 

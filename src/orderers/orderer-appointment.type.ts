@@ -1,5 +1,7 @@
 import { GraphQLUpload, type FileUpload } from 'graphql-upload-minimal';
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { TextLimit } from '../graphql/input-guard.js';
+import { REASON_MAX_LENGTH } from '../graphql/problems.js';
 import { DateTime } from '../graphql/scalars.js';
 import { Node, connectionOf } from '../graphql/relay.js';
 import { UserError } from '../graphql/user-errors.js';
@@ -55,6 +57,7 @@ export class OrdererAppointmentRequestInput {
 @InputType('OrdererAppointmentDecisionInput')
 export class OrdererAppointmentDecisionInput {
   @Field(() => String, { nullable: true, description: 'Required when rejecting or revoking.' })
+  @TextLimit({ maxLength: REASON_MAX_LENGTH, multiline: true })
   reason?: string | null;
 }
 

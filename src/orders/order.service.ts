@@ -207,6 +207,7 @@ export class OrderService {
         if (seen.has(id)) errors.add(UserErrorCode.CONFLICT, personField(i), 'The person is named twice: one order per person.');
         seen.add(id);
         const routine = routines.get(person.kind) ?? null;
+        let orderable = false;
         if (!routine) {
           errors.add(UserErrorCode.NOT_ELIGIBLE, personField(i), 'No routine of the service applies to this person.');
         } else {
@@ -214,7 +215,8 @@ export class OrderService {
             errors.add(UserErrorCode.NOT_ELIGIBLE, personField(i), 'Staff of this organisation cannot use the service under its routine.');
           }
           const allowed = routine.rules.orderingRequiresOrderer ? byOrderer : byAnyone;
-          if (!allowed.has(id)) {
+          orderable = allowed.has(id);
+          if (!orderable) {
             const message = routine.rules.orderingRequiresOrderer ? 'Orders for this person come from an appointed orderer.' : 'You may not order for this person.';
             // One person: a plain authorization failure. Many: that person's own error, the others go on.
             if (single) throw forbidden(message);
@@ -223,7 +225,8 @@ export class OrderService {
           policy.requireAssurance(routine.rules.assurance[SensitiveAction.ORDER_SUBMIT]);
           this.checkAttachments(routine.rules, t, errors, ['input']);
         }
-        if (pending.has(id)) errors.add(UserErrorCode.CONFLICT, personField(i), 'The person already has an undecided order for this role.');
+        // Only whoever may order for the person hears of their undecided order: others may not read it.
+        if (orderable && pending.has(id)) errors.add(UserErrorCode.CONFLICT, personField(i), 'The person already has an undecided order for this role.');
         const placements = Array.isArray(person.placements) ? person.placements : person.placements ? person.placements.replace(/[{}]/g, '').split(',') : [];
         const scope = scopeId ?? person.employer_id;
         if (input.scope && (!scopeId || (scopeId !== person.employer_id && !placements.includes(scopeId)))) {

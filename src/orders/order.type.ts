@@ -1,5 +1,7 @@
 import { GraphQLUpload, type FileUpload } from 'graphql-upload-minimal';
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { TextLimit } from '../graphql/input-guard.js';
+import { REASON_MAX_LENGTH } from '../graphql/problems.js';
 import { DocumentKind } from '../documents/document.entity.js';
 import { DateTime, EmailAddress, PhoneNumber } from '../graphql/scalars.js';
 import { Node, connectionOf } from '../graphql/relay.js';
@@ -93,6 +95,7 @@ export class OrderCreateInput {
   validTo?: Date | null;
 
   @Field(() => String, { nullable: true })
+  @TextLimit({ multiline: true })
   justification?: string | null;
 
   @Field(() => [OrderAttachmentInput], { nullable: true })
@@ -120,6 +123,7 @@ export class OrderBulkCreateInput {
   validTo?: Date | null;
 
   @Field(() => String, { nullable: true })
+  @TextLimit({ multiline: true })
   justification?: string | null;
 
   @Field(() => [OrderAttachmentInput], { nullable: true, description: 'Attached to every order (e.g. one signed list).' })
@@ -129,6 +133,7 @@ export class OrderBulkCreateInput {
 @InputType('OrderDecisionInput')
 export class OrderDecisionInput {
   @Field(() => String, { nullable: true, description: 'Required when rejecting or sending back.' })
+  @TextLimit({ maxLength: REASON_MAX_LENGTH, multiline: true })
   reason?: string | null;
 }
 
@@ -141,6 +146,7 @@ export class OrderResubmitInput {
   validTo?: Date | null;
 
   @Field(() => String, { nullable: true })
+  @TextLimit({ multiline: true })
   justification?: string | null;
 }
 
@@ -159,9 +165,11 @@ export class SelfRegistrationSubmitInput {
   subAreas?: string[] | null;
 
   @Field(() => String)
+  @TextLimit({ maxLength: 100 })
   givenName!: string;
 
   @Field(() => String)
+  @TextLimit({ maxLength: 100 })
   familyName!: string;
 
   @Field(() => EmailAddress)
@@ -177,9 +185,11 @@ export class SelfRegistrationSubmitInput {
 @InputType('ProfileCompleteInput')
 export class ProfileCompleteInput {
   @Field(() => String)
+  @TextLimit({ maxLength: 100 })
   givenName!: string;
 
   @Field(() => String)
+  @TextLimit({ maxLength: 100 })
   familyName!: string;
 
   @Field(() => EmailAddress)

@@ -16,6 +16,9 @@ import { ProfileState, User } from '../users/user.entity.js';
 import { Order, OrderAttachment, OrderEvent, OrderKind, OrderState } from './order.entity.js';
 import { OrderService, type OrderTerms } from './order.service.js';
 
+/** The one answer for an organisation the e-ID does not name, whether it exists or not. */
+const NOT_YOURS = 'Your e-ID names no organisation with this id (see selfRegistrationOrganisations).';
+
 export interface SelfRegistrationInput extends OrderTerms {
   organisation: string;
   givenName: string;
@@ -56,25 +59,21 @@ export class SelfRegistrationService {
     const terms = await orders.readTerms(input, problems);
 
     return em.transactional(async (tx) => {
-      const orgId = idOfType(input.organisation, 'Organisation');
-      const [row] = orgId
-        ? await execute<Record<string, unknown> & { le_number: string | null; le_kind: string; le_path: string }>(
-            tx,
-            sql`select o.*, le.registration_number as le_number, le.kind as le_kind, le.path as le_path from organisations o
-              join organisations le on le.id = coalesce(o.legal_entity_id, o.id) where o.id = ${orgId}`,
-          )
-        : [];
-      if (!row) throw Problems.notFound(['input', 'organisation'], 'organisation');
-      const { le_number: number, le_kind: kind, le_path: entityPath, ...orgRow } = row;
-      const organisation = tx.map(Organisation, orgRow);
       // The e-ID must be issued by the organisation registered under (MitID Erhverv: "bestilt af den leverandør").
-      if (!identity.registrationNumber || identity.registrationNumber !== number) {
-        throw Problems.single(
-          UserErrorCode.REGISTRATION_NUMBER_MISMATCH,
-          ['input', 'organisation'],
-          'Your e-ID was not issued by this organisation: its registration number does not match.',
-        );
-      }
+      // Any other organisation answers exactly like one that does not exist: same code, message and field.
+      const orgId = idOfType(input.organisation, 'Organisation');
+      const number = identity.registrationNumber;
+      const [row] =
+        orgId && number
+          ? await execute<Record<string, unknown> & { le_kind: string; le_path: string }>(
+              tx,
+              sql`select o.*, le.kind as le_kind, le.path as le_path from organisations o
+                join organisations le on le.id = coalesce(o.legal_entity_id, o.id) where o.id = ${orgId} and le.registration_number = ${number}`,
+            )
+          : [];
+      if (!row) throw Problems.single(UserErrorCode.NOT_FOUND, ['input', 'organisation'], NOT_YOURS);
+      const { le_kind: kind, le_path: entityPath, ...orgRow } = row;
+      const organisation = tx.map(Organisation, orgRow);
       if (!terms) problems.throwIfAny();
       const t = terms!;
       const routine = await new RoutineRepository(tx).inForce(t.service.id, kind as never, t.validFrom);

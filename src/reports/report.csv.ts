@@ -1,4 +1,5 @@
 import type { Context } from '../graphql/context.js';
+import { dateInBounds, DATE_BOUNDS_TEXT } from '../graphql/input-guard.js';
 import { badInput } from '../graphql/relay.js';
 import { execute, sql, type Sql } from '../db/sql.js';
 import { reportScope } from './report.scope.js';
@@ -25,6 +26,7 @@ function dateParam(params: URLSearchParams, name: string, fallback?: Date): Date
   }
   const d = new Date(raw);
   if (Number.isNaN(d.getTime())) throw badInput(`\`${name}\` is not a date-time.`, name);
+  if (!dateInBounds(d)) throw badInput(`\`${name}\` must be ${DATE_BOUNDS_TEXT}.`, name);
   return d;
 }
 

@@ -1,4 +1,5 @@
 import { Field, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { TextLimit } from '../graphql/input-guard.js';
 import { AssuranceLevel } from '../auth/assurance.js';
 import { DocumentKind } from '../documents/document.entity.js';
 import { DateTime } from '../graphql/scalars.js';
@@ -76,7 +77,8 @@ export class RoutineType extends Node {
 
 @InputType('RoleRuleInput')
 export class RoleRuleInput {
-  @Field(() => String)
+  @Field(() => String, { description: 'The role code.' })
+  @TextLimit({ maxLength: 64 })
   role!: string;
 
   @Field(() => [DocumentKind])

@@ -42,12 +42,15 @@ describe('node(id:) and nodes(ids:)', () => {
   });
 
   it('should answer null for malformed ids and ids of unknown types', async () => {
-    const garbage = ['', 'not-an-id', toGlobalId('Nope', anna.id), Buffer.from(`User:${'x'.repeat(36)}`).toString('base64url'), 'a'.repeat(500)];
+    const garbage = ['', 'not-an-id', toGlobalId('Nope', anna.id), Buffer.from(`User:${'x'.repeat(36)}`).toString('base64url'), 'a'.repeat(200)];
     for (const id of garbage) {
       const res = await hub.as<{ node: null }>(demo.anna, NODE, { id });
       expect(res.errors).toBeUndefined();
       expect(res.data!.node).toBeNull();
     }
+    // Past the documented maximum an id is refused as input, whatever it names.
+    const long = await hub.as<{ node: null }>(demo.anna, NODE, { id: 'a'.repeat(201) });
+    expect(long.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: ['id'] });
   });
 
   it('should not let an id of one type fetch a row of another type', async () => {

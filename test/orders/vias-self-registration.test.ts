@@ -4,6 +4,7 @@ import { FederatedIdentity } from '../../src/identities/federated-identity.entit
 import { OutboxMessage } from '../../src/notifications/outbox-message.entity.js';
 import { Order } from '../../src/orders/order.entity.js';
 import { User } from '../../src/users/user.entity.js';
+import { toGlobalId } from '../../src/graphql/global-id.js';
 import { exe, pdf, png } from '../support/files.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
 import { bodyOf, smtpServer, subjectOf } from '../support/smtp.js';
@@ -79,12 +80,28 @@ describe('VIAS self-registration end to end', () => {
     expect(me.data).toEqual({ me: { email: 'freja@nord.dk', profileComplete: false, employer: { name: 'Specialcenter Nord ApS' } }, session: { registered: true } });
   });
 
-  it('an e-ID of another supplier cannot register under this one, and nothing is stored', async () => {
+  it('an organisation the e-ID does not name answers exactly like one that does not exist, and nothing is stored', async () => {
     const before = await counts();
-    const res = await hub.upload<Data>(await token('mallory@klinik.dk', KLINIK), SELF_REGISTER, specialistInput('mallory@klinik.dk', nord, [c.adults]), cvs(1));
-    expect(res.data!.selfRegistrationSubmit.userErrors.map((e: { code: string; field: string[] }) => `${e.code}:${e.field.join('.')}`)).toEqual([
-      'REGISTRATION_NUMBER_MISMATCH:input.organisation',
+    const klinik = await hub.gql<Data>('{ selfRegistrationOrganisations { id } }', {}, await token('mallory@klinik.dk', KLINIK));
+    // One CV for two sub-areas: a registration that reaches the rules fails there, and stores nothing.
+    const attempt = async (organisation: string, registration?: string) => {
+      const t = registration === undefined ? await hub.token('mallory@klinik.dk', { sub: 'mallory@klinik.dk', acr: 'substantial' }) : await token('mallory@klinik.dk', registration);
+      const input = { ...specialistInput('mallory@klinik.dk', organisation, [c.adults]).input, subAreas: [c.adults, c.children] };
+      const res = await hub.upload<Data>(t, SELF_REGISTER, { input }, cvs(1));
+      return { status: res.status, errors: res.errors, data: res.data };
+    };
+    const missing = await attempt(toGlobalId('Organisation', '01900000-0000-7000-8000-000000000000'), KLINIK);
+    expect(missing.data!.selfRegistrationSubmit.userErrors).toEqual([
+      { code: 'NOT_FOUND', field: ['input', 'organisation'], message: expect.any(String) },
     ]);
+    // Another supplier's organisation, with the e-ID of a real supplier, of an unknown one, and with no number at all.
+    expect(await attempt(nord, KLINIK)).toEqual(missing);
+    expect(await attempt(nord, '99999999')).toEqual(missing);
+    expect(await attempt(nord, undefined)).toEqual(missing);
+    expect(await attempt('garbage', KLINIK)).toEqual(missing);
+    // The e-ID's own organisation is found, and the registration fails on the missing CV instead.
+    const own = await attempt(klinik.data!.selfRegistrationOrganisations[0].id, KLINIK);
+    expect(own.data!.selfRegistrationSubmit.userErrors.map((e: { code: string }) => e.code)).toEqual(['REQUIRED']);
     expect(await counts()).toEqual(before);
   });
 

@@ -45,6 +45,9 @@ describe('CSV export', () => {
       '/reports/issuer-workload.csv?from=2000-01-01T00:00:00Z&to=2020-01-01T00:00:00Z',
       '/reports/grants-expiring.csv?withinDays=99999',
       '/reports/inactive-orderers.csv?days=-1',
+      // Dates within the same bounds as DateTime arguments.
+      '/reports/grant-statistics.csv?asOf=0001-01-01T00:00:00Z',
+      '/reports/grant-trend.csv?from=2199-06-01T00:00:00Z&to=2200-01-01T00:00:00Z',
     ]) {
       const res = await get(path, demo.karin);
       expect(res.status, path).toBe(400);
