@@ -14,6 +14,11 @@ import {
   type GraphQLInputField,
   type GraphQLInputType,
   type GraphQLSchema,
+  BREAK,
+  Kind,
+  visit,
+  type DocumentNode,
+  type ValueNode,
 } from 'graphql';
 import { Extensions } from 'type-graphql';
 
@@ -86,6 +91,68 @@ function textCheck(rule: TextRule): Check {
     }
     return { path: [], message: (f) => `\`${f}\` must not contain control characters (${c}).` };
   };
+}
+
+/**
+ * Where a request carries a character no field of ours takes (a control character other than tab
+ * and line breaks, or a lone surrogate), in its variables or its literal strings: checked for the
+ * whole operation before any field runs, so a second mutation's bad text cannot arrive after the
+ * first one was written. Per-field limits (length, one line) still apply as each field runs.
+ */
+export function forbiddenTextIn(document: DocumentNode, variables: Record<string, unknown> | undefined): { field: string[]; message: string } | null {
+  const anywhere = textCheck({ maxLength: Number.POSITIVE_INFINITY, multiline: true });
+  const refusal = (text: string, field: string[]) => {
+    const found = anywhere(text);
+    return found ? { field, message: found.message(field[field.length - 1] ?? 'input') } : null;
+  };
+  // Where each variable is first used, so a refusal names the argument path as the field guard would.
+  const usedAt = new Map<string, string[]>();
+  const inLiteral = (node: ValueNode, path: string[]): { field: string[]; message: string } | null => {
+    if (node.kind === Kind.VARIABLE) {
+      if (!usedAt.has(node.name.value)) usedAt.set(node.name.value, path);
+    } else if (node.kind === Kind.STRING) {
+      return refusal(node.value, path);
+    } else if (node.kind === Kind.LIST) {
+      for (let i = 0; i < node.values.length; i++) {
+        const hit = inLiteral(node.values[i], [...path, String(i)]);
+        if (hit) return hit;
+      }
+    } else if (node.kind === Kind.OBJECT) {
+      for (const field of node.fields) {
+        const hit = inLiteral(field.value, [...path, field.name.value]);
+        if (hit) return hit;
+      }
+    }
+    return null;
+  };
+  let literal: { field: string[]; message: string } | null = null;
+  visit(document, {
+    Argument(node) {
+      literal = inLiteral(node.value, [node.name.value]);
+      return literal ? BREAK : false;
+    },
+  });
+  if (literal) return literal;
+  const inValue = (value: unknown, path: string[]): { field: string[]; message: string } | null => {
+    if (typeof value === 'string') return refusal(value, path);
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const hit = inValue(value[i], [...path, String(i)]);
+        if (hit) return hit;
+      }
+    } else if (value && typeof value === 'object') {
+      for (const [key, inner] of Object.entries(value)) {
+        const hit = inValue(inner, [...path, key]);
+        if (hit) return hit;
+      }
+    }
+    return null;
+  };
+  for (const [name, value] of Object.entries(variables ?? {})) {
+    const hit = inValue(value, usedAt.get(name) ?? [name]);
+    if (hit) return hit;
+  }
+  return null;
 }
 
 const dateCheck: Check = (value) => {

@@ -16,6 +16,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { getArgumentValues, getVariableValues } from 'graphql/execution/values.js';
+import { forbiddenTextIn } from '../graphql/input-guard.js';
 
 /**
  * How big a query may be. Checked on the operation as it will run, variables and argument defaults
@@ -194,6 +195,12 @@ export function queryLimitsPlugin<TContext extends object>(limits: QueryLimits):
       return {
         async didResolveOperation({ schema, document, operation, request }) {
           if (!operation) return;
+          const hostile = forbiddenTextIn(document, request.variables);
+          if (hostile) {
+            throw new GraphQLError(hostile.message, {
+              extensions: { code: 'BAD_USER_INPUT', field: hostile.field, http: { status: 400 } },
+            });
+          }
           const measured = measureOperation(schema, document, operation, request.variables, limits.defaultPageSize);
           if (!measured) return;
           for (const limit of Object.keys(maxima) as (keyof OperationMeasure)[]) {

@@ -67,14 +67,32 @@ describe('input guard: text and dates are checked before any work, through real 
     expect(await counts()).toEqual(before);
   });
 
+  it('a bad text in a later mutation of the same request refuses the whole request: the first one writes nothing', async () => {
+    const me = people[demo.anna];
+    const token = await hub.token(demo.anna);
+    const phone = async () => (await hub.gql<Data>('{ me { phone } }', {}, token)).data!.me.phone as string | null;
+    const before = await phone();
+    const two = `mutation($id: ID!, $j: String) {
+      a: userContactUpdate(id: $id, input: { phone: "+46 70 111 22 33" }) { user { phone } }
+      b: orderResubmit(id: $id, input: { justification: $j }) { userErrors { code } } }`;
+    const res = await hub.gql<Data>(two, { id: me, j: 'x\u0000y' }, token);
+    expectRefused(res, ['input', 'justification']);
+    expect(res.data).toBeUndefined();
+    expect(await phone()).toBe(before);
+    const literal = two.replace('justification: $j', 'justification: "x\\u0000y"').replace(', $j: String', '');
+    expectRefused(await hub.gql<Data>(literal, { id: me }, token), ['input', 'justification']);
+    expect(await phone()).toBe(before);
+  });
+
   it('the same value as a literal in the document is refused the same way', async () => {
     const before = await counts();
     const literal = `mutation { orderResubmit(id: "x", input: { justification: "a\\u0000b" }) { userErrors { code } } }`;
     expectRefused(await hub.as<Data>(demo.maria, literal), ['input', 'justification'], /control characters \(U\+0000\)/);
     const nested = `{ me { responsibleIssuer(service: "x\\u0007") { name } } }`;
     const res = await hub.as<Data>(demo.anna, nested);
+    // Refused for the whole operation before any field runs, naming the argument.
     expectRefused(res, ['service']);
-    expect(res.errors![0].path).toEqual(['me', 'responsibleIssuer']);
+    expect(res.data).toBeUndefined();
     // A lone surrogate cannot even be written as a GraphQL literal: the document does not parse (its
     // HTTP status is the server's business, src/http), so no resolver ever sees one from a literal.
     const surrogate = await hub.as<Data>(demo.anna, '{ users(organisation: "\\ud800") { totalCount } }');
