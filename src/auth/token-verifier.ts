@@ -117,17 +117,27 @@ export class TokenVerifier {
   }
 }
 
+/** Control characters and lone surrogates: no identity provider means them, and PostgreSQL refuses NUL. */
+const UNUSABLE_TEXT = /[\0-\x1F\x7F-\x9F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** A string claim the hub may store and compare: null when absent, empty, too long or unusable. */
+function textClaim(value: unknown, max: number): string | null {
+  return typeof value === 'string' && value.length > 0 && value.length <= max && !UNUSABLE_TEXT.test(value) ? value : null;
+}
+
 function identityFrom(payload: JWTPayload, config: TrustedIssuerConfig): VerifiedIdentity {
   const claims = payload as Record<string, unknown>;
+  // The subject keys the person's identity: a signed but unusable one is a refusal, not a guess.
+  if (UNUSABLE_TEXT.test(payload.sub as string)) throw new TokenRejected('sub holds control characters');
   const regClaims = config.registrationNumberClaim ? [config.registrationNumberClaim] : REGISTRATION_NUMBER_CLAIMS;
-  const registration = regClaims.map((c) => claims[c]).find((v) => typeof v === 'string' && v.length > 0);
+  const registration = regClaims.map((c) => textClaim(claims[c], 64)).find((v) => v !== null);
   return {
     issuer: config.issuer,
     subject: payload.sub as string,
-    registrationNumber: (registration as string | undefined) ?? null,
+    registrationNumber: registration ?? null,
     assuranceLevel: assuranceLevelOf(claims[config.assuranceLevelClaim ?? 'acr']),
-    email: typeof claims.email === 'string' ? claims.email : null,
-    name: typeof claims.name === 'string' ? claims.name : null,
+    email: textClaim(claims.email, 254),
+    name: textClaim(claims.name, 200),
     expiresAt: new Date(Number(payload.exp) * 1000),
   };
 }

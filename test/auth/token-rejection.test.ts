@@ -153,6 +153,11 @@ describe('sign-in: bearer tokens of trusted issuers', () => {
       expect(data.session.registrationNumber).toBeNull();
     });
 
+    it('signed with unusable text in its other claims: signed in, without those claims (never a server error)', async () => {
+      const data = await accepts(await sign({ orgnr: '202100\u00002114', email: 'a\u0000@example.se', name: 'x'.repeat(500) }), 'NUL in claims');
+      expect(data.session).toMatchObject({ authenticated: true, registered: false, registrationNumber: null });
+    });
+
     it('expired by less than the 30 s clock skew, or valid from less than it ahead, is accepted', async () => {
       await accepts(await sign({}, { exp: now() - 10 }), 'expired 10 s ago');
       await accepts(await sign({}, { nbf: now() + 10 }), 'valid in 10 s');
@@ -244,6 +249,8 @@ describe('sign-in: bearer tokens of trusted issuers', () => {
       await refuses(await sign({ sub: 42 }), 'numeric sub');
       await refuses(await sign({ sub: ['someone-new'] }), 'sub as an array');
       await refuses(await sign({ exp: String(now() + 600) }), 'exp as a string');
+      await refuses(await sign({ sub: 'someone\u0000else' }), 'sub with a NUL');
+      await refuses(await sign({ sub: 'lone \ud800' }), 'sub with a lone surrogate');
     });
 
     it('when it claims the development issuer but another EC key signed it', async () => {
