@@ -25,6 +25,8 @@ export type ZipVerdict = { kind: 'docx' } | { kind: 'foreign'; what: string } | 
 
 const refused = (reason: string): ZipVerdict => ({ kind: 'refused', reason });
 const BOMB = 'unpacks to far more than a document does (a "zip bomb")';
+const MiB = 1024 * 1024;
+const declaredTooMuch = (bytes: number) => `${BOMB}: its parts declare ${Math.ceil(bytes / MiB)} MiB, more than the ${ZIP_LIMITS.totalUncompressed / MiB} MiB allowed`;
 const DAMAGED = 'is damaged: ';
 
 const EOCD = 0x06054b50;
@@ -101,8 +103,10 @@ function entryProblem(entry: yauzl.Entry): string | null {
   if (entry.compressionMethod !== STORED && entry.compressionMethod !== DEFLATED) return `${DAMAGED}a part uses a compression method Word does not write`;
   // Control characters in a part name (yauzl refuses absolute paths, backslashes and "..").
   if (/[\u0000-\u001f\u007f]/.test(entry.fileName)) return 'has a part with an unsafe name';
-  if (entry.uncompressedSize > ZIP_LIMITS.totalUncompressed) return BOMB;
-  if (entry.uncompressedSize > ZIP_LIMITS.ratioFrom && entry.uncompressedSize > ZIP_LIMITS.ratio * Math.max(1, entry.compressedSize)) return BOMB;
+  if (entry.uncompressedSize > ZIP_LIMITS.totalUncompressed) return declaredTooMuch(entry.uncompressedSize);
+  if (entry.uncompressedSize > ZIP_LIMITS.ratioFrom && entry.uncompressedSize > ZIP_LIMITS.ratio * Math.max(1, entry.compressedSize)) {
+    return `${BOMB}: a part is compressed ${Math.floor(entry.uncompressedSize / Math.max(1, entry.compressedSize))} to 1, more than the ${ZIP_LIMITS.ratio} to 1 allowed`;
+  }
   if (entry.compressionMethod === STORED && entry.compressedSize !== entry.uncompressedSize) return `${DAMAGED}a stored part has two sizes`;
   return null;
 }
@@ -182,7 +186,7 @@ async function inflateAll(zip: yauzl.ZipFile, entries: yauzl.Entry[], xml: Map<s
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         total += chunk.length;
-        if (total > ZIP_LIMITS.totalUncompressed) return BOMB;
+        if (total > ZIP_LIMITS.totalUncompressed) return `${BOMB}: its parts unpack to more than ${ZIP_LIMITS.totalUncompressed / MiB} MiB`;
         crc = crc32(chunk, crc);
         executables.push(chunk);
         if (executables.foundAt !== null) return 'contains an executable program';
@@ -259,7 +263,7 @@ export async function checkDocx(source: FileSource): Promise<ZipVerdict> {
       if (seen.has(key)) return refused(`${DAMAGED}two parts have the same name`);
       seen.add(key);
       declared += entry.uncompressedSize;
-      if (declared > ZIP_LIMITS.totalUncompressed) return refused(BOMB);
+      if (declared > ZIP_LIMITS.totalUncompressed) return refused(declaredTooMuch(declared));
       entries.push(entry);
     }
     if (entries.length !== directory.entries) return refused(`${DAMAGED}its ZIP directory does not hold the parts it counts`);
