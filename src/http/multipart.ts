@@ -151,8 +151,8 @@ interface Limits {
 
 /**
  * Parses the body into the operation with its uploads, each staged in `directory`. Rejects with a
- * Refusal or ClientGone; the caller answers. `reserve` takes budget for bytes not covered by a
- * declared length, and returns false when there is none left.
+ * Refusal (to answer), ClientGone, or the server's own error. `reserve` takes budget for bytes not
+ * covered by a declared length, and returns false when there is none left.
  */
 function parse(req: IncomingMessage, directory: string, limits: Limits, reserve: (bytes: number) => boolean): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
@@ -177,13 +177,14 @@ function parse(req: IncomingMessage, directory: string, limits: Limits, reserve:
         done(null, chunk);
       },
     });
+    // A Refusal is answered, ClientGone is not, anything else (a full disk) is the server's own failure.
     const fail = (error: unknown) => {
       if (settled) return;
       settled = true;
       req.unpipe(meter);
       meter.unpipe(parser);
       parser.destroy();
-      reject(error instanceof Refusal || error instanceof ClientGone ? error : badRequest('The multipart body is malformed.'));
+      reject(error);
     };
 
     let operations: Record<string, unknown> | null = null;
@@ -230,7 +231,7 @@ function parse(req: IncomingMessage, directory: string, limits: Limits, reserve:
       else if (arrived.has(name)) problem = badRequest(`The file part '${name}' comes twice.`);
       if (settled || problem || !upload) {
         stream.resume();
-        return fail(problem);
+        return fail(problem ?? badRequest(`The file part '${name}' cannot be taken.`));
       }
       arrived.add(name);
       const path = join(directory, String(arrived.size));
@@ -247,14 +248,15 @@ function parse(req: IncomingMessage, directory: string, limits: Limits, reserve:
             };
             upload.resolve(file);
           },
-          (error: unknown) => fail(settled ? error : new ClientGone(String(error))),
+          // Destroying the parser (after a refusal, or when the client went away) ends its file streams with an error too.
+          (error: unknown) => fail(req.destroyed ? new ClientGone(String(error)) : error),
         ),
       );
     });
 
     parser.on('fieldsLimit', () => fail(badRequest("A multipart request has only the 'operations' and 'map' fields before its files.")));
     parser.on('filesLimit', () => fail(badRequest(`At most ${limits.maxFiles} files may be uploaded in one request.`)));
-    parser.on('error', (error) => fail(error));
+    parser.on('error', (error: Error) => fail(badRequest(`The multipart body is malformed: ${error.message}`)));
     meter.on('error', (error) => fail(error));
     parser.on('finish', () => {
       if (settled) return;
