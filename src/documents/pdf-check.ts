@@ -93,9 +93,6 @@ interface ObjectStream {
  */
 class PdfScanner {
   problem: string | null = null;
-  /** Reading an object stream's content: objects only, none of them a stream. */
-  constructor(private readonly insideObjectStream = false) {}
-
   objects = 0;
   readonly objectStreams: ObjectStream[] = [];
   private offset = 0;
@@ -111,6 +108,9 @@ class PdfScanner {
   private sawCarriageReturn = false;
   private endMatch = 0;
   private current: ObjectStream | null = null;
+
+  /** `insideObjectStream`: reading an object stream's content, objects only, none of them a stream. */
+  constructor(private readonly insideObjectStream = false) {}
 
   push(chunk: Buffer): void {
     for (let i = 0; i < chunk.length && !this.problem; i++) this.byte(chunk[i], this.offset + i);
@@ -185,12 +185,9 @@ class PdfScanner {
     switch (this.state) {
       case State.Normal:
         if (this.afterLessThan) {
+          // `<<` opens a dictionary, `<>` is an empty hex string, `<` and anything else starts one.
           this.afterLessThan = false;
-          if (c !== 0x3c) {
-            this.state = State.Hex;
-            if (c === 0x3e) this.state = State.Normal;
-            return;
-          }
+          if (c !== 0x3c && c !== 0x3e) this.state = State.Hex;
           return;
         }
         if (REGULAR[c]) {
