@@ -45,6 +45,8 @@ const SHORT_NAME = 3;
 
 /** Inflated object streams per file: they are a few hundred KiB in real documents. */
 const MAX_OBJECT_STREAM_BYTES = 32 * 1024 * 1024;
+/** Object streams per file (each is inflated on its own): writers pack about 100 objects in each. */
+const MAX_OBJECT_STREAMS = 10_000;
 const TRAILER_WINDOW = 1024;
 const HEADER = /^%PDF-(?:1\.[0-7]|2\.0)(?![0-9])/;
 // `startxref`, its offset, `%%EOF`, then nothing but whitespace: what every writer ends a PDF with.
@@ -242,6 +244,7 @@ class PdfScanner {
     this.word = '';
     this.objectNames.clear();
     if (this.current) this.objectStreams.push({ ...this.current, start: this.streamStart, end });
+    if (this.objectStreams.length > MAX_OBJECT_STREAMS) this.refuse(`has more than ${MAX_OBJECT_STREAMS} object streams`);
     this.current = null;
   }
 }

@@ -59,6 +59,9 @@ describe('checkPdf', () => {
     expect(await inspectBytes(pdfWith(broken))).toEqual(refusedFor(/damaged/));
     const harmless = pdfStream(flate('1 0 << /Type /Font /BaseFont /Helvetica >>'), '/Type /ObjStm /N 1 /First 4 /Filter /FlateDecode ');
     expect(await inspectBytes(pdfWith(harmless))).toEqual({ kind: 'accepted', type: PDF });
+    // Each object stream is inflated on its own: ten thousand tiny ones would cost seconds.
+    const many = Buffer.concat(Array(10_001).fill(Buffer.concat([pdfStream(flate('1 0 <<>>'), '/Type /ObjStm /Filter /FlateDecode '), Buffer.from('\n')])));
+    expect(await inspectBytes(pdfWith(many))).toEqual(refusedFor(/more than 10000 object streams/));
   });
 
   it('should refuse a PDF without its trailer, with data after %%EOF, or of an unknown version', async () => {
