@@ -39,6 +39,8 @@ export interface Config {
   exposeSqlCount: boolean;
   uploadMaxFileSize: number;
   uploadMaxFiles: number;
+  /** Upload bytes all requests together may have on their way in or waiting in temporary storage. */
+  uploadMaxInflightBytes: number;
   shutdownTimeoutMs: number;
   maxPageSize: number;
   /** smtp:// or smtps:// URL; unset: mail goes to files under DATA_DIR/mail. */
@@ -222,6 +224,15 @@ function redisUrl(value: string | undefined): string | undefined {
   return value;
 }
 
+/** Room in a multipart body besides its files: `operations` and `map` (1 MiB each), and each part's headers. */
+export const UPLOAD_FIELD_LIMIT = 1024 * 1024;
+const UPLOAD_PART_HEADERS = 16 * 1024;
+
+/** The largest multipart body that can carry the allowed files: anything larger is refused before it is read. */
+export function uploadRequestLimit(config: Pick<Config, 'uploadMaxFiles' | 'uploadMaxFileSize'>): number {
+  return config.uploadMaxFiles * config.uploadMaxFileSize + 2 * UPLOAD_FIELD_LIMIT + (config.uploadMaxFiles + 2) * UPLOAD_PART_HEADERS;
+}
+
 /** Every environment variable the hub reads, parsed and validated once. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // "Production" or " production" must not leave the development issuer on.
@@ -235,6 +246,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Issuers are looked up by `iss`: a development issuer with a real issuer's URL would replace it.
   if (devIssuer && issuers.some((i) => i.issuer === devIssuerUrl)) {
     throw new ConfigError(`DEV_ISSUER_URL "${devIssuerUrl}" is also a trusted issuer: give the development issuer another URL`);
+  }
+  const uploadMaxFileSize = int('UPLOAD_MAX_FILE_SIZE', env.UPLOAD_MAX_FILE_SIZE, 10 * 1024 * 1024, 1, 1024 * 1024 * 1024);
+  const uploadMaxFiles = int('UPLOAD_MAX_FILES', env.UPLOAD_MAX_FILES, 5, 1, 100);
+  const uploadMaxInflightBytes = int('UPLOAD_MAX_INFLIGHT_BYTES', env.UPLOAD_MAX_INFLIGHT_BYTES, 64 * 1024 * 1024, 1, 64 * 1024 * 1024 * 1024);
+  // Below one full request, the largest allowed upload could never be taken.
+  const fullRequest = uploadRequestLimit({ uploadMaxFiles, uploadMaxFileSize });
+  if (uploadMaxInflightBytes < fullRequest) {
+    throw new ConfigError(
+      `UPLOAD_MAX_INFLIGHT_BYTES must hold at least one full upload request (UPLOAD_MAX_FILES × UPLOAD_MAX_FILE_SIZE and its form fields: ${fullRequest}), got ${uploadMaxInflightBytes}`,
+    );
   }
   return {
     nodeEnv,
@@ -253,8 +274,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     clockSkewSeconds: int('CLOCK_SKEW_SECONDS', env.CLOCK_SKEW_SECONDS, 30, 0, 300),
     seedDemo: bool('SEED_DEMO', env.SEED_DEMO, true),
     exposeSqlCount: bool('EXPOSE_SQL_COUNT', env.EXPOSE_SQL_COUNT, !production),
-    uploadMaxFileSize: int('UPLOAD_MAX_FILE_SIZE', env.UPLOAD_MAX_FILE_SIZE, 10 * 1024 * 1024, 1, 1024 * 1024 * 1024),
-    uploadMaxFiles: int('UPLOAD_MAX_FILES', env.UPLOAD_MAX_FILES, 5, 1, 100),
+    uploadMaxFileSize,
+    uploadMaxFiles,
+    uploadMaxInflightBytes,
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', env.SHUTDOWN_TIMEOUT_MS, 10_000, 0, 600_000),
     maxPageSize: int('MAX_PAGE_SIZE', env.MAX_PAGE_SIZE, 100, 1, 1000),
     smtpUrl: env.SMTP_URL || undefined,

@@ -21,72 +21,73 @@ export const CONTENT_TYPE_NAMES: Readonly<Record<AllowedContentType, string>> = 
   'image/jpeg': 'JPEG',
 };
 
+/** File name extensions of each type: a stored name always ends with one (see `filenameFor`). */
+export const CONTENT_TYPE_EXTENSIONS: Readonly<Record<AllowedContentType, readonly string[]>> = {
+  'application/pdf': ['.pdf'],
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': ['.docx'],
+  'image/png': ['.png'],
+  'image/jpeg': ['.jpg', '.jpeg'],
+};
+
+/** What the first bytes of a file say it is. */
+export type Sniffed =
+  /** Starts like one of the types we take; the type's own check decides. A ZIP may still turn out another kind. */
+  | { kind: 'candidate'; type: AllowedContentType }
+  /** Something we recognise and do not take, named for the message ("an executable program"). */
+  | { kind: 'foreign'; what: string }
+  | { kind: 'unknown' };
+
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-const LOCAL_FILE_HEADER = 0x04034b50;
-const CENTRAL_DIRECTORY_HEADER = 0x02014b50;
-const END_OF_CENTRAL_DIRECTORY = 0x06054b50;
-const EOCD_SIZE = 22;
-const CENTRAL_HEADER_SIZE = 46;
+const OLE2_SIGNATURE = Buffer.from('d0cf11e0a1b11ae1', 'hex');
+
+const startsWith = (bytes: Buffer, prefix: Buffer | string, at = 0): boolean => {
+  const p = typeof prefix === 'string' ? Buffer.from(prefix, 'latin1') : prefix;
+  return bytes.length >= at + p.length && bytes.subarray(at, at + p.length).equals(p);
+};
+
+/** Foreign formats people upload by mistake or attackers upload on purpose, by their magic numbers. */
+const FOREIGN_SIGNATURES: { test: (b: Buffer) => boolean; what: string }[] = [
+  { test: (b) => startsWith(b, '\x7fELF'), what: 'an executable program' },
+  { test: (b) => startsWith(b, 'MZ'), what: 'an executable program' },
+  {
+    test: (b) => b.length >= 4 && [0xfeedface, 0xfeedfacf, 0xcefaedfe, 0xcffaedfe, 0xcafebabe].includes(b.readUInt32BE(0)),
+    what: 'an executable program',
+  },
+  { test: (b) => startsWith(b, '#!'), what: 'a script' },
+  { test: (b) => startsWith(b, OLE2_SIGNATURE), what: 'an old-format Office document (.doc, .xls or .ppt)' },
+  { test: (b) => startsWith(b, 'GIF87a') || startsWith(b, 'GIF89a'), what: 'a GIF image' },
+  { test: (b) => startsWith(b, 'RIFF') && startsWith(b, 'WEBP', 8), what: 'a WebP image' },
+  { test: (b) => startsWith(b, 'II*\0') || startsWith(b, 'MM\0*'), what: 'a TIFF image' },
+  { test: (b) => startsWith(b, 'ftyp', 4) && /^(heic|heix|mif1|msf1|hevc|avif)$/.test(b.toString('latin1', 8, 12)), what: 'an HEIC or AVIF image' },
+  { test: (b) => startsWith(b, 'ftyp', 4), what: 'a video or audio file' },
+  { test: (b) => startsWith(b, '{\\rtf'), what: 'an RTF document' },
+  { test: (b) => startsWith(b, Buffer.from([0x1f, 0x8b])), what: 'a compressed archive' },
+  { test: (b) => startsWith(b, 'Rar!\x1a\x07'), what: 'a RAR archive' },
+  { test: (b) => startsWith(b, "7z\xbc\xaf\x27\x1c"), what: 'a 7-Zip archive' },
+];
+
+/** A text file's start, after a byte-order mark and whitespace, lower-cased, for the markup checks below. */
+function textStart(bytes: Buffer): string {
+  let text = bytes.toString('latin1', 0, Math.min(bytes.length, 512));
+  if (text.startsWith('\xef\xbb\xbf')) text = text.slice(3);
+  return text.trimStart().toLowerCase();
+}
 
 /**
- * Names of the entries in a ZIP file's central directory, or null when it is not a well-formed,
- * single-disk, non-ZIP64 archive. Every offset is bounds-checked: the input is hostile.
+ * What the first bytes (at least the first 512 where the file has them) say the file is; never by
+ * the file's name or the client's claim. A candidate is only a start: `inspectFile` checks the rest.
  */
-export function zipEntryNames(bytes: Buffer): string[] | null {
-  if (bytes.length < EOCD_SIZE + 4 || bytes.readUInt32LE(0) !== LOCAL_FILE_HEADER) return null;
-  // The end record is the last 22 bytes plus an optional comment of up to 65,535 bytes; scanning
-  // backwards and requiring the comment to reach exactly the end avoids matching bytes inside data.
-  const earliest = Math.max(0, bytes.length - EOCD_SIZE - 0xffff);
-  for (let at = bytes.length - EOCD_SIZE; at >= earliest; at--) {
-    if (bytes.readUInt32LE(at) !== END_OF_CENTRAL_DIRECTORY) continue;
-    if (at + EOCD_SIZE + bytes.readUInt16LE(at + 20) !== bytes.length) continue;
-    return centralDirectory(bytes, at);
-  }
-  return null;
-}
-
-function centralDirectory(bytes: Buffer, eocd: number): string[] | null {
-  const disk = bytes.readUInt16LE(eocd + 4);
-  const directoryDisk = bytes.readUInt16LE(eocd + 6);
-  const entriesHere = bytes.readUInt16LE(eocd + 8);
-  const entries = bytes.readUInt16LE(eocd + 10);
-  const size = bytes.readUInt32LE(eocd + 12);
-  const start = bytes.readUInt32LE(eocd + 16);
-  // Split archives and ZIP64 (0xFFFF / 0xFFFFFFFF markers) are not what a Word document is under our size cap.
-  if (disk !== 0 || directoryDisk !== 0 || entriesHere !== entries || entries === 0xffff || start === 0xffffffff) return null;
-  if (start + size > eocd) return null;
-
-  const names: string[] = [];
-  let offset = start;
-  for (let i = 0; i < entries; i++) {
-    if (offset + CENTRAL_HEADER_SIZE > start + size || bytes.readUInt32LE(offset) !== CENTRAL_DIRECTORY_HEADER) return null;
-    const nameLength = bytes.readUInt16LE(offset + 28);
-    const extraLength = bytes.readUInt16LE(offset + 30);
-    const commentLength = bytes.readUInt16LE(offset + 32);
-    const localHeader = bytes.readUInt32LE(offset + 42);
-    const next = offset + CENTRAL_HEADER_SIZE + nameLength + extraLength + commentLength;
-    if (next > start + size) return null;
-    // Each entry must point at a local header before the directory, as a real archive's do.
-    if (localHeader + 30 > start || bytes.readUInt32LE(localHeader) !== LOCAL_FILE_HEADER) return null;
-    names.push(bytes.toString('utf8', offset + CENTRAL_HEADER_SIZE, offset + CENTRAL_HEADER_SIZE + nameLength));
-    offset = next;
-  }
-  return names;
-}
-
-/** A Word document: OOXML's content-types part and a word/ folder (a spreadsheet has xl/, a deck ppt/). */
-function isWordDocument(names: string[]): boolean {
-  if (!names.includes('[Content_Types].xml') || !names.some((n) => n.startsWith('word/'))) return false;
-  // A VBA project makes it a macro-enabled .docm, which people would open from us trusting the hub.
-  return !names.some((n) => n.toLowerCase().endsWith('vbaproject.bin'));
-}
-
-/** What the bytes are, by their signature; never by the file's name or the client's claim. */
-export function detectContentType(bytes: Buffer): AllowedContentType | null {
-  if (bytes.length >= 5 && bytes.toString('latin1', 0, 5) === '%PDF-') return PDF;
-  if (bytes.length >= PNG_SIGNATURE.length && bytes.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE)) return PNG;
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return JPEG;
-  const names = zipEntryNames(bytes);
-  if (names && isWordDocument(names)) return DOCX;
-  return null;
+export function sniff(head: Buffer): Sniffed {
+  if (startsWith(head, '%PDF-')) return { kind: 'candidate', type: PDF };
+  if (startsWith(head, PNG_SIGNATURE)) return { kind: 'candidate', type: PNG };
+  if (startsWith(head, Buffer.from([0xff, 0xd8, 0xff]))) return { kind: 'candidate', type: JPEG };
+  if (startsWith(head, 'PK\x03\x04')) return { kind: 'candidate', type: DOCX };
+  if (startsWith(head, 'PK\x05\x06')) return { kind: 'foreign', what: 'an empty ZIP archive' };
+  const foreign = FOREIGN_SIGNATURES.find((s) => s.test(head));
+  if (foreign) return { kind: 'foreign', what: foreign.what };
+  const text = textStart(head);
+  if (/^(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*<svg[\s>]/.test(text)) return { kind: 'foreign', what: 'an SVG image' };
+  if (/^(<!doctype html|<html|<head|<body|<script|<iframe|<!--)/.test(text)) return { kind: 'foreign', what: 'a web page (HTML)' };
+  if (text.startsWith('<?xml')) return { kind: 'foreign', what: 'an XML file' };
+  return { kind: 'unknown' };
 }

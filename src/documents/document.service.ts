@@ -1,19 +1,23 @@
-import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FileUpload } from 'graphql-upload-minimal';
 import type { Em } from '../db/orm.js';
 import type { Problems } from '../graphql/problems.js';
 import { UserError, UserErrorCode, UserErrorsException } from '../graphql/user-errors.js';
 import { User } from '../users/user.entity.js';
-import { ALLOWED_CONTENT_TYPES, type AllowedContentType, CONTENT_TYPE_NAMES, detectContentType } from './content-type.js';
+import { ALLOWED_CONTENT_TYPES, type AllowedContentType, CONTENT_TYPE_EXTENSIONS, CONTENT_TYPE_NAMES } from './content-type.js';
 import { Document, type DocumentKind } from './document.entity.js';
+import { fileSource } from './file-source.js';
+import { type Inspection, inspectFile } from './file-inspection.js';
+import { isStaged, spool, type SpooledFile } from './upload-spool.js';
 
-/** An upload read in full, within its size cap, not yet stored. */
+/** An upload that passed every check, read into memory to be stored. */
 export interface ReceivedFile {
-  /** The client's name for it, sanitized (see `sanitizeFilename`); for display and download only. */
+  /** The client's name for it, sanitized and ending in its type's extension (see `filenameFor`); for display and download only. */
   filename: string;
-  /** What the bytes are by their signature; null when they are none of the types we take. */
-  contentType: AllowedContentType | null;
+  /** What the bytes are, checked from them (see `inspectFile`). */
+  contentType: AllowedContentType;
   bytes: Buffer;
   size: number;
   /** Hex SHA-256 of `bytes`. */
@@ -24,6 +28,7 @@ export interface ReceivedFile {
 export const DOCUMENT_ERROR_CODES = {
   tooLarge: UserErrorCode.FILE_TOO_LARGE,
   empty: UserErrorCode.FILE_EMPTY,
+  // Also for a file of an accepted type that is damaged or unsafe (a zip bomb, a PDF with scripts): the message says which.
   typeNotAllowed: UserErrorCode.FILE_TYPE_NOT_ALLOWED,
 } as const;
 
@@ -53,82 +58,87 @@ export function sanitizeFilename(name: string): string {
   return characters.slice(0, MAX_FILENAME - kept.length).join('').trimEnd() + kept.join('');
 }
 
+/**
+ * The name to store for a file of `type`: its own, with the type's extension added when it has
+ * another, so that a download opens with the program for what the bytes are ("cv.exe" → "cv.exe.pdf").
+ */
+export function filenameFor(name: string, type: AllowedContentType): string {
+  const clean = sanitizeFilename(name);
+  const extensions = CONTENT_TYPE_EXTENSIONS[type];
+  if (extensions.some((e) => clean.toLowerCase().endsWith(e) && clean.length > e.length)) return clean;
+  return sanitizeFilename(`${clean}${extensions[0]}`);
+}
+
 function failure(code: UserErrorCode, field: string[], message: string): UserErrorsException {
   return new UserErrorsException([UserError.of(code, field, message)]);
 }
 
-function tooLarge(field: string[], maxBytes: number): UserErrorsException {
-  return failure(DOCUMENT_ERROR_CODES.tooLarge, field, `The file is larger than the limit of ${maxBytes} bytes.`);
+function listOf(types: readonly AllowedContentType[]): string {
+  const names = types.map((type) => CONTENT_TYPE_NAMES[type]);
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : (names[0] ?? 'no');
 }
 
-/** graphql-upload-minimal's own maxFileSize: an HttpError 413 from createReadStream() or on the stream. */
-function isUploadSizeLimit(error: unknown): boolean {
-  return error instanceof Error && (error as { status?: unknown }).status === 413 && error.message.startsWith('File truncated');
+/** The accepted type the client's file name claims, for a message; never used to decide anything. */
+function claimedType(filename: string, allowed: readonly AllowedContentType[]): AllowedContentType | null {
+  const lower = filename.toLowerCase();
+  return allowed.find((type) => CONTENT_TYPE_EXTENSIONS[type].some((e) => lower.endsWith(e))) ?? null;
 }
 
-/**
- * Reads the stream, hashing as it goes, and rejects as soon as more than `maxBytes` arrived. After
- * a rejection the rest is drained and dropped, not destroyed: destroying a busboy file stream stalls
- * the multipart parser, so the request's later files would never arrive and the request would hang.
- */
-function collect(stream: Readable, maxBytes: number, field: string[]): Promise<{ bytes: Buffer; sha256: string }> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    let chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const fail = (error: unknown) => {
-      if (settled) return;
-      settled = true;
-      chunks = [];
-      reject(error);
-    };
-    stream.on('data', (chunk: Buffer | string) => {
-      if (settled) return;
-      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      size += bytes.length;
-      if (size > maxBytes) return fail(tooLarge(field, maxBytes));
-      hash.update(bytes);
-      chunks.push(bytes);
-    });
-    // busboy ends a file cut at its limit normally, only flagging it, so the flag must be checked.
-    stream.on('limit', () => fail(tooLarge(field, maxBytes)));
-    stream.on('error', (error) => fail(isUploadSizeLimit(error) ? tooLarge(field, maxBytes) : error));
-    stream.on('end', () => {
-      if ((stream as Readable & { truncated?: boolean }).truncated) return fail(tooLarge(field, maxBytes));
-      if (settled) return;
-      settled = true;
-      resolve({ bytes: Buffer.concat(chunks, size), sha256: hash.digest('hex') });
-    });
-  });
-}
-
-/**
- * Reads one upload of a mutation input in full, with a hard cap of `maxBytes`. Throws a
- * `UserErrorsException` (FILE_TOO_LARGE, FILE_EMPTY) naming `field`; anything else the upload throws
- * (a client that went away, a broken request) is rethrown as is. The type is detected, not checked:
- * see `checkFile`.
- */
-export async function readUpload(upload: Promise<FileUpload> | FileUpload, maxBytes: number, field: string[]): Promise<ReceivedFile> {
-  const file = await upload;
-  let stream: Readable;
-  try {
-    stream = file.createReadStream();
-  } catch (error) {
-    // The limit was hit before anyone asked for the stream.
-    throw isUploadSizeLimit(error) ? tooLarge(field, maxBytes) : error;
+/** Why the inspected file may not be kept here, for the person who sent it; null when it may. */
+function refusal(inspection: Inspection, allowed: readonly AllowedContentType[], filename: string): string | null {
+  const accepted = `only ${listOf(allowed)} files are accepted here.`;
+  switch (inspection.kind) {
+    case 'accepted':
+      return allowed.includes(inspection.type) ? null : `This file is a ${CONTENT_TYPE_NAMES[inspection.type]}; ${accepted}`;
+    case 'refused':
+      return `This ${CONTENT_TYPE_NAMES[inspection.type]} ${inspection.reason}.`;
+    case 'foreign': {
+      if (!inspection.what) return `Only ${listOf(allowed)} files are accepted here.`;
+      const claimed = claimedType(filename, allowed);
+      return claimed ? `This file is ${inspection.what}, not a ${CONTENT_TYPE_NAMES[claimed]}.` : `This file is ${inspection.what}; ${accepted}`;
+    }
   }
-  const { bytes, sha256 } = await collect(stream, maxBytes, field);
-  if (bytes.length === 0) throw failure(DOCUMENT_ERROR_CODES.empty, field, 'The file is empty.');
-  return { filename: sanitizeFilename(file.filename), contentType: detectContentType(bytes), bytes, size: bytes.length, sha256 };
 }
 
-/** FILE_TYPE_NOT_ALLOWED unless the bytes are one of `allowed`; null when the file may be kept. */
-export function checkFile(file: ReceivedFile, allowed: readonly AllowedContentType[], field: string[]): UserError | null {
-  if (file.contentType && allowed.includes(file.contentType)) return null;
-  const names = allowed.map((type) => CONTENT_TYPE_NAMES[type]);
-  const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : (names[0] ?? 'no');
-  return UserError.of(DOCUMENT_ERROR_CODES.typeNotAllowed, field, `Only ${list} files are accepted here.`);
+/** Checks a staged upload and, only when it passed, reads it into memory. */
+async function receive(file: FileUpload, staged: SpooledFile, maxBytes: number, field: string[], allowed: readonly AllowedContentType[]): Promise<ReceivedFile> {
+  if (staged.truncated || staged.size > maxBytes) throw failure(DOCUMENT_ERROR_CODES.tooLarge, field, `The file is larger than the limit of ${maxBytes} bytes.`);
+  if (staged.size === 0) throw failure(DOCUMENT_ERROR_CODES.empty, field, 'The file is empty.');
+  const source = await fileSource(staged.path);
+  let inspection: Inspection;
+  try {
+    inspection = await inspectFile(source);
+  } finally {
+    await source.close();
+  }
+  const problem = refusal(inspection, allowed, String(file.filename ?? ''));
+  if (problem || inspection.kind !== 'accepted') throw failure(DOCUMENT_ERROR_CODES.typeNotAllowed, field, problem ?? 'The file cannot be accepted.');
+  const bytes = await readFile(staged.path);
+  if (bytes.length !== staged.size) throw new Error('a staged upload changed size between its check and its reading');
+  return { filename: filenameFor(file.filename, inspection.type), contentType: inspection.type, bytes, size: bytes.length, sha256: staged.sha256 };
+}
+
+/**
+ * Receives one upload of a mutation input: from its temporary file when the multipart reader staged
+ * it (every request over HTTP), else staged here first. It is checked from disk, with a hard cap of
+ * `maxBytes`, and read into memory only once it passed. Throws a `UserErrorsException`
+ * (FILE_TOO_LARGE, FILE_EMPTY, FILE_TYPE_NOT_ALLOWED) naming `field`; anything else is rethrown.
+ */
+export async function readUpload(
+  upload: Promise<FileUpload> | FileUpload,
+  maxBytes: number,
+  field: string[],
+  allowed: readonly AllowedContentType[] = ALLOWED_CONTENT_TYPES,
+): Promise<ReceivedFile> {
+  const file = await upload;
+  if (isStaged(file)) return receive(file, file.staged, maxBytes, field, allowed);
+  const directory = await mkdtemp(join(tmpdir(), 'hub-upload-'));
+  try {
+    const staged = await spool(file.createReadStream(), join(directory, 'file'), maxBytes);
+    return await receive(file, staged, maxBytes, field, allowed);
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -136,11 +146,9 @@ export function checkFile(file: ReceivedFile, allowed: readonly AllowedContentTy
  * flush, so it exists only if the object it belongs to does.
  */
 export function storeDocument(em: Em, file: ReceivedFile, kind: DocumentKind, uploaderId: string | null): Document {
-  // A programming error, not a user's: every caller runs checkFile first.
-  if (!file.contentType) throw new Error('storeDocument: the file is of no accepted type; call checkFile first');
   return em.create(Document, {
     kind,
-    filename: sanitizeFilename(file.filename),
+    filename: filenameFor(file.filename, file.contentType),
     contentType: file.contentType,
     size: file.bytes.length,
     sha256: file.sha256,
@@ -161,10 +169,7 @@ export async function acceptUpload(
   allowed: readonly AllowedContentType[] = ALLOWED_CONTENT_TYPES,
 ): Promise<ReceivedFile | null> {
   try {
-    const file = await readUpload(upload, maxBytes, field);
-    const wrongType = checkFile(file, allowed, field);
-    if (!wrongType) return file;
-    problems.add(wrongType.code, wrongType.field, wrongType.message);
+    return await readUpload(upload, maxBytes, field, allowed);
   } catch (error) {
     if (!(error instanceof UserErrorsException)) throw error;
     for (const e of error.errors) problems.add(e.code, e.field, e.message);

@@ -5,7 +5,6 @@ import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError } from 'graphql';
-import { processRequest } from 'graphql-upload-minimal';
 import type { Logger } from 'pino';
 import { IdentityProviderUnavailable, identityProviderUnavailable, TokenRejected, unauthenticated } from '../auth/auth.errors.js';
 import { Policy } from '../auth/policy.js';
@@ -24,6 +23,7 @@ import { hubSchema } from '../graphql/schema.js';
 import { DEFAULT_LIMITS, queryLimitsPlugin } from './limits.js';
 import { RequestRateLimiter } from './rate-limit.js';
 import { requestErrorsPlugin } from './request-errors.js';
+import { readMultipartRequest } from './multipart.js';
 import { serveDocument } from '../documents/document.download.js';
 import { reportCsv } from '../reports/report.csv.js';
 
@@ -196,18 +196,8 @@ export async function startHub(options: {
     let body: unknown = undefined;
     if (req.method === 'POST') {
       if (/^multipart\/form-data/i.test(contentType)) {
-        // Apollo's CSRF check runs after this; refuse a multipart request without the preflight headers
-        // before reading any file, so a cross-site form cannot make us spool uploads.
-        if (!req.headers['apollo-require-preflight'] && !req.headers['x-apollo-operation-name']) {
-          throw new HttpError(400, 'BAD_REQUEST', 'Multipart requests need the Apollo-Require-Preflight header (CSRF prevention).');
-        }
-        try {
-          body = await processRequest(req, res, { maxFileSize: config.uploadMaxFileSize, maxFiles: config.uploadMaxFiles, maxFieldSize: JSON_BODY_LIMIT });
-        } catch (error) {
-          const e = error as { status?: number; message?: string };
-          const status = e.status ?? 400;
-          throw new HttpError(status, status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', e.message ?? 'Invalid multipart request.');
-        }
+        body = await readMultipartRequest(req, res, config);
+        if (body === null) return; // refused, and answered
       } else {
         const raw = await readBody(req, JSON_BODY_LIMIT);
         if (/^application\/(graphql-response\+)?json/i.test(contentType) || /\+json/i.test(contentType)) {
