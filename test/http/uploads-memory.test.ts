@@ -1,17 +1,12 @@
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DevIssuer } from '../../src/auth/dev-issuer.js';
-import { loadConfig } from '../../src/config.js';
-import { demoRegistrationNumber, demoUsers } from '../../src/demo/demo-data.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startCompiledHub, type CompiledHub } from '../support/compiled-hub.js';
 import { demo } from '../support/hub.js';
 import { pdfStream, pdfWith } from '../documents/builders.js';
 
-const root = join(import.meta.dirname, '..', '..');
 const MiB = 1024 * 1024;
 const FILE_SIZE = 10 * MiB - 1; // just under UPLOAD_MAX_FILE_SIZE's default (10 MiB)
 const FILES = 5; // UPLOAD_MAX_FILES's default
@@ -54,50 +49,18 @@ function pdfWithScriptAtTheEnd(size: number): Buffer {
 }
 
 describe('upload memory on the compiled production server', () => {
+  let hub: CompiledHub;
   let dataDir: string;
-  let db: TestDatabase | null = null;
-  let child: ChildProcessWithoutNullStreams;
   let url: string;
   let token: string;
   let input: { person: string; service: string; role: string; attachments: { kind: string; file: null }[] };
-  let output = '';
 
   beforeAll(async () => {
-    // The current code, compiled as production runs it.
-    const build = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8', timeout: 240_000 });
-    expect(build.status, build.stdout + build.stderr).toBe(0);
-
-    dataDir = mkdtempSync(join(tmpdir(), 'hub-upload-memory-'));
-    const env: Record<string, string | undefined> = { ...process.env, NODE_ENV: 'production', DEV_ISSUER: 'true', DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
-    delete env.DATABASE_URL;
-    // On PostgreSQL, a database of its own, as every test file has (the server's default one is left alone).
-    if (process.env.DATABASE_URL) {
-      db = await createTestDatabase();
-      env.DATABASE_URL = db.url;
-    }
-    // `npm run start:compiled`'s node flags (the 192 MB heap cap), so the process is the one production runs.
-    const script = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:compiled'];
-    const args = script.split(/\s+/).slice(1);
-    child = spawn(process.execPath, args, { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`did not start: ${output}`)), 90_000);
-      child.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.length > 1_000_000) output = output.slice(-100_000);
-        const line = output.split('\n').find((l) => l.includes('identity hub listening'));
-        if (line) {
-          clearTimeout(timer);
-          resolve((JSON.parse(line) as { url: string }).url);
-        }
-      });
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.on('exit', (code) => reject(new Error(`exited early with ${code}: ${output}`)));
-    });
-
-    const config = loadConfig({ NODE_ENV: 'production', DEV_ISSUER: 'true', DATA_DIR: dataDir });
-    const issuer = await DevIssuer.loadOrCreate(dataDir, config.devIssuerUrl, config.tokenAudience);
-    const maria = demoUsers.find((u) => u.email === demo.maria)!;
-    token = await issuer.sign({ sub: demo.maria, email: demo.maria, acr: 'substantial', registration_number: demoRegistrationNumber(maria.employer) });
+    // The current code, compiled and run as production runs it (`npm run start:compiled`'s heap flags).
+    hub = await startCompiledHub();
+    url = hub.url;
+    dataDir = hub.dataDir;
+    token = await hub.token(demo.maria);
     const gql = async <T>(query: string, bearer?: string) =>
       ((await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) }, body: JSON.stringify({ query }) })).json()) as { data: T }).data;
     const sus = (await gql<{ services: { nodes: { id: string; code: string; roles: { id: string; code: string }[] }[] } }>('{ services { nodes { id code roles { id code } } } }')).services.nodes.find((s) => s.code === 'SUS')!;
@@ -110,17 +73,7 @@ describe('upload memory on the compiled production server', () => {
     };
   }, 300_000);
 
-  afterAll(async () => {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    await db?.drop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => hub?.close(), 60_000);
 
   const MUTATION = `mutation($input: OrderCreateInput!) { orderCreate(input: $input) { order { id } userErrors { code field message } } }`;
 
@@ -144,7 +97,7 @@ describe('upload memory on the compiled production server', () => {
   }
 
   it(`keeps memory bounded under ${CONCURRENT} concurrent requests of ${FILES} × 10 MiB, answering each with 429 or the file's refusal, never 5xx`, async () => {
-    const pid = child.pid!;
+    const pid = hub.pid;
     // Each file is read whole by the checks before it is refused.
     const files = Array.from({ length: FILES }, () => new Blob([new Uint8Array(pdfWithScriptAtTheEnd(FILE_SIZE))]));
     expect(files.map((f) => f.size)).toEqual(Array(FILES).fill(FILE_SIZE));

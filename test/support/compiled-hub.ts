@@ -27,6 +27,8 @@ export function buildOnce(): Promise<string> {
 export interface CompiledHub {
   url: string;
   pid: number;
+  /** Its DATA_DIR (PGlite's files, the development issuer's key, staged uploads). */
+  dataDir: string;
   child: ChildProcess;
   /** A development-issuer token for a demo user. */
   token(email: string, acr?: string): Promise<string>;
@@ -89,6 +91,7 @@ export async function startCompiledHub(env: Record<string, string> = {}): Promis
   return {
     url,
     pid: child.pid!,
+    dataDir,
     child,
     async token(email, acr) {
       const user = demoUsers.find((u) => u.email === email);
