@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { check, normalise, serverErrorOf, type Violation } from './checks.js';
 import { errorsOf, send, type Answer } from './client.js';
 import { startFuzzHub, type FuzzHub } from './fuzz-hub.js';
-import { brokenInvariants, textStatistics } from './integrity.js';
+import { brokenInvariants, changesSince, textStatistics } from './integrity.js';
 import { graphqlRequest } from './operations.js';
 import { IdPool } from './pools.js';
 import { rawRequest } from './raw.js';
@@ -71,6 +71,7 @@ describe('schema-driven fuzzing over HTTP', () => {
   let hub: FuzzHub;
   let pool: IdPool;
   let since: Date;
+  let fuzzStart: Date;
   let baselineRss = 0;
   let peakRss = 0;
   const failures = new Map<string, Failure>();
@@ -94,6 +95,7 @@ describe('schema-driven fuzzing over HTTP', () => {
     pool = await IdPool.load(hub.db);
     baselineRss = peakRss = process.memoryUsage().rss;
     totals.started = Date.now();
+    fuzzStart = new Date();
   });
 
   afterAll(async () => {
@@ -200,6 +202,7 @@ describe('schema-driven fuzzing over HTTP', () => {
       record(run, blamed, null, { rule: 'an exception nothing caught (it would stop a server process)', detail: `${error} (while answering run ${run} or just after it)` });
     }
     const text = await textStatistics(hub.db);
+    const changes = await changesSince(hub.db, fuzzStart);
 
     const seconds = (Date.now() - totals.started) / 1000;
     console.info(
@@ -213,6 +216,7 @@ describe('schema-driven fuzzing over HTTP', () => {
         table('operations by root field', coverage.fields),
         table('answers by HTTP status', coverage.statuses),
         table('answers by error code', coverage.codes),
+        table('changes that went through (audit events by action)', changes),
       ].join('\n'),
     );
     const report = [...failures.values()].map(

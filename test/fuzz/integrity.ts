@@ -221,3 +221,12 @@ export async function brokenInvariants(db: TestDatabase, since: Date): Promise<{
   }
   return broken;
 }
+
+/** For the report: the changes that went through during the run, by audited action. */
+export async function changesSince(db: TestDatabase, since: Date): Promise<Map<string, number>> {
+  const rows = await execute<{ action: string; n: number }>(
+    db.orm.em.fork(),
+    sql`select action, count(*)::int as n from audit_events where occurred_at >= ${since.toISOString()}::timestamptz group by 1 order by 1`,
+  );
+  return new Map(rows.map((r) => [r.action, r.n]));
+}
