@@ -63,6 +63,16 @@ function nextRequest(g: Gen, pool: IdPool): FuzzRequest {
   return kind === 'raw' ? rawRequest(g, pool) : graphqlRequest(g, pool, kind);
 }
 
+/** The codes of every userErrors list in an answer's data. */
+function userErrorCodes(data: unknown, key = ''): string[] {
+  if (Array.isArray(data)) {
+    if (key === 'userErrors') return data.map((e) => String((e as { code?: unknown } | null)?.code ?? '(no code asked for)'));
+    return data.flatMap((item) => userErrorCodes(item, key));
+  }
+  if (data && typeof data === 'object') return Object.entries(data).flatMap(([k, v]) => userErrorCodes(v, k));
+  return [];
+}
+
 const count = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
 const table = (title: string, map: Map<string, number>) =>
   `${title}:\n${[...map].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k, n]) => `  ${String(n).padStart(5)}  ${k}`).join('\n')}`;
@@ -75,7 +85,13 @@ describe('schema-driven fuzzing over HTTP', () => {
   let baselineRss = 0;
   let peakRss = 0;
   const failures = new Map<string, Failure>();
-  const coverage = { fields: new Map<string, number>(), statuses: new Map<string, number>(), codes: new Map<string, number>(), kinds: new Map<string, number>() };
+  const coverage = {
+    fields: new Map<string, number>(),
+    statuses: new Map<string, number>(),
+    codes: new Map<string, number>(),
+    kinds: new Map<string, number>(),
+    userErrors: new Map<string, number>(),
+  };
   const totals = { runs: 0, requests: 0, skipped: 0, started: 0, slowest: [] as { ms: number; label: string; run: number }[] };
   /** The request being answered, to blame for an exception nothing caught (the hub runs in this process). */
   let current: { run: number; req: FuzzRequest } | null = null;
@@ -169,6 +185,7 @@ describe('schema-driven fuzzing over HTTP', () => {
         count(coverage.statuses, String(answer.status));
         const codes = new Set(errorsOf(answer.body).map((e) => String(e.extensions?.code ?? '(no code)')));
         for (const code of codes.size ? codes : ['(no errors)']) count(coverage.codes, code);
+        for (const code of userErrorCodes((answer.body as { data?: unknown } | undefined)?.data)) count(coverage.userErrors, code);
         totals.slowest = [...totals.slowest, { ms: answer.ms, label: req.label, run }].sort((a, b) => b.ms - a.ms).slice(0, 5);
         pool.learn(answer.body);
         for (const violation of check(req, answer)) found.push({ answer, violation });
@@ -216,6 +233,7 @@ describe('schema-driven fuzzing over HTTP', () => {
         table('operations by root field', coverage.fields),
         table('answers by HTTP status', coverage.statuses),
         table('answers by error code', coverage.codes),
+        table('userErrors by code', coverage.userErrors),
         table('changes that went through (audit events by action)', changes),
       ].join('\n'),
     );

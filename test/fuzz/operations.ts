@@ -32,6 +32,7 @@ import {
   uploadFile,
   weighted,
   type Gen,
+  type Level,
 } from './values.js';
 
 /** The committed schema: what clients see, and what CI keeps in step with the code. */
@@ -141,11 +142,9 @@ interface Options {
   hostility: number;
   /** Every argument goes in `variables`, files travel as multipart parts. */
   multipart: boolean;
-  /**
-   * A well-formed operation: every value of its type, every required argument given, so that it
-   * reaches the resolvers (which then meet hostile strings, odd ids and dates at the edges).
-   */
+  /** Anything but wild: well-formed, every value of its type and every required argument given. */
   strict: boolean;
+  level: Level;
 }
 
 /** Builds one operation: its variables, its fragments, and aliases counted against the server's limit. */
@@ -217,7 +216,7 @@ class OperationBuilder {
       if (chance(g, 0.05)) return this.value(type.ofType, owner, name, mode, depth + 1);
       // Long lists only of plain values and near the top, within a budget per operation: the size of
       // the request is the point, and nested long lists would only make the test itself run out of memory.
-      const long = depth <= 1 && isLeafType(getNamedType(type.ofType)) && this.longItems > 0;
+      const long = this.o.level !== 'calm' && depth <= 1 && isLeafType(getNamedType(type.ofType)) && this.longItems > 0;
       const length = weighted(g, [
         [10, () => pick(g, [1, 2, 0, 3, 5])],
         [long ? 1 : 0, () => pick(g, [101, 1000, 1001, 5000])],
@@ -249,22 +248,22 @@ class OperationBuilder {
     }
     switch (type.name) {
       case 'ID':
-        return { k: 'str', v: pool.id(g, idTypeOf(owner, name)) };
+        return { k: 'str', v: pool.id(g, idTypeOf(owner, name), this.o.level) };
       case 'String':
         if (name === 'after' || name === 'before') return { k: 'str', v: pool.cursor(g) };
-        return { k: 'str', v: textValue(g, PLAUSIBLE_TEXT[name] ?? ['Fuzz']) };
+        return { k: 'str', v: textValue(g, PLAUSIBLE_TEXT[name] ?? ['Fuzz'], this.o.level) };
       case 'Int':
-        return { k: 'num', v: intValue(g, name) };
+        return { k: 'num', v: intValue(g, name, this.o.level) };
       case 'Float':
         return { k: 'num', v: pick(g, [1.5, 0, -1, 1e308]) };
       case 'Boolean':
         return { k: 'bool', v: chance(g, 0.5) };
       case 'DateTime':
-        return !strict && chance(g, 0.05) ? { k: 'num', v: Date.now() } : { k: 'str', v: dateTimeValue(g, strict) };
+        return !strict && chance(g, 0.05) ? { k: 'num', v: Date.now() } : { k: 'str', v: dateTimeValue(g, this.o.level) };
       case 'EmailAddress':
-        return { k: 'str', v: emailValue(g, strict) };
+        return { k: 'str', v: emailValue(g, this.o.level) };
       case 'PhoneNumber':
-        return { k: 'str', v: phoneValue(g, strict) };
+        return { k: 'str', v: phoneValue(g, this.o.level) };
       case 'JSONObject':
         return { k: 'obj', fields: [['a', { k: 'num', v: 1 }]] };
       case 'Upload':
@@ -316,11 +315,18 @@ class OperationBuilder {
 const DEMO_EMAILS = Object.values(demo);
 const ADMINS = [demo.karin, demo.sofie, demo.jonas];
 
-/** Who calls: mostly demo people (administrators more often for writes), sometimes nobody or a stranger. */
-export function actor(g: Gen, writing: boolean): Auth {
+/** Who may change most: the authorities' administrators, the issuer's, and the orderer (after set-up). */
+const CHANGERS = [demo.karin, demo.karin, demo.sofie, demo.jonas, demo.maria];
+
+/**
+ * Who calls: mostly demo people (administrators more often for writes), sometimes nobody or a
+ * stranger. Calm writes come mostly from those who may make them, signed in strongly.
+ */
+export function actor(g: Gen, writing: boolean, level: Level = 'wild'): Auth {
   return weighted(g, [
-    [writing ? 30 : 0, (): Auth => ({ kind: 'user', email: pick(g, ADMINS), acr: pick(g, [undefined, 'high', 'substantial', 'low']) })],
-    [50, (): Auth => ({ kind: 'user', email: pick(g, DEMO_EMAILS), acr: pick(g, [undefined, undefined, undefined, 'high', 'low']) })],
+    [writing && level === 'calm' ? 200 : 0, (): Auth => ({ kind: 'user', email: pick(g, CHANGERS), acr: 'high' })],
+    [writing ? 45 : 0, (): Auth => ({ kind: 'user', email: pick(g, ADMINS), acr: pick(g, [undefined, 'high', 'high', 'substantial', 'low']) })],
+    [writing ? 35 : 50, (): Auth => ({ kind: 'user', email: pick(g, DEMO_EMAILS), acr: pick(g, [undefined, undefined, undefined, 'high', 'low']) })],
     [10, (): Auth => ({ kind: 'none' })],
     [3, (): Auth => ({ kind: 'stranger' })],
     [1, (): Auth => ({ kind: 'expired', email: pick(g, DEMO_EMAILS) })],
@@ -350,12 +356,17 @@ const INTROSPECTION = [
 /** A random operation on the schema's query or mutation root, as JSON, multipart or GET. */
 export function graphqlRequest(g: Gen, pool: IdPool, kind: 'query' | 'mutation'): FuzzRequest {
   const root = kind === 'query' ? schema.getQueryType()! : schema.getMutationType()!;
-  const strict = chance(g, 0.55);
+  const level = weighted(g, [
+    [4, 'wild'],
+    [3, 'strict'],
+    [3, 'calm'],
+  ] as const);
+  const strict = level !== 'wild';
   const count = kind === 'query' ? weighted(g, [[7, 1], [2, 2], [1, 3]] as const) : weighted(g, [[9, 1], [1, 2]] as const);
   const fields = some(g, Object.values(root.getFields()), count, count);
   // A well-formed mutation that takes a file can only be sent as multipart.
   const multipart = kind === 'mutation' && (chance(g, 0.35) || (strict && fields.some(takesFile)));
-  const builder = new OperationBuilder({ g, pool, hostility: pick(g, [0.1, 0.3, 0.7]), multipart, strict });
+  const builder = new OperationBuilder({ g, pool, hostility: pick(g, [0.1, 0.3, 0.7]), multipart, strict, level });
   const maxDepth = weighted(g, [
     [4, 3],
     [3, 4],
@@ -389,12 +400,12 @@ export function graphqlRequest(g: Gen, pool: IdPool, kind: 'query' | 'mutation')
     [strict ? 0 : 1, 'Other'],
   ] as const);
   const envelope = { query, ...(builder.vars.length || chance(g, 0.2) ? { variables } : {}), ...(operationName ? { operationName } : {}) };
-  const auth = actor(g, kind === 'mutation');
+  const auth = actor(g, kind === 'mutation', level);
   const label = `${kind} ${fields.map((f) => f.name).join('+')}${introspection ? '+introspection' : ''}`;
   const base = { label, fields: [...fields.map((f) => f.name), ...(introspection ? ['(introspection)'] : [])], auth, copies: kind === 'mutation' && chance(g, 0.05) ? 2 : 1 };
 
   if (multipart) {
-    const files = uploads.map((path) => ({ path, file: uploadFile(g) }));
+    const files = uploads.map((path) => ({ path, file: uploadFile(g, level) }));
     return {
       ...base,
       label: `${label} (multipart)`,

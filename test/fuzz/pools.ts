@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { execute, Sql } from '../../src/db/sql.js';
 import type { TestDatabase } from '../support/database.js';
-import { chance, hostileString, index, pick, weighted, type Gen } from './values.js';
+import { chance, hostileString, index, pick, weighted, type Gen, type Level } from './values.js';
 
 /** Relay global ids: base64url of "<Type>:<uuid>" (opaque to clients; the test knows the format). */
 export const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`, 'utf8').toString('base64url');
@@ -107,11 +107,14 @@ export class IdPool {
     return from[index(g, from.length)];
   }
 
-  /** An id for an argument that expects `type` (undefined: any node). */
-  id(g: Gen, type: string | undefined): string {
+  /**
+   * An id for an argument that expects `type` (undefined: any node); the calmer the operation, the
+   * likelier one that exists, so that well-formed mutations get past "not found" and change something.
+   */
+  id(g: Gen, type: string | undefined, level: Level = 'wild'): string {
     const real = this.real(g, type);
     return weighted(g, [
-      [14, () => real],
+      [{ wild: 14, strict: 30, calm: 90 }[level], () => real],
       [3, () => this.real(g)],
       [2, () => gid(pick(g, NODE_TYPES), decodeGid(real)!.id)],
       [4, () => garbageId(g, decodeGid(real)!.id)],

@@ -8,6 +8,12 @@ import { docx, elf, exe, jpeg, legacyDoc, pdf, png, xlsx, zip } from '../support
  */
 export type Gen = fc.GeneratorValue;
 
+/**
+ * How far an operation strays: `wild` breaks types and syntax too, `strict` is well-formed with
+ * hostile values, `calm` is well-formed with mostly plausible values (so that writes go through).
+ */
+export type Level = 'wild' | 'strict' | 'calm';
+
 /** Uniform: fast-check's own integers lean towards the bounds, which would skew every probability here. */
 const uniform = (max: number) => fc.noBias(fc.nat({ max }));
 export const nat = (g: Gen, max: number): number => (max <= 0 ? 0 : g(uniform, max));
@@ -100,9 +106,9 @@ export function hostileString(g: Gen): string {
   }
 }
 
-/** A string meant for a text field: a plausible one most of the time, a hostile one otherwise. */
-export function textValue(g: Gen, plausible: readonly string[]): string {
-  return chance(g, 0.6) ? hostileString(g) : pick(g, plausible);
+/** A string for a text field: hostile more often than not when wild, seldom when calm. */
+export function textValue(g: Gen, plausible: readonly string[], level: Level = 'wild'): string {
+  return chance(g, { wild: 0.6, strict: 0.3, calm: 0.08 }[level]) ? hostileString(g) : pick(g, plausible);
 }
 
 export const dateTimes = (now = Date.now()) => {
@@ -115,19 +121,20 @@ export const dateTimes = (now = Date.now()) => {
   };
 };
 
-/** A DateTime: valid, at the edges of what a date can be, or (unless `strict`) not a date at all. */
-export function dateTimeValue(g: Gen, strict = false): string {
+/** A DateTime: valid, (unless calm) at the edges of what a date can be, or (when wild) not a date at all. */
+export function dateTimeValue(g: Gen, level: Level = 'wild'): string {
   const d = dateTimes();
   return weighted(g, [
     [6, () => pick(g, d.valid)],
-    [3, () => pick(g, d.edge)],
-    [strict ? 0 : 3, () => pick(g, d.invalid)],
-    [strict ? 0 : 1, () => hostileString(g)],
+    [level === 'calm' ? 0 : 3, () => pick(g, d.edge)],
+    [level === 'wild' ? 3 : 0, () => pick(g, d.invalid)],
+    [level === 'wild' ? 1 : 0, () => hostileString(g)],
   ] as const)();
 }
 
-/** An EmailAddress: a plausible one, or (unless `strict`) anything near one. */
-export function emailValue(g: Gen, strict = false): string {
+/** An EmailAddress: a plausible one, or (when wild) anything near one. */
+export function emailValue(g: Gen, level: Level = 'wild'): string {
+  const strict = level !== 'wild';
   return weighted(g, [
     [5, () => pick(g, ['fuzz@example.org', 'anna.registrar@stockholm.se', 'Fuzz.Person+tag@Example.SE', 'x@y.dk'])],
     [strict ? 0 : 3, () => pick(g, ['a@b', 'no-at-sign', '@example.org', 'a@', `${'l'.repeat(250)}@example.org`, 'ä@ö.se', 'a b@c.de', 'a\u0000@b.se', '"quoted"@example.org'])],
@@ -135,8 +142,9 @@ export function emailValue(g: Gen, strict = false): string {
   ] as const)();
 }
 
-/** A PhoneNumber: a plausible one, or (unless `strict`) anything near one. */
-export function phoneValue(g: Gen, strict = false): string {
+/** A PhoneNumber: a plausible one, or (when wild) anything near one. */
+export function phoneValue(g: Gen, level: Level = 'wild'): string {
+  const strict = level !== 'wild';
   return weighted(g, [
     [5, () => pick(g, ['+46 70 123 45 67', '+45 20 11 22 33', '(08) 508-000 01', '0701234567'])],
     [strict ? 0 : 3, () => pick(g, ['+', '12345', `+${'1'.repeat(31)}`, '+46 70 123 45 67\u0000', '+46\u202E70', '٠١٢٣٤٥٦٧'])],
@@ -145,13 +153,14 @@ export function phoneValue(g: Gen, strict = false): string {
 }
 
 /** An Int argument, by what the argument means. */
-export function intValue(g: Gen, name: string): number {
+export function intValue(g: Gen, name: string, level: Level = 'wild'): number {
   if (name === 'first' || name === 'last') {
     return weighted(g, [
       [6, () => pick(g, [1, 2, 5, 10, 50, 100])],
-      [3, () => pick(g, [0, 101, -1, 1000, 2_147_483_647, -2_147_483_648])],
+      [level === 'calm' ? 0 : 3, () => pick(g, [0, 101, -1, 1000, 2_147_483_647, -2_147_483_648])],
     ] as const)();
   }
+  if (level === 'calm') return pick(g, [30, 1, 7, 365]);
   if (name === 'days' || name === 'withinDays') return pick(g, [30, 0, 1, 7, 365, -1, 36_500, 1_000_000, 2_147_483_647, -2_147_483_648]);
   if (name === 'issuerThreshold' || name === 'quotaPerOrganisation') return pick(g, [10, 0, 1, 50, -1, 2_147_483_647]);
   return pick(g, [1, 0, -1, 100, 2_147_483_647, -2_147_483_648]);
@@ -167,24 +176,25 @@ export interface UploadFile {
 }
 
 /** A file to upload: the accepted kinds, refused kinds, empty, mislabelled, with hostile names. */
-export function uploadFile(g: Gen): UploadFile {
+export function uploadFile(g: Gen, level: Level = 'wild'): UploadFile {
+  const odd = level === 'calm' ? 0 : 1;
   const [bytes, type] = weighted<() => readonly [Buffer, string]>(g, [
     [6, () => [pdf(), 'application/pdf'] as const],
     [2, () => [png(), 'image/png'] as const],
     [1, () => [jpeg(), 'image/jpeg'] as const],
     [2, () => [docx(), 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'] as const],
-    [1, () => [xlsx(), 'application/pdf'] as const],
-    [1, () => [Buffer.alloc(0), 'application/pdf'] as const],
-    [1, () => [exe(), 'application/pdf'] as const],
-    [1, () => [elf(), 'application/octet-stream'] as const],
-    [1, () => [legacyDoc(), 'application/msword'] as const],
-    [1, () => [zip({ 'a.txt': 'a'.repeat(200_000) }), 'application/zip'] as const],
-    [1, () => [Buffer.from('%PDF-1.4 not really', 'latin1'), 'application/pdf'] as const],
-    [1, () => [Buffer.concat([pdf(), Buffer.alloc(300_000, 0x20)]), 'application/pdf'] as const],
+    [odd, () => [xlsx(), 'application/pdf'] as const],
+    [odd, () => [Buffer.alloc(0), 'application/pdf'] as const],
+    [odd, () => [exe(), 'application/pdf'] as const],
+    [odd, () => [elf(), 'application/octet-stream'] as const],
+    [odd, () => [legacyDoc(), 'application/msword'] as const],
+    [odd, () => [zip({ 'a.txt': 'a'.repeat(200_000) }), 'application/zip'] as const],
+    [odd, () => [Buffer.from('%PDF-1.4 not really', 'latin1'), 'application/pdf'] as const],
+    [odd, () => [Buffer.concat([pdf(), Buffer.alloc(300_000, 0x20)]), 'application/pdf'] as const],
   ] as const)();
   const filename = weighted(g, [
     [6, () => pick(g, ['form.pdf', 'Blankett 9450.pdf', 'cv.docx', 'scan.png'])],
-    [3, () => pick(g, ['../../etc/passwd', '\u202Efdp.exe', `${'n'.repeat(300)}.pdf`, '', 'a\u0000.pdf', 'Överenskommelse – signerad.pdf', 'CON', '.pdf', 'a"; b=c.pdf', 'x\r\ny.pdf'])],
+    [odd * 3, () => pick(g, ['../../etc/passwd', '\u202Efdp.exe', `${'n'.repeat(300)}.pdf`, '', 'a\u0000.pdf', 'Överenskommelse – signerad.pdf', 'CON', '.pdf', 'a"; b=c.pdf', 'x\r\ny.pdf'])],
   ] as const)();
   return { bytes: Buffer.from(bytes), filename, type };
 }
