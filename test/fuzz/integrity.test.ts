@@ -42,6 +42,8 @@ describe('fuzz integrity checks', () => {
       `update issuer_mandates set state = 'ended'`,
       `update orderer_appointments set state = 'revoked' where state = 'approved'`,
       `delete from audit_events where action = 'ordererAppointment.request'`,
+      `insert into users (id, employer_id, given_name, family_name, profile_state, created_at, updated_at)
+        select gen_random_uuid(), employer_id, 'Nobody', 'Registered', 'incomplete', now(), now() from users limit 1`,
       `update person_active_grants set n = n + 1 where user_id = ${someone}`,
       `insert into grant_summary_deltas (employer_id, service_id, role_id, state, issued_month, n)
         select u.employer_id, g.service_id, g.role_id, g.state, date_trunc('month', now()), 1 from grants g join users u on u.id = g.user_id limit 1`,

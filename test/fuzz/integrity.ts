@@ -110,13 +110,23 @@ export function invariants(since: Date): { name: string; query: Sql }[] {
           or (state = 'requested' and (decided_at is not null or revoked_at is not null))`,
     },
     {
-      name: 'every mandate, appointment, routine and person made through the API has its creation in the audit trail',
+      name: 'every mandate, appointment and routine made through the API has its creation in the audit trail',
       query: sql`select 'IssuerMandate' as type, m.id from issuer_mandates m where not exists (select 1 from audit_events a where a.target_id = m.id and a.action = 'issuerMandate.grant')
         union all select 'OrdererAppointment', o.id from orderer_appointments o where not exists (select 1 from audit_events a where a.target_id = o.id and a.action = 'ordererAppointment.request')
-        union all select 'Routine', r.id from routines r where r.created_at >= ${t0}::timestamptz and not exists (select 1 from audit_events a where a.target_id = r.id and a.action = 'routine.create')
-        union all select 'User', u.id from users u where u.created_at >= ${t0}::timestamptz and u.email not like 'fuzz.staff%'
-          and (not exists (select 1 from audit_events a where a.target_id = u.id and a.action = 'user.selfRegister')
-            or not exists (select 1 from federated_identities f where f.user_id = u.id))`,
+        union all select 'Routine', r.id from routines r where r.created_at >= ${t0}::timestamptz and not exists (select 1 from audit_events a where a.target_id = r.id and a.action = 'routine.create')`,
+    },
+    {
+      name: 'every person made through the API registered themself: one sign-in identity, a user.selfRegister audit event and an order',
+      query: sql`select u.id, u.email, u.given_name, u.created_at,
+          (select count(*)::int from federated_identities f where f.user_id = u.id) as identities,
+          (select string_agg(a.action, ',') from audit_events a where a.target_id = u.id) as audited,
+          (select count(*)::int from orders o where o.user_id = u.id) as orders
+        from users u where u.created_at >= ${t0}::timestamptz
+          -- The fuzz set-up hires its staff straight into the database; their sign-in subject is what stays theirs.
+          and not exists (select 1 from federated_identities f where f.user_id = u.id and f.subject like 'fuzz.staff%')
+          and ((select count(*) from federated_identities f where f.user_id = u.id) <> 1
+            or not exists (select 1 from audit_events a where a.target_id = u.id and a.action = 'user.selfRegister')
+            or not exists (select 1 from orders o where o.user_id = u.id and o.kind = 'self_registration'))`,
     },
     {
       name: "each person's count of active grants (the report summary) is their active grants",

@@ -110,11 +110,23 @@ function brokenMultipart(g: Gen, pool: IdPool): { name: string; value: string | 
   ] as const)();
 }
 
+/**
+ * Percent-encodes any string, lone surrogates included: those as the three bytes UTF-8 would give
+ * them if it allowed them (ED A0 80 …), which is no UTF-8 at all, as a hostile client can send.
+ */
+function encodePath(text: string): string {
+  return text.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]|[\s\S]/g, (c) => {
+    const u = c.charCodeAt(0);
+    if (c.length === 1 && u >= 0xd800 && u <= 0xdfff) return ['%ED', 0xa0 | ((u >> 6) & 0x1f), 0x80 | (u & 0x3f)].map((b) => (typeof b === 'string' ? b : `%${b.toString(16).toUpperCase()}`)).join('');
+    return encodeURIComponent(c);
+  });
+}
+
 const REPORTS = ['grant-statistics', 'orders-waiting', 'issuer-workload', 'grant-trend', 'grants-expiring', 'people-without-active-grant', 'inactive-orderers', 'nope'];
 
 function otherPath(g: Gen, pool: IdPool): string {
   return weighted(g, [
-    [3, () => `/documents/${encodeURIComponent(pool.id(g, 'Document'))}`],
+    [3, () => `/documents/${encodePath(pool.id(g, 'Document'))}`],
     [1, () => `/documents/${pick(g, ['%ZZ', '%00', '..%2F..%2Fetc%2Fpasswd', 'x'.repeat(3000), gid('Document', '00000000-0000-0000-0000-000000000000'), ''])}`],
     [
       4,
