@@ -52,6 +52,8 @@ export function serverErrorOf(lines: LogLine[]): string {
 /** The same bug seen with other ids, numbers and values reads the same. */
 export function normalise(text: string): string {
   return text
+    // Every syntax error is the same failure whatever the parser tripped on.
+    .replace(/^Syntax Error: [\s\S]*/, 'Syntax Error: …')
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<uuid>')
     .replace(/"[^"]*"/g, '"…"')
     .replace(/\d+/g, '<n>')

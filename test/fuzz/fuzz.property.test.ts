@@ -126,9 +126,10 @@ describe('schema-driven fuzzing over HTTP', () => {
     const server = answer ? serverErrorOf(hub.logsFor(answer.requestId)) : '';
     // One bug, many requests: known by what the server logged, else by the error's message, else by the request's kind.
     const message = errors.find((e) => e.extensions?.code === code)?.message;
-    const key = answer
-      ? [violation.rule, answer.status, code, server ? normalise(server) : message ? normalise(String(message).split('\n')[0]) : req.label].join(' | ')
-      : [violation.rule, normalise(violation.detail)].join(' | ');
+    const key =
+      answer && !answer.failure
+        ? [violation.rule, answer.status, code, server ? normalise(server) : message ? normalise(String(message).split('\n')[0]) : req.label].join(' | ')
+        : [violation.rule, normalise(violation.detail.split(';')[0])].join(' | ');
     const known = failures.get(key);
     if (known) {
       known.runs.push(run);
