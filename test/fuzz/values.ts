@@ -137,6 +137,8 @@ export function emailValue(g: Gen, level: Level = 'wild'): string {
   const strict = level !== 'wild';
   return weighted(g, [
     [5, () => pick(g, ['fuzz@example.org', 'anna.registrar@stockholm.se', 'Fuzz.Person+tag@Example.SE', 'x@y.dk'])],
+    // Well-formed (a 64-character local part, 63-character labels) and longer than the 254 an address may have.
+    [1, () => `${'l'.repeat(64)}@${'d'.repeat(63)}.${'e'.repeat(63)}.${'f'.repeat(pick(g, [56, 60]))}.se`],
     [strict ? 0 : 3, () => pick(g, ['a@b', 'no-at-sign', '@example.org', 'a@', `${'l'.repeat(250)}@example.org`, 'ä@ö.se', 'a b@c.de', 'a\u0000@b.se', '"quoted"@example.org'])],
     [strict ? 0 : 2, () => `${hostileString(g).slice(0, 64)}@example.org`],
   ] as const)();
