@@ -1,6 +1,6 @@
 import { errorsOf, type Answer } from './client.js';
 import type { LogLine } from './fuzz-hub.js';
-import type { FuzzRequest } from './request.js';
+import { requestSize, type FuzzRequest } from './request.js';
 
 /** One broken rule for one answer. */
 export interface Violation {
@@ -14,10 +14,13 @@ const INTERNALS = /\n\s+at \S|node_modules|\.[jt]s:\d+|violates .* constraint|du
 
 /** Answers that took longer than this are a failure: a request must not hold the server. */
 export const SLOW_MS = Number(process.env.FUZZ_SLOW_MS ?? 10_000);
+/** How much bigger than its request a refusal may be: more is an amplifier for anyone who can send requests. */
+const REFUSAL_SLACK = 64 * 1024;
 
 /**
  * The rules every answer keeps, whatever was asked: no 5xx (a 503 or 429 only with Retry-After), no
- * INTERNAL_SERVER_ERROR, no internals in messages, JSON when it says JSON, an answer in time.
+ * INTERNAL_SERVER_ERROR, no internals in messages, JSON when it says JSON, an answer in time, and a
+ * refusal not much bigger than the request.
  */
 export function check(req: FuzzRequest, answer: Answer): Violation[] {
   if (answer.failure) return [{ rule: 'no answer', detail: answer.failure }];
@@ -36,6 +39,9 @@ export function check(req: FuzzRequest, answer: Answer): Violation[] {
   const isGraphQL = req.path.startsWith('/graphql') && answer.status === 200 && /json/i.test(type);
   if (isGraphQL && answer.body !== undefined && !errorsOf(answer.body).length && (answer.body as { data?: unknown } | null)?.data === undefined) {
     found.push({ rule: 'a 200 GraphQL answer with neither data nor errors', detail: answer.text.slice(0, 300) });
+  }
+  if (errorsOf(answer.body).length && (answer.body as { data?: unknown }).data == null && answer.text.length > requestSize(req) + REFUSAL_SLACK) {
+    found.push({ rule: 'a refusal much bigger than its request', detail: `${answer.text.length} bytes back for ${requestSize(req)} sent: ${answer.text.slice(0, 200)}` });
   }
   if (answer.ms > SLOW_MS) found.push({ rule: `slower than ${SLOW_MS} ms`, detail: `${Math.round(answer.ms)} ms` });
   return found;

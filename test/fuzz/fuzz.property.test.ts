@@ -8,7 +8,7 @@ import { brokenInvariants, changesSince, textStatistics } from './integrity.js';
 import { graphqlRequest } from './operations.js';
 import { IdPool } from './pools.js';
 import { rawRequest } from './raw.js';
-import { describeRequest, squeeze, type FuzzRequest } from './request.js';
+import { describeRequest, noRequest, squeeze, type FuzzRequest } from './request.js';
 import { seedWorld } from './seed-world.js';
 import { weighted, type Gen } from './values.js';
 
@@ -46,6 +46,8 @@ interface Failure {
   rule: string;
   /** Runs that showed it; the first one is the one to replay. */
   runs: number[];
+  /** Whether one run replays it, or only the whole run does (the database's state, the memory, the health checks). */
+  replayable: boolean;
   labels: Set<string>;
   status: number;
   code: string;
@@ -120,7 +122,7 @@ describe('schema-driven fuzzing over HTTP', () => {
     process.off('unhandledRejection', onUncaught);
   });
 
-  function record(run: number, req: FuzzRequest, answer: Answer | null, violation: Violation): void {
+  function record(run: number, req: FuzzRequest, answer: Answer | null, violation: Violation, replayable = true): void {
     const errors = answer ? errorsOf(answer.body) : [];
     const code = String(errors.find((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR')?.extensions?.code ?? errors[0]?.extensions?.code ?? '');
     const server = answer ? serverErrorOf(hub.logsFor(answer.requestId)) : '';
@@ -139,6 +141,7 @@ describe('schema-driven fuzzing over HTTP', () => {
     failures.set(key, {
       rule: violation.rule,
       runs: [run],
+      replayable,
       labels: new Set([req.label]),
       status: answer?.status ?? 0,
       code,
@@ -154,15 +157,14 @@ describe('schema-driven fuzzing over HTTP', () => {
       const res = await fetch(new URL(path, hub.url), { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }).catch((e: Error) => e);
       if (res instanceof Error || res.status !== 200) {
         const status = res instanceof Error ? 0 : res.status;
-        const req: FuzzRequest = { label: `health ${path}`, fields: [], method: 'GET', path, headers: {}, auth: { kind: 'none' }, body: { kind: 'none' }, copies: 1 };
-        record(run, req, null, { rule: `${path} is not 200 after a batch`, detail: res instanceof Error ? res.message : `HTTP ${status}` });
+        record(run, noRequest(`health ${path}`, 'GET', path), null, { rule: `${path} is not 200 after a batch`, detail: res instanceof Error ? res.message : `HTTP ${status}` }, false);
       }
     }
     const rss = process.memoryUsage().rss;
     peakRss = Math.max(peakRss, rss);
     if (rss - baselineRss > RSS_GROWTH_MB * 1024 * 1024) {
-      const req: FuzzRequest = { label: 'memory', fields: [], method: '-', path: '-', headers: {}, auth: { kind: 'none' }, body: { kind: 'none' }, copies: 1 };
-      record(run, req, null, { rule: `RSS grew by more than ${RSS_GROWTH_MB} MB`, detail: `${Math.round(baselineRss / 2 ** 20)} MB after set-up, ${Math.round(rss / 2 ** 20)} MB after run ${run}` });
+      const detail = `${Math.round(baselineRss / 2 ** 20)} MB after set-up, ${Math.round(rss / 2 ** 20)} MB after run ${run}`;
+      record(run, noRequest('memory'), null, { rule: `RSS grew by more than ${RSS_GROWTH_MB} MB`, detail }, false);
     }
   }
 
@@ -208,16 +210,14 @@ describe('schema-driven fuzzing over HTTP', () => {
     await checkpoint(totals.runs);
 
     for (const broken of await brokenInvariants(hub.db, since)) {
-      const req: FuzzRequest = { label: 'integrity', fields: [], method: '-', path: '-', headers: {}, auth: { kind: 'none' }, body: { kind: 'none' }, copies: 1 };
-      record(totals.runs, req, null, { rule: `integrity: ${broken.name}`, detail: JSON.stringify(broken.rows) });
+      record(totals.runs, noRequest('integrity'), null, { rule: `integrity: ${broken.name}`, detail: JSON.stringify(broken.rows) }, false);
     }
     for (const line of hub.strayErrors()) {
-      const req: FuzzRequest = { label: 'log', fields: [], method: '-', path: '-', headers: {}, auth: { kind: 'none' }, body: { kind: 'none' }, copies: 1 };
-      record(totals.runs, req, null, { rule: 'an error logged outside any request', detail: serverErrorOf([line]) });
+      record(totals.runs, noRequest('log'), null, { rule: 'an error logged outside any request', detail: serverErrorOf([line]) }, false);
     }
     for (const { run, req, error } of uncaught) {
-      const blamed: FuzzRequest = req ?? { label: 'unknown', fields: [], method: '-', path: '-', headers: {}, auth: { kind: 'none' }, body: { kind: 'none' }, copies: 1 };
-      record(run, blamed, null, { rule: 'an exception nothing caught (it would stop a server process)', detail: `${error} (while answering run ${run} or just after it)` });
+      const detail = `${error} (while answering run ${run} or just after it)`;
+      record(run, req ?? noRequest('unknown'), null, { rule: 'an exception nothing caught (it would stop a server process)', detail }, req !== null);
     }
     const text = await textStatistics(hub.db);
     const changes = await changesSince(hub.db, fuzzStart);
@@ -241,7 +241,7 @@ describe('schema-driven fuzzing over HTTP', () => {
     const report = [...failures.values()].map(
       (f, i) =>
         `#${i + 1} ${f.rule} (HTTP ${f.status}${f.code ? `, ${f.code}` : ''}) — ${f.runs.length}× in ${[...f.labels].slice(0, 6).join(', ')}${f.labels.size > 6 ? ', …' : ''}\n` +
-        `   replay: FUZZ_SEED=${SEED} FUZZ_PATH=${f.runs[0]}\n` +
+        `   replay: FUZZ_SEED=${SEED} ${f.replayable ? `FUZZ_PATH=${f.runs[0]}` : `FUZZ_RUNS=${RUNS} (the whole run)`}\n` +
         (f.server ? `   server logged: ${squeeze(f.server, 400)}\n` : '') +
         `   ${squeeze(f.detail, 400)}\n` +
         `   ${f.request.split('\n').join('\n   ')}`,

@@ -226,9 +226,8 @@ export async function brokenInvariants(db: TestDatabase, since: Date): Promise<{
     const rows = await execute<Record<string, unknown>>(em, query);
     if (rows.length) broken.push({ name, rows: rows.slice(0, 5) });
   }
-  for (const problem of await textProblems(db)) {
-    broken.push({ name: 'no stored text holds NUL or a replaced lone surrogate (U+FFFD)', rows: [problem] });
-  }
+  const text = await textProblems(db);
+  if (text.length) broken.push({ name: 'no stored text holds NUL or a replaced lone surrogate (U+FFFD)', rows: text });
   return broken;
 }
 

@@ -74,6 +74,20 @@ function literal(v: Val): string {
   }
 }
 
+/** About how many characters a value takes when written out. */
+function sizeOf(v: Val): number {
+  switch (v.k) {
+    case 'str':
+      return v.v.length;
+    case 'list':
+      return v.items.reduce((sum, item) => sum + sizeOf(item), 0);
+    case 'obj':
+      return v.fields.reduce((sum, [k, f]) => sum + k.length + sizeOf(f), 0);
+    default:
+      return 8;
+  }
+}
+
 function json(v: Val, path: string, uploads: string[]): unknown {
   switch (v.k) {
     case 'null':
@@ -142,8 +156,6 @@ interface Options {
   hostility: number;
   /** Every argument goes in `variables`, files travel as multipart parts. */
   multipart: boolean;
-  /** Anything but wild: well-formed, every value of its type and every required argument given. */
-  strict: boolean;
   level: Level;
 }
 
@@ -156,7 +168,12 @@ class OperationBuilder {
   /** How many more list items long lists may have in this operation. */
   private longItems = 6000;
 
-  constructor(private readonly o: Options) {}
+  /** Anything but wild: well-formed, every value of its type and every required argument given. */
+  private readonly strict: boolean;
+
+  constructor(private readonly o: Options) {
+    this.strict = o.level !== 'wild';
+  }
 
   private variable(type: string, value: Val | undefined): Val {
     const name = `v${this.vars.length}`;
@@ -166,7 +183,8 @@ class OperationBuilder {
 
   /** Arguments of a field: left to their default, as literals, or as variables (always, in multipart). */
   args(owner: string, args: readonly GraphQLArgument[]): string {
-    const { g, strict } = this.o;
+    const { g } = this.o;
+    const { strict } = this;
     const parts: string[] = [];
     for (const arg of args) {
       const required = isNonNullType(arg.type) && arg.defaultValue === undefined;
@@ -199,7 +217,8 @@ class OperationBuilder {
   }
 
   value(type: GraphQLInputType, owner: string, name: string, mode: 'json' | 'literal', depth: number): Val {
-    const { g, strict } = this.o;
+    const { g } = this.o;
+    const { strict } = this;
     // Deep inside a literal, a variable now and then: `input: { reason: $v3 }`.
     if (mode === 'literal' && depth > 0 && chance(g, 0.08)) return this.variable(String(type), this.value(type, owner, name, 'json', depth));
     if (!strict && chance(g, this.o.hostility * 0.12)) return this.wrong(mode);
@@ -209,7 +228,8 @@ class OperationBuilder {
   }
 
   private plain(type: GraphQLInputType, owner: string, name: string, mode: 'json' | 'literal', depth: number): Val {
-    const { g, pool, strict } = this.o;
+    const { g, pool } = this.o;
+    const { strict } = this;
     if (isNonNullType(type)) return this.plain(type.ofType, owner, name, mode, depth);
     if (isListType(type)) {
       // A single value where a list goes is coerced to a list of one.
@@ -222,9 +242,11 @@ class OperationBuilder {
         [long ? 1 : 0, () => pick(g, [101, 1000, 1001, 5000])],
       ] as const)();
       if (length > 5) this.longItems -= length;
-      // Long lists repeat a few generated items: the size is the point, not each element.
+      // Long lists repeat a few generated items: the number is the point, not each element. Items of a
+      // megabyte (hostile strings) stay few: a thousand of them would only exhaust the test's memory.
       const some = Array.from({ length: Math.min(length, 3) }, () => this.value(type.ofType, owner, name, mode, depth + 1));
-      return { k: 'list', items: Array.from({ length }, (_, i) => some[i % some.length]) };
+      const count = some.some((item) => sizeOf(item) > 10_000) ? Math.min(length, 3) : length;
+      return { k: 'list', items: Array.from({ length: count }, (_, i) => some[i % some.length]) };
     }
     if (isEnumType(type)) {
       const values = type.getValues().map((v) => v.name);
@@ -304,7 +326,7 @@ class OperationBuilder {
     const { g } = this.o;
     const alias = chance(g, 0.12) ? `a${this.aliases++}: ` : '';
     const args = f.args.length ? this.args(f.name, f.args) : '';
-    const directives = [' @include(if: true)', ' @skip(if: true)', ' @skip(if: false) @include(if: true)', ...(this.o.strict ? [] : [' @deprecated', ' @nope'])];
+    const directives = [' @include(if: true)', ' @skip(if: true)', ' @skip(if: false) @include(if: true)', ...(this.strict ? [] : [' @deprecated', ' @nope'])];
     const directive = chance(g, 0.03) ? pick(g, directives) : '';
     const named = getNamedType(f.type);
     const head = `${alias}${f.name}${args}${directive}`;
@@ -366,7 +388,7 @@ export function graphqlRequest(g: Gen, pool: IdPool, kind: 'query' | 'mutation')
   const fields = some(g, Object.values(root.getFields()), count, count);
   // A well-formed mutation that takes a file can only be sent as multipart.
   const multipart = kind === 'mutation' && (chance(g, 0.35) || (strict && fields.some(takesFile)));
-  const builder = new OperationBuilder({ g, pool, hostility: pick(g, [0.1, 0.3, 0.7]), multipart, strict, level });
+  const builder = new OperationBuilder({ g, pool, hostility: pick(g, [0.1, 0.3, 0.7]), multipart, level });
   const maxDepth = weighted(g, [
     [4, 3],
     [3, 4],

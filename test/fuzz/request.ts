@@ -35,6 +35,25 @@ export interface FuzzRequest {
   copies: number;
 }
 
+/** About how many bytes a request sends: its path and body (files included). */
+export function requestSize(req: FuzzRequest): number {
+  const body = req.body;
+  const size =
+    body.kind === 'text'
+      ? Buffer.byteLength(body.text)
+      : body.kind === 'bytes'
+        ? body.bytes.length
+        : body.kind === 'form'
+          ? body.parts.reduce((sum, p) => sum + (typeof p.value === 'string' ? Buffer.byteLength(p.value) : p.value.bytes.length), 0)
+          : 0;
+  return size + req.path.length;
+}
+
+/** Stands in for a request where a failure belongs to no single one (a health check, the database). */
+export function noRequest(label: string, method = '-', path = '-'): FuzzRequest {
+  return { label, fields: [], method, path, headers: {}, auth: { kind: 'none' }, body: { kind: 'none' }, copies: 1 };
+}
+
 /** Long runs of one character shown as ⟨c×n⟩, so that a 1 MB string fits a failure message. */
 export function squeeze(text: string, max = 2500): string {
   const short = text.replace(/([\s\S])\1{39,}/gu, (run, c: string) => `⟨${JSON.stringify(c).slice(1, -1)}×${[...run].length}⟩`);
