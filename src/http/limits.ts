@@ -80,8 +80,33 @@ export function measureOperation(
   defaultPageSize: number,
 ): OperationMeasure | null {
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {}, { maxErrors: 1 });
-  if (coerced.errors) return null;
-  const variables = coerced.coerced;
+  return coerced.errors ? null : measureCoerced(schema, document, operation, coerced.coerced, defaultPageSize);
+}
+
+/** The longest message a refused variable answers with: graphql-js would print the whole value back. */
+const MAX_VARIABLE_MESSAGE = 500;
+
+/**
+ * The operation's variables, coerced as execution will coerce them, or the first reason they cannot
+ * be: one BAD_USER_INPUT with a bounded message. graphql-js would list up to 50 errors, each
+ * printing the whole value it refused (a 278 KB request answered 14 MB), and mask a 51st as a
+ * server error.
+ */
+export function coerceVariables(schema: GraphQLSchema, operation: OperationDefinitionNode, raw: Record<string, unknown> | undefined): Record<string, unknown> {
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], raw ?? {}, { maxErrors: 1 });
+  if (!coerced.errors) return coerced.coerced;
+  const first = coerced.errors[0];
+  const message = first.message.length > MAX_VARIABLE_MESSAGE ? `${first.message.slice(0, MAX_VARIABLE_MESSAGE)}…` : first.message;
+  throw new GraphQLError(message, { nodes: first.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+}
+
+function measureCoerced(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown>,
+  defaultPageSize: number,
+): OperationMeasure | null {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
@@ -201,7 +226,8 @@ export function queryLimitsPlugin<TContext extends object>(limits: QueryLimits):
               extensions: { code: 'BAD_USER_INPUT', field: hostile.field, http: { status: 400 } },
             });
           }
-          const measured = measureOperation(schema, document, operation, request.variables, limits.defaultPageSize);
+          const variables = coerceVariables(schema, operation, request.variables);
+          const measured = measureCoerced(schema, document, operation, variables, limits.defaultPageSize);
           if (!measured) return;
           for (const limit of Object.keys(maxima) as (keyof OperationMeasure)[]) {
             const actual = Math.ceil(measured[limit]);

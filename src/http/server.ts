@@ -66,6 +66,40 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
+/** Deeper than any operation of ours nests its variables; deeper JSON only overflows recursive code. */
+const MAX_JSON_NESTING = 64;
+
+/** Whether JSON text nests arrays and objects deeper than `max`, counted without parsing it. */
+function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/** The same for a value already parsed (a multipart request's operations), walked without recursion. */
+function valueNestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [current, depth] = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth + 1 > max) return true;
+    for (const inner of Object.values(current)) stack.push([inner, depth + 1]);
+  }
+  return false;
+}
+
+const TOO_DEEP = `The request nests its JSON more than ${MAX_JSON_NESTING} levels deep.`;
+
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) return;
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
@@ -130,6 +164,9 @@ export async function startHub(options: {
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
+    // Clients send whole documents; automatic persisted queries would only add a per-instance cache
+    // and error paths (a wrong hash, an unknown version) that answered as server errors.
+    persistedQueries: false,
     // main.ts owns SIGTERM/SIGINT (drain requests, stop jobs, close the database); Apollo's own handler
     // would stop the server first and leave our shutdown waiting on it.
     stopOnTerminationSignals: false,
@@ -198,9 +235,11 @@ export async function startHub(options: {
       if (/^multipart\/form-data/i.test(contentType)) {
         body = await readMultipartRequest(req, res, config);
         if (body === null) return; // refused, and answered
+        if (valueNestsDeeperThan(body, MAX_JSON_NESTING)) throw new HttpError(400, 'BAD_REQUEST', TOO_DEEP);
       } else {
         const raw = await readBody(req, JSON_BODY_LIMIT);
         if (/^application\/(graphql-response\+)?json/i.test(contentType) || /\+json/i.test(contentType)) {
+          if (nestsDeeperThan(raw, MAX_JSON_NESTING)) throw new HttpError(400, 'BAD_REQUEST', TOO_DEEP);
           try {
             body = raw.length ? JSON.parse(raw) : undefined;
           } catch {
@@ -209,6 +248,7 @@ export async function startHub(options: {
         } else body = raw;
       }
     }
+    if (nestsDeeperThan(url.searchParams.get('variables') ?? '', MAX_JSON_NESTING)) throw new HttpError(400, 'BAD_REQUEST', TOO_DEEP);
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);

@@ -27,7 +27,7 @@ import { weighted, type Gen } from './values.js';
  */
 const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
 const PATH = process.env.FUZZ_PATH || undefined;
-const RUNS = Number(process.env.FUZZ_RUNS ?? 3000);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 5000);
 const TIME_LIMIT_MS = Number(process.env.FUZZ_TIME_LIMIT_MS ?? 240_000);
 /** A replay shrinks its failure with at most this many more requests (shrinking through `gen` can go on for long). */
 const SHRINK_RUNS = Number(process.env.FUZZ_SHRINK_RUNS ?? 300);

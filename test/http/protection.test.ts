@@ -96,6 +96,39 @@ describe('HTTP protections', () => {
     expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
   });
 
+  it('JSON nested deeper than 64 levels is refused before it is walked, in a body, a GET and a multipart request', async () => {
+    const deep = `{"query":"{ __typename }","variables":{"a":${'['.repeat(200_000)}${']'.repeat(200_000)}}}`;
+    const body = await post(deep, { 'content-type': 'application/json' });
+    expect(body.status).toBe(400);
+    expect(((await body.json()) as Json).errors?.[0].extensions?.code).toBe('BAD_REQUEST');
+    const get = await fetch(`${hub.url}?query=${encodeURIComponent('{ __typename }')}&variables=${encodeURIComponent(`{"a":${'['.repeat(100)}${']'.repeat(100)}}`)}`, { headers: { 'apollo-require-preflight': 'true' } });
+    expect(get.status).toBe(400);
+    // Still fine at a depth real inputs have.
+    const fine = await post(`{"query":"{ __typename }","variables":{"a":${'['.repeat(20)}${']'.repeat(20)}}}`, { 'content-type': 'application/json' });
+    expect(fine.status).toBe(200);
+  });
+
+  it('a variable refused by its type answers one bounded error, however many fields it breaks', async () => {
+    const input = { reason: 'r', ...Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`f${i}`, i])) };
+    const res = await json('mutation($id: ID!, $input: GrantChangeInput!) { grantRevoke(id: $id, input: $input) { userErrors { code } } }', { id: 'x', input }, { accept: 'application/graphql-response+json' });
+    const text = await res.text();
+    expect(res.status).toBe(400);
+    expect(text.length).toBeLessThan(2_000);
+    const body = JSON.parse(text) as Json;
+    expect(body.errors).toHaveLength(1);
+    expect(body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const many = await json('query($a: [ID!]!) { nodes(ids: $a) { id } }', { a: Array.from({ length: 60 }, () => ({})) });
+    expect(((await many.json()) as Json).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('automatic persisted queries are not offered: any persistedQuery extension answers PERSISTED_QUERY_NOT_SUPPORTED', async () => {
+    for (const persistedQuery of [{ version: 1, sha256Hash: '00' }, { version: 2 }]) {
+      const res = await post(JSON.stringify({ query: '{ __typename }', extensions: { persistedQuery } }), { 'content-type': 'application/json' });
+      expect(res.status).toBeLessThan(500);
+      expect(((await res.json()) as Json).errors?.[0].extensions?.code).toBe('PERSISTED_QUERY_NOT_SUPPORTED');
+    }
+  });
+
   it('caps page sizes', async () => {
     const big = (await (await json('{ services(first: 101) { totalCount } }')).json()) as Json;
     expect(big.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
