@@ -2,7 +2,7 @@ import type { Policy } from '../auth/policy.js';
 import { countRows, fetchPage } from '../db/paginate.js';
 import type { Em } from '../db/orm.js';
 import { and, sql, execute } from '../db/sql.js';
-import type { Page, PageRequest } from '../graphql/relay.js';
+import type { Page, PageRequest } from '../db/paging.js';
 import { AuditEvent } from './audit-event.entity.js';
 
 /** The audit trail, scoped like everything else. */

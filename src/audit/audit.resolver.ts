@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../graphql/context.js';
-import { fromGlobalId, toGlobalId } from '../graphql/global-id.js';
+import { fromGlobalId, toGlobalId } from '../domain/global-id.js';
 import { Node, PageArgs, pageRequest, registerNode } from '../graphql/relay.js';
 import { UserType } from '../users/user.type.js';
 import { AuditEvent } from './audit-event.entity.js';

@@ -1,5 +1,3 @@
-import { HeaderMap } from '@apollo/server';
-import { GraphQLError } from 'graphql';
 
 /** Why a token was refused; logged, never shown to the client (which only sees UNAUTHENTICATED). */
 export class TokenRejected extends Error {
@@ -19,23 +17,4 @@ export class IdentityProviderUnavailable extends Error {
   ) {
     super(`the signing keys of ${issuer} are unavailable`);
   }
-}
-
-/** HTTP 503 with Retry-After, as a GraphQL error Apollo answers from a failed context. */
-export function identityProviderUnavailable(cause: IdentityProviderUnavailable): GraphQLError {
-  return new GraphQLError('The identity provider that issued the token cannot be reached; try again later.', {
-    originalError: cause,
-    extensions: {
-      code: 'IDENTITY_PROVIDER_UNAVAILABLE',
-      http: { status: 503, headers: new HeaderMap([['retry-after', String(cause.retryAfterSeconds)]]) },
-    },
-  });
-}
-
-export function unauthenticated(message = 'A valid bearer token is required.'): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
-}
-
-export function forbidden(message = 'You are not allowed to do this.', reason?: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN', ...(reason ? { reason } : {}) } });
 }

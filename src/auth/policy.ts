@@ -1,7 +1,6 @@
-import { GraphQLError } from 'graphql';
+import { AccessDenied } from '../domain/errors.js';
 import { and, or, Sql, sql } from '../db/sql.js';
 import { AssuranceLevel, meetsAssurance } from './assurance.js';
-import { forbidden, unauthenticated } from './auth.errors.js';
 import type { AdministratorRole, Viewer, ViewerUser } from './viewer.js';
 
 const ref = (alias: string, column: string) => Sql.raw(`${alias}.${column}`);
@@ -20,8 +19,8 @@ export class Policy {
 
   /** Requires a registered, signed-in user. */
   requireUser(): ViewerUser {
-    if (!this.viewer.identity) throw unauthenticated();
-    if (!this.viewer.user) throw forbidden('Your sign-in is not bound to a registered user.', 'NOT_REGISTERED');
+    if (!this.viewer.identity) throw AccessDenied.unauthenticated();
+    if (!this.viewer.user) throw AccessDenied.forbidden('Your sign-in is not bound to a registered user.', 'NOT_REGISTERED');
     return this.viewer.user;
   }
 
@@ -33,9 +32,7 @@ export class Policy {
     if (!required) return;
     const actual = this.viewer.assuranceLevel ?? AssuranceLevel.LOW;
     if (meetsAssurance(actual, required)) return;
-    throw new GraphQLError(`This action needs a sign-in at assurance level ${required.toUpperCase()}: sign in again with stronger authentication.`, {
-      extensions: { code: 'FORBIDDEN', reason: 'STEP_UP_REQUIRED', requiredAssuranceLevel: required.toUpperCase() },
-    });
+    throw AccessDenied.stepUp(required);
   }
 
   /** The administrator roles the viewer holds for a service. */

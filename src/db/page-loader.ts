@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { EntityName } from '@mikro-orm/core';
-import type { Page, PageRequest } from '../graphql/relay.js';
+import type { Page, PageRequest } from './paging.js';
 import type { Em } from './orm.js';
 import { countRowsByParent, fetchPagesByParent, type ListQuery } from './paginate.js';
 

@@ -2,7 +2,8 @@ import type { EntityName } from '@mikro-orm/core';
 import type { Em } from './orm.js';
 import { and, Sql, sql, execute } from './sql.js';
 import { readOnlyRow } from './read-only-row.js';
-import { badInput, encodeCursor, type Page, type PageRequest } from '../graphql/relay.js';
+import { encodeCursor, type Page, type PageRequest } from './paging.js';
+import { InvalidArgument } from '../domain/errors.js';
 
 /** A keyset-paginated list: rows of `from` (aliased `t`) matching `where`, ordered by `keys` then unique. */
 export interface ListQuery {
@@ -77,7 +78,7 @@ function checkCursor(keys: string[], request: PageRequest): void {
     if (/(_at|^valid_.*|^effective_.*)$/.test(column)) return TIMESTAMP.test(value) && !Number.isNaN(Date.parse(value.replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00')));
     return !value.includes('\u0000');
   });
-  if (!ok) throw badInput(`\`${arg}\` is not a cursor of this list.`, arg);
+  if (!ok) throw new InvalidArgument(`\`${arg}\` is not a cursor of this list.`, arg);
 }
 
 function cursorValue(value: unknown): string | number {

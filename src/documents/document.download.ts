@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { execute, sql } from '../db/sql.js';
 import type { Context } from '../graphql/context.js';
-import { idOfType } from '../graphql/global-id.js';
+import { idOfType } from '../domain/global-id.js';
 import { ALLOWED_CONTENT_TYPES, type AllowedContentType } from './content-type.js';
 import { Document } from './document.entity.js';
 import { sanitizeFilename } from './document.service.js';

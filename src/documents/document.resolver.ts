@@ -1,6 +1,6 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { Context } from '../graphql/context.js';
-import { toGlobalId } from '../graphql/global-id.js';
+import { toGlobalId } from '../domain/global-id.js';
 import { registerNode } from '../graphql/relay.js';
 import { sql, execute } from '../db/sql.js';
 import { Document } from './document.entity.js';

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FileUpload } from 'graphql-upload-minimal';
 import type { Em } from '../db/orm.js';
-import type { Problems } from '../graphql/problems.js';
-import { UserError, UserErrorCode, UserErrorsException } from '../graphql/user-errors.js';
+import type { Problems } from '../domain/problems.js';
+import { problem, ProblemCode, ProblemsFound } from '../domain/errors.js';
 import { User } from '../users/user.entity.js';
 import { ALLOWED_CONTENT_TYPES, type AllowedContentType, CONTENT_TYPE_EXTENSIONS, CONTENT_TYPE_NAMES } from './content-type.js';
 import { Document, type DocumentKind } from './document.entity.js';
@@ -24,12 +24,17 @@ export interface ReceivedFile {
   sha256: string;
 }
 
+/** How large an uploaded file may be (`UPLOAD_MAX_FILE_SIZE`); services that take attachments are built with it. */
+export interface UploadLimits {
+  uploadMaxFileSize: number;
+}
+
 /** The codes this module reports, in one place so a new, more precise code is a one-line change. */
 export const DOCUMENT_ERROR_CODES = {
-  tooLarge: UserErrorCode.FILE_TOO_LARGE,
-  empty: UserErrorCode.FILE_EMPTY,
+  tooLarge: ProblemCode.FILE_TOO_LARGE,
+  empty: ProblemCode.FILE_EMPTY,
   // Also for a file of an accepted type that is damaged or unsafe (a zip bomb, a PDF with scripts): the message says which.
-  typeNotAllowed: UserErrorCode.FILE_TYPE_NOT_ALLOWED,
+  typeNotAllowed: ProblemCode.FILE_TYPE_NOT_ALLOWED,
 } as const;
 
 const MAX_FILENAME = 255;
@@ -69,8 +74,8 @@ export function filenameFor(name: string, type: AllowedContentType): string {
   return sanitizeFilename(`${clean}${extensions[0]}`);
 }
 
-function failure(code: UserErrorCode, field: string[], message: string): UserErrorsException {
-  return new UserErrorsException([UserError.of(code, field, message)]);
+function failure(code: ProblemCode, field: string[], message: string): ProblemsFound {
+  return new ProblemsFound([problem(code, field, message)]);
 }
 
 function listOf(types: readonly AllowedContentType[]): string {
@@ -121,7 +126,7 @@ async function receive(file: FileUpload, staged: SpooledFile, maxBytes: number, 
 /**
  * Receives one upload of a mutation input: from its temporary file when the multipart reader staged
  * it (every request over HTTP), else staged here first. It is checked from disk, with a hard cap of
- * `maxBytes`, and read into memory only once it passed. Throws a `UserErrorsException`
+ * `maxBytes`, and read into memory only once it passed. Throws a `ProblemsFound`
  * (FILE_TOO_LARGE, FILE_EMPTY, FILE_TYPE_NOT_ALLOWED) naming `field`; anything else is rethrown.
  */
 export async function readUpload(
@@ -171,8 +176,8 @@ export async function acceptUpload(
   try {
     return await readUpload(upload, maxBytes, field, allowed);
   } catch (error) {
-    if (!(error instanceof UserErrorsException)) throw error;
-    for (const e of error.errors) problems.add(e.code, e.field, e.message);
+    if (!(error instanceof ProblemsFound)) throw error;
+    for (const e of error.problems) problems.add(e.code, e.field, e.message);
   }
   return null;
 }

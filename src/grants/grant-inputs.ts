@@ -1,6 +1,6 @@
 import { Field, InputType } from 'type-graphql';
 import { TextLimit } from '../graphql/input-guard.js';
-import { REASON_MAX_LENGTH } from '../graphql/problems.js';
+import { REASON_MAX_LENGTH } from '../domain/problems.js';
 import { DateTime } from '../graphql/scalars.js';
 
 @InputType('GrantChangeInput', { description: 'Why a grant is revoked, suspended or resumed; kept in the audit trail.' })

@@ -3,7 +3,7 @@ import { NestedPageLoader } from '../db/page-loader.js';
 import type { Em } from '../db/orm.js';
 import { countRows, fetchPage } from '../db/paginate.js';
 import { and, sql, execute } from '../db/sql.js';
-import type { Page, PageRequest } from '../graphql/relay.js';
+import type { Page, PageRequest } from '../db/paging.js';
 import { SubArea } from '../services/service.entity.js';
 import { Grant, type GrantState } from './grant.entity.js';
 

@@ -1,5 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
-import { idOfType } from '../graphql/global-id.js';
+import { idOfType } from '../domain/global-id.js';
 import { PageArgs, pageRequest } from '../graphql/relay.js';
 import { GrantState } from './grant.entity.js';
 import type { Context } from '../graphql/context.js';

@@ -1,10 +1,10 @@
 import { audit } from '../audit/audit.service.js';
 import type { Em } from '../db/orm.js';
 import { execute, sql } from '../db/sql.js';
-import type { Context } from '../graphql/context.js';
-import { Problems } from '../graphql/problems.js';
-import { lockTarget } from '../graphql/target.js';
-import { UserErrorCode } from '../graphql/user-errors.js';
+import type { Actor } from '../auth/actor.js';
+import { Problems } from '../domain/problems.js';
+import { lockTarget } from '../domain/target.js';
+import { ProblemCode } from '../domain/errors.js';
 import { RoutineRepository } from '../routines/routine.repository.js';
 import { SensitiveAction } from '../routines/routine.rules.js';
 import { Grant, GrantState } from './grant.entity.js';
@@ -40,7 +40,7 @@ interface Change {
  * grant's row locked and one audit event.
  */
 export class GrantService {
-  constructor(private readonly ctx: Context) {}
+  constructor(private readonly actor: Actor) {}
 
   revoke(id: string, reason: string): Promise<Grant> {
     const why = Problems.reason(reason);
@@ -96,18 +96,18 @@ export class GrantService {
       reason: null,
       apply: (g, now) => {
         const field = ['input', 'validTo'];
-        if (validTo.getTime() <= now.getTime()) throw Problems.single(UserErrorCode.DATE_ORDER, field, 'The new validTo must be in the future.');
-        if (validTo.getTime() <= g.validFrom.getTime()) throw Problems.single(UserErrorCode.DATE_ORDER, field, 'The new validTo must be later than validFrom.');
+        if (validTo.getTime() <= now.getTime()) throw Problems.single(ProblemCode.DATE_ORDER, field, 'The new validTo must be in the future.');
+        if (validTo.getTime() <= g.validFrom.getTime()) throw Problems.single(ProblemCode.DATE_ORDER, field, 'The new validTo must be later than validFrom.');
         // An open-ended grant has nothing to extend: any date would shorten it.
-        if (!g.validTo) throw Problems.single(UserErrorCode.DATE_ORDER, field, 'The grant has no end of validity; a renewal cannot shorten it.');
-        if (validTo.getTime() <= g.validTo.getTime()) throw Problems.single(UserErrorCode.DATE_ORDER, field, 'The new validTo must be later than the current one.');
+        if (!g.validTo) throw Problems.single(ProblemCode.DATE_ORDER, field, 'The grant has no end of validity; a renewal cannot shorten it.');
+        if (validTo.getTime() <= g.validTo.getTime()) throw Problems.single(ProblemCode.DATE_ORDER, field, 'The new validTo must be later than the current one.');
         g.validTo = validTo;
       },
     });
   }
 
   private async change(id: string, change: Change): Promise<Grant> {
-    const { policy, em } = this.ctx;
+    const { policy, em } = this.actor;
     policy.requireUser();
     return em.transactional(async (tx) => {
       const grant = await lockTarget({
@@ -125,15 +125,15 @@ export class GrantService {
 
       const now = new Date();
       if (!change.from.includes(grant.state)) {
-        throw Problems.single(UserErrorCode.INVALID_STATE, ['id'], `A ${grant.state} grant cannot be ${change.verb}.`);
+        throw Problems.single(ProblemCode.INVALID_STATE, ['id'], `A ${grant.state} grant cannot be ${change.verb}.`);
       }
       // Past validTo the grant has ended even if the expiry job has not written it down yet.
       if (grant.validTo && grant.validTo.getTime() <= now.getTime()) {
-        throw Problems.single(UserErrorCode.INVALID_STATE, ['id'], `The grant expired at ${grant.validTo.toISOString()} and cannot be ${change.verb}.`);
+        throw Problems.single(ProblemCode.INVALID_STATE, ['id'], `The grant expired at ${grant.validTo.toISOString()} and cannot be ${change.verb}.`);
       }
       const before = grantSnapshot(grant);
       change.apply(grant, now);
-      audit(tx, this.ctx.viewer, this.ctx.requestId, {
+      audit(tx, this.actor.viewer, this.actor.requestId, {
         action: change.action,
         targetType: 'Grant',
         targetId: grant.id,
@@ -151,7 +151,7 @@ export class GrantService {
    * re-reads the row, so a change that committed meanwhile is seen and two changes serialize.
    */
   private async findChangeableForUpdate(tx: Em, id: string): Promise<Grant | null> {
-    const [row] = await execute<Record<string, unknown>>(tx, sql`select t.* from grants t where t.id = ${id} and ${this.ctx.policy.changeableGrants('t')} for update of t`);
+    const [row] = await execute<Record<string, unknown>>(tx, sql`select t.* from grants t where t.id = ${id} and ${this.actor.policy.changeableGrants('t')} for update of t`);
     return row ? tx.map(Grant, row) : null;
   }
 

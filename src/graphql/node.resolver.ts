@@ -1,8 +1,9 @@
 import DataLoader from 'dataloader';
 import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
 import type { Context } from './context.js';
-import { fromGlobalId } from './global-id.js';
-import { badInput, Node, nodeRegistration } from './relay.js';
+import { fromGlobalId } from '../domain/global-id.js';
+import { InvalidArgument } from '../domain/errors.js';
+import { Node, nodeRegistration } from './relay.js';
 
 /** Resolves global ids to the objects the viewer may see, one query per type per batch. */
 export function createNodeLoader(ctx: () => Context): DataLoader<string, object | null> {
@@ -38,7 +39,7 @@ export class NodeResolver {
 
   @Query(() => [Node], { nullable: 'items', description: 'Objects by global id, in order; null where `node` would be.' })
   nodes(@Ctx() ctx: Context, @Arg('ids', () => [ID]) ids: string[]) {
-    if (ids.length > ctx.config.maxPageSize) throw badInput(`Ask for at most ${ctx.config.maxPageSize} ids at once.`, 'ids');
+    if (ids.length > ctx.config.maxPageSize) throw new InvalidArgument(`Ask for at most ${ctx.config.maxPageSize} ids at once.`, 'ids');
     return ctx.loaders.node.loadMany(ids);
   }
 }

@@ -1,8 +1,9 @@
-import { UserErrorsException, type UserError } from './user-errors.js';
+import { ProblemsFound } from '../domain/errors.js';
+import { userErrorsOf, type UserError } from './user-errors.js';
 
 /**
  * Runs a mutation's work and shapes its payload: business failures become `userErrors` with every
- * other field null (the transaction was rolled back); anything else propagates to be masked.
+ * other field null (the transaction was rolled back); anything else propagates to be mapped or masked.
  */
 export async function withUserErrors<P extends { userErrors: UserError[] }>(
   payload: new () => P,
@@ -11,7 +12,7 @@ export async function withUserErrors<P extends { userErrors: UserError[] }>(
   try {
     return Object.assign(new payload(), await work(), { userErrors: [] });
   } catch (error) {
-    if (error instanceof UserErrorsException) return Object.assign(new payload(), { userErrors: error.errors });
+    if (error instanceof ProblemsFound) return Object.assign(new payload(), { userErrors: userErrorsOf(error) });
     throw error;
   }
 }

@@ -1,7 +1,9 @@
-import { GraphQLError } from 'graphql';
 import { ArgsType, Field, ID, Int, InterfaceType, ObjectType, type ClassType } from 'type-graphql';
 import type { Context } from './context.js';
+import type { Page } from '../db/paging.js';
 import { TextLimit } from './input-guard.js';
+
+export { pageRequest, type Page, type PageRequest } from '../db/paging.js';
 
 /** Relay's object identification: every main type has an opaque global id. */
 @InterfaceType('Node', {
@@ -79,13 +81,6 @@ export class PageArgs {
   before?: string | null;
 }
 
-export interface Page<T> {
-  items: T[];
-  cursors: string[];
-  hasNextPage: boolean;
-  hasPreviousPage: boolean;
-}
-
 /** A connection object: edges and nodes eagerly, `totalCount` only when a client asks for it. */
 export abstract class ConnectionBase<T> {
   constructor(
@@ -152,59 +147,3 @@ export function connectionOf(name: string, node: ClassType<object>) {
   return Connection;
 }
 
-/** The validated direction and size of a page request. */
-export interface PageRequest {
-  direction: 'forward' | 'backward';
-  size: number;
-  cursor: unknown[] | null;
-}
-
-export function badInput(message: string, field?: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...(field ? { field } : {}) } });
-}
-
-export function encodeCursor(values: unknown[]): string {
-  return Buffer.from(JSON.stringify(values), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string, arg: string, width: number): unknown[] {
-  try {
-    const values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(values) && values.length === width && values.every((v) => typeof v === 'string' || typeof v === 'number')) {
-      return values;
-    }
-  } catch {
-    // fall through to the error below
-  }
-  throw badInput(`\`${arg}\` is not a cursor of this list.`, arg);
-}
-
-/** Checks first/last/after/before against the Relay rules and the server's page-size cap. */
-export function pageRequest(
-  args: PageArgs,
-  maxPageSize: number,
-  keyWidth: number,
-  defaultSize = 20,
-  options: { nested?: boolean } = {},
-): PageRequest {
-  if (args.first != null && args.last != null) throw badInput('Use `first` or `last`, not both.');
-  if (options.nested && (args.last != null || args.before != null)) {
-    throw badInput('Nested lists page forward only: use `first` and `after`.');
-  }
-  for (const arg of ['first', 'last'] as const) {
-    const n = args[arg];
-    if (n != null && (n < 0 || n > maxPageSize)) throw badInput(`\`${arg}\` must be between 0 and ${maxPageSize}.`, arg);
-  }
-  if (args.last != null || (args.before != null && args.first == null)) {
-    return {
-      direction: 'backward',
-      size: args.last ?? defaultSize,
-      cursor: args.before ? decodeCursor(args.before, 'before', keyWidth) : null,
-    };
-  }
-  return {
-    direction: 'forward',
-    size: args.first ?? defaultSize,
-    cursor: args.after ? decodeCursor(args.after, 'after', keyWidth) : null,
-  };
-}

@@ -14,7 +14,7 @@ import { SessionResolver } from '../identities/session.resolver.js';
 import { OrganisationResolver } from '../organisations/organisation.resolver.js';
 import { ServiceResolver, ServiceRoleResolver } from '../services/service.resolver.js';
 import { PlacementResolver, UserResolver } from '../users/user.resolver.js';
-import { toGlobalId } from './global-id.js';
+import { toGlobalId } from '../domain/global-id.js';
 import { guardInputs } from './input-guard.js';
 import { NodeResolver } from './node.resolver.js';
 import { withResponseBudget } from './response-budget.js';

@@ -6,7 +6,8 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-import { IdentityProviderUnavailable, identityProviderUnavailable, TokenRejected, unauthenticated } from '../auth/auth.errors.js';
+import { IdentityProviderUnavailable, TokenRejected } from '../auth/auth.errors.js';
+import { identityProviderUnavailable, unauthenticated } from './auth-errors.js';
 import { Policy } from '../auth/policy.js';
 import { TokenVerifier, type TokenVerifierOptions, type VerifiedIdentity } from '../auth/token-verifier.js';
 import { Viewer } from '../auth/viewer.js';
@@ -18,6 +19,8 @@ import type { ViewerCache } from '../auth/viewer-cache.js';
 import type { Context } from '../graphql/context.js';
 import { formatErrorFor } from '../graphql/errors.js';
 import { createLoaders } from '../graphql/loaders.js';
+import { InvalidArgument } from '../domain/errors.js';
+import { domainErrorsPlugin } from '../graphql/domain-errors.js';
 import { RESPONSE_TOO_LARGE, ResponseBudget } from '../graphql/response-budget.js';
 import { hubSchema } from '../graphql/schema.js';
 import { DEFAULT_LIMITS, queryLimitsPlugin } from './limits.js';
@@ -176,6 +179,7 @@ export async function startHub(options: {
     plugins: [
       queryLimitsPlugin<Context>(DEFAULT_LIMITS),
       requestErrorsPlugin<Context>(() => requestStore.getStore()),
+      domainErrorsPlugin<Context>(),
       sqlCountPlugin,
       // The hub sends no cache hints (every answer depends on the viewer); without this Apollo wraps
       // every field resolver to collect them.
@@ -222,6 +226,7 @@ export async function startHub(options: {
       policy,
       trustedIssuers: options.trustedIssuers,
       budget: new ResponseBudget(config.responseMaxItems),
+      now: () => new Date(),
       loaders: undefined as never,
     };
     ctx.loaders = createLoaders(em, policy, () => ctx);
@@ -304,7 +309,7 @@ export async function startHub(options: {
       });
       res.end(`\ufeff${report.csv}`);
     } catch (error) {
-      if (error instanceof GraphQLError && error.extensions.code === 'BAD_USER_INPUT') return sendJson(res, 400, { errors: [{ message: error.message, extensions: { code: 'BAD_USER_INPUT' } }] });
+      if (error instanceof InvalidArgument) return sendJson(res, 400, { errors: [{ message: error.message, extensions: { code: 'BAD_USER_INPUT' } }] });
       throw error;
     }
   }

@@ -2,7 +2,7 @@ import type { Policy } from '../auth/policy.js';
 import type { Em } from '../db/orm.js';
 import { countRows, fetchPage } from '../db/paginate.js';
 import { and, sql, execute } from '../db/sql.js';
-import type { Page, PageRequest } from '../graphql/relay.js';
+import type { Page, PageRequest } from '../db/paging.js';
 import { IssuerMandate } from './issuer-mandate.entity.js';
 import { activeMandate } from './issuer-mandate.sql.js';
 

@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { DocumentType } from '../documents/document.type.js';
 import type { Context } from '../graphql/context.js';
-import { idOfType } from '../graphql/global-id.js';
+import { idOfType } from '../domain/global-id.js';
 import { withUserErrors } from '../graphql/payload.js';
 import { PageArgs, pageRequest, registerNode } from '../graphql/relay.js';
 import { OrganisationType } from '../organisations/organisation.type.js';
@@ -37,12 +37,12 @@ export class IssuerMandateResolver {
 
   @Mutation(() => IssuerMandatePayload, { description: 'Grants an organisation issuer rights for a service by agreement. Authority only.' })
   issuerMandateGrant(@Ctx() ctx: Context, @Arg('input', () => IssuerMandateGrantInput) input: IssuerMandateGrantInput) {
-    return withUserErrors(IssuerMandatePayload, async () => ({ issuerMandate: await new IssuerMandateService(ctx).grant(input) }));
+    return withUserErrors(IssuerMandatePayload, async () => ({ issuerMandate: await new IssuerMandateService(ctx, ctx.config).grant(input) }));
   }
 
   @Mutation(() => IssuerMandatePayload, { description: 'Ends issuer rights now; responsibility returns to the next issuer up and every grant stays.' })
   issuerMandateEnd(@Ctx() ctx: Context, @Arg('id', () => ID) id: string, @Arg('input', () => IssuerMandateEndInput) input: IssuerMandateEndInput) {
-    return withUserErrors(IssuerMandatePayload, async () => ({ issuerMandate: await new IssuerMandateService(ctx).end(id, input.reason) }));
+    return withUserErrors(IssuerMandatePayload, async () => ({ issuerMandate: await new IssuerMandateService(ctx, ctx.config).end(id, input.reason) }));
   }
 
   @FieldResolver(() => ServiceType)

@@ -1,15 +1,16 @@
 import type { FileUpload } from 'graphql-upload-minimal';
 import { audit } from '../audit/audit.service.js';
-import { forbidden } from '../auth/auth.errors.js';
 import type { Em } from '../db/orm.js';
 import { sql, execute } from '../db/sql.js';
 import { DocumentKind } from '../documents/document.entity.js';
 import { acceptUpload, storeDocument } from '../documents/document.service.js';
-import type { Context } from '../graphql/context.js';
-import { idOfType } from '../graphql/global-id.js';
-import { Problems, REASON_MAX_LENGTH } from '../graphql/problems.js';
-import { lockTarget, requireService } from '../graphql/target.js';
-import { UserErrorCode } from '../graphql/user-errors.js';
+import type { Actor } from '../auth/actor.js';
+import type { UploadLimits } from '../documents/document.service.js';
+import { idOfType } from '../domain/global-id.js';
+import { Problems, REASON_MAX_LENGTH } from '../domain/problems.js';
+import { lockTarget } from '../domain/target.js';
+import { requireService } from '../services/service.repository.js';
+import { AccessDenied, ProblemCode } from '../domain/errors.js';
 import { Organisation } from '../organisations/organisation.entity.js';
 import { RoutineRepository } from '../routines/routine.repository.js';
 import { SensitiveAction } from '../routines/routine.rules.js';
@@ -45,45 +46,48 @@ const snapshot = (m: IssuerMandate) => ({
 
 /** Issuer rights: granted by a service's authority by agreement, ended without losing any grant. */
 export class IssuerMandateService {
-  constructor(private readonly ctx: Context) {}
+  constructor(
+    private readonly actor: Actor,
+    private readonly uploads: UploadLimits,
+  ) {}
 
   async grant(input: MandateGrantInput): Promise<IssuerMandate> {
-    const { policy, em } = this.ctx;
+    const { policy, em } = this.actor;
     const viewer = policy.requireUser();
     const problems = new Problems();
     const service = await requireService(em, input.service, ['input', 'service']);
     const authority = policy.authorityRole(service.id);
-    if (!authority) throw forbidden("Only the service's authority grants issuer rights.");
+    if (!authority) throw AccessDenied.forbidden("Only the service's authority grants issuer rights.");
 
     const reference = problems.text(input.agreementReference, ['input', 'agreementReference'], 100);
     const signatory = problems.text(input.agreementSignatory, ['input', 'agreementSignatory'], 200);
     const validFrom = input.validFrom ?? new Date();
     problems.period(validFrom, input.validTo, ['input', 'validTo']);
     if (!input.supportEmail && !input.supportPhone) {
-      problems.add(UserErrorCode.REQUIRED, ['input', 'supportEmail'], 'A support e-mail address or phone number is required: the issuer is its users\' support.');
+      problems.add(ProblemCode.REQUIRED, ['input', 'supportEmail'], 'A support e-mail address or phone number is required: the issuer is its users\' support.');
     }
-    if (input.administrators.length === 0) problems.add(UserErrorCode.REQUIRED, ['input', 'administrators'], 'Name at least one administrator.');
-    const file = await acceptUpload(input.agreementDocument, ['input', 'agreementDocument'], this.ctx.config.uploadMaxFileSize, problems);
+    if (input.administrators.length === 0) problems.add(ProblemCode.REQUIRED, ['input', 'administrators'], 'Name at least one administrator.');
+    const file = await acceptUpload(input.agreementDocument, ['input', 'agreementDocument'], this.uploads.uploadMaxFileSize, problems);
 
     return em.transactional(async (tx) => {
       const organisationId = idOfType(input.organisation, 'Organisation');
       const organisation = organisationId ? await this.lockVisibleOrganisation(tx, organisationId) : null;
       if (!organisation) throw Problems.notFound(['input', 'organisation'], 'organisation');
       if (organisation.path.startsWith(authority.ownerPath)) {
-        problems.add(UserErrorCode.NOT_ELIGIBLE, ['input', 'organisation'], 'The authority is the issuer of its own organisation already.');
+        problems.add(ProblemCode.NOT_ELIGIBLE, ['input', 'organisation'], 'The authority is the issuer of its own organisation already.');
       }
       const routine = await new RoutineRepository(tx).inForceForOrganisation(service.id, organisation.id, validFrom);
-      if (!routine) throw Problems.single(UserErrorCode.INVALID_STATE, ['input', 'service'], 'The service has no routine in force at validFrom.');
+      if (!routine) throw Problems.single(ProblemCode.INVALID_STATE, ['input', 'service'], 'The service has no routine in force at validFrom.');
       policy.requireAssurance(routine.rules.assurance[SensitiveAction.MANDATE_GRANT]);
 
       const overlapping = await this.overlapping(tx, service.id, organisation.id, validFrom, input.validTo ?? null);
-      if (overlapping) problems.add(UserErrorCode.CONFLICT, ['input', 'validFrom'], 'The organisation already holds issuer rights for this service in that period.');
+      if (overlapping) problems.add(ProblemCode.CONFLICT, ['input', 'validFrom'], 'The organisation already holds issuer rights for this service in that period.');
 
       const users = await serviceUsersIn(tx, service.id, organisation.path);
       const override = input.thresholdOverrideReason?.trim() || null;
       if (users < routine.rules.issuerThreshold && !override) {
         problems.add(
-          UserErrorCode.THRESHOLD_NOT_MET,
+          ProblemCode.THRESHOLD_NOT_MET,
           ['input', 'thresholdOverrideReason'],
           `The organisation has ${users} users of the service; the routine recommends issuers from ${routine.rules.issuerThreshold}. State a reason to grant anyway.`,
         );
@@ -110,7 +114,7 @@ export class IssuerMandateService {
       for (const user of administrators) {
         tx.create(IssuerAdministrator, { user, service, organisation, appointedBy: tx.getReference(User, viewer.id) });
       }
-      audit(tx, this.ctx.viewer, this.ctx.requestId, {
+      audit(tx, this.actor.viewer, this.actor.requestId, {
         action: 'issuerMandate.grant',
         targetType: 'IssuerMandate',
         targetId: mandate.id,
@@ -127,7 +131,7 @@ export class IssuerMandateService {
 
   /** Ends a mandate now. Its people fall to the next issuer up; every grant stays as it is. */
   async end(id: string, reason: string): Promise<IssuerMandate> {
-    const { policy, em } = this.ctx;
+    const { policy, em } = this.actor;
     const viewer = policy.requireUser();
     const problems = new Problems();
     const why = problems.text(reason, ['input', 'reason'], REASON_MAX_LENGTH);
@@ -143,7 +147,7 @@ export class IssuerMandateService {
       });
       await tx.populate(mandate, ['routine']);
       policy.requireAssurance(mandate.routine.rules.assurance[SensitiveAction.MANDATE_END]);
-      if (mandate.state === MandateState.ENDED) problems.add(UserErrorCode.INVALID_STATE, ['id'], 'The issuer rights have already ended.');
+      if (mandate.state === MandateState.ENDED) problems.add(ProblemCode.INVALID_STATE, ['id'], 'The issuer rights have already ended.');
       problems.throwIfAny();
       const before = snapshot(mandate);
       const now = new Date();
@@ -157,7 +161,7 @@ export class IssuerMandateService {
         { service: mandate.service.id, organisation: mandate.organisation.id, state: AdministratorState.ACTIVE },
         { state: AdministratorState.REMOVED, removedAt: now },
       );
-      audit(tx, this.ctx.viewer, this.ctx.requestId, {
+      audit(tx, this.actor.viewer, this.actor.requestId, {
         action: 'issuerMandate.end',
         targetType: 'IssuerMandate',
         targetId: mandate.id,
@@ -174,7 +178,7 @@ export class IssuerMandateService {
 
   /** The organisation if the viewer may see it, locked so concurrent grants to it run one after another. */
   private async lockVisibleOrganisation(tx: Em, id: string): Promise<Organisation | null> {
-    const q = sql`select o.* from organisations o where o.id = ${id} and ${this.ctx.policy.readableOrganisations('o')} for update`;
+    const q = sql`select o.* from organisations o where o.id = ${id} and ${this.actor.policy.readableOrganisations('o')} for update`;
     const [row] = await execute<Record<string, unknown>>(tx, q);
     return row ? tx.map(Organisation, row) : null;
   }
@@ -200,7 +204,7 @@ export class IssuerMandateService {
     }
     userIds.forEach((id, i) => {
       if (!id || !users.some((u) => u.id === id)) {
-        problems.add(UserErrorCode.NOT_FOUND, ['input', 'administrators', String(i)], 'No person employed by the organisation with this id.');
+        problems.add(ProblemCode.NOT_FOUND, ['input', 'administrators', String(i)], 'No person employed by the organisation with this id.');
       }
     });
     return users;

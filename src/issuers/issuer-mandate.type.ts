@@ -1,7 +1,7 @@
 import { GraphQLUpload, type FileUpload } from 'graphql-upload-minimal';
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { TextLimit } from '../graphql/input-guard.js';
-import { REASON_MAX_LENGTH } from '../graphql/problems.js';
+import { REASON_MAX_LENGTH } from '../domain/problems.js';
 import { DateTime, EmailAddress, PhoneNumber } from '../graphql/scalars.js';
 import { Node, connectionOf } from '../graphql/relay.js';
 import { UserError } from '../graphql/user-errors.js';

@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { DocumentType } from '../documents/document.type.js';
 import type { Context } from '../graphql/context.js';
-import { idOfType } from '../graphql/global-id.js';
+import { idOfType } from '../domain/global-id.js';
 import { withUserErrors } from '../graphql/payload.js';
 import { PageArgs, pageRequest, registerNode } from '../graphql/relay.js';
 import { OrganisationType } from '../organisations/organisation.type.js';
@@ -43,7 +43,7 @@ export class OrdererAppointmentResolver {
 
   @Mutation(() => OrdererAppointmentPayload, { description: 'Asks to become orderer for a part of your organisation, with the signed form.' })
   ordererAppointmentRequest(@Ctx() ctx: Context, @Arg('input', () => OrdererAppointmentRequestInput) input: OrdererAppointmentRequestInput) {
-    return withUserErrors(OrdererAppointmentPayload, async () => ({ ordererAppointment: await new OrdererAppointmentService(ctx).request(input) }));
+    return withUserErrors(OrdererAppointmentPayload, async () => ({ ordererAppointment: await new OrdererAppointmentService(ctx, ctx.config).request(input) }));
   }
 
   @Mutation(() => OrdererAppointmentPayload, { description: "Approves a request. The person's responsible issuer only." })
@@ -52,17 +52,17 @@ export class OrdererAppointmentResolver {
     @Arg('id', () => ID) id: string,
     @Arg('input', () => OrdererAppointmentDecisionInput, { nullable: true }) input: OrdererAppointmentDecisionInput | null,
   ) {
-    return withUserErrors(OrdererAppointmentPayload, async () => ({ ordererAppointment: await new OrdererAppointmentService(ctx).approve(id, input?.reason) }));
+    return withUserErrors(OrdererAppointmentPayload, async () => ({ ordererAppointment: await new OrdererAppointmentService(ctx, ctx.config).approve(id, input?.reason) }));
   }
 
   @Mutation(() => OrdererAppointmentPayload, { description: "Rejects a request with a reason. The person's responsible issuer only." })
   ordererAppointmentReject(@Ctx() ctx: Context, @Arg('id', () => ID) id: string, @Arg('input', () => OrdererAppointmentDecisionInput) input: OrdererAppointmentDecisionInput) {
-    return withUserErrors(OrdererAppointmentPayload, async () => ({ ordererAppointment: await new OrdererAppointmentService(ctx).reject(id, input.reason ?? '') }));
+    return withUserErrors(OrdererAppointmentPayload, async () => ({ ordererAppointment: await new OrdererAppointmentService(ctx, ctx.config).reject(id, input.reason ?? '') }));
   }
 
   @Mutation(() => OrdererAppointmentPayload, { description: "Revokes an approved appointment with a reason. The person's responsible issuer only." })
   ordererAppointmentRevoke(@Ctx() ctx: Context, @Arg('id', () => ID) id: string, @Arg('input', () => OrdererAppointmentDecisionInput) input: OrdererAppointmentDecisionInput) {
-    return withUserErrors(OrdererAppointmentPayload, async () => ({ ordererAppointment: await new OrdererAppointmentService(ctx).revoke(id, input.reason ?? '') }));
+    return withUserErrors(OrdererAppointmentPayload, async () => ({ ordererAppointment: await new OrdererAppointmentService(ctx, ctx.config).revoke(id, input.reason ?? '') }));
   }
 
   @FieldResolver(() => UserType, { description: 'The manager appointed.' })

@@ -3,11 +3,13 @@ import { audit } from '../audit/audit.service.js';
 import type { Em } from '../db/orm.js';
 import { DocumentKind } from '../documents/document.entity.js';
 import { acceptUpload, storeDocument } from '../documents/document.service.js';
-import type { Context } from '../graphql/context.js';
-import { idOfType } from '../graphql/global-id.js';
-import { Problems } from '../graphql/problems.js';
-import { lockTarget, requireService } from '../graphql/target.js';
-import { UserErrorCode } from '../graphql/user-errors.js';
+import type { Actor } from '../auth/actor.js';
+import type { UploadLimits } from '../documents/document.service.js';
+import { idOfType } from '../domain/global-id.js';
+import { Problems } from '../domain/problems.js';
+import { lockTarget } from '../domain/target.js';
+import { requireService } from '../services/service.repository.js';
+import { ProblemCode } from '../domain/errors.js';
 import { Organisation } from '../organisations/organisation.entity.js';
 import { RoutineRepository } from '../routines/routine.repository.js';
 import { SensitiveAction } from '../routines/routine.rules.js';
@@ -35,16 +37,19 @@ const snapshot = (a: OrdererAppointment) => ({
 
 /** Managers become orderers for a subtree of their own organisation, if their responsible issuer agrees. */
 export class OrdererAppointmentService {
-  constructor(private readonly ctx: Context) {}
+  constructor(
+    private readonly actor: Actor,
+    private readonly uploads: UploadLimits,
+  ) {}
 
   async request(input: AppointmentRequestInput): Promise<OrdererAppointment> {
-    const { policy, em } = this.ctx;
+    const { policy, em } = this.actor;
     const viewer = policy.requireUser();
     const problems = new Problems();
     const service = await requireService(em, input.service, ['input', 'service']);
     const validFrom = input.validFrom ?? new Date();
     problems.period(validFrom, input.validTo, ['input', 'validTo']);
-    const file = await acceptUpload(input.requestForm, ['input', 'requestForm'], this.ctx.config.uploadMaxFileSize, problems);
+    const file = await acceptUpload(input.requestForm, ['input', 'requestForm'], this.uploads.uploadMaxFileSize, problems);
 
     return em.transactional(async (tx) => {
       const scopeId = idOfType(input.scope, 'Organisation');
@@ -52,12 +57,12 @@ export class OrdererAppointmentService {
       // An orderer orders for their own organisation: a scope outside it is not one they can name.
       if (!scope || !scope.path.startsWith(viewer.legalEntityPath)) throw Problems.notFound(['input', 'scope'], 'organisation in your organisation');
       const routine = await new RoutineRepository(tx).inForceForOrganisation(service.id, viewer.employerId, validFrom);
-      if (!routine) throw Problems.single(UserErrorCode.INVALID_STATE, ['input', 'service'], 'The service has no routine in force at validFrom.');
+      if (!routine) throw Problems.single(ProblemCode.INVALID_STATE, ['input', 'service'], 'The service has no routine in force at validFrom.');
       policy.requireAssurance(routine.rules.assurance[SensitiveAction.APPOINTMENT_REQUEST]);
       await this.requireEligible(tx, service, viewer.employerId, routine.rules.eligibleOrganisationKinds, problems);
       const repo = new OrdererAppointmentRepository(tx, policy);
       if (await repo.overlaps(viewer.id, service.id, scope.id, validFrom, input.validTo ?? null)) {
-        problems.add(UserErrorCode.CONFLICT, ['input', 'validFrom'], 'You already have a pending or approved appointment for this scope in that period.');
+        problems.add(ProblemCode.CONFLICT, ['input', 'validFrom'], 'You already have a pending or approved appointment for this scope in that period.');
       }
       problems.throwIfAny();
       const me = tx.getReference(User, viewer.id);
@@ -88,15 +93,15 @@ export class OrdererAppointmentService {
   async revoke(id: string, reason: string): Promise<OrdererAppointment> {
     const why = Problems.reason(reason);
     return this.withDecidable(id, async (tx, appointment) => {
-      this.ctx.policy.requireAssurance(appointment.routine.rules.assurance[SensitiveAction.APPOINTMENT_REVOKE]);
+      this.actor.policy.requireAssurance(appointment.routine.rules.assurance[SensitiveAction.APPOINTMENT_REVOKE]);
       if (appointment.state !== AppointmentState.APPROVED) {
-        throw Problems.single(UserErrorCode.INVALID_STATE, ['id'], `Only an approved appointment can be revoked; this one is ${appointment.state}.`);
+        throw Problems.single(ProblemCode.INVALID_STATE, ['id'], `Only an approved appointment can be revoked; this one is ${appointment.state}.`);
       }
       const before = snapshot(appointment);
       const now = new Date();
       appointment.state = AppointmentState.REVOKED;
       appointment.revokedAt = now;
-      appointment.revokedBy = tx.getReference(User, this.ctx.viewer.user!.id);
+      appointment.revokedBy = tx.getReference(User, this.actor.viewer.user!.id);
       appointment.revokeReason = why;
       if (!appointment.validTo || appointment.validTo > now) appointment.validTo = now;
       this.record(tx, 'ordererAppointment.revoke', appointment, before, why);
@@ -106,19 +111,19 @@ export class OrdererAppointmentService {
 
   private decide(id: string, state: AppointmentState.APPROVED | AppointmentState.REJECTED, reason: string | null): Promise<OrdererAppointment> {
     return this.withDecidable(id, async (tx, appointment) => {
-      this.ctx.policy.requireAssurance(appointment.routine.rules.assurance[SensitiveAction.APPOINTMENT_DECIDE]);
+      this.actor.policy.requireAssurance(appointment.routine.rules.assurance[SensitiveAction.APPOINTMENT_DECIDE]);
       if (appointment.state !== AppointmentState.REQUESTED) {
-        throw Problems.single(UserErrorCode.INVALID_STATE, ['id'], `The request has already been decided: it is ${appointment.state}.`);
+        throw Problems.single(ProblemCode.INVALID_STATE, ['id'], `The request has already been decided: it is ${appointment.state}.`);
       }
       if (state === AppointmentState.APPROVED) {
-        const repo = new OrdererAppointmentRepository(tx, this.ctx.policy);
+        const repo = new OrdererAppointmentRepository(tx, this.actor.policy);
         const clash = await repo.overlaps(appointment.user.id, appointment.service.id, appointment.scope.id, appointment.validFrom, appointment.validTo ?? null, appointment.id);
-        if (clash) throw Problems.single(UserErrorCode.CONFLICT, ['id'], 'The person already has an appointment for this scope in that period.');
+        if (clash) throw Problems.single(ProblemCode.CONFLICT, ['id'], 'The person already has an appointment for this scope in that period.');
       }
       const before = snapshot(appointment);
       appointment.state = state;
       appointment.decidedAt = new Date();
-      appointment.decidedBy = tx.getReference(User, this.ctx.viewer.user!.id);
+      appointment.decidedBy = tx.getReference(User, this.actor.viewer.user!.id);
       appointment.decisionReason = reason;
       this.record(tx, state === AppointmentState.APPROVED ? 'ordererAppointment.approve' : 'ordererAppointment.reject', appointment, before, reason);
       return appointment;
@@ -127,7 +132,7 @@ export class OrdererAppointmentService {
 
   /** Runs a decision on an appointment the viewer decides; others are not found, or forbidden when merely visible. */
   private async withDecidable(id: string, work: (tx: Em, a: OrdererAppointment) => Promise<OrdererAppointment>): Promise<OrdererAppointment> {
-    const { policy, em } = this.ctx;
+    const { policy, em } = this.actor;
     policy.requireUser();
     return em.transactional(async (tx) => {
       const repo = new OrdererAppointmentRepository(tx, policy);
@@ -149,12 +154,12 @@ export class OrdererAppointmentService {
     const owner = await tx.findOneOrFail(Organisation, service.owner.id);
     const kind = (employer.legalEntity ?? employer).kind;
     if (!employer.path.startsWith(owner.path) && !kinds.includes(kind)) {
-      problems.add(UserErrorCode.NOT_ELIGIBLE, ['input', 'service'], `Staff of a ${kind.replace('_', ' ')} cannot use this service under its routine.`);
+      problems.add(ProblemCode.NOT_ELIGIBLE, ['input', 'service'], `Staff of a ${kind.replace('_', ' ')} cannot use this service under its routine.`);
     }
   }
 
   private record(tx: Em, action: string, a: OrdererAppointment, before: Record<string, unknown> | null, reason: string | null): void {
-    audit(tx, this.ctx.viewer, this.ctx.requestId, {
+    audit(tx, this.actor.viewer, this.actor.requestId, {
       action,
       targetType: 'OrdererAppointment',
       targetId: a.id,

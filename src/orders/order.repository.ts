@@ -2,7 +2,7 @@ import type { Policy } from '../auth/policy.js';
 import type { Em } from '../db/orm.js';
 import { countRows, fetchPage } from '../db/paginate.js';
 import { and, execute, sql } from '../db/sql.js';
-import type { Page, PageRequest } from '../graphql/relay.js';
+import type { Page, PageRequest } from '../db/paging.js';
 import { activeMandate } from '../issuers/issuer-mandate.sql.js';
 import { Order, type OrderState } from './order.entity.js';
 

@@ -2,7 +2,7 @@ import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } fr
 import { DocumentType } from '../documents/document.type.js';
 import { GrantType } from '../grants/grant.type.js';
 import type { Context } from '../graphql/context.js';
-import { idOfType } from '../graphql/global-id.js';
+import { idOfType } from '../domain/global-id.js';
 import { withUserErrors } from '../graphql/payload.js';
 import { PageArgs, pageRequest, registerNode } from '../graphql/relay.js';
 import { OrganisationType } from '../organisations/organisation.type.js';
@@ -32,7 +32,7 @@ registerNode(Order, {
 });
 
 const NO_ID = '00000000-0000-0000-0000-000000000000';
-const order = (ctx: Context) => new OrderService(ctx);
+const order = (ctx: Context) => new OrderService(ctx, ctx.config);
 
 @Resolver(() => OrderType)
 export class OrderResolver {
@@ -87,12 +87,12 @@ export class OrderResolver {
 
   @Mutation(() => OrderPayload, { description: 'Registers yourself for a service with your business e-ID (VIAS).' })
   selfRegistrationSubmit(@Ctx() ctx: Context, @Arg('input', () => SelfRegistrationSubmitInput) input: SelfRegistrationSubmitInput) {
-    return withUserErrors(OrderPayload, async () => ({ order: await new SelfRegistrationService(ctx).submit(input) }));
+    return withUserErrors(OrderPayload, async () => ({ order: await new SelfRegistrationService(ctx, ctx.config).submit(input) }));
   }
 
   @Query(() => [OrganisationType], { description: 'The organisations your e-ID lets you register under (by its registration number).' })
   selfRegistrationOrganisations(@Ctx() ctx: Context) {
-    return new SelfRegistrationService(ctx).organisationsForIdentity();
+    return new SelfRegistrationService(ctx, ctx.config).organisationsForIdentity();
   }
 
   @FieldResolver(() => UserType, { description: 'The person the grant is for.' })

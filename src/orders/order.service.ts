@@ -1,16 +1,17 @@
 import type { FileUpload } from 'graphql-upload-minimal';
 import { audit } from '../audit/audit.service.js';
-import { forbidden } from '../auth/auth.errors.js';
 import type { Em } from '../db/orm.js';
 import { execute, sql } from '../db/sql.js';
 import { DocumentKind, type Document } from '../documents/document.entity.js';
 import { acceptUpload, storeDocument, type ReceivedFile } from '../documents/document.service.js';
 import { Grant, GrantState } from '../grants/grant.entity.js';
-import type { Context } from '../graphql/context.js';
-import { idOfType } from '../graphql/global-id.js';
-import { Problems } from '../graphql/problems.js';
-import { lockTarget, requireService } from '../graphql/target.js';
-import { UserError, UserErrorCode, UserErrorsException } from '../graphql/user-errors.js';
+import type { Actor } from '../auth/actor.js';
+import type { UploadLimits } from '../documents/document.service.js';
+import { idOfType } from '../domain/global-id.js';
+import { Problems } from '../domain/problems.js';
+import { lockTarget } from '../domain/target.js';
+import { requireService } from '../services/service.repository.js';
+import { AccessDenied, problem, type Problem, ProblemCode, ProblemsFound } from '../domain/errors.js';
 import { responsibleIssuers } from '../issuers/issuer-mandate.repository.js';
 import { enqueueEmail } from '../notifications/outbox.js';
 import { Organisation } from '../organisations/organisation.entity.js';
@@ -46,7 +47,7 @@ export interface OrderCreateInput extends OrderTerms {
 export interface BulkResult {
   person: string;
   order: Order | null;
-  userErrors: UserError[];
+  userErrors: Problem[];
 }
 
 export interface Terms {
@@ -74,29 +75,32 @@ const snapshot = (o: Order) => ({
 
 /** Orders: placed by orderers (or the person, for self-registration), decided by the responsible issuer. */
 export class OrderService {
-  constructor(private readonly ctx: Context) {}
+  constructor(
+    private readonly actor: Actor,
+    private readonly uploads: UploadLimits,
+  ) {}
 
   /** Reads and checks the terms shared by single and bulk orders; problems are collected, not thrown. */
   async readTerms(input: OrderTerms, problems: Problems, field: string[] = ['input']): Promise<Terms | null> {
-    const { em } = this.ctx;
+    const { em } = this.actor;
     const service = await requireService(em, input.service, [...field, 'service']);
     const roleId = idOfType(input.role, 'ServiceRole');
     const role = roleId ? await em.findOne(ServiceRole, { id: roleId, service }) : null;
-    if (!role) problems.add(UserErrorCode.NOT_FOUND, [...field, 'role'], 'No role of this service with this id.');
+    if (!role) problems.add(ProblemCode.NOT_FOUND, [...field, 'role'], 'No role of this service with this id.');
     const subAreaIds = (input.subAreas ?? []).map((id) => idOfType(id, 'SubArea'));
     const subAreas = subAreaIds.every(Boolean) && subAreaIds.length ? await em.find(SubArea, { id: { $in: subAreaIds as string[] }, service }) : [];
     subAreaIds.forEach((id, i) => {
-      if (!id || !subAreas.some((s) => s.id === id)) problems.add(UserErrorCode.NOT_FOUND, [...field, 'subAreas', String(i)], 'No sub-area of this service with this id.');
+      if (!id || !subAreas.some((s) => s.id === id)) problems.add(ProblemCode.NOT_FOUND, [...field, 'subAreas', String(i)], 'No sub-area of this service with this id.');
     });
     const validFrom = input.validFrom ?? new Date();
     problems.period(validFrom, input.validTo, [...field, 'validTo']);
-    if (input.validTo && input.validTo.getTime() <= Date.now()) problems.add(UserErrorCode.DATE_ORDER, [...field, 'validTo'], 'validTo must be in the future.');
+    if (input.validTo && input.validTo.getTime() <= Date.now()) problems.add(ProblemCode.DATE_ORDER, [...field, 'validTo'], 'validTo must be in the future.');
     const files: Terms['files'] = [];
     for (const [i, a] of (input.attachments ?? []).entries()) {
       const subAreaId = a.subArea ? idOfType(a.subArea, 'SubArea') : null;
       const subArea = subAreaId ? (subAreas.find((s) => s.id === subAreaId) ?? null) : null;
-      if (a.subArea && !subArea) problems.add(UserErrorCode.INVALID, [...field, 'attachments', String(i), 'subArea'], 'The attachment names a sub-area the order does not ask for.');
-      const file = await acceptUpload(a.file, [...field, 'attachments', String(i), 'file'], this.ctx.config.uploadMaxFileSize, problems);
+      if (a.subArea && !subArea) problems.add(ProblemCode.INVALID, [...field, 'attachments', String(i), 'subArea'], 'The attachment names a sub-area the order does not ask for.');
+      const file = await acceptUpload(a.file, [...field, 'attachments', String(i), 'file'], this.uploads.uploadMaxFileSize, problems);
       if (file) files.push({ kind: a.kind, subArea, file });
     }
     if (!role) return null;
@@ -107,33 +111,33 @@ export class OrderService {
   checkAttachments(rules: RoutineRules, terms: Terms, problems: Problems, field: string[] = ['input']): void {
     const rule = rules.roles[terms.role.code];
     if (!rule) {
-      problems.add(UserErrorCode.NOT_ELIGIBLE, [...field, 'role'], 'The routine in force does not offer this role.');
+      problems.add(ProblemCode.NOT_ELIGIBLE, [...field, 'role'], 'The routine in force does not offer this role.');
       return;
     }
     terms.files.forEach((f, i) => {
       if (!rule.attachments.includes(f.kind)) {
-        problems.add(UserErrorCode.INVALID, [...field, 'attachments', String(i), 'kind'], `The routine does not take a ${f.kind.replace('_', ' ')} for this role.`);
+        problems.add(ProblemCode.INVALID, [...field, 'attachments', String(i), 'kind'], `The routine does not take a ${f.kind.replace('_', ' ')} for this role.`);
       }
     });
     for (const kind of rule.attachments) {
       if (rule.attachmentsPerSubArea && terms.subAreas.length) {
         for (const area of terms.subAreas) {
           if (!terms.files.some((f) => f.kind === kind && f.subArea?.id === area.id)) {
-            problems.add(UserErrorCode.REQUIRED, [...field, 'attachments'], `A ${kind.replace('_', ' ')} is required for the sub-area "${area.name}".`);
+            problems.add(ProblemCode.REQUIRED, [...field, 'attachments'], `A ${kind.replace('_', ' ')} is required for the sub-area "${area.name}".`);
           }
         }
       } else if (!terms.files.some((f) => f.kind === kind)) {
-        problems.add(UserErrorCode.REQUIRED, [...field, 'attachments'], `A ${kind.replace('_', ' ')} is required for this role.`);
+        problems.add(ProblemCode.REQUIRED, [...field, 'attachments'], `A ${kind.replace('_', ' ')} is required for this role.`);
       }
     }
-    if (rule.attachmentsPerSubArea && terms.subAreas.length === 0) problems.add(UserErrorCode.REQUIRED, [...field, 'subAreas'], 'Choose at least one sub-area.');
+    if (rule.attachmentsPerSubArea && terms.subAreas.length === 0) problems.add(ProblemCode.REQUIRED, [...field, 'subAreas'], 'Choose at least one sub-area.');
   }
 
   /** Orders a grant for one employee in the orderer's scope. */
   async create(input: OrderCreateInput): Promise<Order> {
     const results = await this.createMany({ ...input, people: [input.person], scope: input.scope }, true);
     const [result] = results;
-    if (result.userErrors.length) throw new UserErrorsException(result.userErrors);
+    if (result.userErrors.length) throw new ProblemsFound(result.userErrors);
     return result.order!;
   }
 
@@ -142,11 +146,11 @@ export class OrderService {
    * errors. Everything is read in a few set-based statements and written in one transaction.
    */
   async createMany(input: OrderTerms & { people: string[]; scope?: string | null }, single = false): Promise<BulkResult[]> {
-    const { policy, em } = this.ctx;
+    const { policy, em } = this.actor;
     const viewer = policy.requireUser();
     const problems = new Problems();
-    if (input.people.length === 0) throw Problems.single(UserErrorCode.REQUIRED, ['input', 'people'], 'Name at least one person.');
-    if (input.people.length > MAX_BULK) throw Problems.single(UserErrorCode.INVALID, ['input', 'people'], `At most ${MAX_BULK} people per request.`);
+    if (input.people.length === 0) throw Problems.single(ProblemCode.REQUIRED, ['input', 'people'], 'Name at least one person.');
+    if (input.people.length > MAX_BULK) throw Problems.single(ProblemCode.INVALID, ['input', 'people'], `At most ${MAX_BULK} people per request.`);
     const terms = await this.readTerms(input, problems);
     problems.throwIfAny();
     const t = terms!;
@@ -201,36 +205,36 @@ export class OrderService {
         const errors = new Problems();
         const person = id ? people.get(id) : undefined;
         if (!id || !person) {
-          results.push({ person: input.people[i], order: null, userErrors: [UserError.of(UserErrorCode.NOT_FOUND, personField(i), 'No person in your scope with this id.')] });
+          results.push({ person: input.people[i], order: null, userErrors: [problem(ProblemCode.NOT_FOUND, personField(i), 'No person in your scope with this id.')] });
           continue;
         }
-        if (seen.has(id)) errors.add(UserErrorCode.CONFLICT, personField(i), 'The person is named twice: one order per person.');
+        if (seen.has(id)) errors.add(ProblemCode.CONFLICT, personField(i), 'The person is named twice: one order per person.');
         seen.add(id);
         const routine = routines.get(person.kind) ?? null;
         let orderable = false;
         if (!routine) {
-          errors.add(UserErrorCode.NOT_ELIGIBLE, personField(i), 'No routine of the service applies to this person.');
+          errors.add(ProblemCode.NOT_ELIGIBLE, personField(i), 'No routine of the service applies to this person.');
         } else {
           if (!routine.rules.eligibleOrganisationKinds.includes(person.kind as never) && !person.employer_path.startsWith(ownerPath)) {
-            errors.add(UserErrorCode.NOT_ELIGIBLE, personField(i), 'Staff of this organisation cannot use the service under its routine.');
+            errors.add(ProblemCode.NOT_ELIGIBLE, personField(i), 'Staff of this organisation cannot use the service under its routine.');
           }
           const allowed = routine.rules.orderingRequiresOrderer ? byOrderer : byAnyone;
           orderable = allowed.has(id);
           if (!orderable) {
             const message = routine.rules.orderingRequiresOrderer ? 'Orders for this person come from an appointed orderer.' : 'You may not order for this person.';
             // One person: a plain authorization failure. Many: that person's own error, the others go on.
-            if (single) throw forbidden(message);
-            errors.add(UserErrorCode.NOT_ELIGIBLE, personField(i), message);
+            if (single) throw AccessDenied.forbidden(message);
+            errors.add(ProblemCode.NOT_ELIGIBLE, personField(i), message);
           }
           policy.requireAssurance(routine.rules.assurance[SensitiveAction.ORDER_SUBMIT]);
           this.checkAttachments(routine.rules, t, errors, ['input']);
         }
         // Only whoever may order for the person hears of their undecided order: others may not read it.
-        if (orderable && pending.has(id)) errors.add(UserErrorCode.CONFLICT, personField(i), 'The person already has an undecided order for this role.');
+        if (orderable && pending.has(id)) errors.add(ProblemCode.CONFLICT, personField(i), 'The person already has an undecided order for this role.');
         const placements = Array.isArray(person.placements) ? person.placements : person.placements ? person.placements.replace(/[{}]/g, '').split(',') : [];
         const scope = scopeId ?? person.employer_id;
         if (input.scope && (!scopeId || (scopeId !== person.employer_id && !placements.includes(scopeId)))) {
-          errors.add(UserErrorCode.INVALID, ['input', 'scope'], "The scope must be the person's employer or an organisation they are placed at.");
+          errors.add(ProblemCode.INVALID, ['input', 'scope'], "The scope must be the person's employer or an organisation they are placed at.");
         }
         if (errors.any || !routine) {
           results.push({ person: input.people[i], order: null, userErrors: errors.list });
@@ -276,13 +280,13 @@ export class OrderService {
         validFrom: order.validFrom,
         validTo: order.validTo ?? null,
         issuedBy: order.decider,
-        issuedByUser: tx.getReference(User, this.ctx.viewer.user!.id),
+        issuedByUser: tx.getReference(User, this.actor.viewer.user!.id),
         state: GrantState.ACTIVE,
       });
       for (const area of order.subAreas) grant.subAreas.add(area);
       order.grant = grant;
       this.transition(tx, order, OrderState.APPROVED, reason?.trim() || null, before);
-      audit(tx, this.ctx.viewer, this.ctx.requestId, {
+      audit(tx, this.actor.viewer, this.actor.requestId, {
         action: 'grant.issue',
         targetType: 'Grant',
         targetId: grant.id,
@@ -324,7 +328,7 @@ export class OrderService {
   /** The orderer resubmits an order sent back, with new dates or justification. */
   resubmit(id: string, change: { validFrom?: Date | null; validTo?: Date | null; justification?: string | null }): Promise<Order> {
     return this.own(id, async (tx, order) => {
-      if (order.state !== OrderState.RETURNED) throw Problems.single(UserErrorCode.INVALID_STATE, ['id'], `Only an order sent back can be resubmitted; this one is ${order.state}.`);
+      if (order.state !== OrderState.RETURNED) throw Problems.single(ProblemCode.INVALID_STATE, ['id'], `Only an order sent back can be resubmitted; this one is ${order.state}.`);
       const problems = new Problems();
       const validFrom = change.validFrom ?? order.validFrom;
       const validTo = change.validTo === undefined ? (order.validTo ?? null) : change.validTo;
@@ -340,22 +344,22 @@ export class OrderService {
   }
 
   private async decide(id: string, work: (tx: Em, order: Order, rules: RoutineRules) => Promise<Order>): Promise<Order> {
-    const { policy, em } = this.ctx;
+    const { policy, em } = this.actor;
     policy.requireUser();
     return em.transactional(async (tx) => {
       const order = await this.lockOrder(tx, id, 'decide', "Only the person's responsible issuer decides on orders.");
       await tx.populate(order, ['routine', 'role']);
       policy.requireAssurance(order.routine.rules.assurance[SensitiveAction.ORDER_DECIDE]);
-      if (order.state !== OrderState.SUBMITTED) throw Problems.single(UserErrorCode.INVALID_STATE, ['id'], `The order is ${order.state}, not waiting for a decision.`);
+      if (order.state !== OrderState.SUBMITTED) throw Problems.single(ProblemCode.INVALID_STATE, ['id'], `The order is ${order.state}, not waiting for a decision.`);
       order.decidedAt = new Date();
-      order.decidedBy = tx.getReference(User, this.ctx.viewer.user!.id);
+      order.decidedBy = tx.getReference(User, this.actor.viewer.user!.id);
       return work(tx, order, order.routine.rules);
     });
   }
 
   /** The order, locked for the rest of the transaction, when the viewer may act on it as `mode` says. */
   private lockOrder(tx: Em, id: string, mode: 'decide' | 'own', forbiddenMessage: string): Promise<Order> {
-    const repo = new OrderRepository(tx, this.ctx.policy);
+    const repo = new OrderRepository(tx, this.actor.policy);
     return lockTarget({
       globalId: id,
       type: 'Order',
@@ -367,12 +371,12 @@ export class OrderService {
   }
 
   private async own(id: string, work: (tx: Em, order: Order) => Promise<Order>): Promise<Order> {
-    const { policy, em } = this.ctx;
+    const { policy, em } = this.actor;
     policy.requireUser();
     return em.transactional(async (tx) => {
       const order = await this.lockOrder(tx, id, 'own', 'Only whoever placed the order may change or withdraw it.');
       if (order.state !== OrderState.SUBMITTED && order.state !== OrderState.RETURNED) {
-        throw Problems.single(UserErrorCode.INVALID_STATE, ['id'], `The order is already ${order.state}.`);
+        throw Problems.single(ProblemCode.INVALID_STATE, ['id'], `The order is already ${order.state}.`);
       }
       return work(tx, order);
     });
@@ -397,7 +401,7 @@ export class OrderService {
         where g.role_id = ${order.role.id} and g.state in ('active', 'suspended') and coalesce(e.legal_entity_id, e.id) = ${entity.id}`,
     );
     if (Number(n) >= quota) {
-      throw Problems.single(UserErrorCode.QUOTA_EXCEEDED, ['id'], `${entity.name} already has ${n} of at most ${quota} people with the role "${order.role.name}".`);
+      throw Problems.single(ProblemCode.QUOTA_EXCEEDED, ['id'], `${entity.name} already has ${n} of at most ${quota} people with the role "${order.role.name}".`);
     }
   }
 
@@ -405,12 +409,12 @@ export class OrderService {
     const from = order.state;
     order.state = to;
     if (to === OrderState.APPROVED || to === OrderState.REJECTED || to === OrderState.RETURNED) order.decisionReason = reason;
-    tx.create(OrderEvent, { order, fromState: from, toState: to, actor: tx.getReference(User, this.ctx.viewer.user!.id), reason });
+    tx.create(OrderEvent, { order, fromState: from, toState: to, actor: tx.getReference(User, this.actor.viewer.user!.id), reason });
     this.record(tx, `order.${to === OrderState.RETURNED ? 'sendBack' : to === OrderState.SUBMITTED ? 'resubmit' : to}`, order, before, reason);
   }
 
   private record(tx: Em, action: string, order: Order, before: Record<string, unknown> | null, reason: string | null): void {
-    audit(tx, this.ctx.viewer, this.ctx.requestId, {
+    audit(tx, this.actor.viewer, this.actor.requestId, {
       action,
       targetType: 'Order',
       targetId: order.id,

@@ -1,12 +1,12 @@
 import { LockMode } from '@mikro-orm/core';
 import { audit } from '../audit/audit.service.js';
-import { unauthenticated } from '../auth/auth.errors.js';
 import { execute, sql } from '../db/sql.js';
 import { storeDocument } from '../documents/document.service.js';
-import type { Context } from '../graphql/context.js';
-import { idOfType } from '../graphql/global-id.js';
-import { Problems } from '../graphql/problems.js';
-import { UserErrorCode } from '../graphql/user-errors.js';
+import type { Actor } from '../auth/actor.js';
+import type { UploadLimits } from '../documents/document.service.js';
+import { idOfType } from '../domain/global-id.js';
+import { Problems } from '../domain/problems.js';
+import { AccessDenied, ProblemCode } from '../domain/errors.js';
 import { FederatedIdentity } from '../identities/federated-identity.entity.js';
 import { responsibleIssuers } from '../issuers/issuer-mandate.repository.js';
 import { Organisation } from '../organisations/organisation.entity.js';
@@ -32,30 +32,33 @@ export interface SelfRegistrationInput extends OrderTerms {
  * registration number, and asks for a role under the supplier that issued it.
  */
 export class SelfRegistrationService {
-  constructor(private readonly ctx: Context) {}
+  constructor(
+    private readonly actor: Actor,
+    private readonly uploads: UploadLimits,
+  ) {}
 
   /** Organisations the signed-in e-ID may register under: those of the legal entity its registration number names. */
   async organisationsForIdentity(): Promise<Organisation[]> {
-    const number = this.ctx.viewer.identity?.registrationNumber;
+    const number = this.actor.viewer.identity?.registrationNumber;
     if (!number) return [];
     const rows = await execute(
-      this.ctx.em,
+      this.actor.em,
       sql`select o.* from organisations o join organisations le on le.id = coalesce(o.legal_entity_id, o.id)
         where le.registration_number = ${number} order by o.path`,
     );
-    return rows.map((r) => this.ctx.em.map(Organisation, r));
+    return rows.map((r) => this.actor.em.map(Organisation, r));
   }
 
   async submit(input: SelfRegistrationInput): Promise<Order> {
-    const { viewer, policy, em } = this.ctx;
+    const { viewer, policy, em } = this.actor;
     const identity = viewer.identity;
-    if (!identity) throw unauthenticated('Sign in with your business e-ID to register.');
+    if (!identity) throw AccessDenied.unauthenticated('Sign in with your business e-ID to register.');
     const problems = new Problems();
     const givenName = problems.text(input.givenName, ['input', 'givenName'], 100);
     const familyName = problems.text(input.familyName, ['input', 'familyName'], 100);
     const email = problems.text(input.email, ['input', 'email'], 254);
     const phone = problems.text(input.phone, ['input', 'phone'], 32);
-    const orders = new OrderService(this.ctx);
+    const orders = new OrderService(this.actor, this.uploads);
     const terms = await orders.readTerms(input, problems);
 
     return em.transactional(async (tx) => {
@@ -71,17 +74,17 @@ export class SelfRegistrationService {
                 join organisations le on le.id = coalesce(o.legal_entity_id, o.id) where o.id = ${orgId} and le.registration_number = ${number}`,
             )
           : [];
-      if (!row) throw Problems.single(UserErrorCode.NOT_FOUND, ['input', 'organisation'], NOT_YOURS);
+      if (!row) throw Problems.single(ProblemCode.NOT_FOUND, ['input', 'organisation'], NOT_YOURS);
       const { le_kind: kind, le_path: entityPath, ...orgRow } = row;
       const organisation = tx.map(Organisation, orgRow);
       if (!terms) problems.throwIfAny();
       const t = terms!;
       const routine = await new RoutineRepository(tx).inForce(t.service.id, kind as never, t.validFrom);
       if (!routine || !routine.rules.selfRegistration) {
-        throw Problems.single(UserErrorCode.NOT_ELIGIBLE, ['input', 'service'], 'This service does not take self-registrations.');
+        throw Problems.single(ProblemCode.NOT_ELIGIBLE, ['input', 'service'], 'This service does not take self-registrations.');
       }
       if (!routine.rules.eligibleOrganisationKinds.includes(kind as never)) {
-        problems.add(UserErrorCode.NOT_ELIGIBLE, ['input', 'organisation'], 'Staff of this kind of organisation cannot use the service.');
+        problems.add(ProblemCode.NOT_ELIGIBLE, ['input', 'organisation'], 'Staff of this kind of organisation cannot use the service.');
       }
       policy.requireAssurance(routine.rules.assurance[SensitiveAction.ORDER_SUBMIT]);
       orders.checkAttachments(routine.rules, t, problems);
@@ -90,10 +93,10 @@ export class SelfRegistrationService {
       if (viewer.user) {
         user = await tx.findOneOrFail(User, viewer.user.id);
         if (!viewer.user.employerPath.startsWith(entityPath)) {
-          problems.add(UserErrorCode.NOT_ELIGIBLE, ['input', 'organisation'], 'You are registered with another organisation.');
+          problems.add(ProblemCode.NOT_ELIGIBLE, ['input', 'organisation'], 'You are registered with another organisation.');
         }
         const [pending] = await execute(tx, sql`select 1 from orders where user_id = ${user.id} and role_id = ${t.role.id} and state in ('submitted', 'returned')`);
-        if (pending) problems.add(UserErrorCode.CONFLICT, ['input', 'role'], 'You already have an undecided registration for this role.');
+        if (pending) problems.add(ProblemCode.CONFLICT, ['input', 'role'], 'You already have an undecided registration for this role.');
         problems.throwIfAny();
       } else {
         problems.throwIfAny();
@@ -106,7 +109,7 @@ export class SelfRegistrationService {
           assuranceLevel: identity.assuranceLevel,
           lastSignInAt: new Date(),
         });
-        audit(tx, viewer, this.ctx.requestId, {
+        audit(tx, viewer, this.actor.requestId, {
           action: 'user.selfRegister',
           targetType: 'User',
           targetId: user.id,
@@ -134,7 +137,7 @@ export class SelfRegistrationService {
       for (const area of t.subAreas) order.subAreas.add(area);
       for (const f of t.files) tx.create(OrderAttachment, { order, document: storeDocument(tx, f.file, f.kind, user.id), subArea: f.subArea });
       tx.create(OrderEvent, { order, fromState: null, toState: OrderState.SUBMITTED, actor: user });
-      audit(tx, viewer, this.ctx.requestId, {
+      audit(tx, viewer, this.actor.requestId, {
         action: 'order.submit',
         targetType: 'Order',
         targetId: order.id,
@@ -147,7 +150,7 @@ export class SelfRegistrationService {
 
   /** The basic-information form at the first sign-in after approval. */
   async completeProfile(input: { givenName: string; familyName: string; email: string; phone: string }): Promise<User> {
-    const { policy, em } = this.ctx;
+    const { policy, em } = this.actor;
     const me = policy.requireUser();
     const problems = new Problems();
     const fields = {
@@ -161,7 +164,7 @@ export class SelfRegistrationService {
       const user = await tx.findOneOrFail(User, me.id, { lockMode: LockMode.PESSIMISTIC_WRITE });
       const before = { givenName: user.givenName, familyName: user.familyName, email: user.email, phone: user.phone, profileState: user.profileState };
       Object.assign(user, fields, { profileState: ProfileState.COMPLETE });
-      audit(tx, this.ctx.viewer, this.ctx.requestId, {
+      audit(tx, this.actor.viewer, this.actor.requestId, {
         action: 'user.profileComplete',
         targetType: 'User',
         targetId: user.id,

@@ -3,7 +3,7 @@ import { countRows, fetchPage } from '../db/paginate.js';
 import { NestedPageLoader } from '../db/page-loader.js';
 import type { Em } from '../db/orm.js';
 import { and, sql, execute } from '../db/sql.js';
-import type { Page, PageRequest } from '../graphql/relay.js';
+import type { Page, PageRequest } from '../db/paging.js';
 import { Organisation, type OrganisationKind } from './organisation.entity.js';
 
 export interface OrganisationFilter {

@@ -1,6 +1,6 @@
 import type { Context } from '../graphql/context.js';
 import { dateInBounds, DATE_BOUNDS_TEXT } from '../graphql/input-guard.js';
-import { badInput } from '../graphql/relay.js';
+import { InvalidArgument } from '../domain/errors.js';
 import { execute, sql, type Sql } from '../db/sql.js';
 import { reportScope } from './report.scope.js';
 import { ReportService } from './report.service.js';
@@ -22,18 +22,18 @@ function dateParam(params: URLSearchParams, name: string, fallback?: Date): Date
   const raw = params.get(name);
   if (!raw) {
     if (fallback) return fallback;
-    throw badInput(`The query parameter \`${name}\` is required.`, name);
+    throw new InvalidArgument(`The query parameter \`${name}\` is required.`, name);
   }
   const d = new Date(raw);
-  if (Number.isNaN(d.getTime())) throw badInput(`\`${name}\` is not a date-time.`, name);
-  if (!dateInBounds(d)) throw badInput(`\`${name}\` must be ${DATE_BOUNDS_TEXT}.`, name);
+  if (Number.isNaN(d.getTime())) throw new InvalidArgument(`\`${name}\` is not a date-time.`, name);
+  if (!dateInBounds(d)) throw new InvalidArgument(`\`${name}\` must be ${DATE_BOUNDS_TEXT}.`, name);
   return d;
 }
 
 function intParam(params: URLSearchParams, name: string, fallback: number): number {
   const raw = params.get(name);
   const n = raw === null ? fallback : Number(raw);
-  if (!Number.isInteger(n)) throw badInput(`\`${name}\` must be a whole number.`, name);
+  if (!Number.isInteger(n)) throw new InvalidArgument(`\`${name}\` must be a whole number.`, name);
   return n;
 }
 

@@ -1,5 +1,5 @@
 import type { Context } from '../graphql/context.js';
-import { idOfType } from '../graphql/global-id.js';
+import { idOfType } from '../domain/global-id.js';
 import { NO_ORGANISATION_PATH, Organisation } from '../organisations/organisation.entity.js';
 
 const NO_ID = '00000000-0000-0000-0000-000000000000';

@@ -1,7 +1,7 @@
 import type { Policy } from '../auth/policy.js';
 import type { Em } from '../db/orm.js';
 import { and, execute, Sql, sql } from '../db/sql.js';
-import { badInput } from '../graphql/relay.js';
+import { InvalidArgument } from '../domain/errors.js';
 import { existedAt, monthStart, snapshotFor, stateAt, timestamp } from './summaries.js';
 
 const moment = (at: Date | null | undefined): Sql => (at ? timestamp(at) : Sql.raw('now()'));
@@ -22,13 +22,13 @@ const ACTIVE_NOW_NONE = Sql.raw(`not exists (select 1 from grants ag where ag.us
 
 /** A number of days a report looks ahead or back: a whole number from 0 to ten years. */
 function days(n: number, name: string): number {
-  if (!Number.isInteger(n) || n < 0 || n > MAX_DAYS) throw badInput(`\`${name}\` must be between 0 and ${MAX_DAYS}.`, name);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_DAYS) throw new InvalidArgument(`\`${name}\` must be between 0 and ${MAX_DAYS}.`, name);
   return n;
 }
 
 function range(from: Date, to: Date): void {
-  if (to <= from) throw badInput('`to` must be later than `from`.', 'to');
-  if (to.getTime() - from.getTime() > 10 * 366 * 86_400_000) throw badInput('A range may span at most ten years.', 'to');
+  if (to <= from) throw new InvalidArgument('`to` must be later than `from`.', 'to');
+  if (to.getTime() - from.getTime() > 10 * 366 * 86_400_000) throw new InvalidArgument('A range may span at most ten years.', 'to');
 }
 
 export interface CountRow {
@@ -90,7 +90,7 @@ export class ReportService {
   ) {}
 
   async grantStatistics(filter: { serviceId?: string | null; organisationPath?: string | null; organisationId?: string | null; asOf?: Date | null }): Promise<GrantStatistics> {
-    if (filter.asOf && filter.asOf.getTime() > Date.now()) throw badInput('`asOf` cannot be in the future.', 'asOf');
+    if (filter.asOf && filter.asOf.getTime() > Date.now()) throw new InvalidArgument('`asOf` cannot be in the future.', 'asOf');
     const asOf = filter.asOf ?? null;
     const source = await this.grantGroups(asOf);
     const where: Sql[] = [];

@@ -1,7 +1,7 @@
 import type { Em } from '../db/orm.js';
 import { countRows, fetchPage } from '../db/paginate.js';
 import { and, sql, execute } from '../db/sql.js';
-import type { Page, PageRequest } from '../graphql/relay.js';
+import type { Page, PageRequest } from '../db/paging.js';
 import type { OrganisationKind } from '../organisations/organisation.entity.js';
 import { Routine } from './routine.entity.js';
 

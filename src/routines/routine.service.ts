@@ -1,9 +1,8 @@
 import { audit } from '../audit/audit.service.js';
-import { forbidden } from '../auth/auth.errors.js';
-import type { Context } from '../graphql/context.js';
-import { Problems } from '../graphql/problems.js';
-import { requireService } from '../graphql/target.js';
-import { UserErrorCode } from '../graphql/user-errors.js';
+import type { Actor } from '../auth/actor.js';
+import { Problems } from '../domain/problems.js';
+import { requireService } from '../services/service.repository.js';
+import { AccessDenied, ProblemCode } from '../domain/errors.js';
 import { ServiceRole } from '../services/service.entity.js';
 import { User } from '../users/user.entity.js';
 import { Routine } from './routine.entity.js';
@@ -14,18 +13,18 @@ const DAY = 24 * 3600 * 1000;
 
 /** New routines take effect from a date; nothing already in force is rewritten. */
 export class RoutineService {
-  constructor(private readonly ctx: Context) {}
+  constructor(private readonly actor: Actor) {}
 
   async create(serviceGlobalId: string, input: RoutineCreateInput): Promise<Routine> {
-    const { policy, em } = this.ctx;
+    const { policy, em } = this.actor;
     const viewer = policy.requireUser();
     const service = await requireService(em, serviceGlobalId, ['service']);
-    if (!policy.authorityRole(service.id)) throw forbidden("Only the service's authority sets its routines.");
+    if (!policy.authorityRole(service.id)) throw AccessDenied.forbidden("Only the service's authority sets its routines.");
     const problems = new Problems();
     const name = problems.text(input.name, ['input', 'name'], 200);
     // Midnight UTC today: a routine may start today but never before.
     const today = new Date(Math.floor(Date.now() / DAY) * DAY);
-    if (input.effectiveFrom < today) problems.add(UserErrorCode.DATE_ORDER, ['input', 'effectiveFrom'], 'A new routine cannot take effect in the past.');
+    if (input.effectiveFrom < today) problems.add(ProblemCode.DATE_ORDER, ['input', 'effectiveFrom'], 'A new routine cannot take effect in the past.');
     const rules: RoutineRules = {
       decider: input.decider,
       issuerThreshold: input.issuerThreshold,
@@ -39,8 +38,8 @@ export class RoutineService {
       assurance: Object.fromEntries(input.assurance.map((a) => [a.action, a.level])),
     };
     const roleCodes = (await em.find(ServiceRole, { service })).map((r) => r.code);
-    for (const [path, message] of validateRules(rules, roleCodes)) problems.add(UserErrorCode.INVALID, ['input', ...path.split('.')], message);
-    if (new Set(input.roles.map((r) => r.role)).size !== input.roles.length) problems.add(UserErrorCode.INVALID, ['input', 'roles'], 'Each role may appear once.');
+    for (const [path, message] of validateRules(rules, roleCodes)) problems.add(ProblemCode.INVALID, ['input', ...path.split('.')], message);
+    if (new Set(input.roles.map((r) => r.role)).size !== input.roles.length) problems.add(ProblemCode.INVALID, ['input', 'roles'], 'Each role may appear once.');
     problems.throwIfAny();
     return em.transactional(async (tx) => {
       const routine = tx.create(Routine, {
@@ -51,7 +50,7 @@ export class RoutineService {
         rules,
         createdBy: tx.getReference(User, viewer.id),
       });
-      audit(tx, this.ctx.viewer, this.ctx.requestId, {
+      audit(tx, this.actor.viewer, this.actor.requestId, {
         action: 'routine.create',
         targetType: 'Routine',
         targetId: routine.id,

@@ -2,7 +2,7 @@ import type { Policy } from '../auth/policy.js';
 import type { Em } from '../db/orm.js';
 import { countRows, fetchPage, type ListQuery } from '../db/paginate.js';
 import { and, or, Sql, sql, execute } from '../db/sql.js';
-import type { Page, PageRequest } from '../graphql/relay.js';
+import type { Page, PageRequest } from '../db/paging.js';
 import { User } from './user.entity.js';
 
 /**

@@ -2,7 +2,7 @@ import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } fr
 import { GrantState } from '../grants/grant.entity.js';
 import { GrantConnection } from '../grants/grant.type.js';
 import type { Context } from '../graphql/context.js';
-import { idOfType } from '../graphql/global-id.js';
+import { idOfType } from '../domain/global-id.js';
 import { PageArgs, pageRequest, registerNode } from '../graphql/relay.js';
 import { withUserErrors } from '../graphql/payload.js';
 import { OrganisationType } from '../organisations/organisation.type.js';
@@ -65,7 +65,7 @@ export class UserResolver {
     description: 'Fills in your basic-information form (asked at the first sign-in after approval).',
   })
   completeProfile(@Ctx() ctx: Context, @Arg('input', () => ProfileCompleteInput) input: ProfileCompleteInput): Promise<ProfileCompletePayload> {
-    return withUserErrors(ProfileCompletePayload, async () => ({ user: await new SelfRegistrationService(ctx).completeProfile(input) }));
+    return withUserErrors(ProfileCompletePayload, async () => ({ user: await new SelfRegistrationService(ctx, ctx.config).completeProfile(input) }));
   }
 
   @FieldResolver(() => String, { description: 'Given and family name, as shown in lists.' })

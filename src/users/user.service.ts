@@ -1,6 +1,6 @@
 import { audit } from '../audit/audit.service.js';
-import type { Context } from '../graphql/context.js';
-import { UserError, UserErrorCode, UserErrorsException } from '../graphql/user-errors.js';
+import type { Actor } from '../auth/actor.js';
+import { problem, ProblemCode, ProblemsFound } from '../domain/errors.js';
 import type { User } from './user.entity.js';
 import { UserRepository } from './user.repository.js';
 
@@ -11,14 +11,14 @@ export interface ContactChange {
 
 /** Rules about people: who may change what, and the audit of each change. */
 export class UserService {
-  constructor(private readonly ctx: Context) {}
+  constructor(private readonly actor: Actor) {}
 
   /** Changes a user's contact data; unknown and out-of-scope ids are both "not found". */
   async updateContact(userId: string | null, change: ContactChange): Promise<User> {
-    this.ctx.policy.requireUser();
-    return this.ctx.em.transactional(async (em) => {
-      const user = userId ? await new UserRepository(em, this.ctx.policy).findWritableForUpdate(userId) : null;
-      if (!user) throw new UserErrorsException([UserError.of(UserErrorCode.NOT_FOUND, ['id'], 'No user with this id.')]);
+    this.actor.policy.requireUser();
+    return this.actor.em.transactional(async (em) => {
+      const user = userId ? await new UserRepository(em, this.actor.policy).findWritableForUpdate(userId) : null;
+      if (!user) throw new ProblemsFound([problem(ProblemCode.NOT_FOUND, ['id'], 'No user with this id.')]);
       const before: Record<string, unknown> = {};
       const after: Record<string, unknown> = {};
       for (const field of ['email', 'phone'] as const) {
@@ -29,7 +29,7 @@ export class UserService {
         user[field] = value;
       }
       if (Object.keys(after).length > 0) {
-        audit(em, this.ctx.viewer, this.ctx.requestId, {
+        audit(em, this.actor.viewer, this.actor.requestId, {
           action: 'user.contactUpdate',
           targetType: 'User',
           targetId: user.id,

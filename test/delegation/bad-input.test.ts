@@ -3,7 +3,7 @@ import { AuditEvent } from '../../src/audit/audit-event.entity.js';
 import { Document } from '../../src/documents/document.entity.js';
 import { IssuerAdministrator, IssuerMandate } from '../../src/issuers/issuer-mandate.entity.js';
 import { OrdererAppointment } from '../../src/orderers/orderer-appointment.entity.js';
-import { toGlobalId } from '../../src/graphql/global-id.js';
+import { toGlobalId } from '../../src/domain/global-id.js';
 import { exe, pdf } from '../support/files.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
 import { loadDemoDirectory, APPOINTMENT_APPROVE, APPOINTMENT_REJECT, APPOINTMENT_REQUEST, MANDATE_END, MANDATE_GRANT, type UserErrors } from './queries.js';

@@ -1,6 +1,6 @@
 import { AuditEvent } from '../../src/audit/audit-event.entity.js';
 import { Grant, GrantState } from '../../src/grants/grant.entity.js';
-import { toGlobalId } from '../../src/graphql/global-id.js';
+import { toGlobalId } from '../../src/domain/global-id.js';
 import { User } from '../../src/users/user.entity.js';
 import type { GraphQLResponse, TestHub } from '../support/hub.js';
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditEvent } from '../../src/audit/audit-event.entity.js';
 import { expireGrants } from '../../src/grants/grant-expiry.js';
 import { Grant, GrantState } from '../../src/grants/grant.entity.js';
-import { toGlobalId } from '../../src/graphql/global-id.js';
+import { toGlobalId } from '../../src/domain/global-id.js';
 import { pdf } from '../support/files.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
 import { APPOINTMENT_APPROVE, APPOINTMENT_REQUEST, ORGS, SERVICES } from '../delegation/queries.js';

@@ -4,7 +4,7 @@ import { OutboxMessage } from '../../src/notifications/outbox-message.entity.js'
 import { Order } from '../../src/orders/order.entity.js';
 import { docx, pdf } from '../support/files.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
-import { toGlobalId } from '../../src/graphql/global-id.js';
+import { toGlobalId } from '../../src/domain/global-id.js';
 import { APPOINTMENT_APPROVE, APPOINTMENT_REQUEST, ME, ORGS } from '../delegation/queries.js';
 import { hire } from './fixtures.js';
 import { CATALOGUE, ids, ORDER_APPROVE, ORDER_BULK, ORDER_CREATE, ORDER_FIELDS, ORDER_REJECT, ORDER_RESUBMIT, ORDER_SEND_BACK, ORDER_WITHDRAW, type Catalogue } from './queries.js';

@@ -4,7 +4,7 @@ import { FederatedIdentity } from '../../src/identities/federated-identity.entit
 import { OutboxMessage } from '../../src/notifications/outbox-message.entity.js';
 import { Order } from '../../src/orders/order.entity.js';
 import { User } from '../../src/users/user.entity.js';
-import { toGlobalId } from '../../src/graphql/global-id.js';
+import { toGlobalId } from '../../src/domain/global-id.js';
 import { exe, pdf, png } from '../support/files.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
 import { bodyOf, smtpServer, subjectOf } from '../support/smtp.js';

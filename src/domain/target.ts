@@ -1,6 +1,4 @@
-import { forbidden } from '../auth/auth.errors.js';
-import type { Em } from '../db/orm.js';
-import { Service } from '../services/service.entity.js';
+import { AccessDenied } from './errors.js';
 import { idOfType } from './global-id.js';
 import { Problems } from './problems.js';
 
@@ -22,14 +20,6 @@ export async function lockTarget<T>(options: {
   const id = idOfType(options.globalId, options.type);
   const target = id ? await options.lock(id) : null;
   if (target) return target;
-  if (id && (await options.visible(id))) throw forbidden(options.forbiddenMessage);
+  if (id && (await options.visible(id))) throw AccessDenied.forbidden(options.forbiddenMessage);
   throw Problems.notFound(['id'], options.what);
-}
-
-/** The service named by a global id in an input, or a NOT_FOUND userError on that field. */
-export async function requireService(em: Em, globalId: string, field: string[]): Promise<Service> {
-  const id = idOfType(globalId, 'Service');
-  const service = id ? await em.findOne(Service, id) : null;
-  if (!service) throw Problems.notFound(field, 'service');
-  return service;
 }

@@ -1,0 +1,41 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { GraphQLError } from 'graphql';
+import { AccessDenied, InvalidArgument } from '../domain/errors.js';
+
+/** How the GraphQL edge answers a core error that is not a business rule (those become `userErrors`). */
+export function extensionsOf(error: AccessDenied | InvalidArgument): Record<string, unknown> {
+  if (error instanceof InvalidArgument) return { code: 'BAD_USER_INPUT', ...(error.argument ? { field: error.argument } : {}) };
+  switch (error.kind) {
+    case 'UNAUTHENTICATED':
+      return { code: 'UNAUTHENTICATED', http: { status: 401 } };
+    case 'FORBIDDEN':
+      return {
+        code: 'FORBIDDEN',
+        ...(error.reason ? { reason: error.reason } : {}),
+        ...(error.requiredAssuranceLevel ? { requiredAssuranceLevel: error.requiredAssuranceLevel } : {}),
+      };
+    default: {
+      const unmapped: never = error.kind;
+      throw new Error(`unmapped access error ${String(unmapped)}`);
+    }
+  }
+}
+
+/**
+ * Gives each core error its GraphQL code where it surfaces (resolvers throw them as they are, graphql
+ * wraps them), before Apollo formats the answer and reads its HTTP status from the extensions.
+ */
+export function domainErrorsPlugin<TContext extends object>(): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors }) {
+          for (const error of errors as readonly GraphQLError[]) {
+            const original = error.originalError;
+            if (original instanceof AccessDenied || original instanceof InvalidArgument) Object.assign(error.extensions, extensionsOf(original));
+          }
+        },
+      };
+    },
+  };
+}
