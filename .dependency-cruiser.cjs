@@ -1,7 +1,7 @@
 /**
  * The layers, stated as rules (`npm run deps:check`, run by CI). Building blocks at the bottom know
  * no concept and no edge: db/ and domain/ import nothing of graphql/ or http/; the application core
- * (services, repositories, entities) imports no edge; nothing imports the HTTP edge but the start-up.
+ * (services, repositories, entities) imports no edge; src/app/ assembles everything and nothing imports it.
  */
 const CONCEPTS = '^src/(audit|documents|grants|identities|issuers|notifications|orderers|orders|organisations|reports|routines|services|users)/';
 
@@ -46,8 +46,22 @@ module.exports = {
       name: 'only-start-up-imports-http',
       severity: 'error',
       comment: 'The HTTP server is assembled at the top: concepts, graphql/ and db/ never reach into it.',
-      from: { path: '^src/', pathNot: '^src/(http/|app\\.ts$|main\\.ts$|scale/)' },
+      from: { path: '^src/', pathNot: '^src/(http|app|scale)/' },
       to: { path: '^src/http/' },
+    },
+    {
+      name: 'composition-at-the-top',
+      severity: 'error',
+      comment: 'src/app/ assembles every concept (entities, schema, loaders, server, start-up); nothing below imports it.',
+      from: { path: '^src/', pathNot: '^src/(app|scale)/' },
+      to: { path: '^src/app/' },
+    },
+    {
+      name: 'building-blocks-know-no-concept',
+      severity: 'error',
+      comment: 'db/, domain/, graphql/ and http/ are building blocks: the concepts use them, never the other way round.',
+      from: { path: '^src/(db|domain|graphql|http)/' },
+      to: { path: CONCEPTS },
     },
   ],
   options: {

@@ -7,7 +7,6 @@ import { MikroORM as PgliteORM } from '@mikro-orm/pglite';
 import { MikroORM as PostgresORM } from '@mikro-orm/postgresql';
 import type { EntityManager, MikroORM } from '@mikro-orm/sql';
 import type { Logger as Pino } from 'pino';
-import { entities } from './entities.js';
 import { requestStore } from './request-context.js';
 
 export type Orm = MikroORM;
@@ -39,6 +38,8 @@ class CountingLogger extends DefaultLogger {
 }
 
 export interface DatabaseTarget {
+  /** Every persisted entity (the list is assembled in src/app/entities.ts, which knows the concepts). */
+  entities: NonNullable<Options['entities']>;
   /** postgres://… to use a PostgreSQL server; undefined for the embedded PGlite. */
   databaseUrl?: string;
   /** PostgreSQL statement_timeout for every connection of the pool (0: none). */
@@ -49,7 +50,7 @@ export interface DatabaseTarget {
 
 export function ormOptions(target: DatabaseTarget, log?: Pino): Partial<Options> {
   const common: Partial<Options> = {
-    entities,
+    entities: target.entities,
     extensions: [Migrator],
     migrations: {
       path: compiled ? join(codeRoot, 'migrations') : migrationsPath,

@@ -10,7 +10,7 @@ import { ALLOWED_CONTENT_TYPES, type AllowedContentType, CONTENT_TYPE_EXTENSIONS
 import { Document, type DocumentKind } from './document.entity.js';
 import { fileSource } from './file-source.js';
 import { type Inspection, inspectFile } from './file-inspection.js';
-import { isStaged, spool, type SpooledFile } from './upload-spool.js';
+import { isStaged, spool, type SpooledFile } from '../domain/upload-spool.js';
 
 /** An upload that passed every check, read into memory to be stored. */
 export interface ReceivedFile {

@@ -6,7 +6,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import busboy from 'busboy';
 import { type FileUpload, Upload } from 'graphql-upload-minimal';
 import { type Config, UPLOAD_FIELD_LIMIT, uploadRequestLimit } from '../config.js';
-import { spool, type StagedUpload } from '../documents/upload-spool.js';
+import { spool, type StagedUpload } from '../domain/upload-spool.js';
 
 /**
  * GraphQL multipart requests (github.com/jaydenseric/graphql-multipart-request-spec), read whole

@@ -157,10 +157,10 @@ const env: Record<string, string> = { PORT: String(port), HOST: '127.0.0.1', NOD
   RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0' };
 build();
 const bare = startChild('src/scale/bare-server.js', { PORT: String(port + 1) }, join(config.dataDir, 'bench-bare.log'));
-const hub = startChild('src/main.js', env, join(config.dataDir, 'bench-server.log'), HEAP_FLAGS);
+const hub = startChild('src/app/main.js', env, join(config.dataDir, 'bench-server.log'), HEAP_FLAGS);
 const smallDir = values['small-data-dir']!;
 const small = values['small-url']
-  ? startChild('src/main.js', { ...env, PORT: String(port + 2), DATABASE_URL: values['small-url'], DATA_DIR: smallDir }, join(config.dataDir, 'bench-small.log'), HEAP_FLAGS)
+  ? startChild('src/app/main.js', { ...env, PORT: String(port + 2), DATABASE_URL: values['small-url'], DATA_DIR: smallDir }, join(config.dataDir, 'bench-small.log'), HEAP_FLAGS)
   : null;
 const stop = () => {
   for (const child of [bare, hub, ...(small ? [small] : [])]) {

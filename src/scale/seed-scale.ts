@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DevIssuer } from '../auth/dev-issuer.js';
 import { loadConfig } from '../config.js';
-import { migrateUp, openOrm, type Em } from '../db/orm.js';
+import { migrateUp, type Em } from '../db/orm.js';
+import { openDatabase } from '../app/database.js';
 import { execute, Sql, sql } from '../db/sql.js';
 import { seedDemo } from '../demo/demo-seed.js';
 import { OrganisationKind } from '../organisations/organisation.entity.js';
@@ -96,7 +97,7 @@ async function insertOrganisations(em: Em, rows: OrgRow[], progress: Progress): 
 }
 
 const config = loadConfig();
-const orm = await openOrm({ databaseUrl: config.databaseUrl, pgliteDataDir: config.dataDir });
+const orm = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDataDir: config.dataDir });
 const em = orm.em.fork();
 try {
   await migrateUp(orm);

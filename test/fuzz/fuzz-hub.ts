@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { startApp, type App } from '../../src/app.js';
+import { startApp, type App } from '../../src/app/start.js';
 import { loadConfig } from '../../src/config.js';
 import { demoRegistrationNumber, demoUsers } from '../../src/demo/demo-data.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';

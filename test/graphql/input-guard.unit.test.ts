@@ -15,7 +15,7 @@ import {
 } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { guardInputs, textRuleOf } from '../../src/graphql/input-guard.js';
-import { hubSchema } from '../../src/graphql/schema.js';
+import { hubSchema } from '../../src/app/schema.js';
 
 /** One place in a field's arguments where a text or a date can go, and the arguments that put `value` there. */
 interface Location {

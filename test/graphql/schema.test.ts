@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/db/orm.js';
-import { schemaSdl } from '../../src/graphql/schema.js';
+import { schemaSdl } from '../../src/app/schema.js';
 
 describe('schema/schema.graphql', () => {
   it('should equal the SDL the code builds (run `npm run schema:print` after changing the schema)', async () => {

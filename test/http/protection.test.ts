@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp } from '../../src/app.js';
+import { startApp } from '../../src/app/start.js';
 import { loadConfig } from '../../src/config.js';
 import { createTestDatabase } from '../support/database.js';
 import { pdf } from '../support/files.js';

@@ -19,7 +19,7 @@ describe('signals', () => {
     const env: Record<string, string | undefined> = { ...process.env, NODE_ENV: 'production', DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', JOBS: 'true' };
     delete env.DATABASE_URL;
     // One process, the server itself (the tsx command would put a signal-relaying parent in front of it).
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const listening = new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { migrateUp, openOrm, type Orm } from '../../src/db/orm.js';
+import { migrateUp, type Orm } from '../../src/db/orm.js';
+import { openDatabase } from '../../src/app/database.js';
 import { execute, sql } from '../../src/db/sql.js';
 import { FileSinkTransport, SmtpTransport, type MailMessage, type MailTransport } from '../../src/notifications/mail-transport.js';
 import { OutboxMessage, OutboxState } from '../../src/notifications/outbox-message.entity.js';
@@ -237,7 +238,7 @@ describe('e-mail outbox', () => {
 
   it(`two workers ${process.env.DATABASE_URL ? '(two server instances on one PostgreSQL)' : '(one PGlite)'} share 50 mails and deliver each exactly once`, async () => {
     await enqueue(50);
-    const other = db.url ? await openOrm({ databaseUrl: db.url }) : db.orm;
+    const other = db.url ? await openDatabase({ databaseUrl: db.url }) : db.orm;
     try {
       const a = smtpWorker({ batchSize: 7 });
       const b = worker(new SmtpTransport(smtp.url, FROM, 2_000), { batchSize: 7 }, other);
@@ -280,7 +281,7 @@ describe('e-mail outbox', () => {
 
   it.runIf(!!process.env.DATABASE_URL)('an instance that dies while sending leaves its mail to another instance after the lease', async () => {
     await enqueue(1);
-    const other = await openOrm({ databaseUrl: db.url });
+    const other = await openDatabase({ databaseUrl: db.url });
     const claimed = gate();
     const hangs = scripted(() => (claimed.open(), new Promise<void>(() => undefined)));
     const dying = worker(hangs.transport, { leaseMs: 1_500, sendTimeoutMs: 1_000 }, other);

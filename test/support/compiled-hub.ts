@@ -71,7 +71,7 @@ export async function startCompiledHub(env: Record<string, string> = {}): Promis
     url.pathname = `/${database}`;
     childEnv.DATABASE_URL = url.toString();
   }
-  const child = spawn(process.execPath, ['--max-old-space-size=192', '--max-semi-space-size=32', join(outDir, 'src', 'main.js')], {
+  const child = spawn(process.execPath, ['--max-old-space-size=192', '--max-semi-space-size=32', join(outDir, 'src', 'app', 'main.js')], {
     cwd: root,
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],

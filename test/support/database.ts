@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openOrm, type Orm } from '../../src/db/orm.js';
+import { type Orm } from '../../src/db/orm.js';
+import { openDatabase } from '../../src/app/database.js';
 
 /**
  * A throw-away database for one test file: an in-memory PGlite by default, or a fresh database on
@@ -17,7 +18,7 @@ export interface TestDatabase {
 export async function createTestDatabase(): Promise<TestDatabase> {
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
-    const orm = await openOrm({ pgliteDataDir: 'memory://' });
+    const orm = await openDatabase({ pgliteDataDir: 'memory://' });
     return { orm, kind: 'pglite', url: undefined, drop: () => orm.close(true) };
   }
   const name = `hub_test_${process.pid}_${randomBytes(4).toString('hex')}`;
@@ -27,7 +28,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await admin.end();
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  const orm = await openOrm({ databaseUrl: url.toString() });
+  const orm = await openDatabase({ databaseUrl: url.toString() });
   return {
     orm,
     kind: 'postgresql',
@@ -45,6 +46,6 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 /** A second connection pool to the same PostgreSQL database, as a second server process would have. */
 export async function shareDatabase(db: TestDatabase): Promise<TestDatabase> {
   if (!db.url) throw new Error('only a PostgreSQL database can be shared by two server instances');
-  const orm = await openOrm({ databaseUrl: db.url });
+  const orm = await openDatabase({ databaseUrl: db.url });
   return { orm, kind: 'postgresql', url: db.url, drop: () => orm.close(true) };
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { startApp, type App } from '../../src/app.js';
+import { startApp, type App } from '../../src/app/start.js';
 import type { JwksOptions } from '../../src/auth/remote-jwks.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { demoUsers } from '../../src/demo/demo-data.js';

@@ -2,8 +2,8 @@ import DataLoader from 'dataloader';
 import type { EntityName } from '@mikro-orm/core';
 import type { Policy } from '../auth/policy.js';
 import type { Em } from '../db/orm.js';
-import type { Context } from './context.js';
-import { createNodeLoader } from './node.resolver.js';
+import type { Context } from '../graphql/context.js';
+import { createNodeLoader } from '../graphql/node.resolver.js';
 import { Organisation } from '../organisations/organisation.entity.js';
 import { Service, ServiceRole, SubArea } from '../services/service.entity.js';
 import { referenceData } from '../services/reference-data.js';
@@ -150,4 +150,9 @@ export function createLoaders(em: Em, policy: Policy, ctx: () => Context) {
   };
 }
 
-export type Loaders = ReturnType<typeof createLoaders>;
+type AssembledLoaders = ReturnType<typeof createLoaders>;
+
+declare module '../graphql/context.js' {
+  // The loaders every resolver sees on its Context, as assembled here.
+  interface Loaders extends AssembledLoaders {}
+}

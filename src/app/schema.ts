@@ -15,9 +15,9 @@ import { OrganisationResolver } from '../organisations/organisation.resolver.js'
 import { ServiceResolver, ServiceRoleResolver } from '../services/service.resolver.js';
 import { PlacementResolver, UserResolver } from '../users/user.resolver.js';
 import { toGlobalId } from '../domain/global-id.js';
-import { guardInputs } from './input-guard.js';
-import { NodeResolver } from './node.resolver.js';
-import { withResponseBudget } from './response-budget.js';
+import { guardInputs } from '../graphql/input-guard.js';
+import { NodeResolver } from '../graphql/node.resolver.js';
+import { withResponseBudget } from '../graphql/response-budget.js';
 
 export const resolvers = [
   NodeResolver,

@@ -4,11 +4,12 @@
  * entities differ from what the migrations build.
  */
 import { loadConfig } from '../config.js';
-import { migrateUp, openOrm } from './orm.js';
+import { migrateUp } from '../db/orm.js';
+import { openDatabase } from './database.js';
 
 const [command = 'up', name] = process.argv.slice(2);
 const config = loadConfig();
-const orm = await openOrm({ databaseUrl: config.databaseUrl, pgliteDataDir: config.dataDir });
+const orm = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDataDir: config.dataDir });
 try {
   if (command === 'up') {
     const applied = await migrateUp(orm);

@@ -1,17 +1,18 @@
 import type { Logger } from 'pino';
-import { DevIssuer } from './auth/dev-issuer.js';
-import type { Config, TrustedIssuerConfig } from './config.js';
-import { migrateUp, openOrm, type Orm } from './db/orm.js';
-import { seedDemo } from './demo/demo-seed.js';
-import { startHub, type Hub } from './http/server.js';
-import type { JwksOptions } from './auth/remote-jwks.js';
-import { createMailTransport } from './notifications/mail-transport.js';
-import { defaultOutboxOptions, OutboxWorker } from './notifications/outbox-worker.js';
-import { expireGrants } from './grants/grant-expiry.js';
-import { PeriodicJob } from './jobs/periodic-job.js';
-import { maintainGrantSummaries } from './reports/summaries.js';
-import { ViewerCache } from './auth/viewer-cache.js';
-import { followAuthorizationChanges } from './auth/authorization-feed.js';
+import { DevIssuer } from '../auth/dev-issuer.js';
+import type { Config, TrustedIssuerConfig } from '../config.js';
+import { migrateUp, type Orm } from '../db/orm.js';
+import { openDatabase } from './database.js';
+import { seedDemo } from '../demo/demo-seed.js';
+import { startHub, type Hub } from './server.js';
+import type { JwksOptions } from '../auth/remote-jwks.js';
+import { createMailTransport } from '../notifications/mail-transport.js';
+import { defaultOutboxOptions, OutboxWorker } from '../notifications/outbox-worker.js';
+import { expireGrants } from '../grants/grant-expiry.js';
+import { PeriodicJob } from '../jobs/periodic-job.js';
+import { maintainGrantSummaries } from '../reports/summaries.js';
+import { ViewerCache } from '../auth/viewer-cache.js';
+import { followAuthorizationChanges } from '../auth/authorization-feed.js';
 
 export interface App {
   hub: Hub;
@@ -26,7 +27,7 @@ export interface App {
 
 /** Opens the database, applies migrations, loads the demo on an empty database, and serves. */
 export async function startApp(config: Config, log: Logger, overrides: { port?: number; host?: string; orm?: Orm; jwks?: Partial<JwksOptions> } = {}): Promise<App> {
-  const orm = overrides.orm ?? (await openOrm({ databaseUrl: config.databaseUrl, pgliteDataDir: config.dataDir, statementTimeoutMs: config.statementTimeoutMs }, log));
+  const orm = overrides.orm ?? (await openDatabase({ databaseUrl: config.databaseUrl, pgliteDataDir: config.dataDir, statementTimeoutMs: config.statementTimeoutMs }, log));
   const applied = await migrateUp(orm);
   if (applied.length) log.info({ applied }, 'migrations applied');
 
