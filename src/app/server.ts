@@ -1,9 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { HeaderMap } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { IdentityProviderUnavailable, TokenRejected } from '../auth/auth.errors.js';
@@ -17,16 +15,13 @@ import { execute, sql } from '../db/sql.js';
 import { requestStore, type RequestStore } from '../db/request-context.js';
 import type { ViewerCache } from '../auth/viewer-cache.js';
 import type { Context } from '../graphql/context.js';
-import { formatErrorFor } from '../graphql/errors.js';
+import { startApollo } from './apollo.js';
 import { createLoaders } from './loaders.js';
 import { InvalidArgument } from '../domain/errors.js';
-import { domainErrorsPlugin } from '../graphql/domain-errors.js';
 import { RESPONSE_TOO_LARGE, ResponseBudget } from '../graphql/response-budget.js';
-import { hubSchema } from './schema.js';
-import { DEFAULT_LIMITS, queryLimitsPlugin } from '../http/limits.js';
 import { RequestRateLimiter } from '../http/rate-limit.js';
-import { requestErrorsPlugin } from '../http/request-errors.js';
 import { readMultipartRequest } from '../http/multipart.js';
+import { bearerToken, errorBody, HttpError, MAX_JSON_NESTING, nestsDeeperThan, readBody, sendJson, TOO_DEEP, valueNestsDeeperThan } from '../http/request.js';
 import { serveDocument } from '../documents/document.download.js';
 import { reportCsv } from '../reports/report.csv.js';
 
@@ -41,89 +36,8 @@ export interface Hub {
   stop(): Promise<void>;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new HttpError(413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${limit} bytes.`));
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-/** Deeper than any operation of ours nests its variables; deeper JSON only overflows recursive code. */
-const MAX_JSON_NESTING = 64;
-
-/** Whether JSON text nests arrays and objects deeper than `max`, counted without parsing it. */
-function nestsDeeperThan(text: string, max: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > max) return true;
-    } else if (c === 0x5d || c === 0x7d) depth--;
-  }
-  return false;
-}
-
-/** The same for a value already parsed (a multipart request's operations), walked without recursion. */
-function valueNestsDeeperThan(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length) {
-    const [current, depth] = stack.pop()!;
-    if (current === null || typeof current !== 'object') continue;
-    if (depth + 1 > max) return true;
-    for (const inner of Object.values(current)) stack.push([inner, depth + 1]);
-  }
-  return false;
-}
-
-const TOO_DEEP = `The request nests its JSON more than ${MAX_JSON_NESTING} levels deep.`;
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (res.headersSent) return;
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
-  res.end(JSON.stringify(body));
-}
-
-function errorBody(code: string, message: string) {
-  return { errors: [{ message, extensions: { code } }] };
-}
-
 /** Who a request's bearer token says it is: nobody without one, or why the token was refused. */
 type Authentication = { identity: VerifiedIdentity | null; rejected: TokenRejected | IdentityProviderUnavailable | null };
-
-/** The bearer token of a request: undefined when absent, an error when the header is malformed. */
-function bearerToken(req: IncomingMessage): string | undefined {
-  const header = req.headers.authorization;
-  if (header === undefined) return undefined;
-  const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(header.trim());
-  if (!match) throw new TokenRejected('malformed authorization header');
-  return match[1];
-}
 
 export async function startHub(options: {
   config: Config;
@@ -150,50 +64,7 @@ export async function startHub(options: {
   );
   let draining = false;
 
-  const sqlCountPlugin: ApolloServerPlugin<Context> = {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ response }) {
-          const store = requestStore.getStore();
-          if (config.exposeSqlCount && store) response.http.headers.set('x-sql-statements', String(store.sqlStatements));
-        },
-      };
-    },
-  };
-
-  const apollo = new ApolloServer<Context>({
-    schema: await hubSchema(),
-    csrfPrevention: true,
-    introspection: config.introspection,
-    includeStacktraceInErrorResponses: false,
-    allowBatchedHttpRequests: false,
-    // Clients send whole documents; automatic persisted queries would only add a per-instance cache
-    // and error paths (a wrong hash, an unknown version) that answered as server errors.
-    persistedQueries: false,
-    // main.ts owns SIGTERM/SIGINT (drain requests, stop jobs, close the database); Apollo's own handler
-    // would stop the server first and leave our shutdown waiting on it.
-    stopOnTerminationSignals: false,
-    // Where introspection is off, error messages must not spell out the schema either.
-    formatError: formatErrorFor(log, () => requestStore.getStore()?.requestId, { hideSuggestions: !config.introspection }),
-    parseOptions: { maxTokens: DEFAULT_LIMITS.maxTokens },
-    plugins: [
-      queryLimitsPlugin<Context>(DEFAULT_LIMITS),
-      requestErrorsPlugin<Context>(() => requestStore.getStore()),
-      domainErrorsPlugin<Context>(),
-      sqlCountPlugin,
-      // The hub sends no cache hints (every answer depends on the viewer); without this Apollo wraps
-      // every field resolver to collect them.
-      ApolloServerPluginCacheControlDisabled(),
-      config.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
-    ],
-    logger: {
-      debug: (m) => log.debug(m),
-      info: (m) => log.info(m),
-      warn: (m) => log.warn(m),
-      error: (m) => log.error(m),
-    },
-  });
-  await apollo.start();
+  const apollo = await startApollo(config, log);
 
   /** Checks the bearer token (no database work: keys and verified tokens are held in memory). */
   async function authenticate(req: IncomingMessage): Promise<Authentication> {

@@ -1,0 +1,61 @@
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { requestStore } from '../db/request-context.js';
+import type { Context } from '../graphql/context.js';
+import { domainErrorsPlugin } from '../graphql/domain-errors.js';
+import { formatErrorFor } from '../graphql/errors.js';
+import { DEFAULT_LIMITS, queryLimitsPlugin } from '../http/limits.js';
+import { requestErrorsPlugin } from '../http/request-errors.js';
+import { hubSchema } from './schema.js';
+
+/** The GraphQL server: the schema, the query limits, error mapping and masking, started. */
+export async function startApollo(config: Config, log: Logger): Promise<ApolloServer<Context>> {
+  const sqlCountPlugin: ApolloServerPlugin<Context> = {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          const store = requestStore.getStore();
+          if (config.exposeSqlCount && store) response.http.headers.set('x-sql-statements', String(store.sqlStatements));
+        },
+      };
+    },
+  };
+
+  const apollo = new ApolloServer<Context>({
+    schema: await hubSchema(),
+    csrfPrevention: true,
+    introspection: config.introspection,
+    includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
+    // Clients send whole documents; automatic persisted queries would only add a per-instance cache
+    // and error paths (a wrong hash, an unknown version) that answered as server errors.
+    persistedQueries: false,
+    // main.ts owns SIGTERM/SIGINT (drain requests, stop jobs, close the database); Apollo's own handler
+    // would stop the server first and leave our shutdown waiting on it.
+    stopOnTerminationSignals: false,
+    // Where introspection is off, error messages must not spell out the schema either.
+    formatError: formatErrorFor(log, () => requestStore.getStore()?.requestId, { hideSuggestions: !config.introspection }),
+    parseOptions: { maxTokens: DEFAULT_LIMITS.maxTokens },
+    plugins: [
+      queryLimitsPlugin<Context>(DEFAULT_LIMITS),
+      requestErrorsPlugin<Context>(() => requestStore.getStore()),
+      domainErrorsPlugin<Context>(),
+      sqlCountPlugin,
+      // The hub sends no cache hints (every answer depends on the viewer); without this Apollo wraps
+      // every field resolver to collect them.
+      ApolloServerPluginCacheControlDisabled(),
+      config.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
+    ],
+    logger: {
+      debug: (m) => log.debug(m),
+      info: (m) => log.info(m),
+      warn: (m) => log.warn(m),
+      error: (m) => log.error(m),
+    },
+  });
+  await apollo.start();
+  return apollo;
+}
