@@ -56,14 +56,9 @@ function groupLoader<T extends object>(load: (keys: string[]) => Promise<T[]>, k
   });
 }
 
-/** Per-request loaders, bound to this request's EntityManager and viewer. */
-export function createLoaders(em: Em, policy: Policy, ctx: () => Context) {
-  const grants = new GrantRepository(em, policy);
-  const organisations = new OrganisationRepository(em, policy);
+/** The service catalogue (services, roles, sub-areas), cached per process, looked up per request. */
+function catalogueLoaders(em: Em) {
   return {
-    node: createNodeLoader(ctx),
-    organisation: readOnlyByIdLoader(em, Organisation),
-    user: readOnlyByIdLoader(em, User),
     service: new DataLoader<string, Service | null>(async (ids) => {
       const { services } = await referenceData(em);
       return ids.map((id) => services.get(id) ?? null);
@@ -80,16 +75,27 @@ export function createLoaders(em: Em, policy: Policy, ctx: () => Context) {
       const { subAreas } = await referenceData(em);
       return ids.map((id) => [...subAreas.values()].filter((a) => a.service.id === id));
     }),
-    subAreasByGrant: groupLoader(
-      async (ids) => grants.subAreasOf(ids),
-      (r) => r.grantId,
-    ),
+  };
+}
+
+/** Links from objects the viewer already sees: by id, as read-only rows where only resolvers follow them. */
+function linkLoaders(em: Em) {
+  return {
+    organisation: readOnlyByIdLoader(em, Organisation),
+    user: readOnlyByIdLoader(em, User),
+    document: byIdLoader(em, Document),
+    routine: byIdLoader(em, Routine),
+    grant: byIdLoader(em, Grant),
     placementsByUser: groupLoader(
       (ids) => em.find(Placement, { user: { $in: ids } }, { orderBy: { validFrom: 'asc' } }),
       (r) => r.user.id,
     ),
-    document: byIdLoader(em, Document),
-    routine: byIdLoader(em, Routine),
+  };
+}
+
+/** Who decides for whom: issuers' administrators, responsible issuers, support contacts. */
+function issuerLoaders(em: Em) {
+  return {
     administratorsByIssuer: groupLoader(
       async (keys) => {
         const pairs = keys.map((k) => k.split(':'));
@@ -115,7 +121,23 @@ export function createLoaders(em: Em, policy: Policy, ctx: () => Context) {
       }
       return keys.map((k) => found.get(k) ?? null);
     }),
-    grant: byIdLoader(em, Grant),
+    /** The support contact of an issuer's mandate in force, per "serviceId:organisationId". */
+    supportContact: new DataLoader<string, { email: string | null; phone: string | null; instructions: string | null } | null>(async (keys) => {
+      const pairs = keys.map((k) => k.split(':'));
+      const rows = await execute<{ service_id: string; organisation_id: string; support_email: string | null; support_phone: string | null; support_instructions: string | null }>(
+        em,
+        sql`select m.service_id, m.organisation_id, m.support_email, m.support_phone, m.support_instructions from issuer_mandates m
+          where ${activeMandate('m')} and (m.service_id, m.organisation_id) in (${Sql.join(pairs.map(([s, o]) => sql`(${s}::uuid, ${o}::uuid)`), ', ')})`,
+      );
+      const found = new Map(rows.map((r) => [`${r.service_id}:${r.organisation_id}`, { email: r.support_email, phone: r.support_phone, instructions: r.support_instructions }]));
+      return keys.map((k) => found.get(k) ?? null);
+    }),
+  };
+}
+
+/** An order's parts: its sub-areas, attachments and history. */
+function orderLoaders(em: Em) {
+  return {
     subAreasByOrder: groupLoader(
       async (ids) => {
         const rows = await execute<Record<string, unknown>>(
@@ -134,19 +156,32 @@ export function createLoaders(em: Em, policy: Policy, ctx: () => Context) {
       (ids) => em.find(OrderEvent, { order: { $in: ids } }, { orderBy: { occurredAt: 'asc', id: 'asc' } }),
       (e) => e.order.id,
     ),
-    /** The support contact of an issuer's mandate in force, per "serviceId:organisationId". */
-    supportContact: new DataLoader<string, { email: string | null; phone: string | null; instructions: string | null } | null>(async (keys) => {
-      const pairs = keys.map((k) => k.split(':'));
-      const rows = await execute<{ service_id: string; organisation_id: string; support_email: string | null; support_phone: string | null; support_instructions: string | null }>(
-        em,
-        sql`select m.service_id, m.organisation_id, m.support_email, m.support_phone, m.support_instructions from issuer_mandates m
-          where ${activeMandate('m')} and (m.service_id, m.organisation_id) in (${Sql.join(pairs.map(([s, o]) => sql`(${s}::uuid, ${o}::uuid)`), ', ')})`,
-      );
-      const found = new Map(rows.map((r) => [`${r.service_id}:${r.organisation_id}`, { email: r.support_email, phone: r.support_phone, instructions: r.support_instructions }]));
-      return keys.map((k) => found.get(k) ?? null);
-    }),
+  };
+}
+
+/** Nested lists scoped by the viewer's Policy: one windowed statement for all parents of a page. */
+function scopedListLoaders(em: Em, policy: Policy) {
+  const grants = new GrantRepository(em, policy);
+  const organisations = new OrganisationRepository(em, policy);
+  return {
+    subAreasByGrant: groupLoader(
+      async (ids) => grants.subAreasOf(ids),
+      (r) => r.grantId,
+    ),
     grantsByUser: grants.pagesByUser(),
     childrenByOrganisation: organisations.childrenByParent(),
+  };
+}
+
+/** Per-request loaders, bound to this request's EntityManager and viewer. */
+export function createLoaders(em: Em, policy: Policy, ctx: () => Context) {
+  return {
+    node: createNodeLoader(ctx),
+    ...catalogueLoaders(em),
+    ...linkLoaders(em),
+    ...issuerLoaders(em),
+    ...orderLoaders(em),
+    ...scopedListLoaders(em, policy),
   };
 }
 
