@@ -44,10 +44,11 @@ export interface OrderCreateInput extends OrderTerms {
   scope?: string | null;
 }
 
+/** One person's answer to a bulk order: their order, or the problems that kept it from being placed. */
 export interface BulkResult {
   person: string;
   order: Order | null;
-  userErrors: Problem[];
+  problems: Problem[];
 }
 
 export interface Terms {
@@ -137,7 +138,7 @@ export class OrderService {
   async create(input: OrderCreateInput): Promise<Order> {
     const results = await this.createMany({ ...input, people: [input.person], scope: input.scope }, true);
     const [result] = results;
-    if (result.userErrors.length) throw new ProblemsFound(result.userErrors);
+    if (result.problems.length) throw new ProblemsFound(result.problems);
     return result.order!;
   }
 
@@ -205,7 +206,7 @@ export class OrderService {
         const errors = new Problems();
         const person = id ? people.get(id) : undefined;
         if (!id || !person) {
-          results.push({ person: input.people[i], order: null, userErrors: [problem(ProblemCode.NOT_FOUND, personField(i), 'No person in your scope with this id.')] });
+          results.push({ person: input.people[i], order: null, problems: [problem(ProblemCode.NOT_FOUND, personField(i), 'No person in your scope with this id.')] });
           continue;
         }
         if (seen.has(id)) errors.add(ProblemCode.CONFLICT, personField(i), 'The person is named twice: one order per person.');
@@ -237,7 +238,7 @@ export class OrderService {
           errors.add(ProblemCode.INVALID, ['input', 'scope'], "The scope must be the person's employer or an organisation they are placed at.");
         }
         if (errors.any || !routine) {
-          results.push({ person: input.people[i], order: null, userErrors: errors.list });
+          results.push({ person: input.people[i], order: null, problems: errors.list });
           continue;
         }
         const decider = routine.rules.decider === Decider.AUTHORITY ? t.service.owner.id : issuers.get(id)!;
@@ -261,7 +262,7 @@ export class OrderService {
         }
         tx.create(OrderEvent, { order, fromState: null, toState: OrderState.SUBMITTED, actor: tx.getReference(User, viewer.id) });
         this.record(tx, 'order.submit', order, null, t.justification);
-        results.push({ person: input.people[i], order, userErrors: [] });
+        results.push({ person: input.people[i], order, problems: [] });
       }
       return results;
     });
