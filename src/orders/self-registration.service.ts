@@ -14,6 +14,7 @@ import { RoutineRepository } from '../routines/routine.repository.js';
 import { Decider, SensitiveAction } from '../routines/routine.rules.js';
 import { ProfileState, User } from '../users/user.entity.js';
 import { Order, OrderAttachment, OrderEvent, OrderKind, OrderState } from './order.entity.js';
+import { checkAttachments } from './order.rules.js';
 import { OrderService, type OrderTerms } from './order.service.js';
 
 /** The one answer for an organisation the e-ID does not name, whether it exists or not. */
@@ -87,7 +88,7 @@ export class SelfRegistrationService {
         problems.add(ProblemCode.NOT_ELIGIBLE, ['input', 'organisation'], 'Staff of this kind of organisation cannot use the service.');
       }
       policy.requireAssurance(routine.rules.assurance[SensitiveAction.ORDER_SUBMIT]);
-      orders.checkAttachments(routine.rules, t, problems);
+      checkAttachments(routine.rules, t, problems);
 
       let user: User;
       if (viewer.user) {
