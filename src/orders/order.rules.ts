@@ -55,3 +55,21 @@ export function checkAttachments(rules: RoutineRules, terms: AttachedTerms, prob
   }
   if (rule.attachmentsPerSubArea && terms.subAreas.length === 0) problems.add(ProblemCode.REQUIRED, [...field, 'subAreas'], 'Choose at least one sub-area.');
 }
+
+/** How a person who registers themself can be reached; each part is required and bounded. */
+export interface ContactDetails {
+  givenName: string;
+  familyName: string;
+  email: string;
+  phone: string;
+}
+
+/** The contact details of an input, trimmed; problems are collected, not thrown. */
+export function readContactDetails(input: ContactDetails, problems: Problems): ContactDetails {
+  return {
+    givenName: problems.text(input.givenName, ['input', 'givenName'], 100),
+    familyName: problems.text(input.familyName, ['input', 'familyName'], 100),
+    email: problems.text(input.email, ['input', 'email'], 254),
+    phone: problems.text(input.phone, ['input', 'phone'], 32),
+  };
+}
