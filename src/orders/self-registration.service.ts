@@ -79,16 +79,11 @@ export class SelfRegistrationService {
   }
 
   /** The basic-information form at the first sign-in after approval. */
-  async completeProfile(input: { givenName: string; familyName: string; email: string; phone: string }): Promise<User> {
+  async completeProfile(input: ContactDetails): Promise<User> {
     const { policy, em } = this.actor;
     const me = policy.requireUser();
     const problems = new Problems();
-    const fields = {
-      givenName: problems.text(input.givenName, ['input', 'givenName'], 100),
-      familyName: problems.text(input.familyName, ['input', 'familyName'], 100),
-      email: problems.text(input.email, ['input', 'email'], 254),
-      phone: problems.text(input.phone, ['input', 'phone'], 32),
-    };
+    const fields = readContactDetails(input, problems);
     problems.throwIfAny();
     return em.transactional(async (tx) => {
       const user = await tx.findOneOrFail(User, me.id, { lockMode: LockMode.PESSIMISTIC_WRITE });
