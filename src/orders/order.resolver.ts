@@ -5,6 +5,7 @@ import type { Context } from '../graphql/context.js';
 import { idOfType } from '../domain/global-id.js';
 import { withUserErrors } from '../graphql/payload.js';
 import { PageArgs, pageRequest, registerNode } from '../graphql/relay.js';
+import { UserError } from '../graphql/user-errors.js';
 import { OrganisationType } from '../organisations/organisation.type.js';
 import { RoutineType } from '../routines/routine.type.js';
 import { ServiceRoleType, ServiceType, SubAreaType } from '../services/service.type.js';
@@ -57,7 +58,9 @@ export class OrderResolver {
 
   @Mutation(() => OrderBulkCreatePayload, { description: 'Orders the same grant for many employees; answers per person.' })
   orderBulkCreate(@Ctx() ctx: Context, @Arg('input', () => OrderBulkCreateInput) input: OrderBulkCreateInput) {
-    return withUserErrors(OrderBulkCreatePayload, async () => ({ results: await order(ctx).createMany(input) }));
+    return withUserErrors(OrderBulkCreatePayload, async () => ({
+      results: (await order(ctx).createMany(input)).map((r) => ({ person: r.person, order: r.order, userErrors: r.problems.map(UserError.from) })),
+    }));
   }
 
   @Mutation(() => OrderPayload, { description: 'Approves an order: the grant is created. Responsible issuer only.' })

@@ -2,7 +2,7 @@ import type { FileUpload } from 'graphql-upload-minimal';
 import { audit } from '../audit/audit.service.js';
 import type { Em } from '../db/orm.js';
 import { execute, sql } from '../db/sql.js';
-import { DocumentKind, type Document } from '../documents/document.entity.js';
+import { DocumentKind } from '../documents/document.entity.js';
 import { acceptUpload, storeDocument, type ReceivedFile } from '../documents/document.service.js';
 import { Grant, GrantState } from '../grants/grant.entity.js';
 import type { Actor } from '../auth/actor.js';
@@ -22,6 +22,7 @@ import { Service, ServiceRole, SubArea } from '../services/service.entity.js';
 import { User } from '../users/user.entity.js';
 import { Order, OrderAttachment, OrderEvent, OrderKind, OrderState } from './order.entity.js';
 import { OrderRepository } from './order.repository.js';
+import { checkAttachments, checkHeadcount, parseIdArray, personField } from './order.rules.js';
 
 export interface AttachmentInput {
   kind: DocumentKind;
@@ -44,11 +45,14 @@ export interface OrderCreateInput extends OrderTerms {
   scope?: string | null;
 }
 
+/** One person's answer to a bulk order: their order, or the problems that kept it from being placed. */
 export interface BulkResult {
   person: string;
   order: Order | null;
-  userErrors: Problem[];
+  problems: Problem[];
 }
+
+export type BulkOrderInput = OrderTerms & { people: string[]; scope?: string | null };
 
 export interface Terms {
   service: Service;
@@ -60,7 +64,47 @@ export interface Terms {
   files: { kind: DocumentKind; subArea: SubArea | null; file: ReceivedFile }[];
 }
 
-const MAX_BULK = 1000;
+/** A person named in a bulk order and visible to the actor. */
+interface PersonInScope {
+  id: string;
+  employerId: string;
+  employerPath: string;
+  /** The kind of the employer's legal entity: it picks the routine. */
+  kind: string;
+  /** Organisations the person is placed at now. */
+  placements: string[];
+}
+
+/** What a bulk order reads once for everyone it names. */
+interface Roster {
+  people: Map<string, PersonInScope>;
+  /** The routine in force per legal-entity kind; null where the service has none. */
+  routines: Map<string, Routine | null>;
+  byOrderer: Set<string>;
+  byAnyone: Set<string>;
+  /** Each person's responsible issuer. */
+  issuers: Map<string, string>;
+  undecided: Set<string>;
+  /** The service owner's path: its own staff may use the service whatever the routine's kinds. */
+  ownerPath: string;
+}
+
+/** A bulk order as it is judged: the shared terms, how it was asked, and what was read for it. */
+interface BulkOrder {
+  terms: Terms;
+  /** `create`'s order for one person: a refusal is an authorization failure, problems point at `person`. */
+  single: boolean;
+  /** The scope asked for everyone, as given and as an organisation id. */
+  scope: string | null | undefined;
+  scopeId: string | null;
+  roster: Roster;
+}
+
+/** One person's problems, or, when there are none, what their order is placed with. */
+interface Verdict {
+  problems: Problem[];
+  placement?: { user: string; scope: string; routine: Routine };
+}
 
 const snapshot = (o: Order) => ({
   state: o.state,
@@ -107,163 +151,32 @@ export class OrderService {
     return { service, role, subAreas, validFrom, validTo: input.validTo ?? null, justification: input.justification?.trim() || null, files };
   }
 
-  /** The attachments a routine demands for a role, as problems when missing. */
-  checkAttachments(rules: RoutineRules, terms: Terms, problems: Problems, field: string[] = ['input']): void {
-    const rule = rules.roles[terms.role.code];
-    if (!rule) {
-      problems.add(ProblemCode.NOT_ELIGIBLE, [...field, 'role'], 'The routine in force does not offer this role.');
-      return;
-    }
-    terms.files.forEach((f, i) => {
-      if (!rule.attachments.includes(f.kind)) {
-        problems.add(ProblemCode.INVALID, [...field, 'attachments', String(i), 'kind'], `The routine does not take a ${f.kind.replace('_', ' ')} for this role.`);
-      }
-    });
-    for (const kind of rule.attachments) {
-      if (rule.attachmentsPerSubArea && terms.subAreas.length) {
-        for (const area of terms.subAreas) {
-          if (!terms.files.some((f) => f.kind === kind && f.subArea?.id === area.id)) {
-            problems.add(ProblemCode.REQUIRED, [...field, 'attachments'], `A ${kind.replace('_', ' ')} is required for the sub-area "${area.name}".`);
-          }
-        }
-      } else if (!terms.files.some((f) => f.kind === kind)) {
-        problems.add(ProblemCode.REQUIRED, [...field, 'attachments'], `A ${kind.replace('_', ' ')} is required for this role.`);
-      }
-    }
-    if (rule.attachmentsPerSubArea && terms.subAreas.length === 0) problems.add(ProblemCode.REQUIRED, [...field, 'subAreas'], 'Choose at least one sub-area.');
-  }
-
   /** Orders a grant for one employee in the orderer's scope. */
   async create(input: OrderCreateInput): Promise<Order> {
     const results = await this.createMany({ ...input, people: [input.person], scope: input.scope }, true);
     const [result] = results;
-    if (result.userErrors.length) throw new ProblemsFound(result.userErrors);
+    if (result.problems.length) throw new ProblemsFound(result.problems);
     return result.order!;
   }
 
   /**
    * Orders the same grant for many employees: each person gets their own order or their own
-   * errors. Everything is read in a few set-based statements and written in one transaction.
+   * problems. Everything is read in a few set-based statements and written in one transaction.
    */
-  async createMany(input: OrderTerms & { people: string[]; scope?: string | null }, single = false): Promise<BulkResult[]> {
-    const { policy, em } = this.actor;
-    const viewer = policy.requireUser();
-    const problems = new Problems();
-    if (input.people.length === 0) throw Problems.single(ProblemCode.REQUIRED, ['input', 'people'], 'Name at least one person.');
-    if (input.people.length > MAX_BULK) throw Problems.single(ProblemCode.INVALID, ['input', 'people'], `At most ${MAX_BULK} people per request.`);
-    const terms = await this.readTerms(input, problems);
-    problems.throwIfAny();
-    const t = terms!;
-    const personField = (i: number) => (single ? ['input', 'person'] : ['input', 'people', String(i)]);
-
-    return em.transactional(async (tx) => {
+  async createMany(input: BulkOrderInput, single = false): Promise<BulkResult[]> {
+    const viewer = this.actor.policy.requireUser();
+    checkHeadcount(input.people);
+    const terms = await this.readSharedTerms(input);
+    return this.actor.em.transactional(async (tx) => {
       const ids = input.people.map((p) => idOfType(p, 'User'));
-      const valid = [...new Set(ids.filter((id): id is string => id !== null))];
-      // People in scope, with their employer's legal-entity kind (the routine that applies) and current placements.
-      const rows = valid.length
-        ? await execute<{ id: string; employer_id: string; employer_path: string; kind: string; placements: string[] | string | null }>(
-            tx,
-            sql`select u.id, u.employer_id, e.path as employer_path, le.kind,
-                (select array_agg(p.organisation_id) from placements p where p.user_id = u.id and p.valid_from <= now()
-                  and (p.valid_to is null or p.valid_to > now())) as placements
-              from users u join organisations e on e.id = u.employer_id join organisations le on le.id = coalesce(e.legal_entity_id, e.id)
-              where u.id in (${valid}) and ${policy.readableUsers('u')}`,
-          )
-        : [];
-      const people = new Map(rows.map((r) => [r.id, r]));
-      const routines = new Map<string, Routine | null>();
-      for (const kind of new Set(rows.map((r) => r.kind))) {
-        routines.set(kind, await new RoutineRepository(tx).inForce(t.service.id, kind as never, t.validFrom));
-      }
-      // Who may be ordered for: orderer scopes, plus administered people unless the routine wants an orderer.
-      const orderable = async (ordererOnly: boolean) =>
-        new Set(
-          valid.length
-            ? (await execute<{ id: string }>(tx, sql`select u.id from users u where u.id in (${valid}) and ${policy.orderablePeople('u', t.service.id, ordererOnly)}`)).map((r) => r.id)
-            : [],
-        );
-      const byOrderer = await orderable(true);
-      const byAnyone = await orderable(false);
-      const issuers = await responsibleIssuers(tx, t.service.id, valid);
-      const pending = new Set(
-        valid.length
-          ? (
-              await execute<{ user_id: string }>(
-                tx,
-                sql`select user_id from orders where user_id in (${valid}) and role_id = ${t.role.id} and state in ('submitted', 'returned')`,
-              )
-            ).map((r) => r.user_id)
-          : [],
-      );
+      const roster = await this.readRoster(tx, terms, ids);
       const scopeId = input.scope ? idOfType(input.scope, 'Organisation') : null;
-      const ownerPath = (await tx.findOneOrFail(Organisation, t.service.owner.id)).path;
-      const sharedDocuments = new Map<ReceivedFile, Document>();
-      const results: BulkResult[] = [];
+      const bulk: BulkOrder = { terms, single, scope: input.scope, scopeId, roster };
       const seen = new Set<string>();
-
-      for (const [i, id] of ids.entries()) {
-        const errors = new Problems();
-        const person = id ? people.get(id) : undefined;
-        if (!id || !person) {
-          results.push({ person: input.people[i], order: null, userErrors: [problem(ProblemCode.NOT_FOUND, personField(i), 'No person in your scope with this id.')] });
-          continue;
-        }
-        if (seen.has(id)) errors.add(ProblemCode.CONFLICT, personField(i), 'The person is named twice: one order per person.');
-        seen.add(id);
-        const routine = routines.get(person.kind) ?? null;
-        let orderable = false;
-        if (!routine) {
-          errors.add(ProblemCode.NOT_ELIGIBLE, personField(i), 'No routine of the service applies to this person.');
-        } else {
-          if (!routine.rules.eligibleOrganisationKinds.includes(person.kind as never) && !person.employer_path.startsWith(ownerPath)) {
-            errors.add(ProblemCode.NOT_ELIGIBLE, personField(i), 'Staff of this organisation cannot use the service under its routine.');
-          }
-          const allowed = routine.rules.orderingRequiresOrderer ? byOrderer : byAnyone;
-          orderable = allowed.has(id);
-          if (!orderable) {
-            const message = routine.rules.orderingRequiresOrderer ? 'Orders for this person come from an appointed orderer.' : 'You may not order for this person.';
-            // One person: a plain authorization failure. Many: that person's own error, the others go on.
-            if (single) throw AccessDenied.forbidden(message);
-            errors.add(ProblemCode.NOT_ELIGIBLE, personField(i), message);
-          }
-          policy.requireAssurance(routine.rules.assurance[SensitiveAction.ORDER_SUBMIT]);
-          this.checkAttachments(routine.rules, t, errors, ['input']);
-        }
-        // Only whoever may order for the person hears of their undecided order: others may not read it.
-        if (orderable && pending.has(id)) errors.add(ProblemCode.CONFLICT, personField(i), 'The person already has an undecided order for this role.');
-        const placements = Array.isArray(person.placements) ? person.placements : person.placements ? person.placements.replace(/[{}]/g, '').split(',') : [];
-        const scope = scopeId ?? person.employer_id;
-        if (input.scope && (!scopeId || (scopeId !== person.employer_id && !placements.includes(scopeId)))) {
-          errors.add(ProblemCode.INVALID, ['input', 'scope'], "The scope must be the person's employer or an organisation they are placed at.");
-        }
-        if (errors.any || !routine) {
-          results.push({ person: input.people[i], order: null, userErrors: errors.list });
-          continue;
-        }
-        const decider = routine.rules.decider === Decider.AUTHORITY ? t.service.owner.id : issuers.get(id)!;
-        const order = tx.create(Order, {
-          kind: OrderKind.ORDER,
-          user: tx.getReference(User, id),
-          service: t.service,
-          role: t.role,
-          scope: tx.getReference(Organisation, scope),
-          validFrom: t.validFrom,
-          validTo: t.validTo,
-          justification: t.justification,
-          orderedBy: tx.getReference(User, viewer.id),
-          decider: tx.getReference(Organisation, decider),
-          routine,
-        });
-        for (const area of t.subAreas) order.subAreas.add(area);
-        for (const f of t.files) {
-          if (!sharedDocuments.has(f.file)) sharedDocuments.set(f.file, storeDocument(tx, f.file, f.kind, viewer.id));
-          tx.create(OrderAttachment, { order, document: sharedDocuments.get(f.file)!, subArea: f.subArea });
-        }
-        tx.create(OrderEvent, { order, fromState: null, toState: OrderState.SUBMITTED, actor: tx.getReference(User, viewer.id) });
-        this.record(tx, 'order.submit', order, null, t.justification);
-        results.push({ person: input.people[i], order, userErrors: [] });
-      }
-      return results;
+      const verdicts = ids.map((id, i) => this.checkPerson(bulk, id, i, seen));
+      const orders = this.placeOrders(tx, bulk, verdicts, viewer.id);
+      this.auditSubmissions(tx, orders, terms.justification);
+      return verdicts.map((v, i) => ({ person: input.people[i], order: orders[i], problems: v.problems }));
     });
   }
 
@@ -341,6 +254,132 @@ export class OrderService {
       this.transition(tx, order, OrderState.SUBMITTED, null, before);
       return order;
     });
+  }
+
+  /** The terms every person of a bulk order shares, uploads accepted; any problem refuses the whole order. */
+  private async readSharedTerms(input: OrderTerms): Promise<Terms> {
+    const problems = new Problems();
+    const terms = await this.readTerms(input, problems);
+    problems.throwIfAny();
+    return terms!;
+  }
+
+  /** Reads once, in a few set-based statements, what judging every named person needs. */
+  private async readRoster(tx: Em, terms: Terms, ids: (string | null)[]): Promise<Roster> {
+    const valid = [...new Set(ids.filter((id): id is string => id !== null))];
+    const people = await this.peopleInScope(tx, valid);
+    const routines = new Map<string, Routine | null>();
+    for (const kind of new Set([...people.values()].map((p) => p.kind))) {
+      routines.set(kind, await new RoutineRepository(tx).inForce(terms.service.id, kind as never, terms.validFrom));
+    }
+    const byOrderer = await this.orderable(tx, valid, terms.service.id, true);
+    const byAnyone = await this.orderable(tx, valid, terms.service.id, false);
+    const issuers = await responsibleIssuers(tx, terms.service.id, valid);
+    const undecided = await this.withUndecidedOrder(tx, valid, terms.role.id);
+    const ownerPath = (await tx.findOneOrFail(Organisation, terms.service.owner.id)).path;
+    return { people, routines, byOrderer, byAnyone, issuers, undecided, ownerPath };
+  }
+
+  /** The named people the actor may see, with their employer's legal-entity kind (it picks the routine) and current placements. */
+  private async peopleInScope(tx: Em, ids: string[]): Promise<Map<string, PersonInScope>> {
+    if (!ids.length) return new Map();
+    const rows = await execute<{ id: string; employer_id: string; employer_path: string; kind: string; placements: string[] | string | null }>(
+      tx,
+      sql`select u.id, u.employer_id, e.path as employer_path, le.kind,
+          (select array_agg(p.organisation_id) from placements p where p.user_id = u.id and p.valid_from <= now()
+            and (p.valid_to is null or p.valid_to > now())) as placements
+        from users u join organisations e on e.id = u.employer_id join organisations le on le.id = coalesce(e.legal_entity_id, e.id)
+        where u.id in (${ids}) and ${this.actor.policy.readableUsers('u')}`,
+    );
+    return new Map(
+      rows.map((r) => [r.id, { id: r.id, employerId: r.employer_id, employerPath: r.employer_path, kind: r.kind, placements: parseIdArray(r.placements) }]),
+    );
+  }
+
+  /** Who may be ordered for: orderer scopes, plus administered people unless the routine wants an orderer. */
+  private async orderable(tx: Em, ids: string[], serviceId: string, ordererOnly: boolean): Promise<Set<string>> {
+    if (!ids.length) return new Set();
+    const rows = await execute<{ id: string }>(tx, sql`select u.id from users u where u.id in (${ids}) and ${this.actor.policy.orderablePeople('u', serviceId, ordererOnly)}`);
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** People who already have an order for the role waiting for a decision or for changes. */
+  private async withUndecidedOrder(tx: Em, ids: string[], roleId: string): Promise<Set<string>> {
+    if (!ids.length) return new Set();
+    const rows = await execute<{ user_id: string }>(tx, sql`select user_id from orders where user_id in (${ids}) and role_id = ${roleId} and state in ('submitted', 'returned')`);
+    return new Set(rows.map((r) => r.user_id));
+  }
+
+  /** One named person's problems, or what their order is placed with. */
+  private checkPerson(bulk: BulkOrder, id: string | null, index: number, seen: Set<string>): Verdict {
+    const { terms, roster } = bulk;
+    const field = personField(bulk.single, index);
+    const person = id ? roster.people.get(id) : undefined;
+    if (!id || !person) return { problems: [problem(ProblemCode.NOT_FOUND, field, 'No person in your scope with this id.')] };
+    const errors = new Problems();
+    if (seen.has(id)) errors.add(ProblemCode.CONFLICT, field, 'The person is named twice: one order per person.');
+    seen.add(id);
+    const routine = roster.routines.get(person.kind) ?? null;
+    let orderable = false;
+    if (!routine) {
+      errors.add(ProblemCode.NOT_ELIGIBLE, field, 'No routine of the service applies to this person.');
+    } else {
+      if (!routine.rules.eligibleOrganisationKinds.includes(person.kind as never) && !person.employerPath.startsWith(roster.ownerPath)) {
+        errors.add(ProblemCode.NOT_ELIGIBLE, field, 'Staff of this organisation cannot use the service under its routine.');
+      }
+      const allowed = routine.rules.orderingRequiresOrderer ? roster.byOrderer : roster.byAnyone;
+      orderable = allowed.has(id);
+      if (!orderable) {
+        const message = routine.rules.orderingRequiresOrderer ? 'Orders for this person come from an appointed orderer.' : 'You may not order for this person.';
+        // One person: a plain authorization failure. Many: that person's own error, the others go on.
+        if (bulk.single) throw AccessDenied.forbidden(message);
+        errors.add(ProblemCode.NOT_ELIGIBLE, field, message);
+      }
+      this.actor.policy.requireAssurance(routine.rules.assurance[SensitiveAction.ORDER_SUBMIT]);
+      checkAttachments(routine.rules, terms, errors, ['input']);
+    }
+    // Only whoever may order for the person hears of their undecided order: others may not read it.
+    if (orderable && roster.undecided.has(id)) errors.add(ProblemCode.CONFLICT, field, 'The person already has an undecided order for this role.');
+    const { scopeId } = bulk;
+    if (bulk.scope && (!scopeId || (scopeId !== person.employerId && !person.placements.includes(scopeId)))) {
+      errors.add(ProblemCode.INVALID, ['input', 'scope'], "The scope must be the person's employer or an organisation they are placed at.");
+    }
+    if (errors.any || !routine) return { problems: errors.list };
+    return { problems: [], placement: { user: id, scope: scopeId ?? person.employerId, routine } };
+  }
+
+  /**
+   * Creates the orders of the people who passed, one per verdict (null for the others). The shared
+   * attachments are stored once, and only when some order takes them.
+   */
+  private placeOrders(tx: Em, bulk: BulkOrder, verdicts: Verdict[], ordererId: string): (Order | null)[] {
+    const t = bulk.terms;
+    const documents = verdicts.some((v) => v.placement) ? t.files.map((f) => storeDocument(tx, f.file, f.kind, ordererId)) : [];
+    return verdicts.map(({ placement }) => {
+      if (!placement) return null;
+      const decider = placement.routine.rules.decider === Decider.AUTHORITY ? t.service.owner.id : bulk.roster.issuers.get(placement.user)!;
+      const order = tx.create(Order, {
+        kind: OrderKind.ORDER,
+        user: tx.getReference(User, placement.user),
+        service: t.service,
+        role: t.role,
+        scope: tx.getReference(Organisation, placement.scope),
+        validFrom: t.validFrom,
+        validTo: t.validTo,
+        justification: t.justification,
+        orderedBy: tx.getReference(User, ordererId),
+        decider: tx.getReference(Organisation, decider),
+        routine: placement.routine,
+      });
+      for (const area of t.subAreas) order.subAreas.add(area);
+      t.files.forEach((f, i) => tx.create(OrderAttachment, { order, document: documents[i], subArea: f.subArea }));
+      tx.create(OrderEvent, { order, fromState: null, toState: OrderState.SUBMITTED, actor: tx.getReference(User, ordererId) });
+      return order;
+    });
+  }
+
+  private auditSubmissions(tx: Em, orders: (Order | null)[], justification: string | null): void {
+    for (const order of orders) if (order) this.record(tx, 'order.submit', order, null, justification);
   }
 
   private async decide(id: string, work: (tx: Em, order: Order, rules: RoutineRules) => Promise<Order>): Promise<Order> {

@@ -1,8 +1,11 @@
 import { LockMode } from '@mikro-orm/core';
 import { audit } from '../audit/audit.service.js';
+import type { Em } from '../db/orm.js';
 import { execute, sql } from '../db/sql.js';
 import { storeDocument } from '../documents/document.service.js';
 import type { Actor } from '../auth/actor.js';
+import type { VerifiedIdentity } from '../auth/token-verifier.js';
+import type { ViewerUser } from '../auth/viewer.js';
 import type { UploadLimits } from '../documents/document.service.js';
 import { idOfType } from '../domain/global-id.js';
 import { Problems } from '../domain/problems.js';
@@ -10,11 +13,13 @@ import { AccessDenied, ProblemCode } from '../domain/errors.js';
 import { FederatedIdentity } from '../identities/federated-identity.entity.js';
 import { responsibleIssuers } from '../issuers/issuer-mandate.repository.js';
 import { Organisation } from '../organisations/organisation.entity.js';
+import type { Routine } from '../routines/routine.entity.js';
 import { RoutineRepository } from '../routines/routine.repository.js';
-import { Decider, SensitiveAction } from '../routines/routine.rules.js';
+import { Decider, SensitiveAction, type RoutineRules } from '../routines/routine.rules.js';
 import { ProfileState, User } from '../users/user.entity.js';
 import { Order, OrderAttachment, OrderEvent, OrderKind, OrderState } from './order.entity.js';
-import { OrderService, type OrderTerms } from './order.service.js';
+import { checkAttachments, readContactDetails, type ContactDetails } from './order.rules.js';
+import { OrderService, type OrderTerms, type Terms } from './order.service.js';
 
 /** The one answer for an organisation the e-ID does not name, whether it exists or not. */
 const NOT_YOURS = 'Your e-ID names no organisation with this id (see selfRegistrationOrganisations).';
@@ -49,116 +54,36 @@ export class SelfRegistrationService {
     return rows.map((r) => this.actor.em.map(Organisation, r));
   }
 
+  /** A person asks for a role with their business e-ID; someone new to the hub becomes a user with it. */
   async submit(input: SelfRegistrationInput): Promise<Order> {
-    const { viewer, policy, em } = this.actor;
-    const identity = viewer.identity;
+    const identity = this.actor.viewer.identity;
     if (!identity) throw AccessDenied.unauthenticated('Sign in with your business e-ID to register.');
     const problems = new Problems();
-    const givenName = problems.text(input.givenName, ['input', 'givenName'], 100);
-    const familyName = problems.text(input.familyName, ['input', 'familyName'], 100);
-    const email = problems.text(input.email, ['input', 'email'], 254);
-    const phone = problems.text(input.phone, ['input', 'phone'], 32);
-    const orders = new OrderService(this.actor, this.uploads);
-    const terms = await orders.readTerms(input, problems);
+    const contact = readContactDetails(input, problems);
+    const terms = await new OrderService(this.actor, this.uploads).readTerms(input, problems);
 
-    return em.transactional(async (tx) => {
-      // The e-ID must be issued by the organisation registered under (MitID Erhverv: "bestilt af den leverandør").
-      // Any other organisation answers exactly like one that does not exist: same code, message and field.
-      const orgId = idOfType(input.organisation, 'Organisation');
-      const number = identity.registrationNumber;
-      const [row] =
-        orgId && number
-          ? await execute<Record<string, unknown> & { le_kind: string; le_path: string }>(
-              tx,
-              sql`select o.*, le.kind as le_kind, le.path as le_path from organisations o
-                join organisations le on le.id = coalesce(o.legal_entity_id, o.id) where o.id = ${orgId} and le.registration_number = ${number}`,
-            )
-          : [];
-      if (!row) throw Problems.single(ProblemCode.NOT_FOUND, ['input', 'organisation'], NOT_YOURS);
-      const { le_kind: kind, le_path: entityPath, ...orgRow } = row;
-      const organisation = tx.map(Organisation, orgRow);
+    return this.actor.em.transactional(async (tx) => {
+      const { organisation, kind, entityPath } = await this.organisationOfEId(tx, input.organisation, identity.registrationNumber);
       if (!terms) problems.throwIfAny();
       const t = terms!;
-      const routine = await new RoutineRepository(tx).inForce(t.service.id, kind as never, t.validFrom);
-      if (!routine || !routine.rules.selfRegistration) {
-        throw Problems.single(ProblemCode.NOT_ELIGIBLE, ['input', 'service'], 'This service does not take self-registrations.');
-      }
-      if (!routine.rules.eligibleOrganisationKinds.includes(kind as never)) {
-        problems.add(ProblemCode.NOT_ELIGIBLE, ['input', 'organisation'], 'Staff of this kind of organisation cannot use the service.');
-      }
-      policy.requireAssurance(routine.rules.assurance[SensitiveAction.ORDER_SUBMIT]);
-      orders.checkAttachments(routine.rules, t, problems);
-
-      let user: User;
-      if (viewer.user) {
-        user = await tx.findOneOrFail(User, viewer.user.id);
-        if (!viewer.user.employerPath.startsWith(entityPath)) {
-          problems.add(ProblemCode.NOT_ELIGIBLE, ['input', 'organisation'], 'You are registered with another organisation.');
-        }
-        const [pending] = await execute(tx, sql`select 1 from orders where user_id = ${user.id} and role_id = ${t.role.id} and state in ('submitted', 'returned')`);
-        if (pending) problems.add(ProblemCode.CONFLICT, ['input', 'role'], 'You already have an undecided registration for this role.');
-        problems.throwIfAny();
-      } else {
-        problems.throwIfAny();
-        user = tx.create(User, { employer: organisation, givenName, familyName, email, phone, profileState: ProfileState.INCOMPLETE });
-        tx.create(FederatedIdentity, {
-          user,
-          issuer: identity.issuer,
-          subject: identity.subject,
-          registrationNumber: identity.registrationNumber,
-          assuranceLevel: identity.assuranceLevel,
-          lastSignInAt: new Date(),
-        });
-        audit(tx, viewer, this.actor.requestId, {
-          action: 'user.selfRegister',
-          targetType: 'User',
-          targetId: user.id,
-          organisationId: organisation.id,
-          after: { employer: organisation.id, givenName, familyName, email, phone },
-        });
-      }
-      const decider =
-        routine.rules.decider === Decider.AUTHORITY ? t.service.owner.id : (await responsibleIssuers(tx, t.service.id, [user.id])).get(user.id) ?? t.service.owner.id;
-      const order = tx.create(Order, {
-        kind: OrderKind.SELF_REGISTRATION,
-        user,
-        service: t.service,
-        role: t.role,
-        scope: organisation,
-        validFrom: t.validFrom,
-        validTo: t.validTo,
-        justification: t.justification,
-        contactEmail: email,
-        contactPhone: phone,
-        orderedBy: user,
-        decider: tx.getReference(Organisation, decider),
-        routine,
-      });
-      for (const area of t.subAreas) order.subAreas.add(area);
-      for (const f of t.files) tx.create(OrderAttachment, { order, document: storeDocument(tx, f.file, f.kind, user.id), subArea: f.subArea });
-      tx.create(OrderEvent, { order, fromState: null, toState: OrderState.SUBMITTED, actor: user });
-      audit(tx, viewer, this.actor.requestId, {
-        action: 'order.submit',
-        targetType: 'Order',
-        targetId: order.id,
-        organisationId: organisation.id,
-        after: { kind: order.kind, role: t.role.id, subAreas: t.subAreas.map((s) => s.id), decider },
-      });
+      const routine = await this.selfRegistrationRoutine(tx, t, kind);
+      this.checkRegistration(routine.rules, kind, t, problems);
+      const known = this.actor.viewer.user ? await this.checkKnownUser(tx, this.actor.viewer.user, entityPath, t, problems) : null;
+      problems.throwIfAny();
+      const user = known ?? this.registerUser(tx, identity, organisation, contact);
+      const decider = await this.deciderFor(tx, routine, t, user);
+      const order = this.placeOrder(tx, { terms: t, user, organisation, routine, decider, contact });
+      this.auditSubmission(tx, order, t, decider);
       return order;
     });
   }
 
   /** The basic-information form at the first sign-in after approval. */
-  async completeProfile(input: { givenName: string; familyName: string; email: string; phone: string }): Promise<User> {
+  async completeProfile(input: ContactDetails): Promise<User> {
     const { policy, em } = this.actor;
     const me = policy.requireUser();
     const problems = new Problems();
-    const fields = {
-      givenName: problems.text(input.givenName, ['input', 'givenName'], 100),
-      familyName: problems.text(input.familyName, ['input', 'familyName'], 100),
-      email: problems.text(input.email, ['input', 'email'], 254),
-      phone: problems.text(input.phone, ['input', 'phone'], 32),
-    };
+    const fields = readContactDetails(input, problems);
     problems.throwIfAny();
     return em.transactional(async (tx) => {
       const user = await tx.findOneOrFail(User, me.id, { lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -173,6 +98,116 @@ export class SelfRegistrationService {
         after: { ...fields, profileState: ProfileState.COMPLETE },
       });
       return user;
+    });
+  }
+
+  /**
+   * The organisation registered under: the e-ID must be issued by it (MitID Erhverv: "bestilt af den leverandør").
+   * Any other organisation answers exactly like one that does not exist: same code, message and field.
+   */
+  private async organisationOfEId(tx: Em, globalId: string, registrationNumber: string | null | undefined): Promise<{ organisation: Organisation; kind: string; entityPath: string }> {
+    const orgId = idOfType(globalId, 'Organisation');
+    const [row] =
+      orgId && registrationNumber
+        ? await execute<Record<string, unknown> & { le_kind: string; le_path: string }>(
+            tx,
+            sql`select o.*, le.kind as le_kind, le.path as le_path from organisations o
+              join organisations le on le.id = coalesce(o.legal_entity_id, o.id) where o.id = ${orgId} and le.registration_number = ${registrationNumber}`,
+          )
+        : [];
+    if (!row) throw Problems.single(ProblemCode.NOT_FOUND, ['input', 'organisation'], NOT_YOURS);
+    const { le_kind: kind, le_path: entityPath, ...orgRow } = row;
+    return { organisation: tx.map(Organisation, orgRow), kind, entityPath };
+  }
+
+  /** The routine in force for the legal entity's kind, which must take self-registrations. */
+  private async selfRegistrationRoutine(tx: Em, terms: Terms, kind: string): Promise<Routine> {
+    const routine = await new RoutineRepository(tx).inForce(terms.service.id, kind as never, terms.validFrom);
+    if (!routine || !routine.rules.selfRegistration) {
+      throw Problems.single(ProblemCode.NOT_ELIGIBLE, ['input', 'service'], 'This service does not take self-registrations.');
+    }
+    return routine;
+  }
+
+  /** The routine's rules for the registration itself: the organisation's kind, the sign-in, the attachments. */
+  private checkRegistration(rules: RoutineRules, kind: string, terms: Terms, problems: Problems): void {
+    if (!rules.eligibleOrganisationKinds.includes(kind as never)) {
+      problems.add(ProblemCode.NOT_ELIGIBLE, ['input', 'organisation'], 'Staff of this kind of organisation cannot use the service.');
+    }
+    this.actor.policy.requireAssurance(rules.assurance[SensitiveAction.ORDER_SUBMIT]);
+    checkAttachments(rules, terms, problems);
+  }
+
+  /** A person already registered asks again: only under their own legal entity, and once per role at a time. */
+  private async checkKnownUser(tx: Em, me: ViewerUser, entityPath: string, terms: Terms, problems: Problems): Promise<User> {
+    const user = await tx.findOneOrFail(User, me.id);
+    if (!me.employerPath.startsWith(entityPath)) {
+      problems.add(ProblemCode.NOT_ELIGIBLE, ['input', 'organisation'], 'You are registered with another organisation.');
+    }
+    const [pending] = await execute(tx, sql`select 1 from orders where user_id = ${user.id} and role_id = ${terms.role.id} and state in ('submitted', 'returned')`);
+    if (pending) problems.add(ProblemCode.CONFLICT, ['input', 'role'], 'You already have an undecided registration for this role.');
+    return user;
+  }
+
+  /** A person new to the hub: the user, with an incomplete profile, and the e-ID they sign in with. */
+  private registerUser(tx: Em, identity: VerifiedIdentity, organisation: Organisation, contact: ContactDetails): User {
+    const user = tx.create(User, { employer: organisation, ...contact, profileState: ProfileState.INCOMPLETE });
+    tx.create(FederatedIdentity, {
+      user,
+      issuer: identity.issuer,
+      subject: identity.subject,
+      registrationNumber: identity.registrationNumber,
+      assuranceLevel: identity.assuranceLevel,
+      lastSignInAt: new Date(),
+    });
+    audit(tx, this.actor.viewer, this.actor.requestId, {
+      action: 'user.selfRegister',
+      targetType: 'User',
+      targetId: user.id,
+      organisationId: organisation.id,
+      after: { employer: organisation.id, ...contact },
+    });
+    return user;
+  }
+
+  /** The organisation that decides: the authority, or the person's responsible issuer as the routine says. */
+  private async deciderFor(tx: Em, routine: Routine, terms: Terms, user: User): Promise<string> {
+    if (routine.rules.decider === Decider.AUTHORITY) return terms.service.owner.id;
+    return (await responsibleIssuers(tx, terms.service.id, [user.id])).get(user.id) ?? terms.service.owner.id;
+  }
+
+  private placeOrder(
+    tx: Em,
+    { terms: t, user, organisation, routine, decider, contact }: { terms: Terms; user: User; organisation: Organisation; routine: Routine; decider: string; contact: ContactDetails },
+  ): Order {
+    const order = tx.create(Order, {
+      kind: OrderKind.SELF_REGISTRATION,
+      user,
+      service: t.service,
+      role: t.role,
+      scope: organisation,
+      validFrom: t.validFrom,
+      validTo: t.validTo,
+      justification: t.justification,
+      contactEmail: contact.email,
+      contactPhone: contact.phone,
+      orderedBy: user,
+      decider: tx.getReference(Organisation, decider),
+      routine,
+    });
+    for (const area of t.subAreas) order.subAreas.add(area);
+    for (const f of t.files) tx.create(OrderAttachment, { order, document: storeDocument(tx, f.file, f.kind, user.id), subArea: f.subArea });
+    tx.create(OrderEvent, { order, fromState: null, toState: OrderState.SUBMITTED, actor: user });
+    return order;
+  }
+
+  private auditSubmission(tx: Em, order: Order, terms: Terms, decider: string): void {
+    audit(tx, this.actor.viewer, this.actor.requestId, {
+      action: 'order.submit',
+      targetType: 'Order',
+      targetId: order.id,
+      organisationId: order.scope.id,
+      after: { kind: order.kind, role: terms.role.id, subAreas: terms.subAreas.map((s) => s.id), decider },
     });
   }
 }
