@@ -94,7 +94,7 @@ export class ReportResolver {
     const reports = new ReportService(ctx.em, ctx.policy);
     // The staff list's own scoped plans, narrowed to people without a grant in force: the same rows as
     // reports.peopleWithoutActiveGrant, which the CSV export and the count use.
-    const people = await new UserRepository(ctx.em, ctx.policy).page({ organisationPath }, pageRequest(page, ctx.config.maxPageSize, 3), reports.withoutGrantInForce());
+    const people = await new UserRepository(ctx.em, ctx.policy).staff({ organisationPath }, reports.withoutGrantInForce()).page(pageRequest(page, ctx.config.maxPageSize, 3));
     return new UserConnection(people, () => reports.peopleWithoutActiveGrantCount(organisationPath));
   }
 

@@ -314,9 +314,10 @@ export class ReportService {
   async peopleWithoutActiveGrantCount(organisationPath: string | null): Promise<number> {
     const where = this.peopleWithoutActiveGrant(organisationPath);
     if (this.options.raw) return this.count(sql`select count(*)::int as n from users t where ${where}`);
-    const self = this.policy.viewer.user?.id ?? NOT_A_USER;
+    const people = this.policy.readablePeople();
+    const self = people?.self ?? NOT_A_USER;
     // The employers whose people readableUsers reaches through a role (the viewer themself is counted apart).
-    const employers = this.policy.viewer.user ? this.policy.employerScope('o') : null;
+    const employers = people?.employers ? people.employers('o') : null;
     const under = organisationPath ? sql`and o.path like ${`${organisationPath}%`}` : sql``;
     // Materialized in this order on purpose: the out-of-force people are few, the scope is thousands of employers.
     return this.count(sql`with scope as materialized (
