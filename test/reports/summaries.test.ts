@@ -8,6 +8,7 @@ import { expireGrants } from '../../src/grants/grant-expiry.js';
 import { ReportService } from '../../src/reports/report.service.js';
 import { foldGrantSummaryDeltas, monthStart, takeGrantSnapshots } from '../../src/reports/summaries.js';
 import { hire } from '../orders/fixtures.js';
+import { RawReportSource } from './raw-report-source.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
 
 const DAY = 86_400_000;
@@ -31,7 +32,7 @@ describe('report summaries', () => {
     const em = hub.db.orm.em.fork();
     const viewer = await viewerFor(em, { issuer, subject: email, registrationNumber: null, assuranceLevel: AssuranceLevel.SUBSTANTIAL, email, name: null, expiresAt: new Date(Date.now() + DAY) });
     const policy = new Policy(viewer);
-    return { summary: new ReportService(em, policy), raw: new ReportService(em, policy, { raw: true }) };
+    return { summary: new ReportService(em, policy), raw: new ReportService(em, policy, { source: new RawReportSource(em, policy) }) };
   };
 
   async function expectAgreement(label: string, asOfs: (Date | null)[]) {
