@@ -1,11 +1,25 @@
+import type { Actor } from '../auth/actor.js';
 import type { Policy } from '../auth/policy.js';
 import type { Em } from '../db/orm.js';
+import { countRows, fetchPage } from '../db/paginate.js';
+import type { Page, PageRequest } from '../db/paging.js';
 import { and, execute, Sql, sql } from '../db/sql.js';
 import { InvalidArgument } from '../domain/errors.js';
+import { idOfType } from '../domain/global-id.js';
+import { Grant } from '../grants/grant.entity.js';
+import { OrdererAppointment } from '../orderers/orderer-appointment.entity.js';
+import { NO_ORGANISATION_PATH } from '../organisations/organisation.entity.js';
+import { OrganisationRepository } from '../organisations/organisation.repository.js';
+import { referenceData } from '../services/reference-data.js';
+import type { User } from '../users/user.entity.js';
+import { type StaffListPlan, UserRepository } from '../users/user.repository.js';
 import { ACTIVE_NOW_NONE, type ReportSource, SummaryReportSource } from './report.source.js';
 import { monthStart, timestamp } from './summaries.js';
 
 const MAX_DAYS = 3660;
+
+/** An id nothing has: a service id that is not one narrows a report to nothing, like an unknown one. */
+const NO_ID = '00000000-0000-0000-0000-000000000000';
 
 /** A number of days a report looks ahead or back: a whole number from 0 to ten years. */
 function days(n: number, name: string): number {
@@ -16,6 +30,39 @@ function days(n: number, name: string): number {
 function range(from: Date, to: Date): void {
   if (to <= from) throw new InvalidArgument('`to` must be later than `from`.', 'to');
   if (to.getTime() - from.getTime() > 10 * 366 * 86_400_000) throw new InvalidArgument('A range may span at most ten years.', 'to');
+}
+
+/** The service and organisation subtree a report is narrowed to. */
+export interface ReportNarrowing {
+  serviceId: string | null;
+  organisationPath: string | null;
+  organisationId: string | null;
+}
+
+/**
+ * A detail list behind a report, as every edge reads it (the GraphQL connection, the CSV export):
+ * pages in the list's order, and how many rows paging through the whole list returns.
+ */
+export interface DetailList<T> {
+  /** How many sort keys its cursors hold (what pageRequest checks a client's cursor against). */
+  keyWidth: number;
+  page(request: PageRequest): Promise<Page<T>>;
+  count(): Promise<number>;
+}
+
+/** What linkedNames answers: names by id. */
+export interface LinkedNames {
+  people: Map<string, { familyName: string; givenName: string; email: string | null }>;
+  organisations: Map<string, string>;
+  serviceCodes: Map<string, string>;
+  roleNames: Map<string, string>;
+}
+
+export interface ReportServiceOptions {
+  /** Where figures are read from; the maintained summaries unless a test passes its reference. */
+  source?: ReportSource;
+  /** Where the lists of people change plan (the staff list's thresholds); tests force each plan. */
+  staffListPlan?: Readonly<StaffListPlan>;
 }
 
 export interface CountRow {
@@ -66,22 +113,37 @@ export interface TrendRow {
 
 /**
  * Reports for dashboards, each one SQL statement filtered by the viewer's policy exactly as the
- * detail lists are, so totals and lists agree.
+ * detail lists are, so totals and lists agree. Every edge (GraphQL, the CSV export) asks these
+ * methods, and the detail lists are read through the same DetailList whichever edge pages them.
  */
 export class ReportService {
+  private readonly em: Em;
+  private readonly policy: Policy;
   private readonly source: ReportSource;
 
   constructor(
-    private readonly em: Em,
-    private readonly policy: Policy,
-    /** Where figures are read from: the maintained summaries unless a test passes its reference. */
-    options: { source?: ReportSource } = {},
+    private readonly actor: Actor,
+    private readonly options: ReportServiceOptions = {},
   ) {
-    this.source = options.source ?? new SummaryReportSource(em, policy);
+    this.em = actor.em;
+    this.policy = actor.policy;
+    this.source = options.source ?? new SummaryReportSource(actor.em, actor.policy);
+  }
+
+  /**
+   * The service and organisation a report is narrowed to, from their global ids. An organisation the
+   * viewer cannot see narrows to nothing, exactly like one that does not exist.
+   */
+  async narrowing(service: string | null, organisation: string | null): Promise<ReportNarrowing> {
+    const serviceId = service ? (idOfType(service, 'Service') ?? NO_ID) : null;
+    if (!organisation) return { serviceId, organisationPath: null, organisationId: null };
+    const id = idOfType(organisation, 'Organisation');
+    const [found] = id ? await new OrganisationRepository(this.em, this.policy).findVisible([id]) : [];
+    return { serviceId, organisationPath: found?.path ?? NO_ORGANISATION_PATH, organisationId: found?.id ?? null };
   }
 
   async grantStatistics(filter: { serviceId?: string | null; organisationPath?: string | null; organisationId?: string | null; asOf?: Date | null }): Promise<GrantStatistics> {
-    if (filter.asOf && filter.asOf.getTime() > Date.now()) throw new InvalidArgument('`asOf` cannot be in the future.', 'asOf');
+    if (filter.asOf && filter.asOf.getTime() > this.actor.now().getTime()) throw new InvalidArgument('`asOf` cannot be in the future.', 'asOf');
     const asOf = filter.asOf ?? null;
     const source = await this.source.grantGroups(asOf);
     const where: Sql[] = [];
@@ -184,46 +246,73 @@ export class ReportService {
     return rows.map((r) => ({ month: new Date(r.month as string), issued: Number(r.issued), ended: Number(r.ended) }));
   }
 
-  /** Conditions for the detail lists behind the reports (expiring grants, people without access, idle orderers). */
-  expiringGrants(withinDays: number, serviceId: string | null): Sql {
-    days(withinDays, 'withinDays');
-    return and([
+  /** Active grants ending within `withinDays` days, soonest first. */
+  grantsExpiring(withinDays: number, serviceId: string | null): DetailList<Grant> {
+    const where = and([
       this.policy.readableGrants('t'),
-      sql`t.state = 'active' and t.valid_to is not null and t.valid_to > now() and t.valid_to <= now() + ${withinDays} * interval '1 day'`,
+      sql`t.state = 'active' and t.valid_to is not null and t.valid_to > now() and t.valid_to <= now() + ${days(withinDays, 'withinDays')} * interval '1 day'`,
       serviceId ? sql`t.service_id = ${serviceId}` : Sql.raw('true'),
     ]);
+    const query = { from: sql`grants t`, where, keys: ['t.valid_to', 't.id'], readOnly: true };
+    return {
+      keyWidth: query.keys.length,
+      page: (request) => fetchPage(this.em, Grant, query, request),
+      count: () => this.source.expiringGrantsCount(where, withinDays, serviceId),
+    };
   }
 
-  /** How many grants `expiringGrants` lists (from the summaries: see SummaryReportSource). */
-  expiringGrantsCount(withinDays: number, serviceId: string | null): Promise<number> {
-    return this.source.expiringGrantsCount(this.expiringGrants(withinDays, serviceId), withinDays, serviceId);
-  }
-
-  /** The condition peopleWithoutActiveGrant adds to "people the viewer may see" (alias t). */
-  withoutGrantInForce(): Sql {
-    return ACTIVE_NOW_NONE;
-  }
-
-  peopleWithoutActiveGrant(organisationPath: string | null): Sql {
-    return and([
+  /**
+   * People the viewer may see who hold no grant in force now, by name: the staff list's own scope and
+   * plans, narrowed to them. Counted from the same scope (Policy.readablePeople) through the summaries.
+   */
+  peopleWithoutActiveGrant(organisationPath: string | null): DetailList<User> {
+    const people = new UserRepository(this.em, this.policy, { staffListPlan: this.options.staffListPlan }).staff({ organisationPath }, ACTIVE_NOW_NONE);
+    const where = and([
       this.policy.readableUsers('t'),
       ACTIVE_NOW_NONE,
       organisationPath ? sql`exists (select 1 from organisations e where e.id = t.employer_id and e.path like ${`${organisationPath}%`})` : Sql.raw('true'),
     ]);
+    return {
+      keyWidth: people.keyWidth,
+      page: (request) => people.page(request),
+      count: () => this.source.peopleWithoutActiveGrantCount(where, organisationPath),
+    };
   }
 
-  /** How many people `peopleWithoutActiveGrant` lists (from the summaries: see SummaryReportSource). */
-  peopleWithoutActiveGrantCount(organisationPath: string | null): Promise<number> {
-    return this.source.peopleWithoutActiveGrantCount(this.peopleWithoutActiveGrant(organisationPath), organisationPath);
-  }
-
-  inactiveOrderers(idleDays: number): Sql {
-    days(idleDays, 'days');
-    return and([
+  /** Orderers in office who placed no order in `idleDays` days, oldest appointment first. */
+  inactiveOrderers(idleDays: number): DetailList<OrdererAppointment> {
+    const where = and([
       this.policy.readableAppointments('t'),
       sql`t.state = 'approved' and t.valid_from <= now() and (t.valid_to is null or t.valid_to > now())`,
-      sql`not exists (select 1 from orders io where io.ordered_by_id = t.user_id and io.service_id = t.service_id and io.submitted_at > now() - ${idleDays} * interval '1 day')`,
+      sql`not exists (select 1 from orders io where io.ordered_by_id = t.user_id and io.service_id = t.service_id and io.submitted_at > now() - ${days(idleDays, 'days')} * interval '1 day')`,
     ]);
+    const query = { from: sql`orderer_appointments t`, where, keys: ['t.created_at', 't.id'] };
+    return {
+      keyWidth: query.keys.length,
+      page: (request) => fetchPage(this.em, OrdererAppointment, query, request),
+      count: () => countRows(this.em, query),
+    };
+  }
+
+  /**
+   * The names the rows of a detail list link to (holders, employers, scopes, services, roles), for an
+   * edge that prints them: the CSV export. Read by id without a scope, the way GraphQL's loaders follow
+   * the same links, so pass only ids taken from rows one of this service's lists returned.
+   */
+  async linkedNames(ids: { people?: string[]; organisations?: string[] }): Promise<LinkedNames> {
+    const people = ids.people?.length
+      ? await execute<{ id: string; family_name: string; given_name: string; email: string | null }>(
+          this.em,
+          sql`select id, family_name, given_name, email from users where id in (${[...new Set(ids.people)]})`,
+        )
+      : [];
+    const { services, roles } = await referenceData(this.em);
+    return {
+      people: new Map(people.map((p) => [p.id, { familyName: p.family_name, givenName: p.given_name, email: p.email }])),
+      organisations: await this.labels('organisations', 'name', [...new Set(ids.organisations ?? [])]),
+      serviceCodes: new Map([...services.values()].map((x) => [x.id, x.code])),
+      roleNames: new Map([...roles.values()].map((x) => [x.id, x.name])),
+    };
   }
 
   private async labels(table: string, column: string, ids: string[]): Promise<Map<string, string>> {
