@@ -3,6 +3,14 @@ import { and, or, Sql, sql } from '../db/sql.js';
 import { AssuranceLevel, meetsAssurance } from './assurance.js';
 import type { AdministratorRole, Viewer, ViewerUser } from './viewer.js';
 
+/** People the viewer reaches, in parts (see Policy.readablePeople). */
+export interface PeopleScope {
+  /** The viewer's own user id: everyone reads themself. */
+  self: string;
+  /** Employer organisations (alias e) whose people the viewer reaches through a role; null when they hold none. */
+  employers: ((e: string) => Sql) | null;
+}
+
 const ref = (alias: string, column: string) => Sql.raw(`${alias}.${column}`);
 const under = (pathColumn: Sql, path: string) => sql`${pathColumn} like ${`${path}%`}`;
 
@@ -74,41 +82,46 @@ export class Policy {
   }
 
   /**
-   * Employer organisations (alias e) whose people the viewer reaches through any role, as a condition
-   * on e; null when they hold none. readableUsers is "themself, or employed at such an organisation".
+   * The people the viewer may read, as the parts readableUsers is made of, for statements that must
+   * shape it themselves (the staff list picks one of three plans by the scope's size; the reports
+   * count it from per-employer tallies): the viewer's own id, and a condition on an employer
+   * organisation (alias e) whose people they reach through a role, null when they hold none.
+   * Null when the viewer is not a registered user: they read nobody.
    */
-  employerScope(e: string, onlyAdministered = false): Sql | null {
-    const parts = [
-      ...this.viewer.administers.map((r) => this.domain(e, r)),
-      ...(onlyAdministered ? [] : this.viewer.orders.map((o) => under(ref(e, 'path'), o.scopePath))),
-    ];
-    return parts.length ? or(parts) : null;
+  readablePeople(): PeopleScope | null {
+    return this.people(false);
+  }
+
+  /** readablePeople, or with onlyAdministered the people whose contact details the viewer may change. */
+  private people(onlyAdministered: boolean): PeopleScope | null {
+    const user = this.viewer.user;
+    if (!user) return null;
+    const administered = this.viewer.administers;
+    const ordered = onlyAdministered ? [] : this.viewer.orders;
+    const employers = administered.length + ordered.length
+      ? (e: string) => or([...administered.map((r) => this.domain(e, r)), ...ordered.map((o) => under(ref(e, 'path'), o.scopePath))])
+      : null;
+    return { self: user.id, employers };
   }
 
   /**
-   * Organisation ids (as an array expression) of the employers whose people the viewer reaches
-   * through any role: `employer_id = any(array(...))` lets PostgreSQL use the employer index
-   * instead of testing every person.
+   * Users (alias u) in a people scope: themself, or employed at one of its organisations.
+   * `employer_id = any(array(...))` lets PostgreSQL use the employer index instead of testing every person.
    */
-  private scopedEmployers(onlyAdministered = false): Sql | null {
-    const scope = this.employerScope('e', onlyAdministered);
-    return scope ? sql`array(select e.id from organisations e where ${scope})` : null;
+  private usersIn(u: string, people: PeopleScope | null): Sql {
+    if (!people) return Sql.raw('false');
+    const employers = people.employers ? [sql`${ref(u, 'employer_id')} = any(array(select e.id from organisations e where ${people.employers('e')}))`] : [];
+    return or([sql`${ref(u, 'id')} = ${people.self}`, ...employers]);
   }
 
   /** Users the viewer may read: themself and the people of every scope they hold. */
   readableUsers(u: string): Sql {
-    const user = this.viewer.user;
-    if (!user) return Sql.raw('false');
-    const employers = this.scopedEmployers();
-    return or([sql`${ref(u, 'id')} = ${user.id}`, ...(employers ? [sql`${ref(u, 'employer_id')} = any(${employers})`] : [])]);
+    return this.usersIn(u, this.people(false));
   }
 
   /** Users whose contact details the viewer may change: themself and the people they administer as issuer. */
   writableUsers(u: string): Sql {
-    const user = this.viewer.user;
-    if (!user) return Sql.raw('false');
-    const employers = this.scopedEmployers(true);
-    return or([sql`${ref(u, 'id')} = ${user.id}`, ...(employers ? [sql`${ref(u, 'employer_id')} = any(${employers})`] : [])]);
+    return this.usersIn(u, this.people(true));
   }
 
   /** Grants the viewer may read: their own, and those of the service they administer or order for. */

@@ -1,21 +1,38 @@
 import type { ServerResponse } from 'node:http';
-import { execute, sql } from '../db/sql.js';
-import type { Context } from '../graphql/context.js';
-import { idOfType } from '../domain/global-id.js';
+import type { Actor } from '../auth/actor.js';
+import { AccessDenied, InvalidArgument, ProblemCode, ProblemsFound } from '../domain/errors.js';
 import { ALLOWED_CONTENT_TYPES, type AllowedContentType } from './content-type.js';
-import { Document } from './document.entity.js';
-import { sanitizeFilename } from './document.service.js';
+import { type DocumentDownload, DocumentService, sanitizeFilename } from './document.service.js';
 
 const NOT_FOUND_BODY = JSON.stringify({ errors: [{ message: 'No document with this id.', extensions: { code: 'NOT_FOUND' } }] });
 
-function notFound(res: ServerResponse): void {
-  res.writeHead(404, {
+/** A JSON error answer, never cached or sniffed. */
+function refuse(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(NOT_FOUND_BODY)),
+    'content-length': String(Buffer.byteLength(body)),
     'cache-control': 'private, no-store',
     'x-content-type-options': 'nosniff',
+    ...headers,
   });
-  res.end(NOT_FOUND_BODY);
+  res.end(body);
+}
+
+const errorBody = (code: string, message: string, extensions: Record<string, unknown> = {}) =>
+  JSON.stringify({ errors: [{ message, extensions: { code, ...extensions } }] });
+
+/**
+ * How this route answers the core's errors: not found (whatever the reason) 404, bad input 400, not
+ * signed in 401, not allowed 403. Anything else is the server's to log and mask.
+ */
+function answerError(res: ServerResponse, error: unknown): void {
+  if (error instanceof ProblemsFound && error.problems.every((p) => p.code === ProblemCode.NOT_FOUND)) return refuse(res, 404, NOT_FOUND_BODY);
+  if (error instanceof InvalidArgument) return refuse(res, 400, errorBody('BAD_USER_INPUT', error.message));
+  if (error instanceof AccessDenied) {
+    if (error.kind === 'UNAUTHENTICATED') return refuse(res, 401, errorBody('UNAUTHENTICATED', error.message), { 'www-authenticate': 'Bearer' });
+    return refuse(res, 403, errorBody('FORBIDDEN', error.message, error.reason ? { reason: error.reason } : {}));
+  }
+  throw error;
 }
 
 /** RFC 5987 ext-value: percent-encode everything outside attr-char, which encodeURIComponent leaves `'()*` in. */
@@ -31,31 +48,27 @@ export function attachmentDisposition(filename: string): string {
   return `attachment; filename*=UTF-8''${encodeRfc5987(sanitizeFilename(filename))}`;
 }
 
-function internalId(globalId: string): string | null {
+/** The path segment as the client meant it; malformed percent-encoding is an id that names nothing. */
+function decodedSegment(segment: string): string {
   try {
-    return idOfType(decodeURIComponent(globalId), 'Document');
+    return decodeURIComponent(segment);
   } catch {
-    return null; // malformed percent-encoding
+    return '';
   }
 }
 
-/** The request's actor may read a document when they may see what it is attached to (the policy's scope). */
-async function canRead(ctx: Context, documentId: string): Promise<boolean> {
-  const rows = await execute(ctx.em, sql`select 1 from documents t where t.id = ${documentId} and ${ctx.policy.readableDocuments('t')}`);
-  return rows.length > 0;
-}
-
 /**
- * GET /documents/<global id>: the file, as an attachment, to those who may read it. A malformed,
- * unknown or unreadable id gets the same 404, and the content is loaded only once reading is allowed.
+ * GET /documents/<global id>: the file, as an attachment, to those who may read it. The document
+ * service decides who may; a malformed, unknown or unreadable id gets the same 404.
  */
-export async function serveDocument(ctx: Context, res: ServerResponse, globalId: string): Promise<void> {
-  const id = internalId(globalId);
-  // Permission first, for any well-formed id: unknown and forbidden take the same path.
-  if (!id || !(await canRead(ctx, id))) return notFound(res);
-  const document = await ctx.em.findOne(Document, id, { populate: ['content'] });
-  if (!document) return notFound(res);
-  const content = Buffer.isBuffer(document.content) ? document.content : Buffer.from(document.content);
+export async function serveDocument(actor: Actor, res: ServerResponse, globalId: string): Promise<void> {
+  let found: DocumentDownload;
+  try {
+    found = await new DocumentService(actor).download(decodedSegment(globalId));
+  } catch (error) {
+    return answerError(res, error);
+  }
+  const { document, content } = found;
   // Rows come from storeDocument; anything else (a hand-made row) is served as opaque bytes.
   const contentType = ALLOWED_CONTENT_TYPES.includes(document.contentType as AllowedContentType) ? document.contentType : 'application/octet-stream';
   res.writeHead(200, {

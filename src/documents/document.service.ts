@@ -2,7 +2,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FileUpload } from 'graphql-upload-minimal';
+import type { Actor } from '../auth/actor.js';
 import type { Em } from '../db/orm.js';
+import { execute, sql } from '../db/sql.js';
+import { idOfType } from '../domain/global-id.js';
 import type { Problems } from '../domain/problems.js';
 import { problem, ProblemCode, ProblemsFound } from '../domain/errors.js';
 import { User } from '../users/user.entity.js';
@@ -180,4 +183,42 @@ export async function acceptUpload(
     for (const e of error.problems) problems.add(e.code, e.field, e.message);
   }
   return null;
+}
+
+/** A document with its bytes, as a download hands it out. */
+export interface DocumentDownload {
+  document: Document;
+  content: Buffer;
+}
+
+/** Reading documents: those attached to something the actor may read (Policy.readableDocuments), whichever edge asks. */
+export class DocumentService {
+  constructor(private readonly actor: Actor) {}
+
+  /** The documents the actor may read among `ids`, without their content. */
+  async findVisible(ids: string[]): Promise<Document[]> {
+    if (ids.length === 0) return [];
+    const { em, policy } = this.actor;
+    const rows = await execute<Record<string, unknown>>(
+      em,
+      sql`select t.id, t.kind, t.filename, t.content_type, t.size, t.sha256, t.uploaded_by_id, t.created_at
+        from documents t where t.id in (${ids}) and ${policy.readableDocuments('t')}`,
+    );
+    return rows.map((r) => em.map(Document, r));
+  }
+
+  /**
+   * A document and its bytes, by global id, for a registered user who may read it. Permission first:
+   * a malformed, unknown or unreadable id is the same NOT_FOUND, and the content is read only once
+   * reading is allowed.
+   */
+  async download(globalId: string): Promise<DocumentDownload> {
+    this.actor.policy.requireUser();
+    const id = idOfType(globalId, 'Document');
+    const [document] = id ? await this.findVisible([id]) : [];
+    if (!document) throw new ProblemsFound([problem(ProblemCode.NOT_FOUND, ['id'], 'No document with this id.')]);
+    const [row] = await execute<{ content: Uint8Array }>(this.actor.em, sql`select t.content from documents t where t.id = ${document.id}`);
+    if (!row) throw new ProblemsFound([problem(ProblemCode.NOT_FOUND, ['id'], 'No document with this id.')]);
+    return { document, content: Buffer.isBuffer(row.content) ? row.content : Buffer.from(row.content) };
+  }
 }

@@ -1,16 +1,10 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Query, Resolver } from 'type-graphql';
 import { GrantConnection } from '../grants/grant.type.js';
-import { Grant } from '../grants/grant.entity.js';
-import { OrdererAppointment } from '../orderers/orderer-appointment.entity.js';
 import { OrdererAppointmentConnection } from '../orderers/orderer-appointment.type.js';
-import { countRows, fetchPage } from '../db/paginate.js';
-import { UserRepository } from '../users/user.repository.js';
-import { sql } from '../db/sql.js';
 import type { Context } from '../graphql/context.js';
 import { PageArgs, pageRequest } from '../graphql/relay.js';
 import { DateTime } from '../graphql/scalars.js';
 import { UserConnection } from '../users/user.type.js';
-import { reportScope } from './report.scope.js';
 import { ReportService } from './report.service.js';
 import { GrantStatisticsType, GrantTrendPointType, IssuerWorkloadType, OrdersWaitingType, ReportsType } from './report.type.js';
 
@@ -29,8 +23,8 @@ export class ReportResolver {
     @Arg('organisation', () => ID, { nullable: true, description: 'Count this organisation’s subtree, broken down one level below it.' }) organisation: string | null,
     @Arg('asOf', () => DateTime, { nullable: true }) asOf: Date | null,
   ) {
-    const scope = await reportScope(ctx, service, organisation);
-    const stats = await new ReportService(ctx.em, ctx.policy).grantStatistics({ ...scope, asOf });
+    const reports = new ReportService(ctx);
+    const stats = await reports.grantStatistics({ ...(await reports.narrowing(service, organisation)), asOf });
     const organisations = await ctx.loaders.organisation.loadMany(stats.byOrganisation.map((r) => r.organisationId));
     return {
       ...stats,
@@ -41,8 +35,9 @@ export class ReportResolver {
 
   @FieldResolver(() => [OrdersWaitingType], { description: 'Undecided orders by responsible issuer, with age buckets and the oldest.' })
   async ordersWaiting(@Ctx() ctx: Context, @Arg('service', () => ID, { nullable: true }) service: string | null) {
-    const { serviceId } = await reportScope(ctx, service, null);
-    const rows = await new ReportService(ctx.em, ctx.policy).ordersWaiting(serviceId);
+    const reports = new ReportService(ctx);
+    const { serviceId } = await reports.narrowing(service, null);
+    const rows = await reports.ordersWaiting(serviceId);
     const issuers = await ctx.loaders.organisation.loadMany(rows.map((r) => r.issuerId));
     return rows.map((r, i) => ({ ...r, issuer: issuers[i] }));
   }
@@ -54,8 +49,9 @@ export class ReportResolver {
     @Arg('to', () => DateTime) to: Date,
     @Arg('service', () => ID, { nullable: true }) service: string | null,
   ) {
-    const { serviceId } = await reportScope(ctx, service, null);
-    const rows = await new ReportService(ctx.em, ctx.policy).issuerWorkload(serviceId, from, to);
+    const reports = new ReportService(ctx);
+    const { serviceId } = await reports.narrowing(service, null);
+    const rows = await reports.issuerWorkload(serviceId, from, to);
     const issuers = await ctx.loaders.organisation.loadMany(rows.map((r) => r.issuerId));
     return rows.map((r, i) => ({ ...r, issuer: issuers[i] }));
   }
@@ -67,8 +63,9 @@ export class ReportResolver {
     @Arg('to', () => DateTime) to: Date,
     @Arg('service', () => ID, { nullable: true }) service: string | null,
   ) {
-    const { serviceId } = await reportScope(ctx, service, null);
-    return new ReportService(ctx.em, ctx.policy).grantTrend(serviceId, from, to);
+    const reports = new ReportService(ctx);
+    const { serviceId } = await reports.narrowing(service, null);
+    return reports.grantTrend(serviceId, from, to);
   }
 
   @FieldResolver(() => GrantConnection, { description: 'Active grants ending within the given number of days, soonest first.' })
@@ -78,10 +75,10 @@ export class ReportResolver {
     @Arg('withinDays', () => Int) withinDays: number,
     @Arg('service', () => ID, { nullable: true }) service: string | null,
   ) {
-    const { serviceId } = await reportScope(ctx, service, null);
-    const reports = new ReportService(ctx.em, ctx.policy);
-    const query = { from: sql`grants t`, where: reports.expiringGrants(withinDays, serviceId), keys: ['t.valid_to', 't.id'] };
-    return new GrantConnection(await fetchPage(ctx.em, Grant, query, pageRequest(page, ctx.config.maxPageSize, 2)), () => reports.expiringGrantsCount(withinDays, serviceId));
+    const reports = new ReportService(ctx);
+    const { serviceId } = await reports.narrowing(service, null);
+    const list = reports.grantsExpiring(withinDays, serviceId);
+    return new GrantConnection(await list.page(pageRequest(page, ctx.config.maxPageSize, list.keyWidth)), () => list.count());
   }
 
   @FieldResolver(() => UserConnection, { description: 'People you may see who hold no grant usable now.' })
@@ -90,17 +87,15 @@ export class ReportResolver {
     @Args(() => PageArgs) page: PageArgs,
     @Arg('organisation', () => ID, { nullable: true }) organisation: string | null,
   ) {
-    const { organisationPath } = await reportScope(ctx, null, organisation);
-    const reports = new ReportService(ctx.em, ctx.policy);
-    // The staff list's own scoped plans, narrowed to people without a grant in force: the same rows as
-    // reports.peopleWithoutActiveGrant, which the CSV export and the count use.
-    const people = await new UserRepository(ctx.em, ctx.policy).page({ organisationPath }, pageRequest(page, ctx.config.maxPageSize, 3), reports.withoutGrantInForce());
-    return new UserConnection(people, () => reports.peopleWithoutActiveGrantCount(organisationPath));
+    const reports = new ReportService(ctx);
+    const { organisationPath } = await reports.narrowing(null, organisation);
+    const list = reports.peopleWithoutActiveGrant(organisationPath);
+    return new UserConnection(await list.page(pageRequest(page, ctx.config.maxPageSize, list.keyWidth)), () => list.count());
   }
 
   @FieldResolver(() => OrdererAppointmentConnection, { description: 'Orderers in office who placed no order in the given number of days.' })
   async inactiveOrderers(@Ctx() ctx: Context, @Args(() => PageArgs) page: PageArgs, @Arg('days', () => Int) n: number) {
-    const query = { from: sql`orderer_appointments t`, where: new ReportService(ctx.em, ctx.policy).inactiveOrderers(n), keys: ['t.created_at', 't.id'] };
-    return new OrdererAppointmentConnection(await fetchPage(ctx.em, OrdererAppointment, query, pageRequest(page, ctx.config.maxPageSize, 2)), () => countRows(ctx.em, query));
+    const list = new ReportService(ctx).inactiveOrderers(n);
+    return new OrdererAppointmentConnection(await list.page(pageRequest(page, ctx.config.maxPageSize, list.keyWidth)), () => list.count());
   }
 }

@@ -1,24 +1,25 @@
+import type { Actor } from '../auth/actor.js';
 import type { Policy } from '../auth/policy.js';
 import type { Em } from '../db/orm.js';
+import { countRows, fetchPage } from '../db/paginate.js';
+import type { Page, PageRequest } from '../db/paging.js';
 import { and, execute, Sql, sql } from '../db/sql.js';
 import { InvalidArgument } from '../domain/errors.js';
-import { existedAt, monthStart, snapshotFor, stateAt, timestamp } from './summaries.js';
-
-const moment = (at: Date | null | undefined): Sql => (at ? timestamp(at) : Sql.raw('now()'));
+import { idOfType } from '../domain/global-id.js';
+import { Grant } from '../grants/grant.entity.js';
+import { OrdererAppointment } from '../orderers/orderer-appointment.entity.js';
+import { NO_ORGANISATION_PATH } from '../organisations/organisation.entity.js';
+import { OrganisationRepository } from '../organisations/organisation.repository.js';
+import { referenceData } from '../services/reference-data.js';
+import type { User } from '../users/user.entity.js';
+import { type StaffListPlan, UserRepository } from '../users/user.repository.js';
+import { ACTIVE_NOW_NONE, type ReportSource, SummaryReportSource } from './report.source.js';
+import { monthStart, timestamp } from './summaries.js';
 
 const MAX_DAYS = 3660;
 
-/** An id no person has: stands for the viewer when there is none. */
-const NOT_A_USER = '00000000-0000-0000-0000-000000000000';
-
-/**
- * The employer of grant g's holder, probed per grant: these correction sets are small, and a join lets
- * the planner hash all 500,000 people when it overestimates them.
- */
-const HOLDER_EMPLOYER = Sql.raw('(select hu.employer_id from users hu where hu.id = g.user_id)');
-
-/** Person `t` holds no grant in force now. */
-const ACTIVE_NOW_NONE = Sql.raw(`not exists (select 1 from grants ag where ag.user_id = t.id and ag.state = 'active' and ag.valid_from <= now() and (ag.valid_to is null or ag.valid_to > now()))`);
+/** An id nothing has: a service id that is not one narrows a report to nothing, like an unknown one. */
+const NO_ID = '00000000-0000-0000-0000-000000000000';
 
 /** A number of days a report looks ahead or back: a whole number from 0 to ten years. */
 function days(n: number, name: string): number {
@@ -29,6 +30,39 @@ function days(n: number, name: string): number {
 function range(from: Date, to: Date): void {
   if (to <= from) throw new InvalidArgument('`to` must be later than `from`.', 'to');
   if (to.getTime() - from.getTime() > 10 * 366 * 86_400_000) throw new InvalidArgument('A range may span at most ten years.', 'to');
+}
+
+/** The service and organisation subtree a report is narrowed to. */
+export interface ReportNarrowing {
+  serviceId: string | null;
+  organisationPath: string | null;
+  organisationId: string | null;
+}
+
+/**
+ * A detail list behind a report, as every edge reads it (the GraphQL connection, the CSV export):
+ * pages in the list's order, and how many rows paging through the whole list returns.
+ */
+export interface DetailList<T> {
+  /** How many sort keys its cursors hold (what pageRequest checks a client's cursor against). */
+  keyWidth: number;
+  page(request: PageRequest): Promise<Page<T>>;
+  count(): Promise<number>;
+}
+
+/** What linkedNames answers: names by id. */
+export interface LinkedNames {
+  people: Map<string, { familyName: string; givenName: string; email: string | null }>;
+  organisations: Map<string, string>;
+  serviceCodes: Map<string, string>;
+  roleNames: Map<string, string>;
+}
+
+export interface ReportServiceOptions {
+  /** Where figures are read from; the maintained summaries unless a test passes its reference. */
+  source?: ReportSource;
+  /** Where the lists of people change plan (the staff list's thresholds); tests force each plan. */
+  staffListPlan?: Readonly<StaffListPlan>;
 }
 
 export interface CountRow {
@@ -79,20 +113,39 @@ export interface TrendRow {
 
 /**
  * Reports for dashboards, each one SQL statement filtered by the viewer's policy exactly as the
- * detail lists are, so totals and lists agree.
+ * detail lists are, so totals and lists agree. Every edge (GraphQL, the CSV export) asks these
+ * methods, and the detail lists are read through the same DetailList whichever edge pages them.
  */
 export class ReportService {
+  private readonly em: Em;
+  private readonly policy: Policy;
+  private readonly source: ReportSource;
+
   constructor(
-    private readonly em: Em,
-    private readonly policy: Policy,
-    /** `raw`: compute from the grants themselves, bypassing the summaries (the reference the tests compare with). */
-    private readonly options: { raw?: boolean } = {},
-  ) {}
+    private readonly actor: Actor,
+    private readonly options: ReportServiceOptions = {},
+  ) {
+    this.em = actor.em;
+    this.policy = actor.policy;
+    this.source = options.source ?? new SummaryReportSource(actor.em, actor.policy);
+  }
+
+  /**
+   * The service and organisation a report is narrowed to, from their global ids. An organisation the
+   * viewer cannot see narrows to nothing, exactly like one that does not exist.
+   */
+  async narrowing(service: string | null, organisation: string | null): Promise<ReportNarrowing> {
+    const serviceId = service ? (idOfType(service, 'Service') ?? NO_ID) : null;
+    if (!organisation) return { serviceId, organisationPath: null, organisationId: null };
+    const id = idOfType(organisation, 'Organisation');
+    const [found] = id ? await new OrganisationRepository(this.em, this.policy).findVisible([id]) : [];
+    return { serviceId, organisationPath: found?.path ?? NO_ORGANISATION_PATH, organisationId: found?.id ?? null };
+  }
 
   async grantStatistics(filter: { serviceId?: string | null; organisationPath?: string | null; organisationId?: string | null; asOf?: Date | null }): Promise<GrantStatistics> {
-    if (filter.asOf && filter.asOf.getTime() > Date.now()) throw new InvalidArgument('`asOf` cannot be in the future.', 'asOf');
+    if (filter.asOf && filter.asOf.getTime() > this.actor.now().getTime()) throw new InvalidArgument('`asOf` cannot be in the future.', 'asOf');
     const asOf = filter.asOf ?? null;
-    const source = await this.grantGroups(asOf);
+    const source = await this.source.grantGroups(asOf);
     const where: Sql[] = [];
     if (filter.serviceId) where.push(sql`s.service_id = ${filter.serviceId}`);
     if (filter.organisationPath) where.push(sql`s.path like ${`${filter.organisationPath}%`}`);
@@ -127,61 +180,6 @@ export class ReportService {
         .sort((a, b) => b.subtreeTotal - a.subtreeTotal || a.name.localeCompare(b.name)),
     };
   }
-
-  /**
-   * The readable grants as they were at `asOf` (now when null), as rows of (path of the holder's
-   * employer, service_id, role_id, state, n). From the maintained summaries unless `raw` was asked
-   * (or no snapshot covers `asOf`): the tallies plus the changes not yet folded for now; the monthly
-   * snapshot before `asOf` corrected by the grants that changed since for a past moment. The viewer's
-   * own grants outside their roles' scope are added from the grants themselves.
-   */
-  private async grantGroups(asOf: Date | null): Promise<Sql> {
-    const groups = (alias: string) => this.policy.readableGrantGroups('e', Sql.raw(`${alias}.service_id`));
-    const at = moment(asOf);
-    const own = sql`select o.employer_path, o.service_id, o.role_id, ${stateAt('o', at)}, 1 from ${this.ownGrantsOutsideRoles()} o where ${existedAt('o', at)}`;
-    const snapshot = asOf && !this.options.raw ? await snapshotFor(this.em, asOf) : null;
-    if (this.options.raw || (asOf && !snapshot)) {
-      return sql`select e.path, g.service_id, g.role_id, ${stateAt('g', at)} as state, 1 as n
-        from grants g join users u on u.id = g.user_id join organisations e on e.id = u.employer_id
-        where ${this.policy.readableGrants('g')} and ${existedAt('g', at)}`;
-    }
-    if (!snapshot) {
-      // Stored states, corrected where the clock has moved on: past validTo but not yet marked expired, or not yet begun.
-      return sql`select e.path, t.service_id, t.role_id, t.state, t.n from (
-          select employer_id, service_id, role_id, state, n from grant_tallies
-          union all select employer_id, service_id, role_id, state, n from grant_summary_deltas
-          union all select ${HOLDER_EMPLOYER}, g.service_id, g.role_id, g.state, -1 from grants g
-            where (g.state in ('active', 'suspended') and g.valid_to <= now()) or g.valid_from > now()
-          union all select ${HOLDER_EMPLOYER}, g.service_id, g.role_id, 'expired', 1 from grants g
-            where g.state in ('active', 'suspended') and g.valid_to <= now() and g.valid_from <= now()
-        ) t join organisations e on e.id = t.employer_id where ${groups('t')}
-        union all ${own}`;
-    }
-    // Whichever side of `asOf` the snapshot lies, a grant counts differently at the two moments only if
-    // one of its dates falls between them: correct by exactly those grants.
-    const base = timestamp(snapshot);
-    const [lo, hi] = snapshot <= asOf! ? [base, at] : [at, base];
-    const between = (column: string) => sql`(c.${Sql.raw(column)} > ${lo} and c.${Sql.raw(column)} <= ${hi})`;
-    return sql`with changed as materialized (
-        select * from grants c where ${between('created_at')} or ${between('valid_from')} or ${between('ended_at')} or ${between('valid_to')} or ${between('suspended_at')}
-      )
-      select e.path, t.service_id, t.role_id, t.state, t.n from (
-        select employer_id, service_id, role_id, state, n from grant_tally_snapshots where taken_at = ${base}
-        union all select u.employer_id, c.service_id, c.role_id, ${stateAt('c', base)}, -1 from changed c join users u on u.id = c.user_id where ${existedAt('c', base)}
-        union all select u.employer_id, c.service_id, c.role_id, ${stateAt('c', at)}, 1 from changed c join users u on u.id = c.user_id where ${existedAt('c', at)}
-      ) t join organisations e on e.id = t.employer_id where ${groups('t')}
-      union all ${own}`;
-  }
-
-  /**
-   * The viewer's own grants that no role of theirs already covers (those the summaries, keyed by
-   * employer and service, leave out), with the path of the holder's employer.
-   */
-  private ownGrantsOutsideRoles(): Sql {
-    return sql`(select g.*, e.path as employer_path from grants g join users u on u.id = g.user_id join organisations e on e.id = u.employer_id
-      where g.user_id = ${this.policy.viewer.user?.id ?? null} and not (${this.policy.readableGrantGroups('e', Sql.raw('g.service_id'))}))`;
-  }
-
 
   async ordersWaiting(serviceId: string | null): Promise<WaitingRow[]> {
     const rows = await execute<Record<string, unknown>>(
@@ -237,19 +235,7 @@ export class ReportService {
     // Constants, not date_trunc(…) in SQL: a stable function in a filter is evaluated again for every row.
     const lo = timestamp(monthStart(from));
     const hi = timestamp(monthStart(to));
-    const service = (alias: string) => (serviceId ? sql`and ${Sql.raw(alias)}.service_id = ${serviceId}` : sql``);
-    // Each grant counts in the month it was created and, once ended, in the month it ended.
-    const monthsOf = (g: string) => sql`cross join lateral (values (date_trunc('month', ${Sql.raw(g)}.created_at, 'UTC'), 1, 0), (date_trunc('month', ${Sql.raw(g)}.ended_at, 'UTC'), 0, 1)) as v (month, issued, ended)`;
-    const flows = this.options.raw
-      ? sql`select v.month, v.issued, v.ended from grants g ${monthsOf('g')}
-          where v.month between ${lo} and ${hi} and ${this.policy.readableGrants('g')} ${service('g')}`
-      : sql`select f.month, f.issued, f.ended from (
-            select month, employer_id, service_id, issued, ended from grant_month_flows where month between ${lo} and ${hi}
-            union all select issued_month, employer_id, service_id, n, 0 from grant_summary_deltas where issued_month between ${lo} and ${hi}
-            union all select ended_month, employer_id, service_id, 0, n from grant_summary_deltas where ended_month between ${lo} and ${hi}
-          ) f join organisations e on e.id = f.employer_id where ${this.policy.readableGrantGroups('e', Sql.raw('f.service_id'))} ${service('f')}
-          union all select v.month, v.issued, v.ended from ${this.ownGrantsOutsideRoles()} o ${monthsOf('o')}
-            where v.month between ${lo} and ${hi} ${service('o')}`;
+    const flows = this.source.grantFlows(lo, hi, serviceId);
     const rows = await execute<Record<string, unknown>>(
       this.em,
       sql`with months as (select generate_series(${lo}, ${hi}, interval '1 month') as month),
@@ -260,97 +246,73 @@ export class ReportService {
     return rows.map((r) => ({ month: new Date(r.month as string), issued: Number(r.issued), ended: Number(r.ended) }));
   }
 
-  /** Conditions for the detail lists behind the reports (expiring grants, people without access, idle orderers). */
-  expiringGrants(withinDays: number, serviceId: string | null): Sql {
-    days(withinDays, 'withinDays');
-    return and([
+  /** Active grants ending within `withinDays` days, soonest first. */
+  grantsExpiring(withinDays: number, serviceId: string | null): DetailList<Grant> {
+    const where = and([
       this.policy.readableGrants('t'),
-      sql`t.state = 'active' and t.valid_to is not null and t.valid_to > now() and t.valid_to <= now() + ${withinDays} * interval '1 day'`,
+      sql`t.state = 'active' and t.valid_to is not null and t.valid_to > now() and t.valid_to <= now() + ${days(withinDays, 'withinDays')} * interval '1 day'`,
       serviceId ? sql`t.service_id = ${serviceId}` : Sql.raw('true'),
     ]);
+    const query = { from: sql`grants t`, where, keys: ['t.valid_to', 't.id'], readOnly: true };
+    return {
+      keyWidth: query.keys.length,
+      page: (request) => fetchPage(this.em, Grant, query, request),
+      count: () => this.source.expiringGrantsCount(where, withinDays, serviceId),
+    };
   }
 
   /**
-   * How many grants `expiringGrants` lists: whole UTC days inside the window from the expiry tallies
-   * (plus changes not yet folded), the partial first and last day from the grants themselves.
+   * People the viewer may see who hold no grant in force now, by name: the staff list's own scope and
+   * plans, narrowed to them. Counted from the same scope (Policy.readablePeople) through the summaries.
    */
-  async expiringGrantsCount(withinDays: number, serviceId: string | null): Promise<number> {
-    const where = this.expiringGrants(withinDays, serviceId);
-    if (this.options.raw) return this.count(sql`select count(*)::int as n from grants t where ${where}`);
-    // Whole days d with now < d and d + 1 day <= now + withinDays: lo <= d < hi.
-    const lo = sql`(date_trunc('day', now(), 'UTC') + interval '1 day')`;
-    const hi = sql`date_trunc('day', now() + ${withinDays} * interval '1 day', 'UTC')`;
-    const service = (alias: string) => (serviceId ? sql`and ${Sql.raw(alias)}.service_id = ${serviceId}` : sql``);
-    return this.count(sql`select (
-        (select coalesce(sum(x.n), 0) from (
-            select expires_on, employer_id, service_id, n from grant_expiry_tallies where expires_on >= ${lo} and expires_on < ${hi}
-            union all select expires_on, employer_id, service_id, n from grant_summary_deltas where expires_on >= ${lo} and expires_on < ${hi}
-          ) x join organisations e on e.id = x.employer_id where ${this.policy.readableGrantGroups('e', Sql.raw('x.service_id'))} ${service('x')})
-        + (select count(*) from ${this.ownGrantsOutsideRoles()} o where o.state = 'active' and o.valid_to >= ${lo} and o.valid_to < ${hi} ${service('o')})
-        + (select count(*) from grants t where ${where} and t.valid_to < ${lo})
-        + (select count(*) from grants t where ${where} and t.valid_to >= greatest(${lo}, ${hi}))
-      )::int as n`);
-  }
-
-  /** The condition peopleWithoutActiveGrant adds to "people the viewer may see" (alias t). */
-  withoutGrantInForce(): Sql {
-    return ACTIVE_NOW_NONE;
-  }
-
-  peopleWithoutActiveGrant(organisationPath: string | null): Sql {
-    return and([
+  peopleWithoutActiveGrant(organisationPath: string | null): DetailList<User> {
+    const people = new UserRepository(this.em, this.policy, { staffListPlan: this.options.staffListPlan }).staff({ organisationPath }, ACTIVE_NOW_NONE);
+    const where = and([
       this.policy.readableUsers('t'),
       ACTIVE_NOW_NONE,
       organisationPath ? sql`exists (select 1 from organisations e where e.id = t.employer_id and e.path like ${`${organisationPath}%`})` : Sql.raw('true'),
     ]);
+    return {
+      keyWidth: people.keyWidth,
+      page: (request) => people.page(request),
+      count: () => this.source.peopleWithoutActiveGrantCount(where, organisationPath),
+    };
+  }
+
+  /** Orderers in office who placed no order in `idleDays` days, oldest appointment first. */
+  inactiveOrderers(idleDays: number): DetailList<OrdererAppointment> {
+    const where = and([
+      this.policy.readableAppointments('t'),
+      sql`t.state = 'approved' and t.valid_from <= now() and (t.valid_to is null or t.valid_to > now())`,
+      sql`not exists (select 1 from orders io where io.ordered_by_id = t.user_id and io.service_id = t.service_id and io.submitted_at > now() - ${days(idleDays, 'days')} * interval '1 day')`,
+    ]);
+    const query = { from: sql`orderer_appointments t`, where, keys: ['t.created_at', 't.id'] };
+    return {
+      keyWidth: query.keys.length,
+      page: (request) => fetchPage(this.em, OrdererAppointment, query, request),
+      count: () => countRows(this.em, query),
+    };
   }
 
   /**
-   * How many people `peopleWithoutActiveGrant` lists: people without a grant in stored state active,
-   * per employer in scope (idle_people_tallies plus changes not yet folded), and those whose stored
-   * active grants are all out of force now (not begun, or past validTo and not yet expired). The
-   * viewer is counted by the list's own predicate.
+   * The names the rows of a detail list link to (holders, employers, scopes, services, roles), for an
+   * edge that prints them: the CSV export. Read by id without a scope, the way GraphQL's loaders follow
+   * the same links, so pass only ids taken from rows one of this service's lists returned.
    */
-  async peopleWithoutActiveGrantCount(organisationPath: string | null): Promise<number> {
-    const where = this.peopleWithoutActiveGrant(organisationPath);
-    if (this.options.raw) return this.count(sql`select count(*)::int as n from users t where ${where}`);
-    const self = this.policy.viewer.user?.id ?? NOT_A_USER;
-    // The employers whose people readableUsers reaches through a role (the viewer themself is counted apart).
-    const employers = this.policy.viewer.user ? this.policy.employerScope('o') : null;
-    const under = organisationPath ? sql`and o.path like ${`${organisationPath}%`}` : sql``;
-    // Materialized in this order on purpose: the out-of-force people are few, the scope is thousands of employers.
-    return this.count(sql`with scope as materialized (
-        select o.id as employer_id from organisations o where ${employers ?? Sql.raw('false')} ${under}
-      ),
-      out_of_force as materialized (
-        select t.id, (select u.employer_id from users u where u.id = t.id) as employer_id from (
-            select g.user_id as id from grants g where g.state = 'active' and g.valid_to <= now()
-            union select g.user_id from grants g where g.state = 'active' and g.valid_from > now()
-          ) t
-        where t.id <> ${self} and ${ACTIVE_NOW_NONE}
-      )
-      select (
-        (select coalesce(sum(i.n), 0) from (select employer_id, n from idle_people_tallies union all select employer_id, n from idle_people_deltas) i
-          where i.employer_id in (select employer_id from scope))
-        + (select count(*) from out_of_force t where t.employer_id in (select employer_id from scope))
-        - (select count(*) from users t where t.id = ${self} and t.employer_id in (select employer_id from scope)
-            and not exists (select 1 from person_active_grants p where p.user_id = t.id and p.n > 0))
-        + (select count(*) from users t where t.id = ${self} and ${where})
-      )::int as n`);
-  }
-
-  inactiveOrderers(idleDays: number): Sql {
-    days(idleDays, 'days');
-    return and([
-      this.policy.readableAppointments('t'),
-      sql`t.state = 'approved' and t.valid_from <= now() and (t.valid_to is null or t.valid_to > now())`,
-      sql`not exists (select 1 from orders io where io.ordered_by_id = t.user_id and io.service_id = t.service_id and io.submitted_at > now() - ${idleDays} * interval '1 day')`,
-    ]);
-  }
-
-  private async count(statement: Sql): Promise<number> {
-    const [row] = await execute<{ n: number }>(this.em, statement);
-    return Number(row.n);
+  async linkedNames(ids: { people?: string[]; organisations?: string[] }): Promise<LinkedNames> {
+    const people = ids.people?.length
+      ? await execute<{ id: string; family_name: string; given_name: string; email: string | null }>(
+          this.em,
+          sql`select id, family_name, given_name, email from users where id in (${[...new Set(ids.people)]})`,
+        )
+      : [];
+    const { services, roles } = await referenceData(this.em);
+    return {
+      people: new Map(people.map((p) => [p.id, { familyName: p.family_name, givenName: p.given_name, email: p.email }])),
+      organisations: await this.labels('organisations', 'name', [...new Set(ids.organisations ?? [])]),
+      serviceCodes: new Map([...services.values()].map((x) => [x.id, x.code])),
+      roleNames: new Map([...roles.values()].map((x) => [x.id, x.name])),
+    };
   }
 
   private async labels(table: string, column: string, ids: string[]): Promise<Map<string, string>> {

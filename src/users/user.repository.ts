@@ -1,32 +1,55 @@
 import type { Policy } from '../auth/policy.js';
 import type { Em } from '../db/orm.js';
-import { countRows, fetchPage, type ListQuery } from '../db/paginate.js';
+import { fetchPage, type ListQuery } from '../db/paginate.js';
 import { and, or, Sql, sql, execute } from '../db/sql.js';
 import type { Page, PageRequest } from '../db/paging.js';
 import { User } from './user.entity.js';
 
 /**
- * Where the staff list changes plan (see scopedListQuery). Tuning values, not rules: every plan
+ * Where the staff list changes plan (see UserRepository.staff). Tuning values, not rules: every plan
  * returns the same rows, which test/users/staff-list-plans.test.ts checks by forcing each one.
  */
-export const staffListPlan = {
+export interface StaffListPlan {
   /** Scopes under this many people are listed from the employer index, larger ones from the name index. */
-  smallScope: 5000,
+  smallScope: number;
   /** Scopes of at least this many organisations are tested per person rather than hashed. */
-  manyEmployers: 2000,
-};
+  manyEmployers: number;
+}
+
+/** The thresholds production runs with, measured on the national scale data (BENCHMARKS.md). */
+export const STAFF_LIST_PLAN: Readonly<StaffListPlan> = Object.freeze({ smallScope: 5000, manyEmployers: 2000 });
+
+export interface UserRepositoryOptions {
+  /** Where the staff list changes plan; production leaves it at STAFF_LIST_PLAN, tests force each plan. */
+  staffListPlan?: Readonly<StaffListPlan>;
+}
 
 export interface UserFilter {
   /** Only people employed in this organisation's subtree. */
   organisationPath?: string | null;
 }
 
+/** A list of people as every edge reads it: pages by name, and how many people paging through it returns. */
+export interface PeopleList {
+  /** How many sort keys its cursors hold (what pageRequest checks a client's cursor against). */
+  keyWidth: number;
+  page(request: PageRequest): Promise<Page<User>>;
+  count(): Promise<number>;
+}
+
+const BY_NAME = ['t.family_name', 't.given_name', 't.id'];
+
 /** User queries, always through the viewer's policy. */
 export class UserRepository {
+  private readonly plan: Readonly<StaffListPlan>;
+
   constructor(
     private readonly em: Em,
     private readonly policy: Policy,
-  ) {}
+    options: UserRepositoryOptions = {},
+  ) {
+    this.plan = options.staffListPlan ?? STAFF_LIST_PLAN;
+  }
 
   async findVisible(ids: string[]): Promise<User[]> {
     if (ids.length === 0) return [];
@@ -35,70 +58,78 @@ export class UserRepository {
     return rows.map((r) => this.em.map(User, r));
   }
 
-  private listQuery(filter: UserFilter) {
-    const conditions = [this.policy.readableUsers('t')];
-    if (filter.organisationPath) {
-      conditions.push(sql`exists (select 1 from organisations e where e.id = t.employer_id and e.path like ${`${filter.organisationPath}%`})`);
-    }
-    return { from: sql`users t`, where: and(conditions), keys: ['t.family_name', 't.given_name', 't.id'], readOnly: true };
-  }
-
   /**
-   * People the viewer may see, by name: the staff list of a portal. `only` narrows it further (a
-   * condition on the person, alias t), as the reports' detail lists do.
+   * People the viewer may see, by name: the staff list of a portal. Its pages and its count are built
+   * from one scope, the viewer's readable people (Policy.readablePeople) narrowed to the filter's
+   * subtree. `only` narrows it further (a condition on the person, alias t), as the reports' lists of
+   * people do.
    */
-  page(filter: UserFilter, request: PageRequest, only?: Sql): Promise<Page<User>> {
-    const query = this.scopedListQuery(filter) ?? this.listQuery(filter);
-    return fetchPage(this.em, User, only ? { ...query, where: and([query.where, only]) } : query, request);
-  }
-
-  /**
-   * The same list as listQuery, with the plan chosen by the size of the viewer's scope, inside the
-   * statement (a portal of 50 people and an authority of 500,000 need opposite plans):
-   * - under SMALL_SCOPE people: every person in scope through the employer index, then the top of them by name;
-   * - otherwise, walk the name index and keep the people in scope: tested against the scope's employers
-   *   hashed when it has under MANY_EMPLOYERS organisations, else one employer lookup per person
-   *   (the walk ends after about page × population / scope people, so few for a broad scope).
-   * The size probes stop at their limits, so they cost at most a few thousand index entries.
-   */
-  private scopedListQuery(filter: UserFilter): ListQuery | null {
-    const user = this.policy.viewer.user;
-    const scope = this.policy.employerScope('e');
-    if (!user || !scope) return null;
-    const under = filter.organisationPath ? sql`e.path like ${`${filter.organisationPath}%`}` : null;
-    const employers = under ? and([scope, under]) : scope;
-    const self = under
-      ? sql`(t.id = ${user.id} and exists (select 1 from organisations e where e.id = t.employer_id and ${under}))`
-      : sql`t.id = ${user.id}`;
-    const { smallScope: SMALL_SCOPE, manyEmployers: MANY_EMPLOYERS } = staffListPlan;
-    const people = sql`(select n from scope_people)`;
-    const organisations = sql`(select n from scope_organisations)`;
+  staff(filter: UserFilter, only?: Sql): PeopleList {
+    const { list, count } = this.staffQuery(filter, only ? [only] : []);
     return {
+      keyWidth: BY_NAME.length,
+      page: (request) => fetchPage(this.em, User, list, request),
+      count: async () => {
+        const [row] = await execute<{ n: number }>(this.em, count);
+        return Number(row.n);
+      },
+    };
+  }
+
+  /**
+   * The staff list's page and count statements. The page chooses its plan by the size of the
+   * viewer's scope, inside the statement (a portal of 50 people and an authority of 500,000 need
+   * opposite plans):
+   * - under `smallScope` people: every person in scope through the employer index, then the top of them by name;
+   * - otherwise, walk the name index and keep the people in scope: tested against the scope's employers
+   *   hashed when it has under `manyEmployers` organisations, else one employer lookup per person
+   *   (the walk ends after about page × population / scope people, so few for a broad scope).
+   * The size probes stop at their limits, so they cost at most a few thousand index entries. The
+   * count has to visit every person in scope whatever its size: it is the first plan's condition.
+   */
+  private staffQuery(filter: UserFilter, only: Sql[]): { list: ListQuery; count: Sql } {
+    const people = this.policy.readablePeople();
+    const under = filter.organisationPath ? sql`e.path like ${`${filter.organisationPath}%`}` : null;
+    const simple = (where: Sql) => {
+      const list = { from: sql`users t`, where: and([where, ...only]), keys: BY_NAME, readOnly: true };
+      return { list, count: sql`select count(*)::int as n from users t where ${list.where}` };
+    };
+    if (!people) return simple(Sql.raw('false'));
+    const self = under
+      ? sql`(t.id = ${people.self} and exists (select 1 from organisations e where e.id = t.employer_id and ${under}))`
+      : sql`t.id = ${people.self}`;
+    // Without a role the viewer reads only themself: no scope to size.
+    if (!people.employers) return simple(self);
+    const scope = people.employers('e');
+    const employers = under ? and([scope, under]) : scope;
+    const { smallScope: SMALL_SCOPE, manyEmployers: MANY_EMPLOYERS } = this.plan;
+    const scopeCte = sql`scope as materialized (select e.id from organisations e where ${employers})`;
+    const inScope = or([self, sql`t.employer_id = any(array(select id from scope))`]);
+    const size = sql`(select n from scope_people)`;
+    const organisations = sql`(select n from scope_organisations)`;
+    const list: ListQuery = {
       from: sql`users t`,
-      where: Sql.raw('true'),
-      keys: ['t.family_name', 't.given_name', 't.id'],
+      where: and(only),
+      keys: BY_NAME,
       readOnly: true,
-      with: sql`scope as materialized (select e.id from organisations e where ${employers}),
+      with: sql`${scopeCte},
         scope_people as materialized (select count(*)::int as n from (select 1 from scope s
           cross join lateral (select 1 from users u where u.employer_id = s.id limit ${SMALL_SCOPE}) x limit ${SMALL_SCOPE}) y),
         scope_organisations as materialized (select count(*)::int as n from (select 1 from scope limit ${MANY_EMPLOYERS}) z)`,
       plans: [
-        { gate: sql`${people} < ${SMALL_SCOPE}`, where: or([self, sql`t.employer_id = any(array(select id from scope))`]) },
+        { gate: sql`${size} < ${SMALL_SCOPE}`, where: inScope },
         {
-          gate: sql`${people} >= ${SMALL_SCOPE} and ${organisations} < ${MANY_EMPLOYERS}`,
+          gate: sql`${size} >= ${SMALL_SCOPE} and ${organisations} < ${MANY_EMPLOYERS}`,
           where: or([self, sql`t.employer_id in (select id from scope)`]),
         },
         {
-          gate: sql`${people} >= ${SMALL_SCOPE} and ${organisations} >= ${MANY_EMPLOYERS}`,
+          gate: sql`${size} >= ${SMALL_SCOPE} and ${organisations} >= ${MANY_EMPLOYERS}`,
           // OFFSET 0 keeps this a per-row lookup: PostgreSQL would otherwise hash every employer in scope.
           where: or([self, sql`exists (select 1 from organisations e where e.id = t.employer_id and ${employers} offset 0)`]),
         },
       ],
     };
-  }
-
-  count(filter: UserFilter): Promise<number> {
-    return countRows(this.em, this.listQuery(filter));
+    return { list, count: sql`with ${scopeCte} select count(*)::int as n from users t where ${and([inScope, ...only])}` };
   }
 
   /** A user the viewer may change, locked for the rest of the transaction; null when not visible. */

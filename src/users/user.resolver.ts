@@ -44,9 +44,8 @@ export class UserResolver {
       // An organisation you cannot see filters to nothing, like one that does not exist.
       organisationPath = org instanceof Organisation ? org.path : NO_ORGANISATION_PATH;
     }
-    const repo = new UserRepository(ctx.em, ctx.policy);
-    const filter = { organisationPath };
-    return new UserConnection(await repo.page(filter, pageRequest(page, ctx.config.maxPageSize, 3)), () => repo.count(filter));
+    const list = new UserRepository(ctx.em, ctx.policy).staff({ organisationPath });
+    return new UserConnection(await list.page(pageRequest(page, ctx.config.maxPageSize, list.keyWidth)), () => list.count());
   }
 
   @Mutation(() => UserContactUpdatePayload, { description: "Changes a person's e-mail address or phone number." })

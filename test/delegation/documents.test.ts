@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoUsers } from '../../src/demo/demo-data.js';
 import { pdf } from '../support/files.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
 import { APPOINTMENT_REQUEST, ORGS, SERVICES } from './queries.js';
@@ -40,8 +41,27 @@ describe('attachment download', () => {
     const outsider = await get(path, demo.sofie);
     const missing = await get('/documents/RG9jdW1lbnQ6MDE5MDAwMDAtMDAwMC03MDAwLTgwMDAtMDAwMDAwMDAwMDAw', demo.sofie);
     expect(outsider.status).toBe(404);
-    expect(await outsider.text()).toBe(await missing.text());
+    const notFound = await missing.text();
+    expect(await outsider.text()).toBe(notFound);
     expect((await get(path)).status).toBe(401);
     expect((await get('/documents/garbage', demo.maria)).status).toBe(404);
+    // Malformed percent-encoding names nothing either.
+    const malformed = await get('/documents/%E0%A4%A', demo.maria);
+    expect(malformed.status).toBe(404);
+    expect(await malformed.text()).toBe(notFound);
+  });
+
+  it('downloads exactly what node(id:) shows, for every demo user', async () => {
+    const id = decodeURIComponent(path.slice('/documents/'.length));
+    const readers: string[] = [];
+    for (const { email } of demoUsers) {
+      const node = await hub.as<Data>(email, 'query($id: ID!) { node(id: $id) { id } }', { id });
+      const download = await get(path, email);
+      expect(download.status, email).toBe(node.data!.node ? 200 : 404);
+      if (download.status === 200) readers.push(email);
+    }
+    // Not vacuous: some may, some may not.
+    expect(readers).toEqual(expect.arrayContaining([demo.maria, demo.karin]));
+    expect(readers).not.toContain(demo.sofie);
   });
 });

@@ -1,0 +1,180 @@
+import type { Policy } from '../auth/policy.js';
+import type { Em } from '../db/orm.js';
+import { execute, Sql, sql } from '../db/sql.js';
+import { existedAt, snapshotFor, stateAt, timestamp } from './summaries.js';
+
+/**
+ * Where the reports read their figures from: the grouped grants behind the statistics, the monthly
+ * flows behind the trend, and the counts of the two detail lists too long to count row by row. The
+ * hub reads the summaries its triggers maintain (SummaryReportSource); the tests compare them with
+ * test/reports/raw-report-source.ts, which computes the same figures from the grants and people
+ * themselves. Either way every figure is scoped by the viewer's Policy, with the lists' predicates.
+ */
+export interface ReportSource {
+  /** The readable grants as they were at `asOf` (now when null): rows of (path of the holder's employer, service_id, role_id, state, n). */
+  grantGroups(asOf: Date | null): Promise<Sql>;
+  /** Readable grants issued (by creation) and ended, in the UTC months from `lo` through `hi`: rows of (month, issued, ended). */
+  grantFlows(lo: Sql, hi: Sql, serviceId: string | null): Sql;
+  /** How many grants the list of expiring grants holds; `where` is that list's condition (grants, alias t). */
+  expiringGrantsCount(where: Sql, withinDays: number, serviceId: string | null): Promise<number>;
+  /** How many people the list of people without a grant in force holds; `where` is that list's condition (users, alias t). */
+  peopleWithoutActiveGrantCount(where: Sql, organisationPath: string | null): Promise<number>;
+}
+
+/** Person `t` holds no grant in force now. */
+export const ACTIVE_NOW_NONE = Sql.raw(`not exists (select 1 from grants ag where ag.user_id = t.id and ag.state = 'active' and ag.valid_from <= now() and (ag.valid_to is null or ag.valid_to > now()))`);
+
+/** An id no person has: stands for the viewer when there is none. */
+const NOT_A_USER = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * The employer of grant g's holder, probed per grant: these correction sets are small, and a join lets
+ * the planner hash all 500,000 people when it overestimates them.
+ */
+const HOLDER_EMPLOYER = Sql.raw('(select hu.employer_id from users hu where hu.id = g.user_id)');
+
+/** The readable grants as they were at `at`, read from the grants themselves, as grantGroups rows. */
+export function grantGroupsFromGrants(policy: Policy, at: Sql): Sql {
+  return sql`select e.path, g.service_id, g.role_id, ${stateAt('g', at)} as state, 1 as n
+    from grants g join users u on u.id = g.user_id join organisations e on e.id = u.employer_id
+    where ${policy.readableGrants('g')} and ${existedAt('g', at)}`;
+}
+
+/** Each grant (alias g) counts in the month it was created and, once ended, in the month it ended: as v (month, issued, ended). */
+export function monthsOf(g: string): Sql {
+  const alias = Sql.raw(g);
+  return sql`cross join lateral (values (date_trunc('month', ${alias}.created_at, 'UTC'), 1, 0), (date_trunc('month', ${alias}.ended_at, 'UTC'), 0, 1)) as v (month, issued, ended)`;
+}
+
+export async function countOf(em: Em, statement: Sql): Promise<number> {
+  const [row] = await execute<{ n: number }>(em, statement);
+  return Number(row.n);
+}
+
+const moment = (at: Date | null): Sql => (at ? timestamp(at) : Sql.raw('now()'));
+const ofService = (alias: string, serviceId: string | null) => (serviceId ? sql`and ${Sql.raw(alias)}.service_id = ${serviceId}` : sql``);
+
+/**
+ * The maintained summaries (src/reports/summaries.ts): tallies per employer × service, plus the
+ * changes not yet folded, scoped by the same Policy predicates as the lists. The viewer's own grants
+ * outside their roles' scope, which no summary keyed by employer and service holds, come from the
+ * grants themselves.
+ */
+export class SummaryReportSource implements ReportSource {
+  constructor(
+    private readonly em: Em,
+    private readonly policy: Policy,
+  ) {}
+
+  /**
+   * Now: the tallies plus the changes not yet folded. A past moment: the monthly snapshot before it,
+   * corrected by the grants that changed since; from the grants themselves when no snapshot covers it.
+   */
+  async grantGroups(asOf: Date | null): Promise<Sql> {
+    const groups = (alias: string) => this.policy.readableGrantGroups('e', Sql.raw(`${alias}.service_id`));
+    const at = moment(asOf);
+    const own = sql`select o.employer_path, o.service_id, o.role_id, ${stateAt('o', at)}, 1 from ${this.ownGrantsOutsideRoles()} o where ${existedAt('o', at)}`;
+    if (!asOf) {
+      // Stored states, corrected where the clock has moved on: past validTo but not yet marked expired, or not yet begun.
+      return sql`select e.path, t.service_id, t.role_id, t.state, t.n from (
+          select employer_id, service_id, role_id, state, n from grant_tallies
+          union all select employer_id, service_id, role_id, state, n from grant_summary_deltas
+          union all select ${HOLDER_EMPLOYER}, g.service_id, g.role_id, g.state, -1 from grants g
+            where (g.state in ('active', 'suspended') and g.valid_to <= now()) or g.valid_from > now()
+          union all select ${HOLDER_EMPLOYER}, g.service_id, g.role_id, 'expired', 1 from grants g
+            where g.state in ('active', 'suspended') and g.valid_to <= now() and g.valid_from <= now()
+        ) t join organisations e on e.id = t.employer_id where ${groups('t')}
+        union all ${own}`;
+    }
+    const snapshot = await snapshotFor(this.em, asOf);
+    if (!snapshot) return grantGroupsFromGrants(this.policy, at);
+    // Whichever side of `asOf` the snapshot lies, a grant counts differently at the two moments only if
+    // one of its dates falls between them: correct by exactly those grants.
+    const base = timestamp(snapshot);
+    const [lo, hi] = snapshot <= asOf ? [base, at] : [at, base];
+    const between = (column: string) => sql`(c.${Sql.raw(column)} > ${lo} and c.${Sql.raw(column)} <= ${hi})`;
+    return sql`with changed as materialized (
+        select * from grants c where ${between('created_at')} or ${between('valid_from')} or ${between('ended_at')} or ${between('valid_to')} or ${between('suspended_at')}
+      )
+      select e.path, t.service_id, t.role_id, t.state, t.n from (
+        select employer_id, service_id, role_id, state, n from grant_tally_snapshots where taken_at = ${base}
+        union all select u.employer_id, c.service_id, c.role_id, ${stateAt('c', base)}, -1 from changed c join users u on u.id = c.user_id where ${existedAt('c', base)}
+        union all select u.employer_id, c.service_id, c.role_id, ${stateAt('c', at)}, 1 from changed c join users u on u.id = c.user_id where ${existedAt('c', at)}
+      ) t join organisations e on e.id = t.employer_id where ${groups('t')}
+      union all ${own}`;
+  }
+
+  grantFlows(lo: Sql, hi: Sql, serviceId: string | null): Sql {
+    return sql`select f.month, f.issued, f.ended from (
+        select month, employer_id, service_id, issued, ended from grant_month_flows where month between ${lo} and ${hi}
+        union all select issued_month, employer_id, service_id, n, 0 from grant_summary_deltas where issued_month between ${lo} and ${hi}
+        union all select ended_month, employer_id, service_id, 0, n from grant_summary_deltas where ended_month between ${lo} and ${hi}
+      ) f join organisations e on e.id = f.employer_id where ${this.policy.readableGrantGroups('e', Sql.raw('f.service_id'))} ${ofService('f', serviceId)}
+      union all select v.month, v.issued, v.ended from ${this.ownGrantsOutsideRoles()} o ${monthsOf('o')}
+        where v.month between ${lo} and ${hi} ${ofService('o', serviceId)}`;
+  }
+
+  /** Whole UTC days inside the window from the expiry tallies (plus changes not yet folded), the partial first and last day from the grants themselves. */
+  expiringGrantsCount(where: Sql, withinDays: number, serviceId: string | null): Promise<number> {
+    // Whole days d with now < d and d + 1 day <= now + withinDays: lo <= d < hi.
+    const lo = sql`(date_trunc('day', now(), 'UTC') + interval '1 day')`;
+    const hi = sql`date_trunc('day', now() + ${withinDays} * interval '1 day', 'UTC')`;
+    return countOf(
+      this.em,
+      sql`select (
+        (select coalesce(sum(x.n), 0) from (
+            select expires_on, employer_id, service_id, n from grant_expiry_tallies where expires_on >= ${lo} and expires_on < ${hi}
+            union all select expires_on, employer_id, service_id, n from grant_summary_deltas where expires_on >= ${lo} and expires_on < ${hi}
+          ) x join organisations e on e.id = x.employer_id where ${this.policy.readableGrantGroups('e', Sql.raw('x.service_id'))} ${ofService('x', serviceId)})
+        + (select count(*) from ${this.ownGrantsOutsideRoles()} o where o.state = 'active' and o.valid_to >= ${lo} and o.valid_to < ${hi} ${ofService('o', serviceId)})
+        + (select count(*) from grants t where ${where} and t.valid_to < ${lo})
+        + (select count(*) from grants t where ${where} and t.valid_to >= greatest(${lo}, ${hi}))
+      )::int as n`,
+    );
+  }
+
+  /**
+   * People without a grant in stored state active, per employer in the viewer's people scope
+   * (idle_people_tallies plus changes not yet folded), and those whose stored active grants are all
+   * out of force now (not begun, or past validTo and not yet expired). The viewer is counted by the
+   * list's own condition.
+   */
+  peopleWithoutActiveGrantCount(where: Sql, organisationPath: string | null): Promise<number> {
+    const people = this.policy.readablePeople();
+    const self = people?.self ?? NOT_A_USER;
+    // The employers whose people readableUsers reaches through a role (the viewer themself is counted apart).
+    const employers = people?.employers ? people.employers('o') : Sql.raw('false');
+    const under = organisationPath ? sql`and o.path like ${`${organisationPath}%`}` : sql``;
+    // Materialized in this order on purpose: the out-of-force people are few, the scope is thousands of employers.
+    return countOf(
+      this.em,
+      sql`with scope as materialized (
+        select o.id as employer_id from organisations o where ${employers} ${under}
+      ),
+      out_of_force as materialized (
+        select t.id, (select u.employer_id from users u where u.id = t.id) as employer_id from (
+            select g.user_id as id from grants g where g.state = 'active' and g.valid_to <= now()
+            union select g.user_id from grants g where g.state = 'active' and g.valid_from > now()
+          ) t
+        where t.id <> ${self} and ${ACTIVE_NOW_NONE}
+      )
+      select (
+        (select coalesce(sum(i.n), 0) from (select employer_id, n from idle_people_tallies union all select employer_id, n from idle_people_deltas) i
+          where i.employer_id in (select employer_id from scope))
+        + (select count(*) from out_of_force t where t.employer_id in (select employer_id from scope))
+        - (select count(*) from users t where t.id = ${self} and t.employer_id in (select employer_id from scope)
+            and not exists (select 1 from person_active_grants p where p.user_id = t.id and p.n > 0))
+        + (select count(*) from users t where t.id = ${self} and ${where})
+      )::int as n`,
+    );
+  }
+
+  /**
+   * The viewer's own grants that no role of theirs already covers (those the summaries, keyed by
+   * employer and service, leave out), with the path of the holder's employer.
+   */
+  private ownGrantsOutsideRoles(): Sql {
+    return sql`(select g.*, e.path as employer_path from grants g join users u on u.id = g.user_id join organisations e on e.id = u.employer_id
+      where g.user_id = ${this.policy.viewer.user?.id ?? null} and not (${this.policy.readableGrantGroups('e', Sql.raw('g.service_id'))}))`;
+  }
+}
