@@ -1,4 +1,4 @@
-import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { resolve } from 'node:path';
 
 /** How a trusted token issuer is verified. Exactly one of jwksUrl, publicKeyPem or jwk is set. */
@@ -151,7 +151,7 @@ function publicKeyOf(where: string, entry: Partial<TrustedIssuerConfig>): KeyObj
     throw new ConfigError(`${where}.jwk must be a public JWK object (no private or symmetric keys)`);
   }
   try {
-    return createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+    return createPublicKey({ key: jwk, format: 'jwk' });
   } catch {
     throw new ConfigError(`${where}.jwk is not a usable public JWK`);
   }

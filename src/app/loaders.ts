@@ -188,6 +188,7 @@ export function createLoaders(em: Em, policy: Policy, ctx: () => Context) {
 type AssembledLoaders = ReturnType<typeof createLoaders>;
 
 declare module '../graphql/context.js' {
-  // The loaders every resolver sees on its Context, as assembled here.
+  // The loaders every resolver sees on its Context, as assembled here (declaration merging needs an interface).
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   interface Loaders extends AssembledLoaders {}
 }

@@ -224,7 +224,8 @@ export async function startHub(options: {
       );
       if (inFlight === 0 && idle) idle();
     });
-    requestStore.run(store, async () => {
+    // Every failure is answered inside (the catch below); nothing is left for the promise to reject with.
+    void requestStore.run(store, async () => {
       try {
         const path = (req.url ?? '/').split('?')[0];
         let url: URL;

@@ -50,7 +50,7 @@ export class DevIssuer {
       issuer: this.issuer,
       audience: this.audience,
       algorithms: [ALG],
-      jwk: this.publicJwk as Record<string, unknown>,
+      jwk: this.publicJwk,
       registrationNumberClaim: 'registration_number',
       displayName: 'Local development sign-in (npm run token)',
     };

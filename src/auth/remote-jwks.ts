@@ -135,7 +135,7 @@ async function download(url: string, options: JwksOptions): Promise<unknown> {
     }
     const chunks: Uint8Array[] = [];
     let size = 0;
-    for await (const chunk of response.body) {
+    for await (const chunk of response.body as ReadableStream<Uint8Array>) {
       size += chunk.byteLength;
       if (size > options.maxBytes) throw new Error(`body larger than ${options.maxBytes} bytes`);
       chunks.push(chunk);
@@ -146,7 +146,7 @@ async function download(url: string, options: JwksOptions): Promise<unknown> {
       throw new Error('body is not JSON');
     }
   } catch (error) {
-    if (signal.aborted) throw new Error(`no answer within ${options.timeoutMs} ms`);
+    if (signal.aborted) throw new Error(`no answer within ${options.timeoutMs} ms`, { cause: error });
     throw error;
   }
 }

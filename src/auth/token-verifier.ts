@@ -1,4 +1,4 @@
-import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import {
   createLocalJWKSet,
   decodeJwt,
@@ -161,6 +161,6 @@ function keyFor(config: TrustedIssuerConfig, options: TokenVerifierOptions): JWT
   const jwk = config.jwk as JWK;
   if ('d' in jwk || jwk.kty === 'oct') throw new Error(`trusted issuer ${config.issuer}: only public keys may be configured`);
   if (jwk.kid) return createLocalJWKSet({ keys: [jwk] });
-  const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+  const key = createPublicKey({ key: jwk, format: 'jwk' });
   return () => key;
 }

@@ -89,7 +89,7 @@ export function ormOptions(target: DatabaseTarget, log?: Pino): Partial<Options>
 export async function openOrm(target: DatabaseTarget, log?: Pino): Promise<Orm> {
   const options = ormOptions(target, log);
   const orm = target.databaseUrl ? await PostgresORM.init(options as never) : await PgliteORM.init(options as never);
-  return orm as unknown as Orm;
+  return orm;
 }
 
 export async function migrateUp(orm: Orm): Promise<string[]> {

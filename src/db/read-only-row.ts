@@ -34,7 +34,7 @@ function shapeOf(meta: EntityMetadata): RowShape {
       columns.push({ property: prop.name, field, kind: type === 'date' || type === 'datetime' ? 'date' : type === 'object' || type === 'json' ? 'json' : 'value' });
     }
   }
-  const prototype = Object.create(meta.prototype) as object;
+  const prototype = Object.create(meta.prototype as object) as object;
   for (const column of columns) Object.defineProperty(prototype, column.property, { value: undefined, writable: true, enumerable: false, configurable: true });
   shape = { columns, prototype };
   shapes.set(meta, shape);
@@ -54,7 +54,7 @@ export function readOnlyRow<T extends object>(em: Em, entity: EntityName<T>, row
     let value = row[column.field];
     if (value === undefined) continue;
     if (value !== null) {
-      if (column.kind === 'link') value = { id: String(value) };
+      if (column.kind === 'link') value = { id: (value as string | number | bigint).toString() };
       else if (column.kind === 'date' && !(value instanceof Date)) value = new Date(value as string);
       else if (column.kind === 'json' && typeof value === 'string') value = JSON.parse(value);
     }

@@ -1,5 +1,4 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { GraphQLError } from 'graphql';
 import { AccessDenied, InvalidArgument } from '../domain/errors.js';
 
 /** How the GraphQL edge answers a core error that is not a business rule (those become `userErrors`). */
@@ -30,7 +29,7 @@ export function domainErrorsPlugin<TContext extends object>(): ApolloServerPlugi
     async requestDidStart() {
       return {
         async didEncounterErrors({ errors }) {
-          for (const error of errors as readonly GraphQLError[]) {
+          for (const error of errors) {
             const original = error.originalError;
             if (original instanceof AccessDenied || original instanceof InvalidArgument) Object.assign(error.extensions, extensionsOf(original));
           }

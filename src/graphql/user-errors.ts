@@ -36,5 +36,5 @@ export class UserError {
 
 /** The problems of an aborted change, as the payload's `userErrors`. */
 export function userErrorsOf(error: ProblemsFound): UserError[] {
-  return error.problems.map(UserError.from);
+  return error.problems.map((problem) => UserError.from(problem));
 }

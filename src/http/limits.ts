@@ -59,7 +59,7 @@ export interface OperationMeasure {
 }
 
 /** The measure of one selection set, the same wherever it is used, so fragments are measured once. */
-interface Measure extends OperationMeasure {}
+type Measure = OperationMeasure;
 
 const ZERO: Measure = { depth: 0, aliases: 0, directives: 0, cost: 0 };
 

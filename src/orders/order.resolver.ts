@@ -59,7 +59,7 @@ export class OrderResolver {
   @Mutation(() => OrderBulkCreatePayload, { description: 'Orders the same grant for many employees; answers per person.' })
   orderBulkCreate(@Ctx() ctx: Context, @Arg('input', () => OrderBulkCreateInput) input: OrderBulkCreateInput) {
     return withUserErrors(OrderBulkCreatePayload, async () => ({
-      results: (await order(ctx).createMany(input)).map((r) => ({ person: r.person, order: r.order, userErrors: r.problems.map(UserError.from) })),
+      results: (await order(ctx).createMany(input)).map((r) => ({ person: r.person, order: r.order, userErrors: r.problems.map((p) => UserError.from(p)) })),
     }));
   }
 

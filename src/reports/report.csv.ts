@@ -16,7 +16,12 @@ const LIMITS: CsvLimits = { maxRows: 200_000, chunkSize: 5000 };
 
 /** One CSV cell: quoted when needed, and never read as a formula by a spreadsheet. */
 function cell(value: unknown): string {
-  let text = value instanceof Date ? value.toISOString() : value === null || value === undefined ? '' : String(value);
+  let text: string;
+  if (value instanceof Date) text = value.toISOString();
+  else if (value === null || value === undefined) text = '';
+  else if (typeof value === 'string') text = value;
+  else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') text = String(value);
+  else text = JSON.stringify(value);
   if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\n\r;]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

@@ -23,7 +23,7 @@ export function rulesView(rules: RoutineRules): RoutineRulesType {
     ...rules,
     roles: Object.entries(rules.roles).map(([role, r]) => ({ role, ...r })),
     assurance: Object.entries(rules.assurance).map(([action, level]) => ({ action, level })) as RoutineRulesType['assurance'],
-  } as RoutineRulesType;
+  };
 }
 
 @Resolver(() => RoutineType)

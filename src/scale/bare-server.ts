@@ -27,7 +27,8 @@ await apollo.start();
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', async () => {
+  // A failure rejects unhandled and stops the process: a benchmark baseline should fail loudly.
+  req.on('end', () => void (async () => {
     const headers = new HeaderMap();
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
     const response = await apollo.executeHTTPGraphQLRequest({
@@ -38,7 +39,7 @@ const server = createServer((req, res) => {
     for (const [k, v] of response.headers) out[k] = v;
     res.writeHead(response.status ?? 200, out);
     res.end(response.body.kind === 'complete' ? response.body.string : '');
-  });
+  })());
 });
 server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   console.log(JSON.stringify({ msg: 'bare server listening', port: (server.address() as AddressInfo).port }));

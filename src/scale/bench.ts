@@ -27,7 +27,7 @@ const { values } = parseArgs({
   },
 });
 const DURATION = Number(values.duration);
-const CONNECTIONS = values.connections!.split(',').map(Number);
+const CONNECTIONS = values.connections.split(',').map(Number);
 const config = loadConfig();
 const actors = JSON.parse(readFileSync(join(config.dataDir, 'scale-actors.json'), 'utf8')) as Record<string, string | number>;
 const issuer = await DevIssuer.loadOrCreate(config.dataDir, config.devIssuerUrl, config.tokenAudience);
@@ -158,7 +158,7 @@ const env: Record<string, string> = { PORT: String(port), HOST: '127.0.0.1', NOD
 build();
 const bare = startChild('src/scale/bare-server.js', { PORT: String(port + 1) }, join(config.dataDir, 'bench-bare.log'));
 const hub = startChild('src/app/main.js', env, join(config.dataDir, 'bench-server.log'), HEAP_FLAGS);
-const smallDir = values['small-data-dir']!;
+const smallDir = values['small-data-dir'];
 const small = values['small-url']
   ? startChild('src/app/main.js', { ...env, PORT: String(port + 2), DATABASE_URL: values['small-url'], DATA_DIR: smallDir }, join(config.dataDir, 'bench-small.log'), HEAP_FLAGS)
   : null;
@@ -181,7 +181,7 @@ try {
 
   const authority = await token(String(actors.authority));
   const agency = await token(String(actors['agency-issuer']));
-  const json = (bearer: string, query: string, variables: object = {}): Operation['headers'] & { body?: string } => ({
+  const json = (bearer: string): Operation['headers'] & { body?: string } => ({
     'content-type': 'application/json',
     authorization: `Bearer ${bearer}`,
   });
@@ -247,12 +247,12 @@ try {
 
   const reads: { op: Operation; sql: number | null; target?: string; bearer?: string }[] = [
     { op: { name: 'bare server: constant', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ hello { text } }' }) }, sql: 0 },
-    { op: { name: 'staff list (50 people, employer, active grants)', headers: json(agency, STAFF), body: JSON.stringify({ query: STAFF, variables: { n: 50 } }) }, sql: staff.sql },
-    { op: { name: 'node(id:) of a grant, agency issuer (≈600 organisations)', headers: json(agency, ''), body: JSON.stringify({ query: 'query($id: ID!) { node(id: $id) { id ... on Grant { state } } }', variables: { id: grantId } }) }, sql: null },
+    { op: { name: 'staff list (50 people, employer, active grants)', headers: json(agency), body: JSON.stringify({ query: STAFF, variables: { n: 50 } }) }, sql: staff.sql },
+    { op: { name: 'node(id:) of a grant, agency issuer (≈600 organisations)', headers: json(agency), body: JSON.stringify({ query: 'query($id: ID!) { node(id: $id) { id ... on Grant { state } } }', variables: { id: grantId } }) }, sql: null },
   ];
   // The same grant through the authority, whose domain is the whole national tree.
   const authorityGrant = (await gql<{ grants: { nodes: { id: string }[] } }>(url, authority, '{ grants(first: 1) { nodes { id } } }')).data.grants.nodes[0].id;
-  reads.push({ op: { name: 'node(id:) of a grant, authority (≈21,000 organisations)', headers: json(authority, ''), body: JSON.stringify({ query: 'query($id: ID!) { node(id: $id) { id ... on Grant { state } } }', variables: { id: authorityGrant } }) }, sql: null });
+  reads.push({ op: { name: 'node(id:) of a grant, authority (≈21,000 organisations)', headers: json(authority), body: JSON.stringify({ query: 'query($id: ID!) { node(id: $id) { id ... on Grant { state } } }', variables: { id: authorityGrant } }) }, sql: null });
   // The same check on a tree twenty times smaller: the scope decision must not cost more on the big one.
   let smallTree: { organisations: number; op: string } | null = null;
   if (small) {
@@ -264,7 +264,7 @@ try {
     const op = `node(id:) of a grant, authority, small tree (${smallActors.organisations} organisations)`;
     smallTree = { organisations: Number(smallActors.organisations), op };
     reads.push({
-      op: { name: op, headers: json(smallAuthority, ''), body: JSON.stringify({ query: 'query($id: ID!) { node(id: $id) { id ... on Grant { state } } }', variables: { id: smallGrant } }) },
+      op: { name: op, headers: json(smallAuthority), body: JSON.stringify({ query: 'query($id: ID!) { node(id: $id) { id ... on Grant { state } } }', variables: { id: smallGrant } }) },
       sql: null,
       target: smallUrl,
       bearer: smallAuthority,
@@ -278,7 +278,7 @@ try {
   }
   // Reports run last, at one and ten connections: a slow report must not hold up the other measurements.
   const reportReads: { op: Operation; sql: number | null }[] = [];
-  for (const [name, query] of Object.entries(REPORTS)) reportReads.push({ op: { name, headers: json(authority, query), body: JSON.stringify({ query }) }, sql: (await gql(url, authority, query)).sql });
+  for (const [name, query] of Object.entries(REPORTS)) reportReads.push({ op: { name, headers: json(authority), body: JSON.stringify({ query }) }, sql: (await gql(url, authority, query)).sql });
 
   const total = reads.length * CONNECTIONS.length + 2 + reportReads.length * 2;
   const progress = new Progress('benchmark', total);
@@ -313,7 +313,7 @@ try {
   const TO_DECIDE = '{ orders(toDecide: true, state: SUBMITTED) { totalCount } }';
   const undecided = async () => (await gql<{ orders: { totalCount: number } }>(url, authority, TO_DECIDE)).data.orders.totalCount;
   const beforeDecisions = await undecided();
-  await run(url, { name: 'decide an order (approve → grant)', headers: json(authority, DECIDE), body: () => JSON.stringify({ query: DECIDE, variables: { id: toDecide[nextDecision++ % toDecide.length] } }), amount: Math.min(1500, toDecide.length) }, 10, null);
+  await run(url, { name: 'decide an order (approve → grant)', headers: json(authority), body: () => JSON.stringify({ query: DECIDE, variables: { id: toDecide[nextDecision++ % toDecide.length] } }), amount: Math.min(1500, toDecide.length) }, 10, null);
   const approved = beforeDecisions - (await undecided());
   progress.update(++done);
 
@@ -348,7 +348,7 @@ try {
   const nodeAgency = results.find((r) => r.op.includes('agency issuer') && r.connections === 1)!;
   const nodeAuthority = results.find((r) => r.op.includes('authority (') && r.connections === 1)!;
   const reportP95 = results.filter((r) => r.op.startsWith('report') && r.connections === 1);
-  const nodeSmall = smallTree ? results.find((r) => r.op === smallTree!.op && r.connections === 1) : undefined;
+  const nodeSmall = smallTree ? results.find((r) => r.op === smallTree.op && r.connections === 1) : undefined;
   const check = (ok: boolean) => (ok ? 'met' : '**missed**');
   const md = `# Benchmarks
 
@@ -392,7 +392,7 @@ ${nodeSmall ? `| scope decision the same (±20 %) on a ${smallTree!.organisation
 | bulk order of 1,000 ≤ 2 s | ${Math.round(bulkMs)} ms (${bulkOrdered} created) | ${check(bulkMs <= 2000 && bulkOrdered === bulkPeople.length)} |
 | server RSS under load ≤ 300 MB | ${(rss / 2 ** 20).toFixed(0)} MB | ${check(rss <= 300 * 2 ** 20)} |
 `;
-  writeFileSync(values.out!, md + (readNotes() ?? ''));
+  writeFileSync(values.out, md + (readNotes() ?? ''));
   console.error(`wrote ${values.out}`);
 } finally {
   stop();
@@ -401,7 +401,7 @@ ${nodeSmall ? `| scope decision the same (±20 %) on a ${smallTree!.organisation
 /** Analysis written by hand below the generated part survives a re-run. */
 function readNotes(): string | null {
   try {
-    const old = readFileSync(values.out!, 'utf8');
+    const old = readFileSync(values.out, 'utf8');
     const at = old.indexOf('\n## Analysis');
     return at >= 0 ? old.slice(at) : null;
   } catch {

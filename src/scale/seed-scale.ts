@@ -33,7 +33,7 @@ const TREES = {
   national: { municipalities: 290, regions: 21, associations: 80, agencies: 4, suppliers: 300 },
   small: { municipalities: 5, regions: 1, associations: 4, agencies: 1, suppliers: 4 },
 };
-if (!(values.tree! in TREES)) throw new Error(`--tree must be one of ${Object.keys(TREES).join(', ')}`);
+if (!(values.tree in TREES)) throw new Error(`--tree must be one of ${Object.keys(TREES).join(', ')}`);
 const TREE = TREES[values.tree as keyof typeof TREES];
 
 interface OrgRow {

@@ -6,9 +6,17 @@ import { OrdererAppointment } from '../../src/orderers/orderer-appointment.entit
 import { toGlobalId } from '../../src/domain/global-id.js';
 import { exe, pdf } from '../support/files.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
-import { loadDemoDirectory, APPOINTMENT_APPROVE, APPOINTMENT_REJECT, APPOINTMENT_REQUEST, MANDATE_END, MANDATE_GRANT, type UserErrors } from './queries.js';
+import { loadDemoDirectory, APPOINTMENT_APPROVE, APPOINTMENT_REJECT, APPOINTMENT_REQUEST, MANDATE_END, MANDATE_GRANT, type AppointmentPayload, type MandatePayload, type UserErrors } from './queries.js';
 
-type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** The fields these tests read from the API's answers (each answer holds only what its query asked). */
+interface Data {
+  ordererAppointmentRequest: AppointmentPayload;
+  ordererAppointmentApprove: AppointmentPayload;
+  ordererAppointmentReject: AppointmentPayload;
+  issuerMandateGrant: MandatePayload;
+  issuerMandateEnd: MandatePayload;
+  users: { totalCount: number };
+}
 const MISSING = '01900000-0000-7000-8000-000000000000';
 
 describe('delegation: bad input gets a clear userError and leaves nothing half-written', () => {

@@ -5,7 +5,14 @@ import { pdf } from '../support/files.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
 import { APPOINTMENT_REQUEST, ORGS, SERVICES } from './queries.js';
 
-type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** The fields these tests read from the API's answers (each answer holds only what its query asked). */
+interface Data {
+  services: { nodes: { id: string; code: string }[] };
+  organisations: { nodes: { id: string; name: string }[] };
+  ordererAppointmentRequest: { ordererAppointment: { requestForm: { sha256: string } } };
+  ordererAppointments: { nodes: { requestForm: { downloadPath: string } }[] };
+  node: { id: string } | null;
+}
 
 describe('attachment download', () => {
   let hub: TestHub;

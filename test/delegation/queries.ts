@@ -48,6 +48,21 @@ export interface UserErrors {
   userErrors: { code: string; field: string[] | null; message: string }[];
 }
 
+/** The appointment payloads above, as the tests read them after a success. */
+export interface AppointmentPayload extends UserErrors {
+  ordererAppointment: { id: string; state: string; routine: { name: string }; requestForm: { sha256: string } };
+}
+
+/** The mandate payloads above, as the tests read them after a success. */
+export interface MandatePayload extends UserErrors {
+  issuerMandate: { id: string };
+}
+
+/** RESPONSIBLE's answer: no node when the viewer may not see the person. */
+export interface ResponsibleData {
+  node: { responsibleIssuer: { name: string } | null } | null;
+}
+
 /**
  * Fills `ids` (demo user name → user id) and `orgs` (organisation name → id) from the API and answers
  * the service ids by code: what every delegation test refers to.

@@ -13,10 +13,25 @@ import {
   MANDATE_GRANT,
   RESPONSIBLE,
   USERS,
+  type AppointmentPayload,
+  type MandatePayload,
   type UserErrors,
 } from './queries.js';
 
-type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** The fields these tests read from the API's answers (each answer holds only what its query asked). */
+interface Data {
+  users: { nodes: { email: string }[] };
+  node: { id: string; responsibleIssuer: { name: string } | null } | null;
+  ordererAppointmentRequest: AppointmentPayload;
+  ordererAppointmentApprove: AppointmentPayload;
+  ordererAppointmentRevoke: AppointmentPayload;
+  grants: { totalCount: number; nodes: { user: { email: string }; service: { code: string } }[] };
+  issuerMandateGrant: MandatePayload;
+  issuerMandateEnd: MandatePayload;
+  issuerMandates: { totalCount: number; nodes: { id: string }[] };
+  me: { supportContact: { email: string } | null; grants: { nodes: { id: string; state: string; issuedBy: { name: string } }[] } };
+  auditEvents: { nodes: { action: string; reason: string | null; actor: { email: string } }[] };
+}
 
 describe('delegation scenarios from the seed documents', () => {
   let hub: TestHub;

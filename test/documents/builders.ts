@@ -17,7 +17,7 @@ export function jpegImage(): Buffer {
   const app0 = Buffer.from('4a46494600010100000100010000', 'hex'); // "JFIF\0", 1.1, no density units
   const dqt = Buffer.concat([Buffer.from([0x00]), Buffer.alloc(64, 1)]);
   const sof0 = Buffer.from([8, 0, 8, 0, 8, 1, 1, 0x11, 0]); // 8-bit, 8×8, one component, table 0
-  const huffman = (tableClass: number) => Buffer.concat([Buffer.from([tableClass << 4]), Buffer.from([1, ...Array(15).fill(0)]), Buffer.from([0])]);
+  const huffman = (tableClass: number) => Buffer.concat([Buffer.from([tableClass << 4]), Buffer.from([1, ...Array<number>(15).fill(0)]), Buffer.from([0])]);
   const sos = Buffer.from([1, 1, 0x00, 0, 63, 0]);
   // DC: category 0 ("0"); AC: end of block ("0"); padded with ones.
   const scan = Buffer.from([0x3f]);

@@ -7,7 +7,7 @@ import { inspectBytes } from '../../src/documents/file-inspection.js';
 import { elf } from '../support/files.js';
 import { deflated, docxParts, lyingDocx, rawZip, type RawEntry, zipBombDocx } from './builders.js';
 
-const refusedFor = (reason: RegExp) => ({ kind: 'refused', type: DOCX, reason: expect.stringMatching(reason) });
+const refusedFor = (reason: RegExp) => ({ kind: 'refused', type: DOCX, reason: expect.stringMatching(reason) as unknown });
 const body = (text = 'CV') => deflated('word/document.xml', `<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>${text}</w:t></w:r></w:p></w:body></w:document>`);
 
 describe('checkDocx', () => {

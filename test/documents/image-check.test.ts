@@ -5,7 +5,7 @@ import { inspectBytes } from '../../src/documents/file-inspection.js';
 import { elf, png } from '../support/files.js';
 import { jpegImage } from './builders.js';
 
-const refusedFor = (type: string, reason: RegExp) => ({ kind: 'refused', type, reason: expect.stringMatching(reason) });
+const refusedFor = (type: string, reason: RegExp) => ({ kind: 'refused', type, reason: expect.stringMatching(reason) as unknown });
 
 function pngChunk(type: string, data: Buffer): Buffer {
   const length = Buffer.alloc(4);

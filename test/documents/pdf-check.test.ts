@@ -4,7 +4,7 @@ import { inspectBytes } from '../../src/documents/file-inspection.js';
 import { elf, pdf } from '../support/files.js';
 import { flate, machOExecutable, pdfStream, pdfThenElf, pdfWith, peExecutable } from './builders.js';
 
-const refusedFor = (reason: RegExp) => ({ kind: 'refused', type: PDF, reason: expect.stringMatching(reason) });
+const refusedFor = (reason: RegExp) => ({ kind: 'refused', type: PDF, reason: expect.stringMatching(reason) as unknown });
 
 describe('checkPdf', () => {
   it('should accept a real PDF, one with a link, a form field and a signature, and one saved twice (incremental update)', async () => {

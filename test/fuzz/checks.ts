@@ -37,7 +37,7 @@ export function check(req: FuzzRequest, answer: Answer): Violation[] {
     if (INTERNALS.test(text)) found.push({ rule: 'internal text in an error', detail: text.slice(0, 300) });
   }
   const isGraphQL = req.path.startsWith('/graphql') && answer.status === 200 && /json/i.test(type);
-  if (isGraphQL && answer.body !== undefined && !errorsOf(answer.body).length && (answer.body as { data?: unknown } | null)?.data === undefined) {
+  if (isGraphQL && answer.body !== undefined && !errorsOf(answer.body).length && (answer.body as { data?: unknown } | null | undefined)?.data === undefined) {
     found.push({ rule: 'a 200 GraphQL answer with neither data nor errors', detail: answer.text.slice(0, 300) });
   }
   if (errorsOf(answer.body).length && (answer.body as { data?: unknown }).data == null && answer.text.length > requestSize(req) + REFUSAL_SLACK) {

@@ -65,10 +65,13 @@ function nextRequest(g: Gen, pool: IdPool): FuzzRequest {
   return kind === 'raw' ? rawRequest(g, pool) : graphqlRequest(g, pool, kind);
 }
 
+/** A value from an answer as text for a label: a string as it is, anything else as JSON. */
+const textOf = (value: unknown): string => (typeof value === 'string' ? value : (JSON.stringify(value) ?? 'undefined'));
+
 /** The codes of every userErrors list in an answer's data. */
 function userErrorCodes(data: unknown, key = ''): string[] {
   if (Array.isArray(data)) {
-    if (key === 'userErrors') return data.map((e) => String((e as { code?: unknown } | null)?.code ?? '(no code asked for)'));
+    if (key === 'userErrors') return data.map((e) => textOf((e as { code?: unknown } | null)?.code ?? '(no code asked for)'));
     return data.flatMap((item) => userErrorCodes(item, key));
   }
   if (data && typeof data === 'object') return Object.entries(data).flatMap(([k, v]) => userErrorCodes(v, k));
@@ -124,13 +127,13 @@ describe('schema-driven fuzzing over HTTP', () => {
 
   function record(run: number, req: FuzzRequest, answer: Answer | null, violation: Violation, replayable = true): void {
     const errors = answer ? errorsOf(answer.body) : [];
-    const code = String(errors.find((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR')?.extensions?.code ?? errors[0]?.extensions?.code ?? '');
+    const code = textOf(errors.find((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR')?.extensions?.code ?? errors[0]?.extensions?.code ?? '');
     const server = answer ? serverErrorOf(hub.logsFor(answer.requestId)) : '';
     // One bug, many requests: known by what the server logged, else by the error's message, else by the request's kind.
     const message = errors.find((e) => e.extensions?.code === code)?.message;
     const key =
       answer && !answer.failure
-        ? [violation.rule, answer.status, code, server ? normalise(server) : message ? normalise(String(message).split('\n')[0]) : req.label].join(' | ')
+        ? [violation.rule, answer.status, code, server ? normalise(server) : message ? normalise(textOf(message).split('\n')[0]) : req.label].join(' | ')
         : [violation.rule, normalise(violation.detail.split(';')[0])].join(' | ');
     const known = failures.get(key);
     if (known) {
@@ -186,7 +189,7 @@ describe('schema-driven fuzzing over HTTP', () => {
         count(coverage.kinds, req.label.split(' ')[0] + (req.label.includes('(') ? ` ${req.label.slice(req.label.indexOf('('))}` : ''));
         for (const field of req.fields.length ? req.fields : [req.label]) count(coverage.fields, field);
         count(coverage.statuses, String(answer.status));
-        const codes = new Set(errorsOf(answer.body).map((e) => String(e.extensions?.code ?? '(no code)')));
+        const codes = new Set(errorsOf(answer.body).map((e) => textOf(e.extensions?.code ?? '(no code)')));
         for (const code of codes.size ? codes : ['(no errors)']) count(coverage.codes, code);
         for (const code of userErrorCodes((answer.body as { data?: unknown } | undefined)?.data)) count(coverage.userErrors, code);
         totals.slowest = [...totals.slowest, { ms: answer.ms, label: req.label, run }].sort((a, b) => b.ms - a.ms).slice(0, 5);

@@ -446,7 +446,7 @@ export function graphqlRequest(g: Gen, pool: IdPool, kind: 'query' | 'mutation')
   }
   if (kind === 'query' && chance(g, 0.06)) {
     const search = new URLSearchParams({ query, ...(envelope.variables ? { variables: JSON.stringify(variables) } : {}), ...(operationName ? { operationName } : {}) });
-    return { ...base, label: `${label} (GET)`, method: 'GET', path: `/graphql?${search}`, headers: chance(g, 0.8) ? { 'apollo-require-preflight': 'true' } : {}, body: { kind: 'none' } };
+    return { ...base, label: `${label} (GET)`, method: 'GET', path: `/graphql?${search.toString()}`, headers: chance(g, 0.8) ? { 'apollo-require-preflight': 'true' } : {}, body: { kind: 'none' } };
   }
   return { ...base, method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: { kind: 'text', text: JSON.stringify(envelope) } };
 }

@@ -136,7 +136,7 @@ function otherPath(g: Gen, pool: IdPool): string {
         for (const name of ['days', 'withinDays']) if (chance(g, 0.3)) params.append(name, pick(g, ['30', '-1', '1e9', 'x', '', '99999999999999999999', '0x10']));
         if (chance(g, 0.4)) params.append('service', pool.id(g, 'Service'));
         if (chance(g, 0.4)) params.append('organisation', pool.id(g, 'Organisation'));
-        return `/reports/${pick(g, REPORTS)}.csv?${params}`;
+        return `/reports/${pick(g, REPORTS)}.csv?${params.toString()}`;
       },
     ],
     [1, () => pick(g, ['/reports/../../etc/passwd', '/reports/GRANT-STATISTICS.csv', '/graphql/', '//graphql', '/graphql%00', '/healthz?x=1', '/readyz', '/%', '/graphql?', `/${'a'.repeat(5000)}`])],

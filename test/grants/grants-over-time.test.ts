@@ -5,9 +5,25 @@ import { Grant, GrantState } from '../../src/grants/grant.entity.js';
 import { toGlobalId } from '../../src/domain/global-id.js';
 import { pdf } from '../support/files.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
-import { APPOINTMENT_APPROVE, APPOINTMENT_REQUEST, ORGS, SERVICES } from '../delegation/queries.js';
+import { APPOINTMENT_APPROVE, APPOINTMENT_REQUEST, ORGS, SERVICES, type AppointmentPayload, type UserErrors } from '../delegation/queries.js';
 
-type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** The fields these tests read from the API's answers (each answer holds only what its query asked). */
+interface Data {
+  me: { grants: { totalCount: number; nodes: { id: string }[] } };
+  services: { nodes: { id: string; code: string }[] };
+  organisations: { nodes: { id: string; name: string }[] };
+  ordererAppointmentRequest: AppointmentPayload;
+  grantSuspend: GrantPayload;
+  grantResume: GrantPayload;
+  grantRenew: GrantPayload;
+  grantRevoke: GrantPayload;
+  auditEvents: { nodes: { action: string; reason: string | null }[] };
+}
+
+/** FIELDS, as the tests read them after a success. */
+interface GrantPayload extends UserErrors {
+  grant: { id: string; state: string; validTo: string | null; suspendReason: string | null; endReason: string | null; usable: boolean };
+}
 const FIELDS = 'grant { id state validTo suspendReason endReason usable } userErrors { code field message }';
 const REVOKE = `mutation($id: ID!, $reason: String!) { grantRevoke(id: $id, input: { reason: $reason }) { ${FIELDS} } }`;
 const SUSPEND = `mutation($id: ID!, $reason: String!) { grantSuspend(id: $id, input: { reason: $reason }) { ${FIELDS} } }`;

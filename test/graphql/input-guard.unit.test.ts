@@ -52,7 +52,7 @@ function locationsOf(schema: GraphQLSchema): Location[] {
 }
 
 /** Runs a field's resolver as graphql-js would after coercion; without a guard it fails on the empty context instead. */
-async function refusal(location: Location, value: unknown): Promise<GraphQLError | unknown> {
+async function refusal(location: Location, value: unknown): Promise<unknown> {
   try {
     await location.resolve(undefined, location.args(value), {}, {} as GraphQLResolveInfo);
     return undefined;

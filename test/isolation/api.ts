@@ -84,7 +84,7 @@ export class Api {
         c: cursor,
         ...filter.variables,
       });
-      if (res.errors || !res.data) return res as Answer;
+      if (res.errors || !res.data) return res;
       const { totalCount, nodes, pageInfo } = res.data.list;
       const ids = nodes.map((n) => rawId(n.id));
       paged.ids = backward ? [...ids, ...paged.ids] : [...paged.ids, ...ids];

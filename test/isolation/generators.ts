@@ -37,7 +37,7 @@ export const worldArb = fc.record({
     { minLength: 6, maxLength: 14 },
   ),
   grants: fc.array(
-    fc.record({ user: pick, service, state: fc.constantFrom('active', 'active', 'suspended', 'revoked', 'expired') as fc.Arbitrary<'active' | 'suspended' | 'revoked' | 'expired'> }),
+    fc.record({ user: pick, service, state: fc.constantFrom<'active' | 'suspended' | 'revoked' | 'expired'>('active', 'active', 'suspended', 'revoked', 'expired') }),
     { minLength: 3, maxLength: 16 },
   ),
   mandates: fc.array(
@@ -47,7 +47,7 @@ export const worldArb = fc.record({
       nested: fc.oneof({ arbitrary: fc.constant(false), weight: 2 }, { arbitrary: fc.constant(true), weight: 1 }),
       atDemo: fc.oneof({ arbitrary: fc.constant(false), weight: 6 }, { arbitrary: fc.constant(true), weight: 1 }),
       service,
-      status: fc.constantFrom('active', 'active', 'active', 'ended', 'future', 'expired') as fc.Arbitrary<'active' | 'ended' | 'future' | 'expired'>,
+      status: fc.constantFrom<'active' | 'ended' | 'future' | 'expired'>('active', 'active', 'active', 'ended', 'future', 'expired'),
       admins: fc.array(
         fc.record({
           user: pick,
@@ -71,7 +71,7 @@ export const worldArb = fc.record({
       service,
       /** The same person, service and scope as the appointment before it: overlapping requests. */
       twin: fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.constant(true), weight: 1 }),
-      state: fc.constantFrom('requested', 'requested', 'approved', 'approved', 'rejected', 'revoked') as fc.Arbitrary<'requested' | 'approved' | 'rejected' | 'revoked'>,
+      state: fc.constantFrom<'requested' | 'approved' | 'rejected' | 'revoked'>('requested', 'requested', 'approved', 'approved', 'rejected', 'revoked'),
       period,
     }),
     { maxLength: 10 },

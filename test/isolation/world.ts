@@ -119,7 +119,7 @@ export async function buildWorld(hub: TestHub, shape: WorldShape): Promise<World
     const admins: IssuerAdministrator[] = [];
     for (const m of shape.mandates) {
       const outer = m.nested ? mandates.at(-1) : undefined;
-      const organisation = outer ? at(subtree(outer.organisation as Organisation), m.org) : m.atDemo ? at(demoOrgs, m.org) : at(orgs, m.org);
+      const organisation = outer ? at(subtree(outer.organisation), m.org) : m.atDemo ? at(demoOrgs, m.org) : at(orgs, m.org);
       const wanted = outer ? (SERVICES.find((s) => service[s] === outer.service) ?? m.service) : m.service;
       // The API never grants issuer rights inside a service's own authority: try the other service.
       const code = [wanted, ...SERVICES.filter((s) => s !== wanted)].find((s) => !organisation.path.startsWith(service[s].owner.path));
@@ -160,9 +160,9 @@ export async function buildWorld(hub: TestHub, shape: WorldShape): Promise<World
     const appointments: OrdererAppointment[] = [];
     for (const a of shape.appointments) {
       const twin = a.twin ? appointments.at(-1) : undefined;
-      const user = twin ? (twin.user as User) : at(users, a.user);
+      const user = twin ? twin.user : at(users, a.user);
       const legalEntity = user.employer.legalEntity ? everyOrg.find((o) => o.id === user.employer.legalEntity!.id)! : user.employer;
-      const scope = twin ? (twin.scope as Organisation) : a.own ? at(subtree(legalEntity), a.scope) : at(orgs, a.scope);
+      const scope = twin ? twin.scope : a.own ? at(subtree(legalEntity), a.scope) : at(orgs, a.scope);
       const code = twin ? (SERVICES.find((s) => service[s] === twin.service) ?? a.service) : a.service;
       appointments.push(
         tx.create(OrdererAppointment, {
@@ -237,7 +237,7 @@ export interface Snapshot {
 export async function loadModel(hub: TestHub): Promise<Snapshot> {
   const em = hub.db.orm.em.fork();
   const conn = em.getConnection();
-  const q = <T>(statement: string, params: unknown[] = []) => conn.execute(statement, params) as Promise<T[]>;
+  const q = <T>(statement: string, params: unknown[] = []) => conn.execute<T[]>(statement, params);
   const time = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string | Date).getTime());
 
   const services = await q<{ id: string; code: Svc; owner_id: string }>('select id, code, owner_id from services');
@@ -288,18 +288,18 @@ export async function loadModel(hub: TestHub): Promise<Snapshot> {
 
 /** One row as the database holds it, for before/after comparisons. */
 export async function rowOf(hub: TestHub, table: 'users' | 'orderer_appointments' | 'issuer_mandates', id: string): Promise<Record<string, unknown> | null> {
-  const [row] = (await hub.db.orm.em.getConnection().execute(`select * from ${table} where id = ?`, [id])) as Record<string, unknown>[];
-  return row ? JSON.parse(JSON.stringify(row)) : null;
+  const [row] = await hub.db.orm.em.getConnection().execute<Record<string, unknown>[]>(`select * from ${table} where id = ?`, [id]);
+  return row ? (JSON.parse(JSON.stringify(row)) as Record<string, unknown>) : null;
 }
 
 /** Rows of a table that belong to administrators (their state changes when a mandate ends). */
 export async function adminRowsOf(hub: TestHub, ids: string[]): Promise<Record<string, unknown>[]> {
   if (ids.length === 0) return [];
-  const rows = (await hub.db.orm.em.getConnection().execute('select * from issuer_administrators where id in (?) order by id', [ids])) as Record<string, unknown>[];
-  return JSON.parse(JSON.stringify(rows));
+  const rows = await hub.db.orm.em.getConnection().execute<Record<string, unknown>[]>('select * from issuer_administrators where id in (?) order by id', [ids]);
+  return JSON.parse(JSON.stringify(rows)) as Record<string, unknown>[];
 }
 
 export async function auditCount(hub: TestHub): Promise<number> {
-  const [row] = (await hub.db.orm.em.getConnection().execute('select count(*)::int as n from audit_events')) as { n: number }[];
+  const [row] = await hub.db.orm.em.getConnection().execute<{ n: number }[]>('select count(*)::int as n from audit_events');
   return Number(row.n);
 }

@@ -1,13 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execute, sql } from '../../src/db/sql.js';
 import { fromGlobalId } from '../../src/domain/global-id.js';
-import { APPOINTMENT_APPROVE, APPOINTMENT_REQUEST, ME, ORGS } from '../delegation/queries.js';
+import { APPOINTMENT_APPROVE, APPOINTMENT_REQUEST, ME, ORGS, type AppointmentPayload } from '../delegation/queries.js';
 import { pdf } from '../support/files.js';
-import { demo, startTestHub, type TestHub } from '../support/hub.js';
+import { demo, startTestHub, type GraphQLResponse, type TestHub } from '../support/hub.js';
 import { hire } from './fixtures.js';
-import { CATALOGUE, ids, ORDER_BULK, ORDER_CREATE, type Catalogue } from './queries.js';
+import { CATALOGUE, ids, ORDER_BULK, ORDER_CREATE, type Catalogue, type OrderBulkPayload, type OrderPayload } from './queries.js';
 
-type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** The fields these tests read from the API's answers (each answer holds only what its query asked). */
+interface Data {
+  me: { id: string };
+  organisations: { nodes: { id: string; name: string }[] };
+  ordererAppointmentRequest: AppointmentPayload;
+  orderCreate: OrderPayload;
+  orderBulkCreate: OrderBulkPayload;
+}
 
 describe('a bulk order tells of undecided orders only those who may order for the person', () => {
   let hub: TestHub;
@@ -17,7 +24,7 @@ describe('a bulk order tells of undecided orders only those who may order for th
   const form = { 'input.attachments.0.file': { bytes: pdf('Blankett 9445'), filename: '9445.pdf' } };
   const bulk = async (email: string, persons: string[]) =>
     hub.upload<Data>(await hub.token(email), ORDER_BULK, { input: { people: persons, service: c.sus, role: c.analyst, attachments: [{ kind: 'ORDER_FORM', file: null }] } }, form);
-  const errors = (res: Data) =>
+  const errors = (res: GraphQLResponse<Data>) =>
     (res.data!.orderBulkCreate.results as { userErrors: { code: string; message: string }[] }[]).map((r) => r.userErrors.map((e) => `${e.code}: ${e.message}`));
 
   beforeAll(async () => {

@@ -14,6 +14,37 @@ export const ORDER_RESUBMIT = `mutation($id: ID!, $input: OrderResubmitInput!) {
 export const SELF_REGISTER = `mutation($input: SelfRegistrationSubmitInput!) { selfRegistrationSubmit(input: $input) { order { ${ORDER_FIELDS} } userErrors { code field message } } }`;
 export const CATALOGUE = '{ services { nodes { id code roles { id code } subAreas { id code } } } }';
 
+/** An order as ORDER_FIELDS selects it, as the tests read it. */
+export interface OrderFields {
+  id: string;
+  kind: string;
+  state: string;
+  decisionReason: string | null;
+  person: { email: string };
+  orderedBy: { email: string };
+  decider: { name: string };
+  role: { code: string };
+  subAreas: { code: string }[];
+  routine: { name: string };
+  grant: { id: string; state: string; usable: boolean } | null;
+  attachments: { kind: string; contentType: string; sha256: string }[];
+  history: { fromState: string | null; toState: string; reason: string | null; actor: { email: string } }[];
+}
+
+export interface OrderUserErrors {
+  userErrors: { code: string; field: string[] | null; message: string }[];
+}
+
+/** The order payloads above, as the tests read them after a success. */
+export interface OrderPayload extends OrderUserErrors {
+  order: OrderFields;
+}
+
+/** ORDER_BULK's payload: a result per person, with an order or its own userErrors. */
+export interface OrderBulkPayload extends OrderUserErrors {
+  results: ({ person: string; order: { id: string; state: string } | null } & OrderUserErrors)[];
+}
+
 export interface Catalogue {
   services: { nodes: { id: string; code: string; roles: { id: string; code: string }[]; subAreas: { id: string; code: string }[] }[] };
 }

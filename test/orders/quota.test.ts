@@ -3,9 +3,14 @@ import { Grant, GrantState } from '../../src/grants/grant.entity.js';
 import { ServiceRole } from '../../src/services/service.entity.js';
 import { pdf } from '../support/files.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
-import { CATALOGUE, ids, ORDER_APPROVE, SELF_REGISTER, type Catalogue } from './queries.js';
+import { CATALOGUE, ids, ORDER_APPROVE, SELF_REGISTER, type Catalogue, type OrderPayload } from './queries.js';
 
-type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** The fields these tests read from the API's answers (each answer holds only what its query asked). */
+interface Data {
+  selfRegistrationOrganisations: { id: string }[];
+  selfRegistrationSubmit: OrderPayload;
+  orderApprove: OrderPayload;
+}
 const KLINIK = '35544666';
 const APPLICANTS = 8;
 

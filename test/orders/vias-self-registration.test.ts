@@ -8,9 +8,17 @@ import { toGlobalId } from '../../src/domain/global-id.js';
 import { exe, pdf, png } from '../support/files.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
 import { bodyOf, smtpServer, subjectOf } from '../support/smtp.js';
-import { CATALOGUE, ids, ORDER_APPROVE, ORDER_REJECT, SELF_REGISTER, type Catalogue } from './queries.js';
+import { CATALOGUE, ids, ORDER_APPROVE, ORDER_REJECT, SELF_REGISTER, type Catalogue, type OrderPayload } from './queries.js';
 
-type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** The fields these tests read from the API's answers (each answer holds only what its query asked). */
+interface Data {
+  selfRegistrationOrganisations: { id: string; name: string }[];
+  selfRegistrationSubmit: OrderPayload;
+  orders: { nodes: { id: string; person: { email: string }; attachments: { kind: string; sha256: string }[] }[] };
+  orderApprove: OrderPayload;
+  orderReject: OrderPayload;
+  profileComplete: { user: { profileComplete: boolean; grants: { nodes: { usable: boolean }[] } }; userErrors: { code: string }[] };
+}
 const NORD = '31122333';
 const KLINIK = '35544666';
 
@@ -92,7 +100,7 @@ describe('VIAS self-registration end to end', () => {
     };
     const missing = await attempt(toGlobalId('Organisation', '01900000-0000-7000-8000-000000000000'), KLINIK);
     expect(missing.data!.selfRegistrationSubmit.userErrors).toEqual([
-      { code: 'NOT_FOUND', field: ['input', 'organisation'], message: expect.any(String) },
+      { code: 'NOT_FOUND', field: ['input', 'organisation'], message: expect.any(String) as unknown },
     ]);
     // Another supplier's organisation, with the e-ID of a real supplier, of an unknown one, and with no number at all.
     expect(await attempt(nord, KLINIK)).toEqual(missing);

@@ -7,10 +7,35 @@ import { Service, ServiceRole } from '../../src/services/service.entity.js';
 import { User } from '../../src/users/user.entity.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
 import { hire } from '../orders/fixtures.js';
-import { APPOINTMENT_APPROVE, APPOINTMENT_REQUEST, ORGS, SERVICES } from '../delegation/queries.js';
+import { APPOINTMENT_APPROVE, APPOINTMENT_REQUEST, ORGS, SERVICES, type AppointmentPayload } from '../delegation/queries.js';
 import { pdf } from '../support/files.js';
 
-type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** The fields these tests read from the API's answers (each answer holds only what its query asked). */
+interface Data {
+  reports: Reports;
+  grants: { totalCount: number };
+  organisations: { nodes: { id: string; name: string }[] };
+  services: { nodes: { id: string; code: string }[] };
+  orders: { totalCount: number };
+  users: { totalCount: number };
+  ordererAppointmentRequest: AppointmentPayload;
+}
+
+interface Reports {
+  grantStatistics: {
+    total: number;
+    byService: { label: string; count: number }[];
+    byRole: { label: string; count: number }[];
+    byState: { key: string; count: number }[];
+    byOrganisation: { organisation: { name: string }; subtreeTotal: number }[];
+  };
+  ordersWaiting: { issuer: { name: string }; waiting: number; oldestSubmittedAt: string }[];
+  issuerWorkload: { issuer: { name: string }; decided: number }[];
+  inactiveOrderers: { totalCount: number; nodes: { user: { email: string } }[] };
+  grantsExpiring: { totalCount: number; nodes: { user: { email: string } }[] };
+  peopleWithoutActiveGrant: { totalCount: number };
+  grantTrend: { month: string; issued: number; ended: number }[];
+}
 const DAY = 86_400_000;
 
 const STATS = `query($org: ID, $asOf: DateTime, $service: ID) { reports { grantStatistics(organisation: $org, asOf: $asOf, service: $service) {
@@ -50,7 +75,7 @@ describe('reports', () => {
     const list = await hub.as<Data>(demo.karin, '{ grants { totalCount } }');
     expect(stats.total).toBe(list.data!.grants.totalCount);
     expect(stats.total).toBe(14); // 12 in Göteborg + Anna's and Erik's
-    for (const breakdown of ['byService', 'byRole', 'byState']) {
+    for (const breakdown of ['byService', 'byRole', 'byState'] as const) {
       expect((stats[breakdown] as { count: number }[]).reduce((s, r) => s + r.count, 0)).toBe(stats.total);
     }
     expect((stats.byOrganisation as { subtreeTotal: number }[]).reduce((s, r) => s + r.subtreeTotal, 0)).toBe(stats.total);
@@ -137,7 +162,7 @@ describe('reports', () => {
       grantTrend(from: $from, to: $to) { issued }
     } }`;
     const range = { from: past.toISOString(), to: new Date(Date.now() + DAY).toISOString() };
-    const issued = (r: Data) => (r.grantTrend as { issued: number }[]).reduce((sum, p) => sum + p.issued, 0);
+    const issued = (r: Reports) => (r.grantTrend as { issued: number }[]).reduce((sum, p) => sum + p.issued, 0);
     const karin = (await hub.as<Data>(demo.karin, REPORTS, range)).data!.reports;
     expect(karin.issuerWorkload).toEqual([{ issuer: { name: 'Försäkringskassan' }, decided: 1 }]);
     expect(karin.inactiveOrderers).toEqual({ totalCount: 1, nodes: [{ user: { email: demo.maria } }] });

@@ -92,7 +92,7 @@ export async function startTestHub(env: Record<string, string> = {}, sharing?: T
     const vars = structuredClone(variables);
     for (const path of paths) {
       const keys = path.split('.');
-      let target = vars as Record<string, unknown>;
+      let target = vars;
       for (const key of keys.slice(0, -1)) target = target[key] as Record<string, unknown>;
       target[keys[keys.length - 1]] = null;
     }
