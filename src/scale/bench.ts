@@ -13,6 +13,7 @@ import { DevIssuer } from '../auth/dev-issuer.js';
 import { loadConfig } from '../config.js';
 import { projectRoot } from '../db/orm.js';
 import { Progress } from './progress.js';
+import { samplePdf } from './sample-pdf.js';
 
 const { values } = parseArgs({
   options: {
@@ -227,7 +228,8 @@ try {
     if (!page.data.orders.pageInfo.hasNextPage) break;
     after = page.data.orders.pageInfo.endCursor;
   }
-  const pdf = Buffer.from('%PDF-1.4\n% order form\n%%EOF\n');
+  // A real, if small, PDF: the hub checks an attachment's structure, not its first bytes.
+  const pdf = samplePdf('Blankett 9445');
   const ORDER = 'mutation($input: OrderCreateInput!) { orderCreate(input: $input) { order { id state } userErrors { code } } }';
   const bulkPeople = people.slice(0, 1000);
   const singlePeople = people.slice(1000);
@@ -323,8 +325,10 @@ try {
   const started = performance.now();
   const bulkRes = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${agency}`, 'apollo-require-preflight': 'true', 'content-type': bulk.contentType }, body: bulk.body });
   const bulkMs = performance.now() - started;
-  const bulkJson = (await bulkRes.json()) as { data: { orderBulkCreate: { results: { order: unknown }[] } } };
-  const bulkOrdered = bulkJson.data.orderBulkCreate.results.filter((r) => r.order).length;
+  const bulkJson = (await bulkRes.json()) as { data?: { orderBulkCreate?: { results: { order: unknown }[] | null } | null } };
+  const bulkResults = bulkJson.data?.orderBulkCreate?.results;
+  if (!bulkResults) throw new Error(`the bulk order was refused: ${JSON.stringify(bulkJson).slice(0, 2000)}`);
+  const bulkOrdered = bulkResults.filter((r) => r.order).length;
   const bulkSql = Number(bulkRes.headers.get('x-sql-statements'));
 
   for (const { op, sql } of reportReads) {
