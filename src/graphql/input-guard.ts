@@ -99,12 +99,7 @@ function textCheck(rule: TextRule): Check {
  * whole operation before any field runs, so a second mutation's bad text cannot arrive after the
  * first one was written. Per-field limits (length, one line) still apply as each field runs.
  */
-export function forbiddenTextIn(document: DocumentNode, variables: Record<string, unknown> | undefined): { field: string[]; message: string } | null {
-  const anywhere = textCheck({ maxLength: Number.POSITIVE_INFINITY, multiline: true });
-  const refusal = (text: string, field: string[]) => {
-    const found = anywhere(text);
-    return found ? { field, message: found.message(field[field.length - 1] ?? 'input') } : null;
-  };
+function documentText(document: DocumentNode): DocumentText {
   // Where each variable is first used, so a refusal names the argument path as the field guard would.
   const usedAt = new Map<string, string[]>();
   const inLiteral = (node: ValueNode, path: string[]): { field: string[]; message: string } | null => {
@@ -132,7 +127,30 @@ export function forbiddenTextIn(document: DocumentNode, variables: Record<string
       return literal ? BREAK : false;
     },
   });
-  if (literal) return literal;
+  return { literal, usedAt };
+}
+
+/** A document's own refusal and where its variables are used: the same for every request that sends it. */
+interface DocumentText {
+  literal: { field: string[]; message: string } | null;
+  usedAt: Map<string, string[]>;
+}
+
+const ANYWHERE = textCheck({ maxLength: Number.POSITIVE_INFINITY, multiline: true });
+
+function refusal(text: string, field: string[]): { field: string[]; message: string } | null {
+  const found = ANYWHERE(text);
+  return found ? { field, message: found.message(field[field.length - 1] ?? 'input') } : null;
+}
+
+/** Apollo keeps parsed documents: each is walked once, not on every request that sends it. */
+const documents = new WeakMap<DocumentNode, DocumentText>();
+
+export function forbiddenTextIn(document: DocumentNode, variables: Record<string, unknown> | undefined): { field: string[]; message: string } | null {
+  let text = documents.get(document);
+  if (!text) documents.set(document, (text = documentText(document)));
+  if (text.literal) return text.literal;
+  const { usedAt } = text;
   const inValue = (value: unknown, path: string[]): { field: string[]; message: string } | null => {
     if (typeof value === 'string') return refusal(value, path);
     if (Array.isArray(value)) {
