@@ -25,6 +25,11 @@ const SUGGESTION = / ?Did you mean [^?]*\?/g;
 /** graphql-js's refusal past the parser's token limit (a syntax error by its class, a limit by its meaning). */
 const TOKEN_LIMIT = /^Syntax Error: Document contains more (?:than|that) (\d+) tokens\. Parsing aborted\.$/;
 
+/** Whether a parse error is the parser's token limit rather than a mistake in the document. */
+export function isTokenLimitError(message: string): boolean {
+  return TOKEN_LIMIT.test(message);
+}
+
 /**
  * Apollo's formatError: known client errors pass with their code; anything else is logged with the
  * request id and answered with a generic message and that id, never a stack or internal text.

@@ -240,8 +240,3 @@ export function queryLimitsPlugin<TContext extends object>(limits: QueryLimits):
     },
   };
 }
-
-/** graphql-js's parse error past `maxTokens`, turned into the same refusal as the other limits. */
-export function isTokenLimitError(message: string): boolean {
-  return /Document contains more (?:than|that) \d+ tokens/.test(message);
-}

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { ResponseBudget } from '../graphql/response-budget.js';
-import { isTokenLimitError } from './limits.js';
+import { isTokenLimitError } from '../graphql/errors.js';
 
 /** Failures of the request itself, found before execution: the GraphQL-over-HTTP spec's request errors. */
 const REQUEST_ERROR_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT']);

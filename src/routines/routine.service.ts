@@ -6,26 +6,18 @@ import { AccessDenied, ProblemCode } from '../domain/errors.js';
 import { ServiceRole } from '../services/service.entity.js';
 import { User } from '../users/user.entity.js';
 import { Routine } from './routine.entity.js';
-import { validateRules, type RoutineRules } from './routine.rules.js';
+import { validateRules, type RoleRule, type RoutineRules, type SensitiveAction } from './routine.rules.js';
 import type { AssuranceLevel } from '../auth/assurance.js';
-import type { DocumentKind } from '../documents/document.entity.js';
 import type { OrganisationKind } from '../organisations/organisation.entity.js';
-import type { Decider, SensitiveAction } from './routine.rules.js';
 
-/** A new routine as the core takes it, from whichever edge. */
-export interface RoutineCreateInput {
+/** A new routine as the core takes it, from whichever edge: the rules, with roles and levels as lists. */
+export type RoutineCreateInput = Omit<RoutineRules, 'roles' | 'assurance'> & {
   name: string;
   organisationKind?: OrganisationKind | null;
   effectiveFrom: Date;
-  decider: Decider;
-  issuerThreshold: number;
-  eligibleOrganisationKinds: OrganisationKind[];
-  orderingRequiresOrderer: boolean;
-  selfRegistration: boolean;
-  ordererRequestAttachments: DocumentKind[];
-  roles: { role: string; attachments: DocumentKind[]; attachmentsPerSubArea: boolean; quotaPerOrganisation?: number | null }[];
+  roles: (Omit<RoleRule, 'quotaPerOrganisation'> & { role: string; quotaPerOrganisation?: number | null })[];
   assurance: { action: SensitiveAction; level: AssuranceLevel }[];
-}
+};
 
 const DAY = 24 * 3600 * 1000;
 
