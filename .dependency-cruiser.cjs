@@ -36,6 +36,13 @@ module.exports = {
       to: { path: '^src/(graphql|http)/|\\.(resolver|type|mutations)\\.ts$' },
     },
     {
+      name: 'entities-are-data',
+      severity: 'error',
+      comment: 'An entity maps a table: it imports other entities, its own rules types and db/ ids, nothing else (triggers live in migrations/).',
+      from: { path: `${CONCEPTS}.*\\.entity\\.ts$` },
+      to: { path: '^src/', pathNot: ['\\.entity\\.ts$', '\\.rules\\.ts$', '^src/db/ids\\.ts$'] },
+    },
+    {
       name: 'auth-knows-no-edge',
       severity: 'error',
       comment: 'Tokens, the viewer and the Policy are the same for every edge.',

@@ -5,7 +5,7 @@ import type { Orm } from '../db/orm.js';
 import type { ViewerCache } from './viewer-cache.js';
 import { jobContext } from '../jobs/job-context.js';
 
-/** The channel the authorization triggers notify (see authorization-triggers.ts). */
+/** The channel the authorization triggers notify (created in migrations/…_authorization_feed.ts). */
 export const AUTHORIZATION_CHANNEL = 'hub_authorization';
 
 export interface AuthorizationFeed {

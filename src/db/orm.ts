@@ -63,6 +63,9 @@ export function ormOptions(target: DatabaseTarget, log?: Pino): Partial<Options>
       snapshotName: '.snapshot',
       silent: true,
     },
+    // Triggers and their functions are written in the migrations that create them, not on the
+    // entities: the schema diff must neither propose to drop them nor ask for them on the entities.
+    schemaGenerator: { ignoreTriggers: true },
     preferTs: !compiled,
     allowGlobalContext: false,
     forceUtcTimezone: true,

@@ -3,7 +3,6 @@ import { uuidv7 } from '../db/ids.js';
 import { Organisation } from '../organisations/organisation.entity.js';
 import { Service, ServiceRole, SubArea } from '../services/service.entity.js';
 import { User } from '../users/user.entity.js';
-import { GRANT_SUMMARY_TRIGGER, GRANT_SUMMARY_UPDATE_TRIGGER } from '../reports/summary-triggers.js';
 
 export enum GrantState {
   ACTIVE = 'active',
@@ -52,10 +51,6 @@ export const GrantSchema = defineEntity({
     // Grants stored active by their end: the expiring report's first and last day, and the people whose
     // active grants have run out before the expiry job marked them (a few among ~100,000 past validTo).
     { name: 'grants_active_valid_to_idx', expression: `create index "grants_active_valid_to_idx" on "grants" ("valid_to", "user_id") where "state" = 'active'` },
-  ],
-  triggers: [
-    { name: 'grants_summary_insert_delete', timing: 'after', events: ['insert', 'delete'], expression: GRANT_SUMMARY_TRIGGER },
-    { name: 'grants_summary_update', timing: 'after', events: ['update'], expression: GRANT_SUMMARY_UPDATE_TRIGGER },
   ],
 });
 export class Grant extends GrantSchema.class {}

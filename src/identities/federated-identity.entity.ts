@@ -1,13 +1,11 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import { uuidv7 } from '../db/ids.js';
 import { User } from '../users/user.entity.js';
-import { authorizationTrigger } from '../auth/authorization-triggers.js';
 
 /** A login from an external identity provider, bound to one user by (issuer, subject). */
 export const FederatedIdentitySchema = defineEntity({
   name: 'FederatedIdentity',
   tableName: 'federated_identities',
-  triggers: [authorizationTrigger('federated_identities')],
   properties: {
     id: p.uuid().primary().onCreate(() => uuidv7()),
     user: () => p.manyToOne(User).index(),

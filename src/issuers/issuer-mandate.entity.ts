@@ -5,7 +5,6 @@ import { Organisation } from '../organisations/organisation.entity.js';
 import { Routine } from '../routines/routine.entity.js';
 import { Service } from '../services/service.entity.js';
 import { User } from '../users/user.entity.js';
-import { authorizationTrigger } from '../auth/authorization-triggers.js';
 
 export enum MandateState {
   ACTIVE = 'active',
@@ -19,7 +18,6 @@ export enum MandateState {
 export const IssuerMandateSchema = defineEntity({
   name: 'IssuerMandate',
   tableName: 'issuer_mandates',
-  triggers: [authorizationTrigger('issuer_mandates')],
   properties: {
     id: p.uuid().primary().onCreate(() => uuidv7()),
     service: () => p.manyToOne(Service),
@@ -60,7 +58,6 @@ export enum AdministratorState {
 export const IssuerAdministratorSchema = defineEntity({
   name: 'IssuerAdministrator',
   tableName: 'issuer_administrators',
-  triggers: [authorizationTrigger('issuer_administrators')],
   properties: {
     id: p.uuid().primary().onCreate(() => uuidv7()),
     user: () => p.manyToOne(User).index(),

@@ -5,7 +5,6 @@ import { Organisation } from '../organisations/organisation.entity.js';
 import { Routine } from '../routines/routine.entity.js';
 import { Service } from '../services/service.entity.js';
 import { User } from '../users/user.entity.js';
-import { authorizationTrigger } from '../auth/authorization-triggers.js';
 
 export enum AppointmentState {
   REQUESTED = 'requested',
@@ -21,7 +20,6 @@ export enum AppointmentState {
 export const OrdererAppointmentSchema = defineEntity({
   name: 'OrdererAppointment',
   tableName: 'orderer_appointments',
-  triggers: [authorizationTrigger('orderer_appointments')],
   properties: {
     id: p.uuid().primary().onCreate(() => uuidv7()),
     user: () => p.manyToOne(User).index(),

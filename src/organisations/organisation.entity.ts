@@ -1,6 +1,5 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import { uuidv7 } from '../db/ids.js';
-import { authorizationTrigger } from '../auth/authorization-triggers.js';
 
 export enum OrganisationKind {
   AUTHORITY = 'authority',
@@ -20,7 +19,6 @@ export enum OrganisationKind {
 export const OrganisationSchema = defineEntity({
   name: 'Organisation',
   tableName: 'organisations',
-  triggers: [authorizationTrigger('organisations')],
   properties: {
     id: p.uuid().primary().onCreate(() => uuidv7()),
     kind: p.enum(() => OrganisationKind),

@@ -4,7 +4,6 @@ import { OrganisationKind } from '../organisations/organisation.entity.js';
 import { Service } from '../services/service.entity.js';
 import { User } from '../users/user.entity.js';
 import type { RoutineRules } from './routine.rules.js';
-import { authorizationTrigger } from '../auth/authorization-triggers.js';
 
 /**
  * The rules of a service in force from a date, optionally only for one kind of organisation. A new
@@ -13,7 +12,6 @@ import { authorizationTrigger } from '../auth/authorization-triggers.js';
 export const RoutineSchema = defineEntity({
   name: 'Routine',
   tableName: 'routines',
-  triggers: [authorizationTrigger('routines')],
   properties: {
     id: p.uuid().primary().onCreate(() => uuidv7()),
     service: () => p.manyToOne(Service),

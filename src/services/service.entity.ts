@@ -1,13 +1,11 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import { uuidv7 } from '../db/ids.js';
 import { Organisation } from '../organisations/organisation.entity.js';
-import { authorizationTrigger } from '../auth/authorization-triggers.js';
 
 /** A downstream system that access is provisioned to, owned by an authority organisation. */
 export const ServiceSchema = defineEntity({
   name: 'Service',
   tableName: 'services',
-  triggers: [authorizationTrigger('services')],
   properties: {
     id: p.uuid().primary().onCreate(() => uuidv7()),
     code: p.string().length(32).unique('services_code_unique'),

@@ -1,8 +1,6 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import { uuidv7 } from '../db/ids.js';
 import { Organisation } from '../organisations/organisation.entity.js';
-import { USER_EMPLOYER_SUMMARY_TRIGGER } from '../reports/summary-triggers.js';
-import { authorizationTrigger } from '../auth/authorization-triggers.js';
 
 export enum ProfileState {
   /** Signed in at least once but has not filled in the basic-information form. */
@@ -31,7 +29,6 @@ export const UserSchema = defineEntity({
     // Staff lists are ordered by name: lets a broad scope stream its first page in order.
     { name: 'users_name_idx', properties: ['familyName', 'givenName', 'id'] },
   ],
-  triggers: [{ name: 'users_summary_employer', timing: 'after', events: ['insert', 'delete', 'update'], expression: USER_EMPLOYER_SUMMARY_TRIGGER }, authorizationTrigger('users')],
 });
 export class User extends UserSchema.class {}
 UserSchema.setClass(User);
@@ -40,7 +37,6 @@ UserSchema.setClass(User);
 export const PlacementSchema = defineEntity({
   name: 'Placement',
   tableName: 'placements',
-  triggers: [authorizationTrigger('placements')],
   properties: {
     id: p.uuid().primary().onCreate(() => uuidv7()),
     user: () => p.manyToOne(User).index(),
