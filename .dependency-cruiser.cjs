@@ -36,6 +36,13 @@ module.exports = {
       to: { path: '^src/(graphql|http)/|\\.(resolver|type|mutations)\\.ts$' },
     },
     {
+      name: 'concepts-meet-through-services',
+      severity: 'error',
+      comment: "A concept reaches another through its service (or its entity, GraphQL type, pure rules or named SQL vocabulary), never its repository or resolver.",
+      from: { path: `${CONCEPTS}` },
+      to: { path: '^src/[^/]+/[^/]+\\.(repository|resolver)\\.ts$', pathNot: '^src/$1/' },
+    },
+    {
       name: 'entities-are-data',
       severity: 'error',
       comment: 'An entity maps a table: it imports other entities, its own rules types and db/ ids, nothing else (triggers live in migrations/).',

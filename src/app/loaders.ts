@@ -17,7 +17,7 @@ import { readOnlyRow } from '../db/read-only-row.js';
 import { activeMandate } from '../issuers/issuer-mandate.sql.js';
 import { Routine } from '../routines/routine.entity.js';
 import { AdministratorState, IssuerAdministrator } from '../issuers/issuer-mandate.entity.js';
-import { responsibleIssuers } from '../issuers/issuer-mandate.repository.js';
+import { responsibleIssuers } from '../issuers/issuer-mandate.service.js';
 import { OrganisationRepository } from '../organisations/organisation.repository.js';
 
 /** Loads entities by id in one query per batch; used for links from objects the viewer may already see. */

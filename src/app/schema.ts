@@ -3,17 +3,17 @@ import { GraphQLObjectType, lexicographicSortSchema, printSchema, type GraphQLSc
 import { buildSchema } from 'type-graphql';
 import { AuditResolver } from '../audit/audit.resolver.js';
 import { DocumentResolver } from '../documents/document.resolver.js';
-import { GrantResolver } from '../grants/grant.resolver.js';
+import { GrantResolver, UserGrantResolver } from '../grants/grant.resolver.js';
 import { GrantMutationResolver } from '../grants/grant.mutations.js';
-import { IssuerMandateResolver } from '../issuers/issuer-mandate.resolver.js';
+import { IssuerMandateResolver, UserIssuerResolver } from '../issuers/issuer-mandate.resolver.js';
 import { OrdererAppointmentResolver } from '../orderers/orderer-appointment.resolver.js';
-import { OrderEventResolver, OrderResolver } from '../orders/order.resolver.js';
+import { OrderEventResolver, OrderResolver, ProfileResolver } from '../orders/order.resolver.js';
 import { ReportResolver } from '../reports/report.resolver.js';
 import { RoutineResolver, ServiceRoutineResolver } from '../routines/routine.resolver.js';
 import { SessionResolver } from '../identities/session.resolver.js';
 import { OrganisationResolver } from '../organisations/organisation.resolver.js';
 import { ServiceResolver, ServiceRoleResolver } from '../services/service.resolver.js';
-import { PlacementResolver, UserResolver } from '../users/user.resolver.js';
+import { AuditEventActorResolver, PlacementResolver, UserResolver } from '../users/user.resolver.js';
 import { toGlobalId } from '../domain/global-id.js';
 import { guardInputs } from '../graphql/input-guard.js';
 import { NodeResolver } from '../graphql/node.resolver.js';
@@ -27,6 +27,10 @@ export const resolvers = [
   ServiceRoleResolver,
   UserResolver,
   PlacementResolver,
+  AuditEventActorResolver,
+  UserGrantResolver,
+  UserIssuerResolver,
+  ProfileResolver,
   GrantResolver,
   GrantMutationResolver,
   AuditResolver,

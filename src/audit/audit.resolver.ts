@@ -2,7 +2,6 @@ import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-g
 import type { Context } from '../graphql/context.js';
 import { fromGlobalId, toGlobalId } from '../domain/global-id.js';
 import { Node, PageArgs, pageRequest, registerNode } from '../graphql/relay.js';
-import { UserType } from '../users/user.type.js';
 import { AuditEvent } from './audit-event.entity.js';
 import { AuditRepository } from './audit.repository.js';
 import { AuditEventConnection, AuditEventType } from './audit.type.js';
@@ -31,10 +30,6 @@ export class AuditResolver {
     return new AuditEventConnection(await repo.page(targetId, request), () => repo.count(targetId));
   }
 
-  @FieldResolver(() => UserType, { nullable: true, description: 'Who made the change; null for the system.' })
-  actor(@Root() event: AuditEvent, @Ctx() ctx: Context) {
-    return event.actor ? ctx.loaders.user.load(event.actor.id) : null;
-  }
 
   @FieldResolver(() => Node, { nullable: true, description: 'The object the change was made to.' })
   async target(@Root() event: AuditEvent, @Ctx() ctx: Context) {

@@ -7,7 +7,7 @@ import { registerNode } from '../graphql/relay.js';
 import { OrganisationType } from '../organisations/organisation.type.js';
 import { ServiceRoleType, ServiceType, SubAreaType } from '../services/service.type.js';
 import { UserType } from '../users/user.type.js';
-import { ProfileState } from '../users/user.entity.js';
+import { ProfileState, type User } from '../users/user.entity.js';
 import { Grant } from './grant.entity.js';
 import { GrantRepository } from './grant.repository.js';
 import { GrantConnection, GrantType } from './grant.type.js';
@@ -73,5 +73,22 @@ export class GrantResolver {
   @FieldResolver(() => OrganisationType, { description: 'The issuer organisation that decided the grant.' })
   issuedBy(@Root() grant: Grant, @Ctx() ctx: Context) {
     return ctx.loaders.organisation.load(grant.issuedBy.id);
+  }
+}
+
+/** A person's grants: grants link to people, so the field lives with them. */
+@Resolver(() => UserType)
+export class UserGrantResolver {
+  @FieldResolver(() => GrantConnection, { description: "The person's grants that you may see, oldest first." })
+  async grants(
+    @Root() user: User,
+    @Ctx() ctx: Context,
+    @Args(() => PageArgs) page: PageArgs,
+    @Arg('state', () => GrantState, { nullable: true }) state: GrantState | null,
+  ) {
+    const request = pageRequest(page, ctx.config.maxPageSize, 2, 20, { nested: true });
+    const filter = { state };
+    const loader = ctx.loaders.grantsByUser;
+    return new GrantConnection(await loader.page(user.id, filter, request), () => loader.count(user.id, filter));
   }
 }

@@ -5,7 +5,7 @@ import type { Actor } from '../auth/actor.js';
 import { Problems } from '../domain/problems.js';
 import { lockTarget } from '../domain/target.js';
 import { ProblemCode } from '../domain/errors.js';
-import { RoutineRepository } from '../routines/routine.repository.js';
+import { routineInForceFor } from '../routines/routine.service.js';
 import { SensitiveAction } from '../routines/routine.rules.js';
 import { Grant, GrantState } from './grant.entity.js';
 import { GrantRepository } from './grant.repository.js';
@@ -120,7 +120,7 @@ export class GrantService {
       });
       const employerId = await this.holderEmployer(tx, grant);
       // After the scope check, so a refused step-up never tells an outsider the grant exists.
-      const routine = await new RoutineRepository(tx).inForceForOrganisation(grant.service.id, employerId);
+      const routine = await routineInForceFor(tx, grant.service.id, employerId);
       policy.requireAssurance(routine?.rules.assurance[SensitiveAction.GRANT_CHANGE]);
 
       const now = new Date();

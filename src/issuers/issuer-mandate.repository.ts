@@ -53,7 +53,7 @@ export class IssuerMandateRepository {
  * force on the path of each person's employer (so responsibility follows the employer, not the
  * placement), else the service's authority. Not scoped: callers ask only about people they may see.
  */
-export async function responsibleIssuers(em: Em, serviceId: string, userIds: string[], at?: Date): Promise<Map<string, string>> {
+export async function responsibleIssuersOf(em: Em, serviceId: string, userIds: string[], at?: Date): Promise<Map<string, string>> {
   const result = new Map<string, string>();
   if (userIds.length === 0) return result;
   const q = sql`select u.id as user_id, coalesce(
@@ -75,4 +75,27 @@ export async function serviceUsersIn(em: Em, serviceId: string, organisationPath
     where g.service_id = ${serviceId} and g.state = 'active' and e.path like ${`${organisationPath}%`}`;
   const [row] = await execute<{ n: number }>(em, q);
   return Number(row.n);
+}
+
+/**
+ * Hands each issuer's inbox over when responsibility moves: points undecided orders of a service at
+ * their person's responsible issuer as it is now, for the
+ * routines where that issuer decides: run when a mandate begins or ends, so no order is stranded
+ * with an issuer that no longer decides.
+ */
+export async function handOverPendingOrders(em: Em, serviceId: string): Promise<number> {
+  const rows = await execute<{ id: string }>(
+    em,
+    sql`update orders o set decider_id = coalesce(
+        (select m.organisation_id from issuer_mandates m join organisations mo on mo.id = m.organisation_id
+          where m.service_id = o.service_id and ${activeMandate('m')} and e.path like mo.path || '%'
+          order by mo.depth desc limit 1),
+        s.owner_id), updated_at = now()
+      from users u, organisations e, services s, routines r
+      where o.service_id = ${serviceId} and o.state in ('submitted', 'returned')
+        and u.id = o.user_id and e.id = u.employer_id and s.id = o.service_id and r.id = o.routine_id
+        and r.rules ->> 'decider' = 'responsible_issuer'
+      returning o.id`,
+  );
+  return rows.length;
 }

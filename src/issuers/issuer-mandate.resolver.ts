@@ -7,6 +7,7 @@ import { PageArgs, pageRequest, registerNode } from '../graphql/relay.js';
 import { OrganisationType } from '../organisations/organisation.type.js';
 import { RoutineType } from '../routines/routine.type.js';
 import { ServiceType } from '../services/service.type.js';
+import type { User } from '../users/user.entity.js';
 import { UserType } from '../users/user.type.js';
 import { IssuerMandate } from './issuer-mandate.entity.js';
 import { IssuerMandateRepository } from './issuer-mandate.repository.js';
@@ -73,5 +74,31 @@ export class IssuerMandateResolver {
   @FieldResolver(() => [UserType], { description: "The people who administer the organisation's access (while the mandate stands)." })
   async administrators(@Root() m: IssuerMandate, @Ctx() ctx: Context) {
     return (await ctx.loaders.administratorsByIssuer.load(`${m.service.id}:${m.organisation.id}`)).map((a) => a.user);
+  }
+}
+
+/** Who decides for a person, and where they get help: responsibility is the issuers' concept. */
+@Resolver(() => UserType)
+export class UserIssuerResolver {
+  @FieldResolver(() => OrganisationType, {
+    nullable: true,
+    description: 'Who decides on the person\'s access to a service: the nearest issuer over their employer, else the authority.',
+  })
+  async responsibleIssuer(@Root() user: User, @Ctx() ctx: Context, @Arg('service', () => ID) service: string) {
+    const serviceId = idOfType(service, 'Service');
+    if (!serviceId) return null;
+    const issuerId = await ctx.loaders.responsibleIssuer.load(`${serviceId}:${user.id}`);
+    return issuerId ? ctx.loaders.organisation.load(issuerId) : null;
+  }
+
+  @FieldResolver(() => SupportContactType, {
+    nullable: true,
+    description: "Where the person gets help with a service: their issuer's support (null while the authority is their issuer).",
+  })
+  async supportContact(@Root() user: User, @Ctx() ctx: Context, @Arg('service', () => ID) service: string) {
+    const serviceId = idOfType(service, 'Service');
+    if (!serviceId) return null;
+    const issuerId = await ctx.loaders.responsibleIssuer.load(`${serviceId}:${user.id}`);
+    return issuerId ? ctx.loaders.supportContact.load(`${serviceId}:${issuerId}`) : null;
   }
 }

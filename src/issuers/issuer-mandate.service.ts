@@ -9,15 +9,14 @@ import type { UploadLimits } from '../documents/document.service.js';
 import { idOfType } from '../domain/global-id.js';
 import { Problems, REASON_MAX_LENGTH } from '../domain/problems.js';
 import { lockTarget } from '../domain/target.js';
-import { requireService } from '../services/service.repository.js';
+import { requireService } from '../services/service.service.js';
 import { AccessDenied, ProblemCode } from '../domain/errors.js';
 import { Organisation } from '../organisations/organisation.entity.js';
-import { RoutineRepository } from '../routines/routine.repository.js';
+import { routineInForceFor } from '../routines/routine.service.js';
 import { SensitiveAction } from '../routines/routine.rules.js';
 import { User } from '../users/user.entity.js';
 import { AdministratorState, IssuerAdministrator, IssuerMandate, MandateState } from './issuer-mandate.entity.js';
-import { IssuerMandateRepository, serviceUsersIn } from './issuer-mandate.repository.js';
-import { redirectPendingOrders } from '../orders/order.repository.js';
+import { handOverPendingOrders, IssuerMandateRepository, responsibleIssuersOf, serviceUsersIn } from './issuer-mandate.repository.js';
 
 export interface MandateGrantInput {
   service: string;
@@ -43,6 +42,14 @@ const snapshot = (m: IssuerMandate) => ({
   agreementReference: m.agreementReference,
   thresholdOverrideReason: m.thresholdOverrideReason ?? null,
 });
+
+/**
+ * Who decides for each person of a service at a moment: the deepest mandate holder over their
+ * employer, else the authority. Not scoped: callers ask only about people they may see.
+ */
+export function responsibleIssuers(em: Em, serviceId: string, userIds: string[], at?: Date): Promise<Map<string, string>> {
+  return responsibleIssuersOf(em, serviceId, userIds, at);
+}
 
 /** Issuer rights: granted by a service's authority by agreement, ended without losing any grant. */
 export class IssuerMandateService {
@@ -76,7 +83,7 @@ export class IssuerMandateService {
       if (organisation.path.startsWith(authority.ownerPath)) {
         problems.add(ProblemCode.NOT_ELIGIBLE, ['input', 'organisation'], 'The authority is the issuer of its own organisation already.');
       }
-      const routine = await new RoutineRepository(tx).inForceForOrganisation(service.id, organisation.id, validFrom);
+      const routine = await routineInForceFor(tx, service.id, organisation.id, validFrom);
       if (!routine) throw Problems.single(ProblemCode.INVALID_STATE, ['input', 'service'], 'The service has no routine in force at validFrom.');
       policy.requireAssurance(routine.rules.assurance[SensitiveAction.MANDATE_GRANT]);
 
@@ -124,7 +131,7 @@ export class IssuerMandateService {
       });
       // Undecided orders of the organisation's people now go to it, not to the issuer above.
       await tx.flush();
-      await redirectPendingOrders(tx, service.id);
+      await handOverPendingOrders(tx, service.id);
       return mandate;
     });
   }
@@ -171,7 +178,7 @@ export class IssuerMandateService {
         reason: why,
       });
       await tx.flush();
-      await redirectPendingOrders(tx, mandate.service.id);
+      await handOverPendingOrders(tx, mandate.service.id);
       return mandate;
     });
   }

@@ -8,10 +8,10 @@ import type { UploadLimits } from '../documents/document.service.js';
 import { idOfType } from '../domain/global-id.js';
 import { Problems } from '../domain/problems.js';
 import { lockTarget } from '../domain/target.js';
-import { requireService } from '../services/service.repository.js';
+import { requireService } from '../services/service.service.js';
 import { ProblemCode } from '../domain/errors.js';
 import { Organisation } from '../organisations/organisation.entity.js';
-import { RoutineRepository } from '../routines/routine.repository.js';
+import { routineInForceFor } from '../routines/routine.service.js';
 import { SensitiveAction } from '../routines/routine.rules.js';
 import { Service } from '../services/service.entity.js';
 import { User } from '../users/user.entity.js';
@@ -56,7 +56,7 @@ export class OrdererAppointmentService {
       const scope = scopeId ? await tx.findOne(Organisation, scopeId) : null;
       // An orderer orders for their own organisation: a scope outside it is not one they can name.
       if (!scope || !scope.path.startsWith(viewer.legalEntityPath)) throw Problems.notFound(['input', 'scope'], 'organisation in your organisation');
-      const routine = await new RoutineRepository(tx).inForceForOrganisation(service.id, viewer.employerId, validFrom);
+      const routine = await routineInForceFor(tx, service.id, viewer.employerId, validFrom);
       if (!routine) throw Problems.single(ProblemCode.INVALID_STATE, ['input', 'service'], 'The service has no routine in force at validFrom.');
       policy.requireAssurance(routine.rules.assurance[SensitiveAction.APPOINTMENT_REQUEST]);
       await this.requireEligible(tx, service, viewer.employerId, routine.rules.eligibleOrganisationKinds, problems);

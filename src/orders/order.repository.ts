@@ -3,7 +3,6 @@ import type { Em } from '../db/orm.js';
 import { countRows, fetchPage } from '../db/paginate.js';
 import { and, execute, sql } from '../db/sql.js';
 import type { Page, PageRequest } from '../db/paging.js';
-import { activeMandate } from '../issuers/issuer-mandate.sql.js';
 import { Order, type OrderState } from './order.entity.js';
 
 export interface OrderFilter {
@@ -50,24 +49,3 @@ export class OrderRepository {
   }
 }
 
-/**
- * Points undecided orders of a service at their person's responsible issuer as it is now, for the
- * routines where that issuer decides: run when a mandate begins or ends, so no order is stranded
- * with an issuer that no longer decides.
- */
-export async function redirectPendingOrders(em: Em, serviceId: string): Promise<number> {
-  const rows = await execute<{ id: string }>(
-    em,
-    sql`update orders o set decider_id = coalesce(
-        (select m.organisation_id from issuer_mandates m join organisations mo on mo.id = m.organisation_id
-          where m.service_id = o.service_id and ${activeMandate('m')} and e.path like mo.path || '%'
-          order by mo.depth desc limit 1),
-        s.owner_id), updated_at = now()
-      from users u, organisations e, services s, routines r
-      where o.service_id = ${serviceId} and o.state in ('submitted', 'returned')
-        and u.id = o.user_id and e.id = u.employer_id and s.id = o.service_id and r.id = o.routine_id
-        and r.rules ->> 'decider' = 'responsible_issuer'
-      returning o.id`,
-  );
-  return rows.length;
-}

@@ -9,7 +9,7 @@ import { UserError } from '../graphql/user-errors.js';
 import { OrganisationType } from '../organisations/organisation.type.js';
 import { RoutineType } from '../routines/routine.type.js';
 import { ServiceRoleType, ServiceType, SubAreaType } from '../services/service.type.js';
-import { UserType } from '../users/user.type.js';
+import { ProfileCompletePayload, UserType } from '../users/user.type.js';
 import { Order, OrderState } from './order.entity.js';
 import { OrderRepository } from './order.repository.js';
 import { OrderService } from './order.service.js';
@@ -22,6 +22,7 @@ import {
   OrderEventType,
   OrderPayload,
   OrderResubmitInput,
+  ProfileCompleteInput,
   OrderType,
   SelfRegistrationSubmitInput,
 } from './order.type.js';
@@ -151,6 +152,18 @@ export class OrderResolver {
   @FieldResolver(() => [OrderEventType], { description: 'Every state change: who, when, why.' })
   history(@Root() o: Order, @Ctx() ctx: Context) {
     return ctx.loaders.eventsByOrder.load(o.id);
+  }
+}
+
+/** The basic-information form after an approved self-registration. */
+@Resolver(() => UserType)
+export class ProfileResolver {
+  @Mutation(() => ProfileCompletePayload, {
+    name: 'profileComplete',
+    description: 'Fills in your basic-information form (asked at the first sign-in after approval).',
+  })
+  completeProfile(@Ctx() ctx: Context, @Arg('input', () => ProfileCompleteInput) input: ProfileCompleteInput): Promise<ProfileCompletePayload> {
+    return withUserErrors(ProfileCompletePayload, async () => ({ user: await new SelfRegistrationService(ctx, ctx.config).completeProfile(input) }));
   }
 }
 

@@ -10,13 +10,13 @@ import type { UploadLimits } from '../documents/document.service.js';
 import { idOfType } from '../domain/global-id.js';
 import { Problems } from '../domain/problems.js';
 import { lockTarget } from '../domain/target.js';
-import { requireService } from '../services/service.repository.js';
+import { requireService } from '../services/service.service.js';
 import { AccessDenied, problem, type Problem, ProblemCode, ProblemsFound } from '../domain/errors.js';
-import { responsibleIssuers } from '../issuers/issuer-mandate.repository.js';
+import { responsibleIssuers } from '../issuers/issuer-mandate.service.js';
 import { enqueueEmail } from '../notifications/outbox.js';
 import { Organisation } from '../organisations/organisation.entity.js';
 import { Routine } from '../routines/routine.entity.js';
-import { RoutineRepository } from '../routines/routine.repository.js';
+import { routineInForce } from '../routines/routine.service.js';
 import { Decider, SensitiveAction, type RoutineRules } from '../routines/routine.rules.js';
 import { Service, ServiceRole, SubArea } from '../services/service.entity.js';
 import { User } from '../users/user.entity.js';
@@ -270,7 +270,7 @@ export class OrderService {
     const people = await this.peopleInScope(tx, valid);
     const routines = new Map<string, Routine | null>();
     for (const kind of new Set([...people.values()].map((p) => p.kind))) {
-      routines.set(kind, await new RoutineRepository(tx).inForce(terms.service.id, kind as never, terms.validFrom));
+      routines.set(kind, await routineInForce(tx, terms.service.id, kind as never, terms.validFrom));
     }
     const byOrderer = await this.orderable(tx, valid, terms.service.id, true);
     const byAnyone = await this.orderable(tx, valid, terms.service.id, false);

@@ -11,10 +11,10 @@ import { idOfType } from '../domain/global-id.js';
 import { Problems } from '../domain/problems.js';
 import { AccessDenied, ProblemCode } from '../domain/errors.js';
 import { FederatedIdentity } from '../identities/federated-identity.entity.js';
-import { responsibleIssuers } from '../issuers/issuer-mandate.repository.js';
+import { responsibleIssuers } from '../issuers/issuer-mandate.service.js';
 import { Organisation } from '../organisations/organisation.entity.js';
 import type { Routine } from '../routines/routine.entity.js';
-import { RoutineRepository } from '../routines/routine.repository.js';
+import { routineInForce } from '../routines/routine.service.js';
 import { Decider, SensitiveAction, type RoutineRules } from '../routines/routine.rules.js';
 import { ProfileState, User } from '../users/user.entity.js';
 import { Order, OrderAttachment, OrderEvent, OrderKind, OrderState } from './order.entity.js';
@@ -122,7 +122,7 @@ export class SelfRegistrationService {
 
   /** The routine in force for the legal entity's kind, which must take self-registrations. */
   private async selfRegistrationRoutine(tx: Em, terms: Terms, kind: string): Promise<Routine> {
-    const routine = await new RoutineRepository(tx).inForce(terms.service.id, kind as never, terms.validFrom);
+    const routine = await routineInForce(tx, terms.service.id, kind as never, terms.validFrom);
     if (!routine || !routine.rules.selfRegistration) {
       throw Problems.single(ProblemCode.NOT_ELIGIBLE, ['input', 'service'], 'This service does not take self-registrations.');
     }

@@ -9,10 +9,10 @@ import { idOfType } from '../domain/global-id.js';
 import { Grant } from '../grants/grant.entity.js';
 import { OrdererAppointment } from '../orderers/orderer-appointment.entity.js';
 import { NO_ORGANISATION_PATH } from '../organisations/organisation.entity.js';
-import { OrganisationRepository } from '../organisations/organisation.repository.js';
+import { findVisibleOrganisation } from '../organisations/organisation.service.js';
 import { referenceData } from '../services/reference-data.js';
 import type { User } from '../users/user.entity.js';
-import { type StaffListPlan, UserRepository } from '../users/user.repository.js';
+import { type StaffListPlan, staffList } from '../users/user.service.js';
 import { ACTIVE_NOW_NONE, type ReportSource, SummaryReportSource } from './report.source.js';
 import { monthStart, timestamp } from './summaries.js';
 
@@ -138,7 +138,7 @@ export class ReportService {
     const serviceId = service ? (idOfType(service, 'Service') ?? NO_ID) : null;
     if (!organisation) return { serviceId, organisationPath: null, organisationId: null };
     const id = idOfType(organisation, 'Organisation');
-    const [found] = id ? await new OrganisationRepository(this.em, this.policy).findVisible([id]) : [];
+    const found = id ? await findVisibleOrganisation(this.em, this.policy, id) : null;
     return { serviceId, organisationPath: found?.path ?? NO_ORGANISATION_PATH, organisationId: found?.id ?? null };
   }
 
@@ -266,7 +266,7 @@ export class ReportService {
    * plans, narrowed to them. Counted from the same scope (Policy.readablePeople) through the summaries.
    */
   peopleWithoutActiveGrant(organisationPath: string | null): DetailList<User> {
-    const people = new UserRepository(this.em, this.policy, { staffListPlan: this.options.staffListPlan }).staff({ organisationPath }, ACTIVE_NOW_NONE);
+    const people = staffList(this.em, this.policy, { organisationPath }, ACTIVE_NOW_NONE, { staffListPlan: this.options.staffListPlan });
     const where = and([
       this.policy.readableUsers('t'),
       ACTIVE_NOW_NONE,

@@ -1,11 +1,13 @@
 import { audit } from '../audit/audit.service.js';
 import type { Actor } from '../auth/actor.js';
 import { Problems } from '../domain/problems.js';
-import { requireService } from '../services/service.repository.js';
+import { requireService } from '../services/service.service.js';
 import { AccessDenied, ProblemCode } from '../domain/errors.js';
 import { ServiceRole } from '../services/service.entity.js';
 import { User } from '../users/user.entity.js';
+import type { Em } from '../db/orm.js';
 import { Routine } from './routine.entity.js';
+import { RoutineRepository } from './routine.repository.js';
 import { validateRules, type RoleRule, type RoutineRules, type SensitiveAction } from './routine.rules.js';
 import type { AssuranceLevel } from '../auth/assurance.js';
 import type { OrganisationKind } from '../organisations/organisation.entity.js';
@@ -20,6 +22,16 @@ export type RoutineCreateInput = Omit<RoutineRules, 'roles' | 'assurance'> & {
 };
 
 const DAY = 24 * 3600 * 1000;
+
+/** The routine a service applies to an organisation kind at a moment (see RoutineRepository.inForce). */
+export function routineInForce(em: Em, serviceId: string, kind: OrganisationKind | null, at?: Date): Promise<Routine | null> {
+  return new RoutineRepository(em).inForce(serviceId, kind, at);
+}
+
+/** The routine a person employed at an organisation is judged by at a moment: its legal entity's kind decides. */
+export function routineInForceFor(em: Em, serviceId: string, organisationId: string, at?: Date): Promise<Routine | null> {
+  return new RoutineRepository(em).inForceForOrganisation(serviceId, organisationId, at);
+}
 
 /** New routines take effect from a date; nothing already in force is rewritten. */
 export class RoutineService {

@@ -3,8 +3,6 @@ import { countRows, fetchPage } from '../db/paginate.js';
 import type { Em } from '../db/orm.js';
 import { sql } from '../db/sql.js';
 import type { Page, PageRequest } from '../db/paging.js';
-import { idOfType } from '../domain/global-id.js';
-import { Problems } from '../domain/problems.js';
 import { Service } from './service.entity.js';
 
 const catalogue = { from: sql`services t`, where: sql`true`, keys: ['t.code', 't.id'] };
@@ -29,12 +27,4 @@ export class ServiceRepository {
   findByCode(code: string): Promise<Service | null> {
     return this.em.findOne(Service, { code });
   }
-}
-
-/** The service named by a global id in an input, or a NOT_FOUND userError on that field. */
-export async function requireService(em: Em, globalId: string, field: string[]): Promise<Service> {
-  const id = idOfType(globalId, 'Service');
-  const service = id ? await em.findOne(Service, id) : null;
-  if (!service) throw Problems.notFound(field, 'service');
-  return service;
 }

@@ -1,19 +1,16 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { GrantState } from '../grants/grant.entity.js';
-import { GrantConnection } from '../grants/grant.type.js';
 import type { Context } from '../graphql/context.js';
 import { idOfType } from '../domain/global-id.js';
 import { PageArgs, pageRequest, registerNode } from '../graphql/relay.js';
 import { withUserErrors } from '../graphql/payload.js';
 import { OrganisationType } from '../organisations/organisation.type.js';
-import { SupportContactType } from '../issuers/issuer-mandate.type.js';
 import { Placement, User, ProfileState } from './user.entity.js';
 import { UserRepository } from './user.repository.js';
 import { UserService } from './user.service.js';
-import { ProfileCompleteInput } from '../orders/order.type.js';
-import { SelfRegistrationService } from '../orders/self-registration.service.js';
-import { PlacementType, ProfileCompletePayload, UserConnection, UserContactUpdateInput, UserContactUpdatePayload, UserType } from './user.type.js';
+import { PlacementType, UserConnection, UserContactUpdateInput, UserContactUpdatePayload, UserType } from './user.type.js';
 import { NO_ORGANISATION_PATH, Organisation } from '../organisations/organisation.entity.js';
+import type { AuditEvent } from '../audit/audit-event.entity.js';
+import { AuditEventType } from '../audit/audit.type.js';
 
 registerNode(User, {
   typeName: 'User',
@@ -59,14 +56,6 @@ export class UserResolver {
     }));
   }
 
-  @Mutation(() => ProfileCompletePayload, {
-    name: 'profileComplete',
-    description: 'Fills in your basic-information form (asked at the first sign-in after approval).',
-  })
-  completeProfile(@Ctx() ctx: Context, @Arg('input', () => ProfileCompleteInput) input: ProfileCompleteInput): Promise<ProfileCompletePayload> {
-    return withUserErrors(ProfileCompletePayload, async () => ({ user: await new SelfRegistrationService(ctx, ctx.config).completeProfile(input) }));
-  }
-
   @FieldResolver(() => String, { description: 'Given and family name, as shown in lists.' })
   displayName(@Root() user: User) {
     return `${user.givenName} ${user.familyName}`;
@@ -88,41 +77,6 @@ export class UserResolver {
   placements(@Root() user: User, @Ctx() ctx: Context) {
     return ctx.loaders.placementsByUser.load(user.id);
   }
-
-  @FieldResolver(() => OrganisationType, {
-    nullable: true,
-    description: 'Who decides on the person\'s access to a service: the nearest issuer over their employer, else the authority.',
-  })
-  async responsibleIssuer(@Root() user: User, @Ctx() ctx: Context, @Arg('service', () => ID) service: string) {
-    const serviceId = idOfType(service, 'Service');
-    if (!serviceId) return null;
-    const issuerId = await ctx.loaders.responsibleIssuer.load(`${serviceId}:${user.id}`);
-    return issuerId ? ctx.loaders.organisation.load(issuerId) : null;
-  }
-
-  @FieldResolver(() => SupportContactType, {
-    nullable: true,
-    description: "Where the person gets help with a service: their issuer's support (null while the authority is their issuer).",
-  })
-  async supportContact(@Root() user: User, @Ctx() ctx: Context, @Arg('service', () => ID) service: string) {
-    const serviceId = idOfType(service, 'Service');
-    if (!serviceId) return null;
-    const issuerId = await ctx.loaders.responsibleIssuer.load(`${serviceId}:${user.id}`);
-    return issuerId ? ctx.loaders.supportContact.load(`${serviceId}:${issuerId}`) : null;
-  }
-
-  @FieldResolver(() => GrantConnection, { description: "The person's grants that you may see, oldest first." })
-  async grants(
-    @Root() user: User,
-    @Ctx() ctx: Context,
-    @Args(() => PageArgs) page: PageArgs,
-    @Arg('state', () => GrantState, { nullable: true }) state: GrantState | null,
-  ) {
-    const request = pageRequest(page, ctx.config.maxPageSize, 2, 20, { nested: true });
-    const filter = { state };
-    const loader = ctx.loaders.grantsByUser;
-    return new GrantConnection(await loader.page(user.id, filter, request), () => loader.count(user.id, filter));
-  }
 }
 
 @Resolver(() => PlacementType)
@@ -130,5 +84,14 @@ export class PlacementResolver {
   @FieldResolver(() => OrganisationType)
   organisation(@Root() placement: Placement, @Ctx() ctx: Context) {
     return ctx.loaders.organisation.load(placement.organisation.id);
+  }
+}
+
+/** Who made an audited change: people link the audit trail to themselves, so audit knows no person type. */
+@Resolver(() => AuditEventType)
+export class AuditEventActorResolver {
+  @FieldResolver(() => UserType, { nullable: true, description: 'Who made the change; null for the system.' })
+  actor(@Root() event: AuditEvent, @Ctx() ctx: Context) {
+    return event.actor ? ctx.loaders.user.load(event.actor.id) : null;
   }
 }

@@ -2,7 +2,11 @@ import { audit } from '../audit/audit.service.js';
 import type { Actor } from '../auth/actor.js';
 import { problem, ProblemCode, ProblemsFound } from '../domain/errors.js';
 import type { User } from './user.entity.js';
-import { UserRepository } from './user.repository.js';
+import type { Policy } from '../auth/policy.js';
+import type { Em } from '../db/orm.js';
+import type { Sql } from '../db/sql.js';
+export type { StaffListPlan } from './user.repository.js';
+import { type PeopleList, type UserFilter, UserRepository, type UserRepositoryOptions } from './user.repository.js';
 
 export interface ContactChange {
   email?: string | null;
@@ -41,4 +45,12 @@ export class UserService {
       return user;
     });
   }
+}
+
+/**
+ * The people the viewer may see, by name, narrowed to a subtree and by `only` (a condition on the
+ * person, alias t): the staff list's own scope and plans, for other concepts' lists of people.
+ */
+export function staffList(em: Em, policy: Policy, filter: UserFilter, only?: Sql, options: UserRepositoryOptions = {}): PeopleList {
+  return new UserRepository(em, policy, options).staff(filter, only);
 }
