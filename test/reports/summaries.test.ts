@@ -138,8 +138,9 @@ describe('report summaries', () => {
           return;
         }
         case 'leave': {
-          // A leaver, through the code the hub runs at the end date (backdated: a past end applied at once, its date kept).
-          const person = people[c.person % people.length];
+          // A leaver holding a grant, through the code the hub runs at the end date (backdated: a past end applied at once, its date kept).
+          if (!open.length) return;
+          const [{ user_id: person }] = (await run(sql`select user_id from grants where id = ${pick(open, c.person)}`)) as { user_id: string }[];
           const end = new Date(Date.now() - c.agoDays * DAY);
           await hub.db.orm.em.fork().transactional(async (tx) => {
             const [row] = await execute<DueEnd>(tx, sql`insert into employments (id, user_id, employer_id, valid_from, valid_to, end_reason, created_at)
