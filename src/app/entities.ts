@@ -1,3 +1,4 @@
+import { Employment } from '../employments/employment.entity.js';
 import { AuditEvent } from '../audit/audit-event.entity.js';
 import { Document } from '../documents/document.entity.js';
 import { IssuerAdministrator, IssuerMandate } from '../issuers/issuer-mandate.entity.js';
@@ -13,4 +14,4 @@ import { Placement, User } from '../users/user.entity.js';
 import { GrantExpiryTally, GrantMonthFlow, GrantSummaryDelta, GrantTally, GrantTallySnapshot, IdlePeopleDelta, IdlePeopleTally, PersonActiveGrants } from '../reports/summary.entity.js';
 
 /** Every persisted entity; migrations are generated from this list. */
-export const entities = [Organisation, Service, ServiceRole, SubArea, User, Placement, FederatedIdentity, Grant, AuditEvent, Document, Routine, IssuerMandate, IssuerAdministrator, OrdererAppointment, Order, OrderEvent, OrderAttachment, OutboxMessage, GrantSummaryDelta, GrantTally, GrantMonthFlow, GrantTallySnapshot, GrantExpiryTally, PersonActiveGrants, IdlePeopleDelta, IdlePeopleTally];
+export const entities = [Organisation, Service, ServiceRole, SubArea, User, Placement, FederatedIdentity, Grant, AuditEvent, Document, Routine, IssuerMandate, IssuerAdministrator, OrdererAppointment, Order, OrderEvent, OrderAttachment, OutboxMessage, GrantSummaryDelta, GrantTally, GrantMonthFlow, GrantTallySnapshot, GrantExpiryTally, PersonActiveGrants, IdlePeopleDelta, IdlePeopleTally, Employment];

@@ -8,6 +8,7 @@ import { Organisation } from '../organisations/organisation.entity.js';
 import { Service, ServiceRole, SubArea } from '../services/service.entity.js';
 import { referenceData } from '../services/reference-data.js';
 import { Placement, User } from '../users/user.entity.js';
+import { Employment } from '../employments/employment.entity.js';
 import { GrantRepository } from '../grants/grant.repository.js';
 import { Document } from '../documents/document.entity.js';
 import { Grant } from '../grants/grant.entity.js';
@@ -88,6 +89,10 @@ function linkLoaders(em: Em) {
     grant: byIdLoader(em, Grant),
     placementsByUser: groupLoader(
       (ids) => em.find(Placement, { user: { $in: ids } }, { orderBy: { validFrom: 'asc' } }),
+      (r) => r.user.id,
+    ),
+    employmentsByUser: groupLoader(
+      (ids) => em.find(Employment, { user: { $in: ids } }, { orderBy: { validFrom: 'desc', id: 'desc' } }),
       (r) => r.user.id,
     ),
   };

@@ -8,6 +8,7 @@ import { GrantMutationResolver } from '../grants/grant.mutations.js';
 import { IssuerMandateResolver, UserIssuerResolver } from '../issuers/issuer-mandate.resolver.js';
 import { OrdererAppointmentResolver } from '../orderers/orderer-appointment.resolver.js';
 import { OrderEventResolver, OrderResolver, ProfileResolver } from '../orders/order.resolver.js';
+import { EmploymentResolver, UserEmploymentResolver } from '../employments/employment.resolver.js';
 import { ReportResolver } from '../reports/report.resolver.js';
 import { RoutineResolver, ServiceRoutineResolver } from '../routines/routine.resolver.js';
 import { SessionResolver } from '../identities/session.resolver.js';
@@ -42,6 +43,8 @@ export const resolvers = [
   OrderResolver,
   OrderEventResolver,
   ReportResolver,
+  UserEmploymentResolver,
+  EmploymentResolver,
 ] as const;
 
 /**

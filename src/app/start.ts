@@ -9,6 +9,7 @@ import type { JwksOptions } from '../auth/remote-jwks.js';
 import { createMailTransport } from '../notifications/mail-transport.js';
 import { defaultOutboxOptions, OutboxWorker } from '../notifications/outbox-worker.js';
 import { expireGrants } from '../grants/grant-expiry.js';
+import { applyDueEmploymentEnds } from '../employments/employment-end.js';
 import { PeriodicJob } from '../jobs/periodic-job.js';
 import { maintainGrantSummaries } from '../reports/summaries.js';
 import { ViewerCache } from '../auth/viewer-cache.js';
@@ -46,10 +47,15 @@ export async function startApp(config: Config, log: Logger, overrides: { port?: 
     const expired = await expireGrants(orm.em.fork());
     return expired ? { expired } : null;
   }, log.child({ job: 'grant-expiry' }), config.grantExpiryIntervalMs);
+  const leavers = new PeriodicJob('employment ends', async () => {
+    const applied = await applyDueEmploymentEnds(orm.em.fork());
+    return applied ? { applied } : null;
+  }, log.child({ job: 'employment-ends' }), config.grantExpiryIntervalMs);
   const summaries = new PeriodicJob('report summaries', () => maintainGrantSummaries(orm.em.fork()), log.child({ job: 'report-summaries' }), config.summaryIntervalMs);
   if (config.jobs) {
     outbox.start();
     expiry.start();
+    leavers.start();
     summaries.start();
   }
   return {
@@ -60,7 +66,7 @@ export async function startApp(config: Config, log: Logger, overrides: { port?: 
     viewers,
     async stop() {
       await hub.stop();
-      await Promise.all([outbox.stop(), expiry.stop(), summaries.stop(), feed.stop()]);
+      await Promise.all([outbox.stop(), expiry.stop(), leavers.stop(), summaries.stop(), feed.stop()]);
       if (!overrides.orm) await orm.close(true);
     },
   };

@@ -124,6 +124,21 @@ export class Policy {
     return this.usersIn(u, this.people(true));
   }
 
+  /**
+   * Employer organisations (alias e) where the viewer, as issuer administrator, adds, moves and ends
+   * people: their administered domains, in any service. Orderer scopes do not count.
+   */
+  administeredEmployers(e: string): Sql {
+    if (!this.viewer.user) return Sql.raw('false');
+    return or(this.viewer.administers.map((r) => this.domain(e, r)));
+  }
+
+  /** People (alias u) whose employment the viewer changes: those they administer, never themself. */
+  administeredPeople(u: string): Sql {
+    if (!this.viewer.user || this.viewer.administers.length === 0) return Sql.raw('false');
+    return sql`${ref(u, 'id')} <> ${this.viewer.user.id} and exists (select 1 from organisations e where e.id = ${ref(u, 'employer_id')} and ${this.administeredEmployers('e')})`;
+  }
+
   /** Grants the viewer may read: their own, and those of the service they administer or order for. */
   readableGrants(g: string): Sql {
     const user = this.viewer.user;

@@ -38,6 +38,9 @@ export interface OrdererRole {
   scopePath: string;
 }
 
+/** Why a verified sign-in of a known person is refused: their employment has ended. */
+export type SignInRefusal = 'EMPLOYMENT_ENDED';
+
 /**
  * Who is asking. Built once per request from the verified token; every scope decision starts here.
  * An identity without a user is someone who signed in but is not registered yet (self-registration).
@@ -48,6 +51,8 @@ export class Viewer {
     readonly user: ViewerUser | null,
     readonly administers: AdministratorRole[] = [],
     readonly orders: OrdererRole[] = [],
+    /** Set when the hub refuses this sign-in although the token is valid; the edge answers FORBIDDEN. */
+    readonly refusal: SignInRefusal | null = null,
   ) {}
 
   static anonymous(): Viewer {

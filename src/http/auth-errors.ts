@@ -18,3 +18,13 @@ export function identityProviderUnavailable(cause: IdentityProviderUnavailable):
 export function unauthenticated(message = 'A valid bearer token is required.'): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
 }
+
+/**
+ * HTTP 403 for a valid token of a person the hub no longer lets in (a leaver): FORBIDDEN rather than
+ * UNAUTHENTICATED, since signing in again cannot help. Their identities stay bound for the history.
+ */
+export function signInRefused(reason: string): GraphQLError {
+  return new GraphQLError('Your employment has ended: this sign-in is no longer accepted.', {
+    extensions: { code: 'FORBIDDEN', reason, http: { status: 403 } },
+  });
+}

@@ -1,7 +1,7 @@
 import type { Em } from '../db/orm.js';
 import { sql, execute } from '../db/sql.js';
 import type { VerifiedIdentity } from '../auth/token-verifier.js';
-import { Viewer, type AdministratorRole, type OrdererRole, type ViewerUser } from '../auth/viewer.js';
+import { Viewer, type AdministratorRole, type OrdererRole, type SignInRefusal, type ViewerUser } from '../auth/viewer.js';
 import { activeMandate } from '../issuers/issuer-mandate.sql.js';
 
 interface ViewerRow {
@@ -13,6 +13,7 @@ interface ViewerRow {
   administers: RawRole[] | string;
   orders: OrdererRole[] | string;
   changes_at: Date | string | null;
+  employment_ended: boolean;
 }
 
 interface RawRole {
@@ -35,11 +36,13 @@ export interface ViewerFacts {
    * appointment or routine begins or ends); null when none is scheduled.
    */
   changesAt: Date | null;
+  /** Set when the person's employment has ended (and no new one has begun): their sign-in is refused. */
+  refusal: SignInRefusal | null;
 }
 
 /** The viewer of a token from facts loaded for its identity. */
 export function viewerOf(identity: VerifiedIdentity, facts: ViewerFacts): Viewer {
-  return new Viewer(identity, facts.user, facts.administers, facts.orders);
+  return new Viewer(identity, facts.user, facts.administers, facts.orders, facts.refusal);
 }
 
 /** Maps a verified sign-in to the hub's user and everything authorization needs (see loadViewerFacts). */
@@ -84,15 +87,18 @@ export async function loadViewerFacts(em: Em, identity: VerifiedIdentity): Promi
         (select min(x) from issuer_administrators a join issuer_mandates m on m.service_id = a.service_id
            cross join lateral (values (m.valid_from), (m.valid_to)) v (x) where a.user_id = u.id and a.state = 'active' and x > now()),
         (select min(r.effective_from) from issuer_administrators a join routines r on r.service_id = a.service_id
-           where a.user_id = u.id and a.state = 'active' and r.effective_from > now())
-      ) as changes_at
+           where a.user_id = u.id and a.state = 'active' and r.effective_from > now()),
+        (select min(x) from employments ee cross join lateral (values (ee.valid_from), (ee.valid_to)) v (x) where ee.user_id = u.id and x > now())
+      ) as changes_at,
+      (exists (select 1 from employments x where x.user_id = u.id and x.valid_to <= now())
+        and not exists (select 1 from employments x where x.user_id = u.id and x.valid_from <= now() and (x.valid_to is null or x.valid_to > now()))) as employment_ended
     from federated_identities fi
     join users u on u.id = fi.user_id
     join organisations e on e.id = u.employer_id
     join organisations le on le.id = coalesce(e.legal_entity_id, e.id)
     where fi.issuer = ${identity.issuer} and fi.subject = ${identity.subject}`;
   const [row] = await execute<ViewerRow>(em, q);
-  if (!row) return { user: null, administers: [], orders: [], changesAt: null };
+  if (!row) return { user: null, administers: [], orders: [], changesAt: null, refusal: null };
   const administers: AdministratorRole[] = json<RawRole[]>(row.administers).map((r) => ({
     ...r,
     eligibleKinds: r.eligibleKinds ?? [],
@@ -109,6 +115,7 @@ export async function loadViewerFacts(em: Em, identity: VerifiedIdentity): Promi
     administers,
     orders: json<OrdererRole[]>(row.orders),
     changesAt: row.changes_at ? new Date(row.changes_at) : null,
+    refusal: row.employment_ended ? 'EMPLOYMENT_ENDED' : null,
   };
 }
 

@@ -54,3 +54,8 @@ export class UserService {
 export function staffList(em: Em, policy: Policy, filter: UserFilter, only?: Sql, options: UserRepositoryOptions = {}): PeopleList {
   return new UserRepository(em, policy, options).staff(filter, only);
 }
+
+/** Whether the viewer may see this person: for other concepts telling "forbidden" from "not found". */
+export async function userVisible(em: Em, policy: Policy, id: string): Promise<boolean> {
+  return (await new UserRepository(em, policy).findVisible([id])).length > 0;
+}

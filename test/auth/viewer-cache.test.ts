@@ -109,6 +109,25 @@ describe('viewer cache', () => {
     expect((await jonasSees(hub)).emails).toContain(demo.erik);
   });
 
+  it("should refuse a leaver once their employment ends by the clock, although their viewer was cached", async () => {
+    // An end set ahead of time; nothing is written when the date comes (the job may not have run yet).
+    await execute(hub.app.orm.em.fork(), sql`insert into employments (id, user_id, employer_id, valid_from, valid_to, end_reason, created_at)
+      select gen_random_uuid(), u.id, u.employer_id, now() - interval '1 year', now() + interval '1500 milliseconds', 'Slutat', now()
+      from users u where u.email = ${demo.erik}`);
+    await settle();
+    const me = () => hub.as<{ me: { email: string } | null }>(demo.erik, '{ me { email } }');
+    expect((await me()).data?.me?.email).toBe(demo.erik);
+    expect((await me()).data?.me?.email).toBe(demo.erik);
+    await sleep(1700);
+    const refused = await me();
+    expect(refused.status).toBe(403);
+    expect(refused.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'EMPLOYMENT_ENDED' });
+    // Leave Erik employed for the tests that follow.
+    await hub.app.orm.em.fork().transactional((tx) => execute(tx, sql`delete from employments where user_id = (select id from users where email = ${demo.erik})`));
+    await settle();
+    expect((await me()).status, 'a write to employments drops the cached refusal').toBe(200);
+  });
+
   describe('two instances on one PostgreSQL database', () => {
     let other: TestHub | undefined;
     const removeJonas = (h: TestHub, state: 'active' | 'removed') =>

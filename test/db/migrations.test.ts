@@ -24,7 +24,7 @@ describe('migrations', () => {
     const rows = await db.orm.em.getConnection().execute<{ name: string }[]>(
       `select tgname as name from pg_trigger where not tgisinternal order by 1`,
     );
-    const authorization = ['federated_identities', 'issuer_administrators', 'issuer_mandates', 'orderer_appointments',
+    const authorization = ['employments', 'federated_identities', 'issuer_administrators', 'issuer_mandates', 'orderer_appointments',
       'organisations', 'placements', 'routines', 'services', 'users'].map((t) => `${t}_authorization_changed`);
     expect(rows.map((r) => r.name)).toEqual(
       expect.arrayContaining([...authorization, 'grants_summary_insert_delete', 'grants_summary_update', 'users_summary_employer']),

@@ -116,7 +116,7 @@ export function invariants(since: Date): { name: string; query: Sql }[] {
         union all select 'Routine', r.id from routines r where r.created_at >= ${t0}::timestamptz and not exists (select 1 from audit_events a where a.target_id = r.id and a.action = 'routine.create')`,
     },
     {
-      name: 'every person made through the API registered themself: one sign-in identity, a user.selfRegister audit event and an order',
+      name: 'every person made through the API registered themself (one sign-in identity, a user.selfRegister audit event and an order) or was added by an administrator (a user.create audit event and an employment)',
       query: sql`select u.id, u.email, u.given_name, u.created_at,
           (select count(*)::int from federated_identities f where f.user_id = u.id) as identities,
           (select string_agg(a.action, ',') from audit_events a where a.target_id = u.id) as audited,
@@ -124,6 +124,8 @@ export function invariants(since: Date): { name: string; query: Sql }[] {
         from users u where u.created_at >= ${t0}::timestamptz
           -- The fuzz set-up hires its staff straight into the database; their sign-in subject is what stays theirs.
           and not exists (select 1 from federated_identities f where f.user_id = u.id and f.subject like 'fuzz.staff%')
+          and not (exists (select 1 from audit_events a where a.target_id = u.id and a.action = 'user.create' and a.actor_id is not null)
+            and exists (select 1 from employments e where e.user_id = u.id))
           and ((select count(*) from federated_identities f where f.user_id = u.id) <> 1
             or not exists (select 1 from audit_events a where a.target_id = u.id and a.action = 'user.selfRegister')
             or not exists (select 1 from orders o where o.user_id = u.id and o.kind = 'self_registration'))`,

@@ -115,6 +115,7 @@ const ID_ARGUMENTS: Record<string, string> = {
   role: 'ServiceRole',
   organisation: 'Organisation',
   scope: 'Organisation',
+  employerId: 'Organisation',
   person: 'User',
   people: 'User',
   administrators: 'User',
@@ -127,6 +128,7 @@ const ID_BY_MUTATION: [RegExp, string][] = [
   [/^ordererAppointment/, 'OrdererAppointment'],
   [/^order/, 'Order'],
   [/^userContactUpdate$/, 'User'],
+  [/^userEmploymentEnd$/, 'User'],
 ];
 function idTypeOf(owner: string, name: string): string | undefined {
   if (name === 'id') return ID_BY_MUTATION.find(([re]) => re.test(owner))?.[1];

@@ -4,7 +4,7 @@ import { startTestHub, type TestHub } from '../support/hub.js';
 import { Api, gid, LIST_FIELD, rawId, TYPE_NAME, type Answer, type Data, type Paged } from './api.js';
 import { opArb, worldArb, type ActorPick, type Op, type TargetPick } from './generators.js';
 import { COLLECTIONS, SERVICES, type Actor, type Collection, type Model, type Outcome, type OrgKind } from './model.js';
-import { adminRowsOf, auditCount, buildWorld, loadModel, removeWorld, rowOf, type Snapshot, type WorldRows } from './world.js';
+import { adminRowsOf, auditCount, buildWorld, employmentEndsOf, loadModel, removeWorld, rowOf, type Snapshot, type WorldRows } from './world.js';
 
 /**
  * Tenant isolation as a property: in random worlds (forests of organisations, people, grants,
@@ -45,6 +45,9 @@ const DECIDE = {
   reject: 'mutation($id: ID!) { result: ordererAppointmentReject(id: $id, input: { reason: "isolation" }) { ordererAppointment { id state } userErrors { code field message } } }',
   revoke: 'mutation($id: ID!) { result: ordererAppointmentRevoke(id: $id, input: { reason: "isolation" }) { ordererAppointment { id state } userErrors { code field message } } }',
 };
+// A future end date: the property checks who may set it; the end's consequences have their own tests.
+const END_EMPLOYMENT = `mutation($id: ID!, $endDate: DateTime!) { result: userEmploymentEnd(id: $id, input: { endDate: $endDate, reason: "isolation" }) {
+  user { id } employment { validTo } userErrors { code field message } } }`;
 const END_MANDATE = 'mutation($id: ID!) { result: issuerMandateEnd(id: $id, input: { reason: "isolation" }) { issuerMandate { id state } userErrors { code field message } } }';
 
 interface Target {
@@ -182,6 +185,11 @@ class WorldRun {
         });
         this.step = `issuerMandateEnd(${t.label}${t.id ? `, ${this.model.mandates.get(t.id)!.state}` : ''}) by ${by}`;
         return this.endMandate(actor, t, op.target.uuid);
+      }
+      case 'endEmployment': {
+        const t = this.target('users', op.target, (id) => this.viewer(actor) !== null && this.viewer(actor) !== id && this.model.canWriteUser(this.viewer(actor)!, id));
+        this.step = `userEmploymentEnd(${t.label}) by ${by}`;
+        return this.endEmployment(actor, t, op.target.uuid);
       }
     }
   }
@@ -382,6 +390,28 @@ class WorldRun {
     }
     await this.refusedWrite(outcome, actor, res, DECIDE[action], { id: gid('OrdererAppointment', missing) });
     if (t.id) expect(await rowOf(this.hub, 'orderer_appointments', t.id), `${this.step}: the appointment must not change`).toEqual(before);
+    expect(await auditCount(this.hub), `${this.step}: no audit event`).toBe(events);
+  }
+
+  private async endEmployment(actor: Actor, t: Target, missing: string): Promise<void> {
+    const outcome = this.model.employmentEnd(actor, t.id);
+    saw(`userEmploymentEnd ${outcome.kind === 'user-error' ? outcome.code : outcome.kind}`);
+    const endDate = new Date(Date.now() + 30 * 86_400_000).toISOString();
+    const before = t.id ? await rowOf(this.hub, 'users', t.id) : null;
+    const ends = async () => (t.id ? await employmentEndsOf(this.hub, t.id) : 0);
+    const endsBefore = await ends();
+    const events = await auditCount(this.hub);
+    const res = await this.api.call<{ result: Payload | null }>(actor, END_EMPLOYMENT, { id: t.gid, endDate });
+    if (outcome.kind === 'ok') {
+      expect(res.data?.result, `${this.step}: in scope, must succeed`).toEqual({ user: { id: t.gid }, employment: { validTo: endDate }, userErrors: [] });
+      expect(await ends(), `${this.step}: one end date recorded`).toBe(endsBefore + 1);
+      expect(await auditCount(this.hub), `${this.step}: one audit event`).toBe(events + 1);
+      this.model.applyEmploymentEndScheduled(t.id!);
+      return;
+    }
+    await this.refusedWrite(outcome, actor, res, END_EMPLOYMENT, { id: gid('User', missing), endDate });
+    if (t.id) expect(await rowOf(this.hub, 'users', t.id), `${this.step}: the user must not change`).toEqual(before);
+    expect(await ends(), `${this.step}: no end date recorded`).toBe(endsBefore);
     expect(await auditCount(this.hub), `${this.step}: no audit event`).toBe(events);
   }
 

@@ -22,6 +22,8 @@ export interface MUser {
   id: string;
   employer: string;
   placements: ({ org: string } & MPeriod)[];
+  /** Their employment has an end date (set through userEmploymentEnd): another end is refused. */
+  endScheduled?: boolean;
 }
 export type GrantState = 'active' | 'suspended' | 'revoked' | 'expired';
 export interface MGrant {
@@ -304,6 +306,24 @@ export class Model {
         (o.to === null || o.to > a.from) &&
         (a.to === null || o.from < a.to),
     );
+  }
+
+  /**
+   * Ending someone's employment: only an administrator of the person's responsible issuer in some
+   * service, never for themself; readable but not theirs is FORBIDDEN, unreadable NOT_FOUND.
+   */
+  employmentEnd(actor: Actor, person: string | null): Outcome {
+    const viewer = this.signedIn(actor);
+    if (typeof viewer !== 'string') return viewer;
+    if (person === null || !this.users.has(person) || !this.canReadUser(viewer, person)) return { kind: 'not-found' };
+    if (viewer === person || !this.roles(viewer).some((r) => this.administers(r, person))) return { kind: 'forbidden' };
+    if (this.users.get(person)!.endScheduled) return { kind: 'user-error', code: 'INVALID_STATE' };
+    return { kind: 'ok' };
+  }
+
+  /** An end date in the future was set: nothing else changes until it comes. */
+  applyEmploymentEndScheduled(person: string): void {
+    this.users.get(person)!.endScheduled = true;
   }
 
   mandateEnd(actor: Actor, id: string | null): Outcome {

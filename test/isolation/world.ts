@@ -218,6 +218,7 @@ export async function removeWorld(hub: TestHub, rows: WorldRows): Promise<void> 
     await run('delete from issuer_administrators where id in (?)', rows.admins);
     await run('delete from issuer_mandates where id in (?)', rows.mandates);
     await run('delete from placements where user_id in (?)', rows.users);
+    await run('delete from employments where user_id in (?)', rows.users);
     await run('delete from federated_identities where user_id in (?)', rows.users);
     await run('delete from users where id in (?)', rows.users);
     await run('delete from organisations where id in (?)', rows.organisations);
@@ -246,7 +247,9 @@ export async function loadModel(hub: TestHub): Promise<Snapshot> {
   const owners = Object.fromEntries(services.map((s) => [s.code, s.owner_id])) as Record<Svc, string>;
 
   const orgs = await q<{ id: string; parent_id: string | null; kind: OrgKind }>('select id, parent_id, kind from organisations');
-  const users = await q<{ id: string; employer_id: string }>('select id, employer_id from users');
+  const users = await q<{ id: string; employer_id: string; end_scheduled: boolean }>(
+    'select id, employer_id, exists (select 1 from employments x where x.user_id = users.id and x.valid_to is not null) as end_scheduled from users',
+  );
   const placements = await q<{ user_id: string; organisation_id: string; valid_from: Date; valid_to: Date | null }>(
     'select user_id, organisation_id, valid_from, valid_to from placements',
   );
@@ -267,6 +270,7 @@ export async function loadModel(hub: TestHub): Promise<Snapshot> {
     users: users.map((u) => ({
       id: u.id,
       employer: u.employer_id,
+      endScheduled: u.end_scheduled,
       placements: placements.filter((p) => p.user_id === u.id).map((p) => ({ org: p.organisation_id, from: time(p.valid_from)!, to: time(p.valid_to) })),
     })),
     grants: grants.map((g) => ({ id: g.id, user: g.user_id, service: code.get(g.service_id)!, state: g.state })),
@@ -301,5 +305,11 @@ export async function adminRowsOf(hub: TestHub, ids: string[]): Promise<Record<s
 
 export async function auditCount(hub: TestHub): Promise<number> {
   const [row] = await hub.db.orm.em.getConnection().execute<{ n: number }[]>('select count(*)::int as n from audit_events');
+  return Number(row.n);
+}
+
+/** How many employments of a person have an end date. */
+export async function employmentEndsOf(hub: TestHub, user: string): Promise<number> {
+  const [row] = await hub.db.orm.em.getConnection().execute<{ n: number }[]>('select count(*)::int as n from employments where user_id = ? and valid_to is not null', [user]);
   return Number(row.n);
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execute, sql } from '../../src/db/sql.js';
+import { applyEmploymentEnd, type DueEnd } from '../../src/employments/employment-end.js';
 import { expireGrants } from '../../src/grants/grant-expiry.js';
 import { ReportService } from '../../src/reports/report.service.js';
 import { foldGrantSummaryDeltas, monthStart, takeGrantSnapshots } from '../../src/reports/summaries.js';
@@ -58,7 +59,7 @@ describe('report summaries', () => {
   });
   afterAll(() => hub.close());
 
-  it('agree with the grants themselves through random histories, snapshots, folds and employer changes', async () => {
+  it('agree with the grants themselves through random histories, snapshots, folds, employer changes and leavers', async () => {
     // History: anything, backdated, as a bulk load would leave it before the first snapshot is taken.
     const history = fc.oneof(
       fc.record({ kind: fc.constant('issue' as const), person: fc.nat(), role: fc.nat(), ageDays: fc.integer({ min: 0, max: 400 }), validDays: fc.option(fc.integer({ min: -60, max: 400 })), startsLater: fc.boolean() }),
@@ -68,6 +69,7 @@ describe('report summaries', () => {
       fc.record({ kind: fc.constant('delete' as const), pick: fc.nat() }),
       fc.record({ kind: fc.constant('retime' as const), pick: fc.nat(), days: fc.integer({ min: -3, max: 40 }), hours: fc.integer({ min: 0, max: 23 }) }),
       fc.record({ kind: fc.constant('hire' as const), employer: fc.nat() }),
+      fc.record({ kind: fc.constant('leave' as const), person: fc.nat(), agoDays: fc.integer({ min: 0, max: 200 }) }),
       fc.record({ kind: fc.constant('fold' as const) }),
     );
     // Live: what the hub does after the snapshots, each change stamped with the moment it happens.
@@ -80,6 +82,7 @@ describe('report summaries', () => {
       fc.record({ kind: fc.constant('retime' as const), pick: fc.nat(), days: fc.integer({ min: -3, max: 40 }), hours: fc.integer({ min: 0, max: 23 }) }),
       fc.record({ kind: fc.constant('move' as const), person: fc.nat(), employer: fc.nat() }),
       fc.record({ kind: fc.constant('hire' as const), employer: fc.nat() }),
+      fc.record({ kind: fc.constant('leave' as const), person: fc.nat(), agoDays: fc.constant(0) }),
       fc.record({ kind: fc.constant('fold' as const) }),
     );
     type Change = (typeof history extends fc.Arbitrary<infer T> ? T : never) | (typeof live extends fc.Arbitrary<infer T> ? T : never);
@@ -134,6 +137,19 @@ describe('report summaries', () => {
           if (all.length) await run(sql`delete from grants where id = ${pick(all, c.pick)}`);
           return;
         }
+        case 'leave': {
+          // A leaver holding a grant, through the code the hub runs at the end date (backdated: a past end applied at once, its date kept).
+          if (!open.length) return;
+          const [{ user_id: person }] = (await run(sql`select user_id from grants where id = ${pick(open, c.person)}`)) as { user_id: string }[];
+          const end = new Date(Date.now() - c.agoDays * DAY);
+          await hub.db.orm.em.fork().transactional(async (tx) => {
+            const [row] = await execute<DueEnd>(tx, sql`insert into employments (id, user_id, employer_id, valid_from, valid_to, end_reason, created_at)
+              select gen_random_uuid(), u.id, u.employer_id, u.created_at - interval '1000 days', ${end.toISOString()}::timestamptz, 'Slutat', now()
+              from users u where u.id = ${person} returning id, user_id, employer_id, valid_to, end_reason`);
+            await applyEmploymentEnd(tx, row, { userId: null, identity: 'test', requestId: null });
+          });
+          return;
+        }
         case 'fold':
           await foldGrantSummaryDeltas(hub.db.orm.em.fork());
           return;
@@ -167,6 +183,8 @@ describe('report summaries', () => {
     expect(tallies).toBeGreaterThan(0);
     expect(expiring).toBeGreaterThan(0);
     expect(idle).toBeGreaterThan(0);
+    // Leavers happened and ended grants (the property saw them, not only no-op ends).
+    expect(await run(sql`select count(*)::int as n from audit_events where action = 'grant.revoke' and reason = 'EMPLOYMENT_ENDED'`)).not.toEqual([{ n: 0 }]);
   }, 300_000);
 
   it('correct the snapshots already taken when a grant is renewed across a month start, and only then', async () => {

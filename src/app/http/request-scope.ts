@@ -10,7 +10,7 @@ import type { Config, TrustedIssuerConfig } from '../../config.js';
 import type { Orm } from '../../db/orm.js';
 import type { Context } from '../../graphql/context.js';
 import { ResponseBudget } from '../../graphql/response-budget.js';
-import { identityProviderUnavailable, unauthenticated } from '../../http/auth-errors.js';
+import { identityProviderUnavailable, signInRefused, unauthenticated } from '../../http/auth-errors.js';
 import { bearerToken } from '../../http/request.js';
 import { createLoaders } from '../loaders.js';
 
@@ -51,6 +51,10 @@ export class RequestScopes {
     }
     const em = orm.em.fork();
     const viewer = auth.identity ? await this.deps.viewers.viewerFor(em, auth.identity) : Viewer.anonymous();
+    if (viewer.refusal) {
+      log.info({ requestId, reason: viewer.refusal }, 'sign-in refused');
+      throw signInRefused(viewer.refusal);
+    }
     const policy = new Policy(viewer);
     const ctx: Context = {
       requestId,

@@ -1,0 +1,69 @@
+import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { REASON_MAX_LENGTH } from '../domain/problems.js';
+import { TextLimit } from '../graphql/input-guard.js';
+import { DateTime, EmailAddress } from '../graphql/scalars.js';
+import { UserError } from '../graphql/user-errors.js';
+import { UserType } from '../users/user.type.js';
+
+@ObjectType('Employment', { description: "A person's employment by one organisation over time." })
+export class EmploymentType {
+  @Field(() => DateTime)
+  validFrom!: Date;
+
+  @Field(() => DateTime, { nullable: true, description: 'When it ends or ended; null while open-ended.' })
+  validTo!: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'Why it ended, as the administrator gave it.' })
+  endReason!: string | null;
+}
+
+@InputType('UserCreateInput', { description: 'A joiner: a person and their first employment.' })
+export class UserCreateInput {
+  @Field(() => String)
+  @TextLimit({ maxLength: 100 })
+  givenName!: string;
+
+  @Field(() => String)
+  @TextLimit({ maxLength: 100 })
+  familyName!: string;
+
+  @Field(() => EmailAddress, { description: 'Unique among the people of the employer (case-insensitive).' })
+  email!: string;
+
+  @Field(() => ID, { description: 'An organisation in your domain as issuer administrator.' })
+  employerId!: string;
+
+  @Field(() => DateTime, { nullable: true, description: 'When the employment starts; now when left out.' })
+  startDate?: Date | null;
+}
+
+@ObjectType('UserCreatePayload')
+export class UserCreatePayload {
+  @Field(() => UserType, { nullable: true })
+  user!: object | null;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@InputType('UserEmploymentEndInput', { description: 'A leaver: when and why the employment ends.' })
+export class UserEmploymentEndInput {
+  @Field(() => DateTime, { description: 'Today, past (applied at once, date kept) or future (applied when it comes); after the start.' })
+  endDate!: Date;
+
+  @Field(() => String, { description: 'Required; kept in the audit trail and told to the person.' })
+  @TextLimit({ maxLength: REASON_MAX_LENGTH, multiline: true })
+  reason!: string;
+}
+
+@ObjectType('UserEmploymentEndPayload')
+export class UserEmploymentEndPayload {
+  @Field(() => UserType, { nullable: true })
+  user!: object | null;
+
+  @Field(() => EmploymentType, { nullable: true, description: 'The employment as ended.' })
+  employment!: object | null;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
