@@ -11,6 +11,8 @@ export interface AuditEntry {
   before?: Record<string, unknown> | null;
   after?: Record<string, unknown> | null;
   reason?: string | null;
+  /** Who acted when the viewer has no user yet: a person registering themself becomes one in this change. */
+  actorId?: string;
 }
 
 /**
@@ -19,7 +21,7 @@ export interface AuditEntry {
  */
 export function audit(em: Em, viewer: Viewer, requestId: string, entry: AuditEntry): AuditEvent {
   return em.create(AuditEvent, {
-    actor: viewer.user?.id ?? null,
+    actor: entry.actorId ?? viewer.user?.id ?? null,
     actorIdentity: viewer.identity ? `${viewer.identity.issuer}#${viewer.identity.subject}` : null,
     action: entry.action,
     targetType: entry.targetType,

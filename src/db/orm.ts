@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { DefaultLogger, type LogContext, type LoggerOptions, type Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM as PgliteORM } from '@mikro-orm/pglite';
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import { MikroORM as PostgresORM } from '@mikro-orm/postgresql';
 import type { EntityManager, MikroORM } from '@mikro-orm/sql';
 import type { Logger as Pino } from 'pino';
@@ -85,7 +86,8 @@ export function ormOptions(target: DatabaseTarget, log?: Pino): Partial<Options>
   }
   const dataDir = target.pgliteDataDir ?? 'memory://';
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  return { ...common, dbName: dataDir };
+  // btree_gist backs the exclusion constraint of one grant in force per person, role and scope.
+  return { ...common, dbName: dataDir, driverOptions: { extensions: { btree_gist } } };
 }
 
 /** Opens the database: a PostgreSQL server when a URL is given, the embedded PGlite otherwise. */

@@ -23,6 +23,10 @@ export enum ProblemCode {
   FILE_TOO_LARGE = 'FILE_TOO_LARGE',
   FILE_EMPTY = 'FILE_EMPTY',
   FILE_TYPE_NOT_ALLOWED = 'FILE_TYPE_NOT_ALLOWED',
+  /** Four eyes: the viewer placed the order, or it is for the viewer; someone else decides. */
+  SELF_DECISION = 'SELF_DECISION',
+  /** Ordering for oneself, where the routine does not allow it (self-registration is its own path). */
+  SELF_ORDER = 'SELF_ORDER',
 }
 
 /** One broken business rule of an input: what, where (the input path), and a sentence for people. */

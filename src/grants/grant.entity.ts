@@ -36,6 +36,14 @@ export const GrantSchema = defineEntity({
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
   },
+  // One grant in force per person, service, role and scope (migration one_grant_in_force; needs btree_gist).
+  checks: [
+    {
+      name: 'grants_one_in_force',
+      expression:
+        "EXCLUDE USING gist (user_id WITH =, service_id WITH =, role_id WITH =, scope_id WITH =, tstzrange(valid_from, valid_to) WITH &&) WHERE ((state = ANY (ARRAY['active'::text, 'suspended'::text])))",
+    },
+  ],
   indexes: [
     { name: 'grants_user_state_idx', properties: ['user', 'state'] },
     { name: 'grants_service_state_idx', properties: ['service', 'state'] },

@@ -6,7 +6,7 @@ import { Problems } from '../domain/problems.js';
 import { lockTarget } from '../domain/target.js';
 import { ProblemCode } from '../domain/errors.js';
 import { routineInForceFor } from '../routines/routine.service.js';
-import { SensitiveAction } from '../routines/routine.rules.js';
+import { revocationAssurance, SensitiveAction } from '../routines/routine.rules.js';
 import { Grant, GrantState } from './grant.entity.js';
 import { GrantRepository } from './grant.repository.js';
 
@@ -27,6 +27,8 @@ const OPEN = [GrantState.ACTIVE, GrantState.SUSPENDED];
 
 interface Change {
   action: string;
+  /** The routine's assurance action for this change (revocations: as strong as ordering, see revocationAssurance). */
+  revocation?: boolean;
   /** States the change may start from. */
   from: GrantState[];
   verb: string;
@@ -46,6 +48,7 @@ export class GrantService {
     const why = Problems.reason(reason);
     return this.change(id, {
       action: 'grant.revoke',
+      revocation: true,
       from: OPEN,
       verb: 'revoked',
       reason: why,
@@ -121,7 +124,8 @@ export class GrantService {
       const employerId = await this.holderEmployer(tx, grant);
       // After the scope check, so a refused step-up never tells an outsider the grant exists.
       const routine = await routineInForceFor(tx, grant.service.id, employerId);
-      policy.requireAssurance(routine?.rules.assurance[SensitiveAction.GRANT_CHANGE]);
+      const rules = routine?.rules;
+      policy.requireAssurance(rules && (change.revocation ? revocationAssurance(rules) : rules.assurance[SensitiveAction.GRANT_CHANGE]));
 
       const now = new Date();
       if (!change.from.includes(grant.state)) {

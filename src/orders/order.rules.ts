@@ -23,6 +23,16 @@ export function parseIdArray(value: string[] | string | null): string[] {
   return value ? value.replace(/[{}]/g, '').split(',') : [];
 }
 
+/** Four eyes: nobody decides an order they placed or one for themself (a self-registration is both). */
+export function checkFourEyes(order: { orderedBy: { id: string }; user: { id: string } }, deciderId: string): void {
+  if (order.orderedBy.id === deciderId) {
+    throw Problems.single(ProblemCode.SELF_DECISION, ['id'], 'You placed this order: someone else decides it.');
+  }
+  if (order.user.id === deciderId) {
+    throw Problems.single(ProblemCode.SELF_DECISION, ['id'], 'The order is for you: someone else decides it.');
+  }
+}
+
 /** What the attachment rule looks at in an order's terms. */
 export interface AttachedTerms {
   role: { code: string };

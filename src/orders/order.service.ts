@@ -7,7 +7,7 @@ import { acceptUpload, storeDocument, type ReceivedFile } from '../documents/doc
 import { Grant, GrantState } from '../grants/grant.entity.js';
 import type { Actor } from '../auth/actor.js';
 import type { UploadLimits } from '../documents/document.service.js';
-import { idOfType } from '../domain/global-id.js';
+import { idOfType, toGlobalId } from '../domain/global-id.js';
 import { Problems } from '../domain/problems.js';
 import { lockTarget } from '../domain/target.js';
 import { requireService } from '../services/service.service.js';
@@ -22,7 +22,7 @@ import { Service, ServiceRole, SubArea } from '../services/service.entity.js';
 import { User } from '../users/user.entity.js';
 import { Order, OrderAttachment, OrderEvent, OrderKind, OrderState } from './order.entity.js';
 import { OrderRepository } from './order.repository.js';
-import { checkAttachments, checkHeadcount, parseIdArray, personField } from './order.rules.js';
+import { checkAttachments, checkFourEyes, checkHeadcount, parseIdArray, personField } from './order.rules.js';
 
 export interface AttachmentInput {
   kind: DocumentKind;
@@ -85,8 +85,21 @@ interface Roster {
   /** Each person's responsible issuer. */
   issuers: Map<string, string>;
   undecided: Set<string>;
+  /** Each person's grants of the role that are active or suspended and overlap the ordered period. */
+  held: Map<string, HeldGrant[]>;
   /** The service owner's path: its own staff may use the service whatever the routine's kinds. */
   ownerPath: string;
+}
+
+/** A grant a person already holds, by its scope. */
+interface HeldGrant {
+  id: string;
+  scope: string;
+}
+
+/** The one answer to a second grant of the same person, service, role and scope: name the one in force. */
+export function duplicateGrantMessage(grantId: string): string {
+  return `The person already holds this role for this scope in an overlapping period (grant ${toGlobalId('Grant', grantId)}); one grant per person, role and scope.`;
 }
 
 /** A bulk order as it is judged: the shared terms, how it was asked, and what was read for it. */
@@ -116,6 +129,18 @@ const snapshot = (o: Order) => ({
   validFrom: o.validFrom.toISOString(),
   validTo: o.validTo?.toISOString() ?? null,
 });
+
+/** The grant written now, so that the database's one-grant rule (an exclusion constraint) answers as a CONFLICT. */
+async function flushGrant(tx: Em): Promise<void> {
+  try {
+    await tx.flush();
+  } catch (e) {
+    if (/grants_one_in_force/.test(String((e as Error).message))) {
+      throw Problems.single(ProblemCode.CONFLICT, ['id'], 'The person already holds this role for this scope in an overlapping period; one grant per person, role and scope.');
+    }
+    throw e;
+  }
+}
 
 /** Orders: placed by orderers (or the person, for self-registration), decided by the responsible issuer. */
 export class OrderService {
@@ -184,6 +209,7 @@ export class OrderService {
     return this.decide(id, async (tx, order, rules) => {
       const before = snapshot(order);
       await this.checkQuota(tx, order, rules);
+      await this.checkNoDuplicate(tx, order);
       await tx.populate(order, ['subAreas', 'user']);
       const grant = tx.create(Grant, {
         user: order.user,
@@ -207,6 +233,7 @@ export class OrderService {
         after: { order: order.id, role: order.role.id, scope: order.scope.id, validFrom: order.validFrom.toISOString(), validTo: order.validTo?.toISOString() ?? null },
       });
       await this.notify(tx, order, 'approved', reason?.trim() || null);
+      await flushGrant(tx);
       return order;
     });
   }
@@ -276,8 +303,9 @@ export class OrderService {
     const byAnyone = await this.orderable(tx, valid, terms.service.id, false);
     const issuers = await responsibleIssuers(tx, terms.service.id, valid);
     const undecided = await this.withUndecidedOrder(tx, valid, terms.role.id);
+    const held = await this.heldGrants(tx, valid, terms);
     const ownerPath = (await tx.findOneOrFail(Organisation, terms.service.owner.id)).path;
-    return { people, routines, byOrderer, byAnyone, issuers, undecided, ownerPath };
+    return { people, routines, byOrderer, byAnyone, issuers, undecided, held, ownerPath };
   }
 
   /** The named people the actor may see, with their employer's legal-entity kind (it picks the routine) and current placements. */
@@ -310,6 +338,19 @@ export class OrderService {
     return new Set(rows.map((r) => r.user_id));
   }
 
+  /** Grants of the role the named people hold, active or suspended, overlapping the ordered period. */
+  private async heldGrants(tx: Em, ids: string[], terms: Terms): Promise<Map<string, HeldGrant[]>> {
+    const held = new Map<string, HeldGrant[]>();
+    if (!ids.length) return held;
+    const rows = await execute<{ id: string; user_id: string; scope_id: string }>(
+      tx,
+      sql`select id, user_id, scope_id from grants where user_id in (${ids}) and role_id = ${terms.role.id} and state in ('active', 'suspended')
+        and tstzrange(valid_from, valid_to) && tstzrange(${terms.validFrom}::timestamptz, ${terms.validTo}::timestamptz)`,
+    );
+    for (const r of rows) held.set(r.user_id, [...(held.get(r.user_id) ?? []), { id: r.id, scope: r.scope_id }]);
+    return held;
+  }
+
   /** One named person's problems, or what their order is placed with. */
   private checkPerson(bulk: BulkOrder, id: string | null, index: number, seen: Set<string>): Verdict {
     const { terms, roster } = bulk;
@@ -337,6 +378,9 @@ export class OrderService {
       }
       this.actor.policy.requireAssurance(routine.rules.assurance[SensitiveAction.ORDER_SUBMIT]);
       checkAttachments(routine.rules, terms, errors, ['input']);
+      if (orderable && id === this.actor.viewer.user?.id && !routine.rules.selfOrdering) {
+        errors.add(ProblemCode.SELF_ORDER, field, 'The routine does not let you order for yourself: another orderer or administrator orders for you.');
+      }
     }
     // Only whoever may order for the person hears of their undecided order: others may not read it.
     if (orderable && roster.undecided.has(id)) errors.add(ProblemCode.CONFLICT, field, 'The person already has an undecided order for this role.');
@@ -344,6 +388,8 @@ export class OrderService {
     if (bulk.scope && (!scopeId || (scopeId !== person.employerId && !person.placements.includes(scopeId)))) {
       errors.add(ProblemCode.INVALID, ['input', 'scope'], "The scope must be the person's employer or an organisation they are placed at.");
     }
+    const duplicate = orderable ? roster.held.get(id)?.find((g) => g.scope === (scopeId ?? person.employerId)) : undefined;
+    if (duplicate) errors.add(ProblemCode.CONFLICT, field, duplicateGrantMessage(duplicate.id));
     if (errors.any || !routine) return { problems: errors.list };
     return { problems: [], placement: { user: id, scope: scopeId ?? person.employerId, routine } };
   }
@@ -390,6 +436,7 @@ export class OrderService {
       await tx.populate(order, ['routine', 'role']);
       policy.requireAssurance(order.routine.rules.assurance[SensitiveAction.ORDER_DECIDE]);
       if (order.state !== OrderState.SUBMITTED) throw Problems.single(ProblemCode.INVALID_STATE, ['id'], `The order is ${order.state}, not waiting for a decision.`);
+      checkFourEyes(order, this.actor.viewer.user!.id);
       order.decidedAt = new Date();
       order.decidedBy = tx.getReference(User, this.actor.viewer.user!.id);
       return work(tx, order, order.routine.rules);
@@ -442,6 +489,20 @@ export class OrderService {
     if (Number(n) >= quota) {
       throw Problems.single(ProblemCode.QUOTA_EXCEEDED, ['id'], `${entity.name} already has ${n} of at most ${quota} people with the role "${order.role.name}".`);
     }
+  }
+
+  /**
+   * One active grant per person, service, role and scope: the holder's row is locked so approvals for
+   * the same person run one after another and the later one sees the earlier one's grant.
+   */
+  private async checkNoDuplicate(tx: Em, order: Order): Promise<void> {
+    await execute(tx, sql`select 1 from users where id = ${order.user.id} for update`);
+    const [held] = await execute<{ id: string }>(
+      tx,
+      sql`select id from grants where user_id = ${order.user.id} and role_id = ${order.role.id} and scope_id = ${order.scope.id}
+        and state in ('active', 'suspended') and tstzrange(valid_from, valid_to) && tstzrange(${order.validFrom}::timestamptz, ${order.validTo ?? null}::timestamptz) limit 1`,
+    );
+    if (held) throw Problems.single(ProblemCode.CONFLICT, ['id'], duplicateGrantMessage(held.id));
   }
 
   private transition(tx: Em, order: Order, to: OrderState, reason: string | null, before: Record<string, unknown>): void {

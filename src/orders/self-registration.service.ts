@@ -19,7 +19,7 @@ import { Decider, SensitiveAction, type RoutineRules } from '../routines/routine
 import { ProfileState, User } from '../users/user.entity.js';
 import { Order, OrderAttachment, OrderEvent, OrderKind, OrderState } from './order.entity.js';
 import { checkAttachments, readContactDetails, type ContactDetails } from './order.rules.js';
-import { OrderService, type OrderTerms, type Terms } from './order.service.js';
+import { duplicateGrantMessage, OrderService, type OrderTerms, type Terms } from './order.service.js';
 
 /** The one answer for an organisation the e-ID does not name, whether it exists or not. */
 const NOT_YOURS = 'Your e-ID names no organisation with this id (see selfRegistrationOrganisations).';
@@ -68,7 +68,7 @@ export class SelfRegistrationService {
       const t = terms!;
       const routine = await this.selfRegistrationRoutine(tx, t, kind);
       this.checkRegistration(routine.rules, kind, t, problems);
-      const known = this.actor.viewer.user ? await this.checkKnownUser(tx, this.actor.viewer.user, entityPath, t, problems) : null;
+      const known = this.actor.viewer.user ? await this.checkKnownUser(tx, this.actor.viewer.user, { entityPath, organisation: organisation.id }, t, problems) : null;
       problems.throwIfAny();
       const user = known ?? this.registerUser(tx, identity, organisation, contact);
       const decider = await this.deciderFor(tx, routine, t, user);
@@ -139,13 +139,20 @@ export class SelfRegistrationService {
   }
 
   /** A person already registered asks again: only under their own legal entity, and once per role at a time. */
-  private async checkKnownUser(tx: Em, me: ViewerUser, entityPath: string, terms: Terms, problems: Problems): Promise<User> {
+  private async checkKnownUser(tx: Em, me: ViewerUser, under: { entityPath: string; organisation: string }, terms: Terms, problems: Problems): Promise<User> {
+    const { entityPath } = under;
     const user = await tx.findOneOrFail(User, me.id);
     if (!me.employerPath.startsWith(entityPath)) {
       problems.add(ProblemCode.NOT_ELIGIBLE, ['input', 'organisation'], 'You are registered with another organisation.');
     }
     const [pending] = await execute(tx, sql`select 1 from orders where user_id = ${user.id} and role_id = ${terms.role.id} and state in ('submitted', 'returned')`);
     if (pending) problems.add(ProblemCode.CONFLICT, ['input', 'role'], 'You already have an undecided registration for this role.');
+    const [held] = await execute<{ id: string }>(
+      tx,
+      sql`select id from grants where user_id = ${user.id} and role_id = ${terms.role.id} and scope_id = ${under.organisation} and state in ('active', 'suspended')
+        and tstzrange(valid_from, valid_to) && tstzrange(${terms.validFrom}::timestamptz, ${terms.validTo}::timestamptz) limit 1`,
+    );
+    if (held) problems.add(ProblemCode.CONFLICT, ['input', 'role'], duplicateGrantMessage(held.id));
     return user;
   }
 
@@ -162,6 +169,7 @@ export class SelfRegistrationService {
     });
     audit(tx, this.actor.viewer, this.actor.requestId, {
       action: 'user.selfRegister',
+      actorId: user.id,
       targetType: 'User',
       targetId: user.id,
       organisationId: organisation.id,
@@ -204,6 +212,7 @@ export class SelfRegistrationService {
   private auditSubmission(tx: Em, order: Order, terms: Terms, decider: string): void {
     audit(tx, this.actor.viewer, this.actor.requestId, {
       action: 'order.submit',
+      actorId: order.user.id,
       targetType: 'Order',
       targetId: order.id,
       organisationId: order.scope.id,

@@ -21,6 +21,7 @@ registerNode(Routine, {
 export function rulesView(rules: RoutineRules): RoutineRulesType {
   return {
     ...rules,
+    selfOrdering: rules.selfOrdering ?? false,
     roles: Object.entries(rules.roles).map(([role, r]) => ({ role, ...r })),
     assurance: Object.entries(rules.assurance).map(([action, level]) => ({ action, level })) as RoutineRulesType['assurance'],
   };

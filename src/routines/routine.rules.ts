@@ -12,6 +12,8 @@ export enum SensitiveAction {
   ORDER_SUBMIT = 'order_submit',
   ORDER_DECIDE = 'order_decide',
   GRANT_CHANGE = 'grant_change',
+  /** Revoking a grant: never below what ordering or deciding it needs (see revocationAssurance). */
+  GRANT_REVOKE = 'grant_revoke',
 }
 
 /** Who decides orders under a routine. */
@@ -42,11 +44,23 @@ export interface RoutineRules {
   orderingRequiresOrderer: boolean;
   /** People may register themselves (VIAS). */
   selfRegistration: boolean;
+  /** An orderer or administrator may order for themself (absent: no; self-registration is its own path). */
+  selfOrdering?: boolean;
   /** Attachments a request to become orderer needs. */
   ordererRequestAttachments: DocumentKind[];
   roles: Record<string, RoleRule>;
   /** Minimum assurance level per sensitive action; actions left out need none beyond sign-in. */
   assurance: Partial<Record<SensitiveAction, AssuranceLevel>>;
+}
+
+const rank: Record<AssuranceLevel, number> = { low: 1, substantial: 2, high: 3 };
+
+/** A revocation needs the highest of its own level, a grant change's, and what ordering the grant needs. */
+export function revocationAssurance(rules: RoutineRules): AssuranceLevel | undefined {
+  const levels = [SensitiveAction.GRANT_REVOKE, SensitiveAction.GRANT_CHANGE, SensitiveAction.ORDER_SUBMIT]
+    .map((a) => rules.assurance[a])
+    .filter((l): l is AssuranceLevel => l !== undefined);
+  return levels.sort((a, b) => rank[b] - rank[a])[0];
 }
 
 const inEnum = <T extends Record<string, string>>(e: T, v: unknown): v is T[keyof T] => Object.values(e).includes(v as string);

@@ -53,6 +53,7 @@ export class RoutineService {
       eligibleOrganisationKinds: input.eligibleOrganisationKinds,
       orderingRequiresOrderer: input.orderingRequiresOrderer,
       selfRegistration: input.selfRegistration,
+      selfOrdering: input.selfOrdering ?? false,
       ordererRequestAttachments: input.ordererRequestAttachments,
       roles: Object.fromEntries(
         input.roles.map((r) => [r.role, { attachments: r.attachments, attachmentsPerSubArea: r.attachmentsPerSubArea, quotaPerOrganisation: r.quotaPerOrganisation ?? null }]),

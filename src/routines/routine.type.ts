@@ -53,6 +53,9 @@ export class RoutineRulesType {
   @Field(() => Boolean)
   selfRegistration!: boolean;
 
+  @Field(() => Boolean, { description: 'An orderer or administrator may order for themself; nobody ever decides their own order.' })
+  selfOrdering!: boolean;
+
   @Field(() => [DocumentKind])
   ordererRequestAttachments!: DocumentKind[];
 
@@ -125,6 +128,9 @@ export class RoutineCreateInput {
 
   @Field(() => Boolean)
   selfRegistration!: boolean;
+
+  @Field(() => Boolean, { defaultValue: false, description: 'Whether an orderer or administrator may order for themself (default: no).' })
+  selfOrdering?: boolean;
 
   @Field(() => [DocumentKind])
   ordererRequestAttachments!: DocumentKind[];
