@@ -209,12 +209,16 @@ try {
       a = page.data.orders.pageInfo.endCursor;
     }
   }
+  type RoleHeld = { state: string; role: { id: string } };
+  const ROLE_HELD = '{ state role { id } }';
+  const holds = (grants: RoleHeld[], role: string) => grants.some((g) => g.role.id === role && (g.state === 'ACTIVE' || g.state === 'SUSPENDED'));
   const people: string[] = [];
   let after: string | null = null;
   const discover = new Progress('discovering people', 3000);
   while (people.length < 3000) {
-    const page: { data: { users: { nodes: { id: string }[]; pageInfo: { endCursor: string; hasNextPage: boolean } } } } = await gql(url, agency, 'query($a: String) { users(first: 100, after: $a) { nodes { id } pageInfo { endCursor hasNextPage } } }', { a: after });
-    people.push(...page.data.users.nodes.map((n) => n.id).filter((id) => !pending.has(id)).slice(0, 3000 - people.length));
+    // …and people who hold the role already: one grant in force per role, so their orders would be refused too.
+    const page: { data: { users: { nodes: { id: string; grants: { nodes: RoleHeld[] } }[]; pageInfo: { endCursor: string; hasNextPage: boolean } } } } = await gql(url, agency, `query($a: String) { users(first: 100, after: $a) { nodes { id grants(first: 10) { nodes ${ROLE_HELD} } } pageInfo { endCursor hasNextPage } } }`, { a: after });
+    people.push(...page.data.users.nodes.filter((n) => !pending.has(n.id) && !holds(n.grants.nodes, analyst)).map((n) => n.id).slice(0, 3000 - people.length));
     discover.update(people.length);
     if (!page.data.users.pageInfo.hasNextPage) break;
     after = page.data.users.pageInfo.endCursor;
@@ -223,8 +227,9 @@ try {
   const toDecide: string[] = [];
   after = null;
   while (toDecide.length < 2000) {
-    const page: { data: { orders: { nodes: { id: string }[]; pageInfo: { endCursor: string; hasNextPage: boolean } } } } = await gql(url, authority, 'query($a: String) { orders(toDecide: true, state: SUBMITTED, first: 100, after: $a) { nodes { id } pageInfo { endCursor hasNextPage } } }', { a: after });
-    toDecide.push(...page.data.orders.nodes.map((n) => n.id));
+    type ToDecide = { id: string; role: { id: string }; person: { grants: { nodes: RoleHeld[] } } };
+    const page: { data: { orders: { nodes: ToDecide[]; pageInfo: { endCursor: string; hasNextPage: boolean } } } } = await gql(url, authority, `query($a: String) { orders(toDecide: true, state: SUBMITTED, first: 100, after: $a) { nodes { id role { id } person { grants(first: 10) { nodes ${ROLE_HELD} } } } pageInfo { endCursor hasNextPage } } }`, { a: after });
+    toDecide.push(...page.data.orders.nodes.filter((n) => !holds(n.person.grants.nodes, n.role.id)).map((n) => n.id));
     if (!page.data.orders.pageInfo.hasNextPage) break;
     after = page.data.orders.pageInfo.endCursor;
   }

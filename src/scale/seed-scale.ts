@@ -158,17 +158,18 @@ try {
       sql`insert into federated_identities (id, user_id, issuer, subject, registration_number, assurance_level, created_at)
         select md5('f' || g)::uuid, md5('u' || g)::uuid, ${issuer.issuer}, 'user' || g || '@scale.example', null, 'substantial', now() from generate_series(${start}::int, ${end}::int) g`,
     );
-    // 1–7 grants a person, four on average; states and dates spread over two years.
+    // 1–7 grants a person, four on average; states and dates spread over two years. One grant in force per
+    // role (k = 1, 2: the two roles): the rest ended within 30 days, as the one-grant-in-force constraint demands.
     await execute(
       em,
       sql`insert into grants (id, user_id, service_id, role_id, scope_id, state, valid_from, valid_to, issued_by_id, created_at, updated_at, suspended_at, ended_at, end_reason)
         select md5('g' || g || '-' || k)::uuid, md5('u' || g)::uuid, e.service_id, case when k % 2 = 0 then e.role_a else e.role_b end, e.id,
-          case when h < 80 then 'active' when h < 88 then 'suspended' when h < 95 then 'revoked' else 'expired' end,
+          case when k <= 2 and h < 80 then 'active' when k <= 2 and h < 88 then 'suspended' when h < 95 then 'revoked' else 'expired' end,
           created, case when h >= 95 then created + interval '30 days' when h % 10 = 0 then now() + ((g + k) % 60) * interval '1 day' else null end,
           e.owner_id, created, created,
-          case when h >= 80 and h < 88 then created + interval '10 days' else null end,
-          case when h >= 88 then created + interval '30 days' else null end,
-          case when h >= 95 then 'expired' when h >= 88 then 'revoked in bulk seed' else null end
+          case when k <= 2 and h >= 80 and h < 88 then created + interval '10 days' else null end,
+          case when k > 2 or h >= 88 then created + interval '30 days' else null end,
+          case when h >= 95 then 'expired' when k > 2 or h >= 88 then 'revoked in bulk seed' else null end
         from ${g} cross join lateral generate_series(1, 1 + (g * 31) % 7) k
         cross join lateral (select (g * 13 + k * 7) % 100 as h, now() - ((g * 17 + k * 3) % 730) * interval '1 day' - (k * interval '1 hour') as created) x`,
     );
