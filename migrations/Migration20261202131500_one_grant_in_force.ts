@@ -22,6 +22,8 @@ export class Migration20261202131500_one_grant_in_force extends Migration {
       select gen_random_uuid(), now(), 'system:migration', 'grant.revoke', 'Grant', g.id, json_build_object('state', 'revoked'),
         'DUPLICATE_GRANT: another grant of the same role and scope was in force'
       from grants g where g.end_reason = 'DUPLICATE_GRANT';`);
+    // A grant in force whose validity ends before it starts was never in force by its dates: an empty range says so.
+    this.addSql(`update grants set valid_to = valid_from where state in ('active', 'suspended') and valid_to < valid_from;`);
     this.addSql(`alter table "grants" add constraint "grants_one_in_force" exclude using gist
       ("user_id" with =, "service_id" with =, "role_id" with =, "scope_id" with =, tstzrange("valid_from", "valid_to") with &&)
       where ("state" in ('active', 'suspended'));`);

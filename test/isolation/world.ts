@@ -99,8 +99,13 @@ export async function buildWorld(hub: TestHub, shape: WorldShape): Promise<World
     }
     const everyUser = [...demoUsers, ...users];
 
+    // One grant in force per person, service, role and scope (the database refuses a second): a repeat is stored ended.
+    const inForce = new Set<string>();
     const grants = shape.grants.map((g) => {
       const user = at(users, g.user);
+      const key = `${user.id}:${g.service}`;
+      const repeat = (g.state === 'active' || g.state === 'suspended') && inForce.has(key);
+      if (g.state === 'active' || g.state === 'suspended') inForce.add(key);
       return tx.create(Grant, {
         user,
         service: service[g.service],
@@ -108,7 +113,8 @@ export async function buildWorld(hub: TestHub, shape: WorldShape): Promise<World
         scope: user.employer,
         validFrom: new Date(now - 30 * DAY),
         issuedBy: service[g.service].owner,
-        state: g.state as GrantState,
+        state: repeat ? GrantState.REVOKED : (g.state as GrantState),
+        endedAt: repeat ? new Date(now - DAY) : null,
       });
     });
 

@@ -51,6 +51,9 @@ describe('report summaries', () => {
 
   beforeAll(async () => {
     hub = await startTestHub({ JOBS: 'false' });
+    // The histories below go beyond what the API allows (duplicate grants, validity ending before it starts):
+    // the summaries must stay exact even so, so the one-grant-in-force constraint is lifted in this database.
+    await hub.db.orm.em.getConnection().execute('alter table grants drop constraint grants_one_in_force');
     const emails = [...(await hire(hub, 'Göteborgs Stad', 6, 'sum-gbg')), ...(await hire(hub, 'Arbetsförmedlingen', 6, 'sum-af'))];
     people = ((await run(sql`select id from users where email in (${emails}) order by email`)) as { id: string }[]).map((r) => r.id);
     employers = ((await run(sql`select distinct employer_id from users where employer_id is not null order by 1`)) as { employer_id: string }[]).map((r) => r.employer_id);
