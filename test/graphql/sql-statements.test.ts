@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Grant } from '../../src/grants/grant.entity.js';
+import { Grant, GrantState } from '../../src/grants/grant.entity.js';
 import { Organisation } from '../../src/organisations/organisation.entity.js';
 import { Service, ServiceRole } from '../../src/services/service.entity.js';
 import { User } from '../../src/users/user.entity.js';
@@ -37,7 +37,9 @@ describe('SQL statements per request', () => {
       const role = await tx.findOneOrFail(ServiceRole, { service: vias, code: 'specialist' });
       const scope = await tx.findOneOrFail(Organisation, { name: 'Specialcenter Nord ApS' });
       for (let i = 0; i < 30; i++) {
-        tx.create(Grant, { user: mette, service: vias, role, scope, validFrom: new Date(Date.UTC(2025, 0, 1 + i)), issuedBy: vias.owner });
+        // Ended ones: Mette holds the role in force already, and one grant in force per role is the rule.
+        const validFrom = new Date(Date.UTC(2025, 0, 1 + i));
+        tx.create(Grant, { user: mette, service: vias, role, scope, validFrom, validTo: new Date(validFrom.getTime() + 86_400_000), state: GrantState.EXPIRED, issuedBy: vias.owner });
       }
     });
   });
