@@ -36,6 +36,28 @@ interface Change {
   apply: (grant: Grant, now: Date) => void;
 }
 
+/** A grant in force (active or suspended) of a role, held by one of the people asked about. */
+export interface HeldGrant {
+  id: string;
+  userId: string;
+  scopeId: string;
+}
+
+/**
+ * The grants of a role the people hold in force over any part of a period, optionally in one scope:
+ * what one-grant-in-force (the grants_one_in_force constraint) would refuse a new grant beside. Not scoped.
+ */
+export async function grantsInForce(em: Em, q: { userIds: string[]; roleId: string; scopeId?: string; validFrom: Date; validTo: Date | null }): Promise<HeldGrant[]> {
+  if (q.userIds.length === 0) return [];
+  const rows = await execute<{ id: string; user_id: string; scope_id: string }>(
+    em,
+    sql`select id, user_id, scope_id from grants where user_id in (${q.userIds}) and role_id = ${q.roleId}
+      ${q.scopeId ? sql`and scope_id = ${q.scopeId}` : sql``} and state in ('active', 'suspended')
+      and tstzrange(valid_from, valid_to) && tstzrange(${q.validFrom}::timestamptz, ${q.validTo}::timestamptz)`,
+  );
+  return rows.map((r) => ({ id: r.id, userId: r.user_id, scopeId: r.scope_id }));
+}
+
 /**
  * Grants over time: revoked, suspended and resumed, renewed. Only the administrators of the holder's
  * responsible issuer for the grant's service change a grant; each change is one transaction with the

@@ -5,6 +5,7 @@ import { execute, sql } from '../db/sql.js';
 import { DocumentKind } from '../documents/document.entity.js';
 import { acceptUpload, storeDocument, type ReceivedFile } from '../documents/document.service.js';
 import { Grant, GrantState } from '../grants/grant.entity.js';
+import { grantsInForce } from '../grants/grant.service.js';
 import type { Actor } from '../auth/actor.js';
 import type { UploadLimits } from '../documents/document.service.js';
 import { idOfType, toGlobalId } from '../domain/global-id.js';
@@ -342,12 +343,8 @@ export class OrderService {
   private async heldGrants(tx: Em, ids: string[], terms: Terms): Promise<Map<string, HeldGrant[]>> {
     const held = new Map<string, HeldGrant[]>();
     if (!ids.length) return held;
-    const rows = await execute<{ id: string; user_id: string; scope_id: string }>(
-      tx,
-      sql`select id, user_id, scope_id from grants where user_id in (${ids}) and role_id = ${terms.role.id} and state in ('active', 'suspended')
-        and tstzrange(valid_from, valid_to) && tstzrange(${terms.validFrom}::timestamptz, ${terms.validTo}::timestamptz)`,
-    );
-    for (const r of rows) held.set(r.user_id, [...(held.get(r.user_id) ?? []), { id: r.id, scope: r.scope_id }]);
+    const rows = await grantsInForce(tx, { userIds: ids, roleId: terms.role.id, validFrom: terms.validFrom, validTo: terms.validTo ?? null });
+    for (const r of rows) held.set(r.userId, [...(held.get(r.userId) ?? []), { id: r.id, scope: r.scopeId }]);
     return held;
   }
 
@@ -497,11 +494,7 @@ export class OrderService {
    */
   private async checkNoDuplicate(tx: Em, order: Order): Promise<void> {
     await execute(tx, sql`select 1 from users where id = ${order.user.id} for update`);
-    const [held] = await execute<{ id: string }>(
-      tx,
-      sql`select id from grants where user_id = ${order.user.id} and role_id = ${order.role.id} and scope_id = ${order.scope.id}
-        and state in ('active', 'suspended') and tstzrange(valid_from, valid_to) && tstzrange(${order.validFrom}::timestamptz, ${order.validTo ?? null}::timestamptz) limit 1`,
-    );
+    const [held] = await grantsInForce(tx, { userIds: [order.user.id], roleId: order.role.id, scopeId: order.scope.id, validFrom: order.validFrom, validTo: order.validTo ?? null });
     if (held) throw Problems.single(ProblemCode.CONFLICT, ['id'], duplicateGrantMessage(held.id));
   }
 

@@ -19,6 +19,7 @@ import { Decider, SensitiveAction, type RoutineRules } from '../routines/routine
 import { ProfileState, User } from '../users/user.entity.js';
 import { Order, OrderAttachment, OrderEvent, OrderKind, OrderState } from './order.entity.js';
 import { checkAttachments, readContactDetails, type ContactDetails } from './order.rules.js';
+import { grantsInForce } from '../grants/grant.service.js';
 import { duplicateGrantMessage, OrderService, type OrderTerms, type Terms } from './order.service.js';
 
 /** The one answer for an organisation the e-ID does not name, whether it exists or not. */
@@ -147,11 +148,7 @@ export class SelfRegistrationService {
     }
     const [pending] = await execute(tx, sql`select 1 from orders where user_id = ${user.id} and role_id = ${terms.role.id} and state in ('submitted', 'returned')`);
     if (pending) problems.add(ProblemCode.CONFLICT, ['input', 'role'], 'You already have an undecided registration for this role.');
-    const [held] = await execute<{ id: string }>(
-      tx,
-      sql`select id from grants where user_id = ${user.id} and role_id = ${terms.role.id} and scope_id = ${under.organisation} and state in ('active', 'suspended')
-        and tstzrange(valid_from, valid_to) && tstzrange(${terms.validFrom}::timestamptz, ${terms.validTo}::timestamptz) limit 1`,
-    );
+    const [held] = await grantsInForce(tx, { userIds: [user.id], roleId: terms.role.id, scopeId: under.organisation, validFrom: terms.validFrom, validTo: terms.validTo ?? null });
     if (held) problems.add(ProblemCode.CONFLICT, ['input', 'role'], duplicateGrantMessage(held.id));
     return user;
   }
