@@ -85,10 +85,8 @@ export class UserIssuerResolver {
     description: 'Who decides on the person\'s access to a service: the nearest issuer over their employer, else the authority.',
   })
   async responsibleIssuer(@Root() user: User, @Ctx() ctx: Context, @Arg('service', () => ID) service: string) {
-    const serviceId = idOfType(service, 'Service');
-    if (!serviceId) return null;
-    const issuerId = await ctx.loaders.responsibleIssuer.load(`${serviceId}:${user.id}`);
-    return issuerId ? ctx.loaders.organisation.load(issuerId) : null;
+    const found = await responsibleFor(user, ctx, service);
+    return found ? ctx.loaders.organisation.load(found.issuerId) : null;
   }
 
   @FieldResolver(() => SupportContactType, {
@@ -96,9 +94,14 @@ export class UserIssuerResolver {
     description: "Where the person gets help with a service: their issuer's support (null while the authority is their issuer).",
   })
   async supportContact(@Root() user: User, @Ctx() ctx: Context, @Arg('service', () => ID) service: string) {
-    const serviceId = idOfType(service, 'Service');
-    if (!serviceId) return null;
-    const issuerId = await ctx.loaders.responsibleIssuer.load(`${serviceId}:${user.id}`);
-    return issuerId ? ctx.loaders.supportContact.load(`${serviceId}:${issuerId}`) : null;
+    const found = await responsibleFor(user, ctx, service);
+    return found ? ctx.loaders.supportContact.load(`${found.serviceId}:${found.issuerId}`) : null;
   }
+}
+
+/** The person's responsible issuer for a service named by its global id; null for an id that names none. */
+async function responsibleFor(user: User, ctx: Context, service: string): Promise<{ serviceId: string; issuerId: string } | null> {
+  const serviceId = idOfType(service, 'Service');
+  const issuerId = serviceId ? await ctx.loaders.responsibleIssuer.load(`${serviceId}:${user.id}`) : null;
+  return serviceId && issuerId ? { serviceId, issuerId } : null;
 }
