@@ -1,4 +1,3 @@
-import type { ApolloServerPlugin } from '@apollo/server';
 import {
   getNamedType,
   getNullableType,
@@ -207,36 +206,42 @@ const ADVICE: Record<keyof OperationMeasure, string> = {
   cost: 'Ask for smaller pages, fewer ids or fewer nested lists.',
 };
 
-/** Refuses an operation over any limit with HTTP 400 and QUERY_TOO_COMPLEX, before it executes. */
-export function queryLimitsPlugin<TContext extends object>(limits: QueryLimits): ApolloServerPlugin<TContext> {
+/**
+ * Refuses an operation over any limit with HTTP 400 and QUERY_TOO_COMPLEX, before it executes: the
+ * `didResolveOperation` step of the GraphQL edge's one plugin (`src/app/apollo.ts`).
+ */
+export function queryLimitsCheck(limits: QueryLimits): (request: ResolvedOperation) => void {
   const maxima: Record<keyof OperationMeasure, number> = {
     depth: limits.maxDepth,
     aliases: limits.maxAliases,
     directives: limits.maxDirectives,
     cost: limits.maxCost,
   };
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ schema, document, operation, request }) {
-          if (!operation) return;
-          const hostile = forbiddenTextIn(document, request.variables);
-          if (hostile) {
-            throw new GraphQLError(hostile.message, {
-              extensions: { code: 'BAD_USER_INPUT', field: hostile.field, http: { status: 400 } },
-            });
-          }
-          const variables = coerceVariables(schema, operation, request.variables);
-          const measured = measureCoerced(schema, document, operation, variables, limits.defaultPageSize);
-          if (!measured) return;
-          for (const limit of Object.keys(maxima) as (keyof OperationMeasure)[]) {
-            const actual = Math.ceil(measured[limit]);
-            if (actual > maxima[limit]) {
-              throw tooComplex(limit, maxima[limit], Number.isFinite(actual) ? actual : null, `The query is too large: its ${limit} is ${Number.isFinite(actual) ? actual : 'unbounded'}, over the limit of ${maxima[limit]}. ${ADVICE[limit]}`);
-            }
-          }
-        },
-      };
-    },
+  const names = Object.keys(maxima) as (keyof OperationMeasure)[];
+  return ({ schema, document, operation, request }) => {
+    if (!operation) return;
+    const hostile = forbiddenTextIn(document, request.variables);
+    if (hostile) {
+      throw new GraphQLError(hostile.message, {
+        extensions: { code: 'BAD_USER_INPUT', field: hostile.field, http: { status: 400 } },
+      });
+    }
+    const variables = coerceVariables(schema, operation, request.variables);
+    const measured = measureCoerced(schema, document, operation, variables, limits.defaultPageSize);
+    if (!measured) return;
+    for (const limit of names) {
+      const actual = Math.ceil(measured[limit]);
+      if (actual > maxima[limit]) {
+        throw tooComplex(limit, maxima[limit], Number.isFinite(actual) ? actual : null, `The query is too large: its ${limit} is ${Number.isFinite(actual) ? actual : 'unbounded'}, over the limit of ${maxima[limit]}. ${ADVICE[limit]}`);
+      }
+    }
   };
+}
+
+/** What the limits check reads of a request whose operation is resolved. */
+export interface ResolvedOperation {
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  operation?: OperationDefinitionNode;
+  request: { variables?: Record<string, unknown> };
 }
