@@ -73,9 +73,9 @@ export function agencySchema(caseWorkers: CaseWorker[]) {
   });
 }
 
-/** Serves the sample subgraph on a free local port. */
-export async function startAgencySubgraph(caseWorkers: CaseWorker[]): Promise<{ url: string; stop: () => Promise<void> }> {
+/** Serves the sample subgraph on a local port (0: a free one). */
+export async function startAgencySubgraph(caseWorkers: CaseWorker[], port = 0): Promise<{ url: string; stop: () => Promise<void> }> {
   const server = new ApolloServer({ schema: agencySchema(caseWorkers), plugins: [ApolloServerPluginInlineTraceDisabled()] });
-  const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } });
+  const { url } = await startStandaloneServer(server, { listen: { port, host: '127.0.0.1' } });
   return { url, stop: () => server.stop() };
 }
