@@ -146,6 +146,15 @@ describe('_entities(representations:) on the hub', () => {
     }
   });
 
+  it('should charge the query cost per representation, as nodes(ids:) is charged per id', async () => {
+    const heavy = `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { grants(first: 100) { nodes { id role { name } scope { name } } } } } }`;
+    const one = await hub.as(demo.karin, heavy, { r: [{ __typename: 'User', id: erik.id }] });
+    expect(one.errors).toBeUndefined();
+    const many = await hub.as(demo.karin, heavy, { r: Array.from({ length: 100 }, () => ({ __typename: 'User', id: erik.id })) });
+    expect(many.status).toBe(400);
+    expect(many.errors?.[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'cost' });
+  });
+
   it("should serve its subgraph schema as committed, with Apollo's inline trace off", async () => {
     const res = await hub.gql<{ _service: { sdl: string } }>('{ _service { sdl } }');
     expect(res.data!._service.sdl).toBe(readFileSync(join(projectRoot, 'schema', 'subgraph.graphql'), 'utf8'));
