@@ -82,22 +82,21 @@ export class FederationResolver {
 function lookupOf(ctx: Context, representation: Representation, field: string): () => Promise<object | null> {
   const typeName = representation.__typename;
   if (!entityTypeNames.has(typeName)) throw new InvalidArgument(`${typeName} is not an entity of this subgraph.`, field);
-  if (representation.id !== undefined) {
-    const id = representation.id;
-    if (typeof id !== 'string') throw new InvalidArgument('`id` is a global id (a string).', field);
+  const keys = entityKeysOf(typeName);
+  for (const key of ['id', ...keys.map((k) => k.field)]) {
+    const value = representation[key];
+    if (value === undefined) continue;
+    // A key another subgraph holds as null names nobody: absent, not a refusal of the whole batch.
+    if (value === null) return () => Promise.resolve(null);
+    if (typeof value !== 'string') throw new InvalidArgument(key === 'id' ? '`id` is a global id (a string).' : `\`${key}\` is a string.`, field);
+    if (key !== 'id') return () => ctx.loaders.entityKey.load(entityKeyOf(typeName, key, value));
     // A global id of another type is absent, as for node(id:) asked for the wrong type.
     return async () => {
-      const found = await ctx.loaders.node.load(id);
+      const found = await ctx.loaders.node.load(value);
       return found && nodeTypeOf(found) === typeName ? found : null;
     };
   }
-  for (const key of entityKeysOf(typeName)) {
-    const value = representation[key.field];
-    if (value === undefined) continue;
-    if (typeof value !== 'string') throw new InvalidArgument(`\`${key.field}\` is a string.`, field);
-    return () => ctx.loaders.entityKey.load(entityKeyOf(typeName, key.field, value));
-  }
-  throw new InvalidArgument(`A ${typeName} is found by ${['id', ...entityKeysOf(typeName).map((k) => k.field)].join(' or ')}.`, field);
+  throw new InvalidArgument(`A ${typeName} is found by ${['id', ...keys.map((k) => k.field)].join(' or ')}.`, field);
 }
 
 const LINK = `extend schema @link(url: "${FEDERATION_SPEC}", import: ["@key"])`;

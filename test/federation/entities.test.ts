@@ -98,6 +98,11 @@ describe('_entities(representations:) on the hub', () => {
       });
     expect((await ask(demo.karin, '202100-2114')).data!._entities).toEqual([{ name: 'Arbetsförmedlingen' }]);
     expect((await ask(demo.karin, '000000-0000')).data!._entities).toEqual([null]);
+    // A key another subgraph holds as null names nobody; it does not refuse the batch.
+    const held = await hub.as<{ _entities: ({ name: string } | null)[] }>(demo.karin, 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Organisation { name } } }', {
+      r: [{ __typename: 'Organisation', registrationNumber: null }, { __typename: 'Organisation', registrationNumber: '202100-2114' }],
+    });
+    expect(held.data!._entities).toEqual([null, { name: 'Arbetsförmedlingen' }]);
     // Outside the viewer's scope it is absent, as for a number nobody has.
     const danish = await ask(demo.mette, '202100-2114');
     const viaNode = await hub.as<{ node: Entity }>(demo.mette, NODE, { id: erik.employer.id });
