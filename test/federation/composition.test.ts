@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { composeServices } from '@apollo/composition';
-import { parse } from 'graphql';
+import { buildSchema, parse } from 'graphql';
+import { subgraphSdl } from '../../src/app/federation.js';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/db/orm.js';
 import { agencySdl } from './agency-subgraph.js';
@@ -41,6 +42,13 @@ describe('the hub composed into a supergraph (offline, @apollo/composition)', ()
     }
     expect(hubSdl).toMatch(/type Organisation implements Node\s+@key\(fields: "id"\)\s+@key\(fields: "registrationNumber"\)/);
     expect(hubSdl).toMatch(/type User implements Node\s+@key\(fields: "id"\)\s+@key\(fields: "email"\)/);
+  });
+
+  it('should refuse to print a schema whose @key directives differ from what _entities resolves', () => {
+    const undeclared = buildSchema('type Query { foo: Foo } type Foo @key(fields: "id") { id: ID! }', { assumeValidSDL: true });
+    expect(() => subgraphSdl(undeclared)).toThrow(/Foo: @key\(id\) but _entities resolves none/);
+    const keyless = buildSchema('type Query { user: User } type User { id: ID! }', { assumeValidSDL: true });
+    expect(() => subgraphSdl(keyless)).toThrow(/User: @key\(none\) but _entities resolves id/);
   });
 
   it('should fail to compose a subgraph that claims one of the hub\'s own fields (the check can fail)', () => {
