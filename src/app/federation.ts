@@ -36,12 +36,22 @@ import { UserType } from '../users/user.type.js';
 /** The federation version linked: the newest @apollo/composition 2.14 (the gateway's) accepts. */
 export const FEDERATION_SPEC = 'https://specs.apollo.dev/federation/v2.14';
 
-const ENTITY_TYPES = [UserType, OrganisationType, GrantType, ServiceType, ServiceRoleType, OrderType, IssuerMandateType, OrdererAppointmentType] as const;
+/** The entities, by GraphQL type name: what a portal joins on. */
+const ENTITIES = {
+  User: UserType,
+  Organisation: OrganisationType,
+  Grant: GrantType,
+  Service: ServiceType,
+  ServiceRole: ServiceRoleType,
+  Order: OrderType,
+  IssuerMandate: IssuerMandateType,
+  OrdererAppointment: OrdererAppointmentType,
+} as const;
 
 const EntityUnion = createUnionType({
   name: '_Entity',
   description: 'Every type another subgraph can reference by a key.',
-  types: () => ENTITY_TYPES,
+  types: () => Object.values(ENTITIES),
   resolveType: (value: object) => nodeTypeOf(value),
 });
 
@@ -51,7 +61,7 @@ export class SubgraphService {
   sdl!: string;
 }
 
-const entityTypeNames = new Set<string>(ENTITY_TYPES.map((t) => t.name.replace(/Type$/, '')));
+const entityTypeNames = new Set<string>(Object.keys(ENTITIES));
 
 @Resolver()
 export class FederationResolver {
