@@ -29,6 +29,8 @@ export interface Config {
   databaseUrl: string | undefined;
   logLevel: string;
   introspection: boolean;
+  /** Apollo's federated trace (ftv1) in answers to a gateway that asks for it. */
+  federationInlineTrace: boolean;
   landingPage: boolean;
   trustedIssuers: TrustedIssuerConfig[];
   devIssuer: boolean;
@@ -267,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     introspection: bool('GRAPHQL_INTROSPECTION', env.GRAPHQL_INTROSPECTION, !production),
     landingPage: bool('GRAPHQL_LANDING_PAGE', env.GRAPHQL_LANDING_PAGE, !production),
+    federationInlineTrace: bool('FEDERATION_INLINE_TRACE', env.FEDERATION_INLINE_TRACE, false),
     trustedIssuers: issuers,
     devIssuer,
     devIssuerUrl,

@@ -1,6 +1,7 @@
 import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTrace } from '@apollo/server/plugin/inlineTrace';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { requestStore } from '../db/request-context.js';
@@ -52,6 +53,9 @@ export async function startApollo(config: Config, log: Logger): Promise<ApolloSe
       // every field resolver to collect them.
       ApolloServerPluginCacheControlDisabled(),
       config.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
+      // The schema is a subgraph, so Apollo would add per-field timings for any caller sending
+      // `apollo-federation-include-trace`; only on when asked for, and then with errors masked.
+      config.federationInlineTrace ? ApolloServerPluginInlineTrace({ includeErrors: { masked: true } }) : ApolloServerPluginInlineTraceDisabled(),
     ],
     logger: {
       debug: (m) => log.debug(m),

@@ -4,6 +4,7 @@ import type { Policy } from '../auth/policy.js';
 import type { Em } from '../db/orm.js';
 import type { Context } from '../graphql/context.js';
 import { createNodeLoader } from '../graphql/node.resolver.js';
+import { createEntityKeyLoader } from '../graphql/federation.js';
 import { Organisation } from '../organisations/organisation.entity.js';
 import { Service, ServiceRole, SubArea } from '../services/service.entity.js';
 import { referenceData } from '../services/reference-data.js';
@@ -182,6 +183,7 @@ function scopedListLoaders(em: Em, policy: Policy) {
 export function createLoaders(em: Em, policy: Policy, ctx: () => Context) {
   return {
     node: createNodeLoader(ctx),
+    entityKey: createEntityKeyLoader(ctx),
     ...catalogueLoaders(em),
     ...linkLoaders(em),
     ...issuerLoaders(em),

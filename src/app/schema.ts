@@ -18,10 +18,12 @@ import { AuditEventActorResolver, PlacementResolver, UserResolver } from '../use
 import { toGlobalId } from '../domain/global-id.js';
 import { guardInputs } from '../graphql/input-guard.js';
 import { NodeResolver } from '../graphql/node.resolver.js';
+import { FederationResolver } from './federation.js';
 import { withResponseBudget } from '../graphql/response-budget.js';
 
 export const resolvers = [
   NodeResolver,
+  FederationResolver,
   SessionResolver,
   OrganisationResolver,
   ServiceResolver,

@@ -115,7 +115,8 @@ function measureCoerced(
 
   const multiplier = (field: GraphQLField<unknown, unknown>, parent: GraphQLCompositeType, node: Parameters<typeof getArgumentValues>[1]): number => {
     const hasPaging = field.args.some((a) => a.name === 'first') && field.args.some((a) => a.name === 'last');
-    const idsArg = field.args.find((a) => a.name === 'ids');
+    // `nodes(ids:)` and federation's `_entities(representations:)` return one object per item asked for.
+    const idsArg = field.args.find((a) => a.name === 'ids' || a.name === 'representations');
     if (!hasPaging && !idsArg && !isListType(getNullableType(field.type))) return 1;
     let args: Record<string, unknown>;
     try {
@@ -127,7 +128,8 @@ function measureCoerced(
       const size = (args.first ?? args.last ?? defaultPageSize) as number;
       return Math.max(0, size);
     }
-    if (idsArg && Array.isArray(args.ids)) return args.ids.length;
+    const asked = idsArg ? args[idsArg.name] : undefined;
+    if (Array.isArray(asked)) return asked.length;
     // The lists of a connection are as long as the page its field asked for, counted there.
     return /(Connection|Edge)$/.test(parent.name) ? 1 : UNPAGED_LIST_ESTIMATE;
   };

@@ -1,5 +1,5 @@
 import { GraphQLUpload, type FileUpload } from 'graphql-upload-minimal';
-import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { Directive, Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { TextLimit } from '../graphql/input-guard.js';
 import { REASON_MAX_LENGTH } from '../domain/problems.js';
 import { DocumentKind } from '../documents/document.entity.js';
@@ -11,6 +11,7 @@ import { OrderKind, OrderState } from './order.entity.js';
 registerEnumType(OrderKind, { name: 'OrderKind', description: 'Who placed an order: an orderer, or the person for themself.' });
 registerEnumType(OrderState, { name: 'OrderState', description: 'Where an order is; nothing is deleted.' });
 
+@Directive('@key(fields: "id")')
 @ObjectType('Order', { implements: Node, description: 'A request for a grant, decided by the responsible issuer.' })
 export class OrderType extends Node {
   @Field(() => OrderKind)

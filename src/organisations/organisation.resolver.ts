@@ -1,6 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../graphql/context.js';
 import { PageArgs, pageRequest, registerNode } from '../graphql/relay.js';
+import { registerEntityKey } from '../graphql/federation.js';
 import { Organisation, OrganisationKind } from './organisation.entity.js';
 import { OrganisationRepository } from './organisation.repository.js';
 import { OrganisationConnection, OrganisationType } from './organisation.type.js';
@@ -11,6 +12,12 @@ registerNode(Organisation, {
     const rows = await new OrganisationRepository(ctx.em, ctx.policy).findVisible(ids);
     return new Map(rows.map((r) => [r.id, r]));
   },
+});
+
+registerEntityKey({
+  typeName: 'Organisation',
+  field: 'registrationNumber',
+  loadVisible: (ctx, numbers) => new OrganisationRepository(ctx.em, ctx.policy).findVisibleByRegistrationNumber(numbers),
 });
 
 const KEY_WIDTH = 2;

@@ -1,4 +1,4 @@
-import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Directive, Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Node, connectionOf } from '../graphql/relay.js';
 import { OrganisationKind } from './organisation.entity.js';
 
@@ -11,6 +11,8 @@ registerEnumType(OrganisationKind, {
   },
 });
 
+@Directive('@key(fields: "id")')
+@Directive('@key(fields: "registrationNumber")')
 @ObjectType('Organisation', { implements: Node, description: 'A node of the organisation tree.' })
 export class OrganisationType extends Node {
   @Field(() => OrganisationKind)

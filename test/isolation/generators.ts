@@ -138,6 +138,18 @@ export const opArb = fc.oneof(
     weight: 2,
   },
   {
+    // Federation's _entities: representations by global id, mostly naming the id's own type.
+    arbitrary: fc.record({
+      kind: fc.constant('entities' as const),
+      actor: actorArb,
+      targets: fc.array(
+        fc.record({ of: collection, target: targetArb, named: fc.oneof({ arbitrary: fc.constant(null), weight: 5 }, { arbitrary: collection, weight: 1 }) }),
+        { minLength: 1, maxLength: 8 },
+      ),
+    }),
+    weight: 2,
+  },
+  {
     arbitrary: fc.record({
       kind: fc.constant('list' as const),
       actor: actorArb,

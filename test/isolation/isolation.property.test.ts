@@ -38,6 +38,8 @@ const NODE = `query($id: ID!) { node(id: $id) { __typename id
   ... on Organisation { children(first: 100) { totalCount nodes { id } } }
   ... on User { grants(first: 100) { totalCount nodes { id } } } } }`;
 const NODES = 'query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }';
+const ENTITIES = `query($r: [_Any!]!) { _entities(representations: $r) { __typename
+  ... on User { id } ... on Grant { id } ... on Organisation { id } ... on IssuerMandate { id } ... on OrdererAppointment { id } } }`;
 const RESPONSIBLE = `query($id: ID!, $sus: ID!, $vias: ID!) { node(id: $id) { ... on User {
   sus: responsibleIssuer(service: $sus) { id } vias: responsibleIssuer(service: $vias) { id } } } }`;
 const CONTACT = 'mutation($id: ID!, $phone: PhoneNumber) { result: userContactUpdate(id: $id, input: { phone: $phone }) { user { id phone } userErrors { code field message } } }';
@@ -156,6 +158,11 @@ class WorldRun {
         this.step = `nodes([${targets.map((x) => x.t.label).join(', ')}]) by ${by}`;
         return this.nodes(actor, targets);
       }
+      case 'entities': {
+        const targets = op.targets.map(({ of, target, named }) => ({ of, named: named ?? of, t: this.target(of, target, (id) => this.canRead(actor, of, id)) }));
+        this.step = `_entities([${targets.map((x) => `${TYPE_NAME[x.named]} ${x.t.label}`).join(', ')}]) by ${by}`;
+        return this.entities(actor, targets);
+      }
       case 'list': {
         const filter = this.filter(op.of, op.filter);
         this.step = `${LIST_FIELD[op.of]}(${op.backward ? 'last' : 'first'}: ${op.first}${filter.label}) paged through by ${by}`;
@@ -231,6 +238,19 @@ class WorldRun {
     expect(res.errors, this.step).toBeUndefined();
     const expected = targets.map(({ of, t }) => (this.canRead(actor, of, t.id) ? { __typename: TYPE_NAME[of], id: t.gid } : null));
     expect(res.data!.nodes, this.step).toEqual(expected);
+  }
+
+  /**
+   * _entities(representations:) answers position by position what node(id:) would, and null where a
+   * representation names another type than its id's.
+   */
+  private async entities(actor: Actor, targets: { of: Collection; named: Collection; t: Target }[]): Promise<void> {
+    const representations = targets.map(({ named, t }) => ({ __typename: TYPE_NAME[named], id: t.gid }));
+    const res = await this.api.call<{ _entities: ({ __typename: string; id: string } | null)[] }>(actor, ENTITIES, { r: representations });
+    expect(res.errors, this.step).toBeUndefined();
+    const expected = targets.map(({ of, named, t }) => (named === of && this.canRead(actor, of, t.id) ? { __typename: TYPE_NAME[of], id: t.gid } : null));
+    for (const { of, named, t } of targets) saw(`_entities ${of} ${named !== of ? 'other type' : this.canRead(actor, of, t.id) ? 'visible' : 'hidden'}`);
+    expect(res.data!._entities, this.step).toEqual(expected);
   }
 
   /** A list's filter, chosen by a generated number (0: none); `keep` says which readable ids it keeps. */
@@ -501,7 +521,7 @@ describe('tenant isolation, property-based', () => {
     await hub?.close();
   });
 
-  it('nothing outside scope is readable or writable; lists, node(), nodes() and totalCount agree; responsible issuers and writes match the model', async () => {
+  it('nothing outside scope is readable or writable; lists, node(), nodes(), _entities and totalCount agree; responsible issuers and writes match the model', async () => {
     const deadline = Date.now() + TIME_LIMIT_MS;
     const property = fc.asyncProperty(worldArb, fc.array(opArb, OPS_PER_WORLD), async (shape, ops) => {
       if (Date.now() > deadline) {
