@@ -18,6 +18,7 @@ import { AuditEventActorResolver, PlacementResolver, UserResolver } from '../use
 import { ClientResolver } from '../clients/client.resolver.js';
 import { EventResolver } from '../events/event.resolver.js';
 import { AccessCheckResolver } from '../grants/access-check.resolver.js';
+import { WebhookDeliveryResolver, WebhookResolver } from '../webhooks/webhook.resolver.js';
 import { toGlobalId } from '../domain/global-id.js';
 import { guardInputs } from '../graphql/input-guard.js';
 import { NodeResolver } from '../graphql/node.resolver.js';
@@ -51,6 +52,8 @@ export const resolvers = [
   ClientResolver,
   EventResolver,
   AccessCheckResolver,
+  WebhookResolver,
+  WebhookDeliveryResolver,
 ] as const;
 
 /**
