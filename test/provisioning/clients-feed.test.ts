@@ -157,6 +157,10 @@ describe('machine clients, the event feed and the access check', () => {
     const id = created.data!.clientRegister.client.id;
     const again = await hub.as<{ clientRegister: { userErrors: { code: string }[] } }>(KARIN, register, { input });
     expect(again.data?.clientRegister.userErrors[0].code).toBe('CONFLICT');
+    // Two at once: the unique index decides, one wins and the other hears CONFLICT (never a 500).
+    const racing = { ...input, name: 'sus-racing', credentials: [{ issuer: hub.app.devIssuer!.issuer, clientId: 'sus-racing' }] };
+    const raced = await Promise.all([0, 1].map(() => hub.as<{ clientRegister: { userErrors: { code: string }[] } }>(KARIN, register, { input: racing })));
+    expect(raced.map((r) => r.errors ?? r.data?.clientRegister.userErrors.map((e) => e.code).join()).sort()).toEqual(['', 'CONFLICT']);
 
     const list = `{ clients(first: 50) { totalCount nodes { name } } }`;
     const karins = await hub.as<{ clients: { nodes: { name: string }[] } }>(KARIN, list);
