@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emitEvent } from '../../src/events/event.service.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 
 const KARIN = 'karin.admin@forsakringskassan.se';
@@ -234,5 +235,20 @@ describe('machine clients, the event feed and the access check', () => {
     expect(one.n).toBe(1);
     expect(all.n).toBeGreaterThan(1);
     expect(all.statements).toBe(one.statements);
+  });
+
+  it('should carry an event written with emitEvent to the clients of its organisation and service only', async () => {
+    const cursors = Object.fromEntries(await Promise.all(['sus-backend', 'vias-backend', 'af-hr', 'stockholm-hr'].map(async (c) => [c, (await feed(c)).endCursor]))) as Record<string, string>;
+    const [row] = await hub.db.orm.em.getConnection().execute<{ org: string; svc: string }[]>(
+      `select (select id from organisations where name = 'Socialförvaltningen') as org, (select id from services where code = 'SUS') as svc`,
+    );
+    await hub.db.orm.em.fork().transactional((tx) =>
+      emitEvent(tx, { type: 'decision.made', subjectType: 'Organisation', subjectId: row.org, serviceId: row.svc, organisationId: row.org, data: { note: 'x' } }),
+    );
+    const types = async (c: string) => (await feed(c, cursors[c])).edges.map((e) => e.node.type);
+    expect(await types('stockholm-hr')).toEqual(['decision.made']);
+    expect(await types('sus-backend')).toEqual(['decision.made']);
+    expect(await types('af-hr')).toEqual([]);
+    expect(await types('vias-backend')).toEqual([]);
   });
 });
