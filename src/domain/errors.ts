@@ -51,7 +51,7 @@ export class ProblemsFound extends Error {
 export type AccessDeniedKind = 'UNAUTHENTICATED' | 'FORBIDDEN';
 
 /** Why, when a forbidden action can be made possible: sign in again stronger, or register first. */
-export type AccessDeniedReason = 'STEP_UP_REQUIRED' | 'NOT_REGISTERED';
+export type AccessDeniedReason = 'STEP_UP_REQUIRED' | 'NOT_REGISTERED' | 'CLIENT_ONLY';
 
 export class AccessDenied extends Error {
   private constructor(

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../support/hub.js';
 import { Api, gid, LIST_FIELD, rawId, TYPE_NAME, type Answer, type Data, type Paged } from './api.js';
 import { opArb, worldArb, type ActorPick, type Op, type TargetPick } from './generators.js';
-import { COLLECTIONS, SERVICES, type Actor, type Collection, type Model, type Outcome, type OrgKind } from './model.js';
-import { adminRowsOf, auditCount, buildWorld, employmentEndsOf, loadModel, removeWorld, rowOf, type Snapshot, type WorldRows } from './world.js';
+import { COLLECTIONS, SERVICES, type Actor, type Collection, type MClient, type Model, type Outcome, type OrgKind } from './model.js';
+import { adminRowsOf, auditCount, buildWorld, employmentEndsOf, eventsOf, loadModel, removeWorld, rowOf, type Snapshot, type WorldRows } from './world.js';
 
 /**
  * Tenant isolation as a property: in random worlds (forests of organisations, people, grants,
@@ -51,6 +51,8 @@ const DECIDE = {
 // A future end date: the property checks who may set it; the end's consequences have their own tests.
 const END_EMPLOYMENT = `mutation($id: ID!, $endDate: DateTime!) { result: userEmploymentEnd(id: $id, input: { endDate: $endDate, reason: "isolation" }) {
   user { id } employment { validTo } userErrors { code field message } } }`;
+const FEED = 'query($after: String) { events(after: $after, first: 200) { edges { node { id } } endCursor hasNextPage } }';
+const ACCESS = 'query($id: ID!) { accessCheck(person: { id: $id }) { person allowed grants { grant } } }';
 const END_MANDATE = 'mutation($id: ID!) { result: issuerMandateEnd(id: $id, input: { reason: "isolation" }) { issuerMandate { id state } userErrors { code field message } } }';
 
 interface Target {
@@ -199,7 +201,53 @@ class WorldRun {
         this.step = `userEmploymentEnd(${t.label}) by ${by}`;
         return this.endEmployment(actor, t, op.target.uuid);
       }
+      case 'client': {
+        const clients = [...this.model.clients.values()].sort((a, b) => a.name.localeCompare(b.name));
+        const client = clients[op.client % clients.length];
+        const t = this.target('users', op.target, (id) => this.model.accessCheck(client, id) !== null);
+        this.step = `events and accessCheck(${t.label}) by client ${client.name} (${client.service ?? `organisation ${client.org}`})`;
+        saw(`client ${client.service ? 'service' : 'organisation'}`);
+        return this.clientViews(client, t);
+      }
     }
+  }
+
+  /**
+   * A client's feed holds exactly the stored events the model lets it see, and its access check
+   * answers exactly the model's usable grants, null (as for a missing id) for anyone else.
+   */
+  private async clientViews(client: MClient, t: Target): Promise<void> {
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 100; page++) {
+      const res: Answer<{ events: { edges: { node: { id: string } }[]; endCursor: string | null; hasNextPage: boolean } }> = await this.api.callAsClient(client.name, FEED, { after });
+      expect(res.errors, this.step).toBeUndefined();
+      seen.push(...res.data!.events.edges.map((e) => e.node.id));
+      if (!res.data!.events.hasNextPage) break;
+      after = res.data!.events.endCursor;
+    }
+    const stored = await eventsOf(this.hub);
+    const known = new Map(stored.filter((e) => this.model.knowsSubject(e)).map((e) => [e.id, e]));
+    const expected = sorted([...known.values()].filter((e) => this.model.clientSees(client, e)).map((e) => e.id));
+    expect(new Set(seen).size, `${this.step}: no event twice`).toBe(seen.length);
+    expect(sorted(seen.filter((id) => known.has(id))), `${this.step}: the feed holds what the model lets the client see`).toEqual(expected);
+    saw(expected.length ? 'client feed with events' : 'client feed empty');
+
+    const res = await this.api.callAsClient<{ accessCheck: { grants: { grant: string }[] } | null }>(client.name, ACCESS, { id: t.gid });
+    if (client.service === null) {
+      expect(res.errors?.[0]?.extensions, `${this.step}: an organisation's client checks no access`).toMatchObject({ code: 'FORBIDDEN', reason: 'CLIENT_ONLY' });
+      return;
+    }
+    const want = this.model.accessCheck(client, t.id);
+    if (want === null) {
+      const missing = await this.api.callAsClient(client.name, ACCESS, { id: gid('User', '00000000-0000-7000-8000-000000000000') });
+      expect(res, `${this.step}: not a holder answers as an unknown person`).toMatchObject({ data: { accessCheck: null } });
+      expect(res.data, this.step).toEqual(missing.data);
+      saw('access check absent');
+      return;
+    }
+    expect(sorted(res.data!.accessCheck!.grants.map((g) => rawId(g.grant))), `${this.step}: usable grants`).toEqual(want);
+    saw(want.length ? 'access check allowed' : 'access check holder without usable grant');
   }
 
   private canRead(actor: Actor, of: Collection, id: string | null): boolean {
