@@ -1,6 +1,8 @@
 import type { Readable } from 'node:stream';
+import type { FileUpload } from 'graphql-upload-minimal';
 import { ProblemCode } from '../domain/errors.js';
 import { Problems } from '../domain/problems.js';
+import { isStaged } from '../domain/upload-spool.js';
 
 /**
  * Reading an import file (CSV or JSON) into rows with their line numbers, within size limits. A
@@ -38,8 +40,8 @@ export const lineField = (field: string[], line: number, column?: string): strin
 const normalise = (name: string) => name.toLowerCase().replace(/[^a-z0-9]/g, '');
 
 /** Reads the whole source (at most maxBytes) and parses it; a broken file is a ProblemsFound naming the line. */
-export async function readImportFile<C extends string>(source: Readable | Buffer, options: ReadOptions<C>): Promise<ImportFile<C>> {
-  const bytes = Buffer.isBuffer(source) ? source : await readCapped(source, options);
+export async function readImportFile<C extends string>(source: Readable | Buffer | FileUpload, options: ReadOptions<C>): Promise<ImportFile<C>> {
+  const bytes = Buffer.isBuffer(source) ? source : await readCapped(streamOf(source, options), options);
   if (bytes.length > options.maxBytes) throw tooLarge(options);
   let text = bytes.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -53,6 +55,13 @@ export async function readImportFile<C extends string>(source: Readable | Buffer
 
 function tooLarge(options: { maxBytes: number; field: string[] }) {
   return Problems.single(ProblemCode.FILE_TOO_LARGE, options.field, `The file is larger than ${options.maxBytes} bytes.`);
+}
+
+/** An upload's bytes; one the multipart reader already cut at its size cap is too large as it stands. */
+function streamOf(source: Readable | FileUpload, options: { maxBytes: number; field: string[] }): Readable {
+  if (!('createReadStream' in source)) return source;
+  if (isStaged(source) && (source.staged.truncated || source.staged.size > options.maxBytes)) throw tooLarge(options);
+  return source.createReadStream();
 }
 
 async function readCapped(stream: Readable, options: ReadOptions<string>): Promise<Buffer> {

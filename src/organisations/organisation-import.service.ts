@@ -4,6 +4,7 @@ import { execute, Sql, sql } from '../db/sql.js';
 import { ProblemCode, ProblemsFound, type Problem } from '../domain/errors.js';
 import { Problems } from '../domain/problems.js';
 import type { Readable } from 'node:stream';
+import type { FileUpload } from 'graphql-upload-minimal';
 import { lineField, readImportFile, type ImportRow } from '../imports/rows.js';
 import { Organisation, OrganisationKind } from './organisation.entity.js';
 import { lockTree, OrganisationTree } from './organisation.service.js';
@@ -79,7 +80,7 @@ export class OrganisationImportService {
   constructor(private readonly actor: Actor) {}
 
   /** Reads a CSV or JSON file of at most `maxBytes` and imports it (see run). */
-  async importFile(source: Readable | Buffer, options: ImportOptions & { maxBytes: number }): Promise<ImportResult> {
+  async importFile(source: Readable | Buffer | FileUpload, options: ImportOptions & { maxBytes: number }): Promise<ImportResult> {
     this.actor.policy.requireUser();
     const file = await readImportFile(source, {
       columns: ORGANISATION_COLUMNS,
@@ -140,7 +141,6 @@ class ImportRun {
     this.check();
     const byNumber = new Map(planned.map((p) => [p.number, p]));
     this.orderByFileTree(planned, byNumber);
-    this.check();
     const outside = await this.parentsOutsideFile(planned, byNumber);
     this.check();
     const created = await this.createAndMove(planned, byNumber, outside);

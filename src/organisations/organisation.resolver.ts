@@ -86,8 +86,7 @@ export class OrganisationResolver {
   })
   organisationImport(@Ctx() ctx: Context, @Arg('input', () => OrganisationImportInput) input: OrganisationImportInput): Promise<OrganisationImportPayload> {
     return withUserErrors(OrganisationImportPayload, async () => {
-      const file = await input.file;
-      const result = await new OrganisationImportService(ctx).importFile(file.createReadStream(), {
+      const result = await new OrganisationImportService(ctx).importFile(await input.file, {
         dryRun: input.dryRun,
         closeAbsent: input.closeAbsent,
         field: ['input', 'file'],
