@@ -59,7 +59,8 @@ describe('the organisation tree, administered within scope', () => {
     expect(row.legal_entity_id).toBe(raw(ids['Stockholms stad']));
     expect(row.path.endsWith(`${raw(ids['Barn och unga'])}/${raw(ids['Familjehem'])}/`)).toBe(true);
     const events = await sql<{ action: string; actor_id: string | null }>(`select action, actor_id from audit_events where target_type = 'Organisation' and target_id = '${raw(ids['Barn och unga'])}'`);
-    expect(events).toEqual([{ action: 'organisation.create', actor_id: expect.any(String) }]);
+    expect(events.map((e) => e.action)).toEqual(['organisation.create']);
+    expect(events[0].actor_id).toBeTruthy();
   });
 
   it('lets the authority create top-level legal entities of its eligible kinds, each number once', async () => {
