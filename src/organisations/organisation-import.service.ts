@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import type { FileUpload } from 'graphql-upload-minimal';
 import { lineField, readImportFile, type ImportRow } from '../imports/rows.js';
 import { Organisation, OrganisationKind } from './organisation.entity.js';
-import { lockTree, OrganisationTree } from './organisation.service.js';
+import { lockTree, OrganisationTree, treeNodeOf, treeNodeOfRow, type TreeNode } from './organisation.service.js';
 
 /** The columns of an organisation import, as a national register exports them. */
 export const ORGANISATION_COLUMNS = ['registrationNumber', 'name', 'kind', 'parentRegistrationNumber'] as const;
@@ -143,7 +143,7 @@ class ImportRun {
     this.orderByFileTree(planned, byNumber);
     const outside = await this.parentsOutsideFile(planned, byNumber);
     this.check();
-    const created = await this.createAndMove(planned, byNumber, outside);
+    const created = await this.createAndMove(planned, outside);
     this.check();
     await this.rename(planned);
     if (this.options.closeAbsent) await this.closeAbsent(new Set(planned.map((p) => p.number)));
@@ -242,18 +242,16 @@ class ImportRun {
   }
 
   /** Parents named by number but not in the file: open organisations you administer. */
-  private async parentsOutsideFile(planned: Planned[], byNumber: Map<string, Planned>): Promise<Map<string, Organisation>> {
+  private async parentsOutsideFile(planned: Planned[], byNumber: Map<string, Planned>): Promise<Map<string, TreeNode>> {
     const wanted = [...new Set(planned.map((p) => p.parentNumber).filter((n): n is string => n !== null && !byNumber.has(n)))];
     const found = await this.numbered(wanted);
-    const parents = new Map<string, Organisation>();
     const ids = new Map<string, string>();
     for (const number of wanted) {
       const administered = (found.get(number) ?? []).filter((e) => e.administered);
       if (administered.length === 1 && !administered[0].closed_at) ids.set(number, administered[0].id);
     }
-    const rows = ids.size ? await execute<Record<string, unknown>>(this.tx, sql`select * from organisations where id in (${[...ids.values()]})`) : [];
-    const byId = new Map(rows.map((r) => [String(r.id), this.tx.map(Organisation, r)]));
-    for (const [number, id] of ids) parents.set(number, byId.get(id)!);
+    const nodes = await this.nodes([...ids.values()]);
+    const parents = new Map([...ids].map(([number, id]) => [number, nodes.get(id)!]));
     for (const p of planned) {
       if (p.parentNumber && !byNumber.has(p.parentNumber) && !parents.has(p.parentNumber)) {
         this.fail(ProblemCode.NOT_FOUND, p.row.line, 'parentRegistrationNumber', `No open organisation numbered ${p.parentNumber} in the file or your domain.`);
@@ -262,46 +260,31 @@ class ImportRun {
     return parents;
   }
 
-  /** Creates the new rows and moves the existing ones whose parent differs, parents first, flushing in batches. */
-  private async createAndMove(planned: Planned[], byNumber: Map<string, Planned>, outside: Map<string, Organisation>): Promise<Organisation[]> {
-    const orgOf = new Map<string, Organisation>(outside);
-    const existingIds = planned.filter((p) => p.existing).map((p) => p.existing!.id);
-    for (let i = 0; i < existingIds.length; i += CHUNK) {
-      const rows = await execute<Record<string, unknown>>(this.tx, sql`select * from organisations where id in (${existingIds.slice(i, i + CHUNK)})`);
-      for (const r of rows) {
-        const org = this.tx.map(Organisation, r);
-        if (org.registrationNumber) orgOf.set(org.registrationNumber, org);
-      }
+  /** The organisations with these ids as they are now, as plain tree nodes (not managed entities: an import names thousands). */
+  private async nodes(ids: string[]): Promise<Map<string, TreeNode>> {
+    const nodes = new Map<string, TreeNode>();
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const rows = await execute<Parameters<typeof treeNodeOfRow>[0]>(this.tx, sql`select id, kind, path, depth, parent_id, legal_entity_id from organisations where id in (${ids.slice(i, i + CHUNK)})`);
+      for (const r of rows) nodes.set(r.id, treeNodeOfRow(r));
     }
-    const created: Organisation[] = [];
-    let done = 0;
+    return nodes;
+  }
+
+  /**
+   * Creates the new rows, parents first, flushing in batches; then moves the existing ones whose parent
+   * differs, shallowest first, each read afresh (an earlier move may have rewritten its path).
+   */
+  private async createAndMove(planned: Planned[], outside: Map<string, TreeNode>): Promise<string[]> {
+    const existing = await this.nodes(planned.filter((p) => p.existing).map((p) => p.existing!.id));
+    const nodeOf = new Map<string, TreeNode>(outside);
+    for (const p of planned) if (p.existing) nodeOf.set(p.number, existing.get(p.existing.id)!);
+    const created: string[] = [];
     const total = planned.length;
+    let done = 0;
     for (const p of planned) {
-      done++;
-      if (done % 500 === 0) this.options.onProgress?.('organisations', done, total);
-      const parent = p.parentNumber ? orgOf.get(p.parentNumber) ?? null : null;
-      if (p.existing) {
-        const org = orgOf.get(p.number)!;
-        const parentChanged = (parent?.id ?? null) !== (org.parent?.id ?? null);
-        if (!parentChanged) continue;
-        if (this.tree.isRoot(org)) {
-          this.fail(ProblemCode.INVALID, p.row.line, 'parentRegistrationNumber', `${p.number} is where your administration is rooted: its authority moves it, not you.`);
-          continue;
-        }
-        // Created parents are not flushed yet: write them before a statement reads their paths.
-        await this.tx.flush();
-        try {
-          if (parent) await this.tx.refresh(parent);
-          await this.tx.refresh(org);
-          if (await this.tree.move(org, parent, lineField(this.options.field, p.row.line, 'parentRegistrationNumber'))) {
-            this.changes.push({ action: 'move', registrationNumber: p.number, name: p.name, line: p.row.line });
-          }
-        } catch (error) {
-          if (!(error instanceof ProblemsFound)) throw error;
-          for (const e of error.problems) this.problems.push({ ...e, message: `Line ${p.row.line}: ${e.message}` });
-        }
-        continue;
-      }
+      if (++done % 500 === 0) this.options.onProgress?.('organisations', done, total);
+      if (p.existing) continue;
+      const parent = p.parentNumber ? nodeOf.get(p.parentNumber) ?? null : null;
       const problems = new Problems();
       this.tree.validateNew({ kind: p.kind, name: p.name, registrationNumber: p.number }, parent, lineField(this.options.field, p.row.line), problems);
       if (problems.any) {
@@ -309,12 +292,32 @@ class ImportRun {
         continue;
       }
       const org = this.tree.insert({ kind: p.kind, name: p.name, registrationNumber: p.number, parent });
-      orgOf.set(p.number, org);
-      created.push(org);
+      nodeOf.set(p.number, treeNodeOf(org));
+      created.push(org.id);
       this.changes.push({ action: 'create', registrationNumber: p.number, name: p.name, line: p.row.line });
       if (created.length % 2_000 === 0) await this.tx.flush();
     }
     await this.tx.flush();
+    this.check();
+    const moving = planned.filter((p) => p.existing && (p.parentNumber ? nodeOf.get(p.parentNumber)!.id : null) !== p.existing.parent_id);
+    for (const p of moving) {
+      const field = lineField(this.options.field, p.row.line, 'parentRegistrationNumber');
+      const parentId = p.parentNumber ? nodeOf.get(p.parentNumber)!.id : null;
+      const fresh = await this.nodes([p.existing!.id, ...(parentId ? [parentId] : [])]);
+      const org = fresh.get(p.existing!.id)!;
+      if (this.tree.isRoot(org)) {
+        this.fail(ProblemCode.INVALID, p.row.line, 'parentRegistrationNumber', `${p.number} is where your administration is rooted: its authority moves it, not you.`);
+        continue;
+      }
+      try {
+        if (await this.tree.move(org, parentId ? fresh.get(parentId)! : null, field)) {
+          this.changes.push({ action: 'move', registrationNumber: p.number, name: p.name, line: p.row.line });
+        }
+      } catch (error) {
+        if (!(error instanceof ProblemsFound)) throw error;
+        for (const e of error.problems) this.problems.push({ ...e, message: `Line ${p.row.line}: ${e.message}` });
+      }
+    }
     this.options.onProgress?.('organisations', total, total);
     return created;
   }
@@ -340,9 +343,9 @@ class ImportRun {
       this.tx,
       sql`select o.* from organisations o where o.registration_number is not null and o.closed_at is null and ${this.actor.policy.administeredOrganisations('o')} order by o.depth desc, o.path`,
     );
-    for (const row of rows) {
+    for (const row of rows.filter((r) => !inFile.has(String(r.registration_number)))) {
       const org = this.tx.map(Organisation, row);
-      if (inFile.has(org.registrationNumber!) || this.tree.isRoot(org)) continue;
+      if (this.tree.isRoot(org)) continue;
       try {
         await this.tree.close(org, 'Absent from the register import.', this.options.field);
         this.changes.push({ action: 'close', registrationNumber: org.registrationNumber!, name: org.name, line: null });
@@ -354,8 +357,7 @@ class ImportRun {
   }
 
   /** Every organisation created lies in the actor's domain (one statement per batch, not one per row). */
-  private async checkInDomain(created: Organisation[]): Promise<void> {
-    const ids = created.map((o) => o.id);
+  private async checkInDomain(ids: string[]): Promise<void> {
     for (let i = 0; i < ids.length; i += CHUNK) {
       const outside = await execute<{ registration_number: string }>(
         this.tx,

@@ -12,31 +12,52 @@ import { activeMandate } from '../issuers/issuer-mandate.sql.js';
 import { Organisation, OrganisationKind } from './organisation.entity.js';
 import { OrganisationRepository } from './organisation.repository.js';
 
+/** What the tree operations need of an organisation: an entity, or a row read for an import. */
+export interface TreeNode {
+  id: string;
+  kind: OrganisationKind;
+  path: string;
+  depth: number;
+  parentId: string | null;
+  legalEntityId: string | null;
+}
+
+export function treeNodeOf(org: Organisation | TreeNode): TreeNode {
+  if (!(org instanceof Organisation)) return org;
+  return { id: org.id, kind: org.kind, path: org.path, depth: org.depth, parentId: org.parent?.id ?? null, legalEntityId: org.legalEntity?.id ?? null };
+}
+
+/** A tree node from a row of `organisations` (snake_case columns). */
+export function treeNodeOfRow(row: { id: string; kind: string; path: string; depth: number; parent_id: string | null; legal_entity_id: string | null }): TreeNode {
+  return { id: row.id, kind: row.kind as OrganisationKind, path: row.path, depth: Number(row.depth), parentId: row.parent_id, legalEntityId: row.legal_entity_id };
+}
+
 export interface NewOrganisation {
   kind: OrganisationKind;
   name: string;
   registrationNumber: string | null;
-  parent: Organisation | null;
+  parent: Organisation | TreeNode | null;
 }
 
 /** Creates an organisation with its materialized path; the caller's transaction persists it. */
 export function createOrganisation(em: Em, input: NewOrganisation): Organisation {
   const id = uuidv7();
+  const parent = input.parent ? treeNodeOf(input.parent) : null;
   return em.create(Organisation, {
     id,
     kind: input.kind,
     name: input.name,
     registrationNumber: input.registrationNumber,
-    parent: input.parent,
-    legalEntity: input.kind === OrganisationKind.UNIT && input.parent ? legalEntityOf(input.parent) : id,
-    path: `${input.parent?.path ?? ''}${id}/`,
-    depth: input.parent ? input.parent.depth + 1 : 0,
+    parent: parent ? em.getReference(Organisation, parent.id) : null,
+    legalEntity: input.kind === OrganisationKind.UNIT && parent ? legalEntityOf(parent) : id,
+    path: `${parent?.path ?? ''}${id}/`,
+    depth: parent ? parent.depth + 1 : 0,
   });
 }
 
 /** The legal entity an organisation belongs to: itself unless it is a unit. */
-function legalEntityOf(org: Organisation): string {
-  return org.kind === OrganisationKind.UNIT ? (org.legalEntity?.id ?? org.id) : org.id;
+function legalEntityOf(node: TreeNode): string {
+  return node.kind === OrganisationKind.UNIT ? (node.legalEntityId ?? node.id) : node.id;
 }
 
 /** The organisation with this id if the viewer may see it (Policy.readableOrganisations), else null. */
@@ -173,7 +194,7 @@ export class OrganisationTree {
     return parent;
   }
 
-  isRoot(org: Organisation): boolean {
+  isRoot(org: { path: string }): boolean {
     return this.policy.administrationRoots().includes(org.path);
   }
 
@@ -188,7 +209,7 @@ export class OrganisationTree {
    * Checks a new organisation's fields; `parent` is resolved already (administered and open). Non-units
    * (legal entities) are the authority's: of a kind its routine makes eligible, with a registration number.
    */
-  validateNew(input: { kind: OrganisationKind; name: string; registrationNumber?: string | null }, parent: Organisation | null, field: string[], problems: Problems): { name: string; registrationNumber: string | null } {
+  validateNew(input: { kind: OrganisationKind; name: string; registrationNumber?: string | null }, parent: TreeNode | Organisation | null, field: string[], problems: Problems): { name: string; registrationNumber: string | null } {
     const name = problems.text(input.name, [...field, 'name'], NAME_MAX);
     const registrationNumber = this.registrationNumber(input.registrationNumber, [...field, 'registrationNumber'], input.kind !== OrganisationKind.UNIT, problems);
     if (input.kind === OrganisationKind.UNIT) {
@@ -257,8 +278,10 @@ export class OrganisationTree {
    * read time (scopes, issuer domains, report summaries keyed by employer), and the organisations
    * trigger tells every instance's viewer cache.
    */
-  async move(org: Organisation, parent: Organisation | null, field: string[]): Promise<boolean> {
-    if ((org.parent?.id ?? null) === (parent?.id ?? null)) return false;
+  async move(target: Organisation | TreeNode, to: Organisation | TreeNode | null, field: string[]): Promise<boolean> {
+    const org = treeNodeOf(target);
+    const parent = to ? treeNodeOf(to) : null;
+    if (org.parentId === (parent?.id ?? null)) return false;
     if (parent && parent.path.startsWith(org.path)) {
       throw Problems.single(ProblemCode.MOVE_INTO_OWN_SUBTREE, field, 'An organisation cannot move under itself or one of its own units.');
     }
@@ -266,7 +289,6 @@ export class OrganisationTree {
     const oldPrefix = org.path.slice(0, org.path.length - org.id.length - 1);
     const newPrefix = parent?.path ?? '';
     const parentLegal = parent ? legalEntityOf(parent) : null;
-    await this.tx.flush();
     await execute(
       this.tx,
       sql`update organisations o set
@@ -282,7 +304,7 @@ export class OrganisationTree {
     if (!(await this.findAdministered(org.id))) {
       throw Problems.single(ProblemCode.NOT_FOUND, field, 'The organisation would leave your domain there.');
     }
-    this.audit('organisation.move', org, { parentId: org.parent?.id ?? null, path: org.path }, { parentId: parent?.id ?? null, path: `${newPrefix}${org.id}/` });
+    this.auditChange('organisation.move', org.id, { parentId: org.parentId, path: org.path }, { parentId: parent?.id ?? null, path: `${newPrefix}${org.id}/` });
     return true;
   }
 
