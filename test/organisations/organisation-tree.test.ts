@@ -191,4 +191,26 @@ describe('the organisation tree, administered within scope', () => {
     expect(after).toContain('Göteborgs Stad');
     expect(after).not.toContain('Stockholms stad');
   });
+
+  it.skipIf(!process.env.DATABASE_URL)('a move on one instance drops the viewers another instance cached (the NOTIFY trigger)', async () => {
+    const other = await startTestHub({}, hub);
+    try {
+      const chain = async () => (await other.gql<Data>(ORGS, {}, anna)).data!.organisations.nodes.map((o) => o.name);
+      await chain();
+      expect(await chain()).toContain('Göteborgs Stad');
+      expect(other.app.viewers.size).toBeGreaterThan(0);
+      expect((await as(karin, MOVE, { id: ids['Socialförvaltningen'], parentId: ids['Stockholms stad'] })).data!.organisationMove.userErrors).toEqual([]);
+      // Only the notification tells the other instance: its cache would otherwise serve Anna's old chain for a minute.
+      const deadline = Date.now() + 5000;
+      let seen = await chain();
+      while (!seen.includes('Stockholms stad') && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        seen = await chain();
+      }
+      expect(seen).toContain('Stockholms stad');
+      expect(seen).not.toContain('Göteborgs Stad');
+    } finally {
+      await other.close();
+    }
+  });
 });
