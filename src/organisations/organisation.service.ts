@@ -8,7 +8,6 @@ import { AccessDenied, ProblemCode } from '../domain/errors.js';
 import { idOfType } from '../domain/global-id.js';
 import { Problems } from '../domain/problems.js';
 import { lockTarget } from '../domain/target.js';
-import { activeMandate } from '../issuers/issuer-mandate.sql.js';
 import { Organisation, OrganisationKind } from './organisation.entity.js';
 import { OrganisationRepository } from './organisation.repository.js';
 
@@ -325,7 +324,7 @@ export class OrganisationTree {
       this.tx,
       sql`select
         (select count(*)::int from organisations c where c.parent_id = ${org.id} and c.closed_at is null) as units,
-        (select count(*)::int from issuer_mandates m where m.organisation_id = ${org.id} and (${activeMandate('m')} or (m.state = 'active' and m.valid_from > now()))) as mandates,
+        (select count(*)::int from issuer_mandates m where m.organisation_id = ${org.id} and m.state = 'active' and (m.valid_to is null or m.valid_to > now())) as mandates,
         (select count(*)::int from orderer_appointments a where a.scope_id = ${org.id} and (a.state = 'requested' or (a.state = 'approved' and (a.valid_to is null or a.valid_to > now())))) as appointments,
         (select count(*)::int from orders x where x.scope_id = ${org.id} and x.state in ('submitted', 'returned')) as orders,
         (select count(*)::int from grants g where g.scope_id = ${org.id} and g.state in ('active', 'suspended')) as grants`,
