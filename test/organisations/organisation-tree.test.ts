@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from '../../src/domain/global-id.js';
+import { pdf } from '../support/files.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
+import { CATALOGUE, ids as catalogueIds, SELF_REGISTER, type Catalogue } from '../orders/queries.js';
 
 interface UserErrors { userErrors: { code: string; field: string[] | null; message: string }[] }
 interface Org { id: string; name: string; kind: string; depth: number; closedAt: string | null; registrationNumber: string | null; parent: { name: string } | null }
@@ -179,6 +181,23 @@ describe('the organisation tree, administered within scope', () => {
     const person = (await as(karin, USER_CREATE, { input: { givenName: 'Nils', familyName: 'Ny', email: 'nils.ny@stockholm.se', employerId: ids['Familjehem'] } })).data!.userCreate;
     expect(codes(person)).toEqual(['ORGANISATION_CLOSED']);
     expect(await orgTable()).toEqual(before);
+  });
+
+  it('a closed unit takes no self-registration either', async () => {
+    const unit = (await as(sofie, CREATE, { input: { kind: 'UNIT', name: 'Nord Syd', parentId: ids['Specialcenter Nord ApS'] } })).data!.organisationCreate;
+    expect(unit.userErrors).toEqual([]);
+    const c = catalogueIds((await hub.gql<Catalogue>(CATALOGUE)).data!);
+    const register = async () => {
+      const token = await hub.token('freja@nord.dk', { sub: 'freja@nord.dk', registration_number: '31122333', acr: 'substantial' });
+      const input = { organisation: unit.organisation!.id, service: c.vias, role: c.specialist, subAreas: [c.adults], givenName: 'Freja', familyName: 'Holm', email: 'freja@nord.dk', phone: '+45 20 30 40 50', attachments: [{ kind: 'CV', subArea: c.adults, file: null }] };
+      const res = await hub.upload<{ selfRegistrationSubmit: UserErrors }>(token, SELF_REGISTER, { input }, { 'input.attachments.0.file': { bytes: pdf('CV'), filename: 'cv.pdf' } });
+      return res.data!.selfRegistrationSubmit;
+    };
+    expect((await as(sofie, CLOSE, { id: unit.organisation!.id })).data!.organisationClose.userErrors).toEqual([]);
+    const orders = await sql('select count(*)::int as n from orders');
+    const refused = await register();
+    expect(refused.userErrors).toEqual([expect.objectContaining({ code: 'ORGANISATION_CLOSED', field: ['input', 'organisation'] })]);
+    expect(await sql('select count(*)::int as n from orders')).toEqual(orders);
   });
 
   it("a moved unit's people see their new place at once: the move drops cached viewers", async () => {
