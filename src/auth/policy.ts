@@ -183,12 +183,27 @@ export class Policy {
   }
 
   /**
-   * Employer organisations (alias e) where the viewer, as issuer administrator, adds, moves and ends
-   * people: their administered domains, in any service. Orderer scopes do not count.
+   * Organisations (alias o) the viewer administers as an issuer administrator, in any service: the
+   * domains of their roles (an authority's own subtree and eligible legal entities, a mandate holder's
+   * subtree), minus the subtrees of nearer issuers, which administer themselves. Here they create,
+   * rename, move and close units, and add, move and end people. Orderer scopes do not count.
    */
-  administeredEmployers(e: string): Sql {
+  administeredOrganisations(o: string): Sql {
     if (!this.viewer.user) return Sql.raw('false');
-    return or(this.viewer.administers.map((r) => this.domain(e, r)));
+    return or(this.viewer.administers.map((r) => this.domain(o, r)));
+  }
+
+  /** Employer organisations (alias e) whose people the viewer adds, moves and ends: administeredOrganisations. */
+  administeredEmployers(e: string): Sql {
+    return this.administeredOrganisations(e);
+  }
+
+  /**
+   * The paths the viewer's administration is rooted at (issuer organisations, an authority's own
+   * organisation): they are administered, but not moved or closed by those they root.
+   */
+  administrationRoots(): string[] {
+    return [...new Set(this.viewer.administers.flatMap((r) => (r.authority ? [r.ownerPath, r.issuerPath] : [r.issuerPath])))];
   }
 
   /** People (alias u) whose employment the viewer changes: those they administer, never themself. */
@@ -321,6 +336,7 @@ export class Policy {
     const type = ref(t, 'target_type');
     const adminServices = [...new Set(this.viewer.administers.map((r) => r.serviceId))];
     return or([
+      sql`${type} = 'Organisation' and exists (select 1 from organisations x where x.id = ${id} and (${this.readableOrganisations('x')}))`,
       sql`${type} = 'User' and exists (select 1 from users x where x.id = ${id} and (${this.readableUsers('x')}))`,
       sql`${type} = 'Grant' and exists (select 1 from grants x where x.id = ${id} and (${this.readableGrants('x')}))`,
       sql`${type} = 'IssuerMandate' and exists (select 1 from issuer_mandates x where x.id = ${id} and (${this.readableMandates('x')}))`,

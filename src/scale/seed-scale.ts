@@ -15,7 +15,7 @@ import { openDatabase } from '../app/database.js';
 import { execute, Sql, sql } from '../db/sql.js';
 import { seedDemo } from '../demo/demo-seed.js';
 import { OrganisationKind } from '../organisations/organisation.entity.js';
-import { Progress } from './progress.js';
+import { Progress } from '../imports/progress.js';
 import { rebuildGrantSummaries, SNAPSHOT_MONTHS, takeGrantSnapshots } from '../reports/summaries.js';
 
 const { values } = parseArgs({

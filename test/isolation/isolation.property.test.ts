@@ -53,6 +53,10 @@ const END_EMPLOYMENT = `mutation($id: ID!, $endDate: DateTime!) { result: userEm
   user { id } employment { validTo } userErrors { code field message } } }`;
 const FEED = 'query($after: String) { events(after: $after, first: 200) { edges { node { id } } endCursor hasNextPage } }';
 const ACCESS = 'query($id: ID!) { accessCheck(person: { id: $id }) { person allowed grants { grant } } }';
+const ORG_FIELDS = 'organisation { id } userErrors { code field message }';
+const CREATE_ORG = `mutation($input: OrganisationCreateInput!) { result: organisationCreate(input: $input) { ${ORG_FIELDS} } }`;
+const MOVE_ORG = `mutation($id: ID!, $parentId: ID) { result: organisationMove(id: $id, input: { parentId: $parentId }) { ${ORG_FIELDS} } }`;
+const CLOSE_ORG = `mutation($id: ID!) { result: organisationClose(id: $id, input: { reason: "isolation" }) { ${ORG_FIELDS} } }`;
 const END_MANDATE = 'mutation($id: ID!) { result: issuerMandateEnd(id: $id, input: { reason: "isolation" }) { issuerMandate { id state } userErrors { code field message } } }';
 
 interface Target {
@@ -72,6 +76,7 @@ type Payload = { userErrors: { code: string }[] } & Data;
 
 const sorted = (ids: Iterable<string>) => [...ids].sort();
 let phones = 0;
+let registrationNumbers = 0;
 /** How often each kind of step met each kind of case, printed at the end: what the run really covered. */
 const coverage = new Map<string, number>();
 const saw = (what: string) => coverage.set(what, (coverage.get(what) ?? 0) + 1);
@@ -195,6 +200,23 @@ class WorldRun {
         });
         this.step = `issuerMandateEnd(${t.label}${t.id ? `, ${this.model.mandates.get(t.id)!.state}` : ''}) by ${by}`;
         return this.endMandate(actor, t, op.target.uuid);
+      }
+      case 'createOrg': {
+        const t = this.target('organisations', op.target, (id) => this.viewer(actor) !== null && this.model.administersOrg(this.viewer(actor)!, id));
+        this.step = op.legal ? `organisationCreate(top-level ${op.legal}) by ${by}` : `organisationCreate(unit under ${t.label}) by ${by}`;
+        return this.createOrg(actor, op.legal ? null : t, op.legal ?? 'unit', op.target.uuid);
+      }
+      case 'moveOrg': {
+        const administered = (id: string) => this.viewer(actor) !== null && this.model.administersOrg(this.viewer(actor)!, id);
+        const t = this.target('organisations', op.target, administered);
+        const parent = this.target('organisations', op.parent, administered);
+        this.step = `organisationMove(${t.label} under ${parent.label}) by ${by}`;
+        return this.moveOrg(actor, t, parent, op.target.uuid);
+      }
+      case 'closeOrg': {
+        const t = this.target('organisations', op.target, (id) => this.viewer(actor) !== null && this.model.administersOrg(this.viewer(actor)!, id));
+        this.step = `organisationClose(${t.label}) by ${by}`;
+        return this.closeOrg(actor, t, op.target.uuid);
       }
       case 'endEmployment': {
         const t = this.target('users', op.target, (id) => this.viewer(actor) !== null && this.viewer(actor) !== id && this.model.canWriteUser(this.viewer(actor)!, id));
@@ -484,6 +506,86 @@ class WorldRun {
     expect(await auditCount(this.hub), `${this.step}: no audit event`).toBe(events);
   }
 
+  private async orgRows(): Promise<unknown> {
+    return this.hub.db.orm.em.getConnection().execute('select id, name, kind, parent_id, legal_entity_id, path, depth, closed_at from organisations order by id');
+  }
+
+  private async createOrg(actor: Actor, parent: Target | null, kind: OrgKind, missing: string): Promise<void> {
+    const outcome = this.model.orgCreate(actor, parent?.id ?? null, kind);
+    saw(`organisationCreate ${kind === 'unit' ? 'unit' : 'legal entity'} ${outcome.kind === 'user-error' ? outcome.code : outcome.kind}`);
+    const before = await this.orgRows();
+    const events = await auditCount(this.hub);
+    const input = (parentId: string | null) =>
+      kind === 'unit' ? { kind: 'UNIT', name: 'Isolation', parentId } : { kind: kind.toUpperCase(), name: 'Isolation', registrationNumber: `ISO-${process.pid}-c${++registrationNumbers}` };
+    const res = await this.api.call<{ result: ({ organisation: { id: string } | null } & Payload) | null }>(actor, CREATE_ORG, { input: input(parent?.gid ?? null) });
+    if (outcome.kind === 'ok') {
+      const created = res.data?.result?.organisation;
+      expect(res.data?.result?.userErrors, `${this.step}: in scope, must succeed`).toEqual([]);
+      const id = rawId(created!.id);
+      this.mine.organisations.push(id);
+      this.model.applyOrgCreate(id, parent?.id ?? null, kind);
+      expect(this.model.administersOrg((actor as { id: string }).id, id), `${this.step}: the new organisation lies in the creator's domain`).toBe(true);
+      expect(await auditCount(this.hub), `${this.step}: one audit event`).toBe(events + 1);
+      return;
+    }
+    await this.refusedWrite(outcome, actor, res, CREATE_ORG, { input: input(gid('Organisation', missing)) });
+    expect(await this.orgRows(), `${this.step}: the tree must not change`).toEqual(before);
+    expect(await auditCount(this.hub), `${this.step}: no audit event`).toBe(events);
+  }
+
+  /** Demo organisations outlive the world: a change the model allows on one is not made (the world could not undo it). */
+  private demo(t: Target, outcome: Outcome): boolean {
+    return t.id !== null && !this.mine.organisations.includes(t.id) && (outcome.kind === 'ok' || outcome.kind === 'user-error');
+  }
+
+  private async moveOrg(actor: Actor, t: Target, parent: Target, missing: string): Promise<void> {
+    const outcome = this.model.orgMove(actor, t.id, parent.id);
+    if (this.demo(t, outcome)) return void saw('organisationMove of a demo organisation skipped');
+    saw(`organisationMove ${outcome.kind === 'user-error' ? outcome.code : outcome.kind}`);
+    const before = await this.orgRows();
+    const events = await auditCount(this.hub);
+    const res = await this.api.call<{ result: Payload | null }>(actor, MOVE_ORG, { id: t.gid, parentId: parent.gid });
+    if (outcome.kind === 'ok') {
+      expect(res.data?.result, `${this.step}: in scope, must succeed`).toEqual({ organisation: { id: t.gid }, userErrors: [] });
+      const moved = this.model.orgs.get(t.id!)!.parent !== parent.id;
+      const [row] = await this.hub.db.orm.em.getConnection().execute<{ parent_id: string }[]>('select parent_id from organisations where id = ?', [t.id]);
+      expect(row.parent_id, `${this.step}: under the new parent`).toBe(parent.id);
+      expect(await auditCount(this.hub), `${this.step}: one audit event per move`).toBe(events + (moved ? 1 : 0));
+      this.model.applyOrgMove(t.id!, parent.id!);
+      await this.treeInvariants();
+      return;
+    }
+    await this.refusedWrite(outcome, actor, res, MOVE_ORG, { id: gid('Organisation', missing), parentId: parent.gid });
+    expect(await this.orgRows(), `${this.step}: the tree must not change`).toEqual(before);
+    expect(await auditCount(this.hub), `${this.step}: no audit event`).toBe(events);
+  }
+
+  private async closeOrg(actor: Actor, t: Target, missing: string): Promise<void> {
+    const outcome = this.model.orgClose(actor, t.id);
+    if (this.demo(t, outcome)) return void saw('organisationClose of a demo organisation skipped');
+    saw(`organisationClose ${outcome.kind === 'user-error' ? (outcome.codes ?? [outcome.code]).join('+') : outcome.kind}`);
+    const before = await this.orgRows();
+    const events = await auditCount(this.hub);
+    const res = await this.api.call<{ result: Payload | null }>(actor, CLOSE_ORG, { id: t.gid });
+    if (outcome.kind === 'ok') {
+      expect(res.data?.result, `${this.step}: in scope, must succeed`).toEqual({ organisation: { id: t.gid }, userErrors: [] });
+      expect(await auditCount(this.hub), `${this.step}: one audit event`).toBe(events + 1);
+      this.model.applyOrgClose(t.id!);
+      return;
+    }
+    await this.refusedWrite(outcome, actor, res, CLOSE_ORG, { id: gid('Organisation', missing) });
+    expect(await this.orgRows(), `${this.step}: the tree must not change`).toEqual(before);
+    expect(await auditCount(this.hub), `${this.step}: no audit event`).toBe(events);
+  }
+
+  /** After a move: every path, depth and legal entity is what the parents make it, for the whole tree. */
+  private async treeInvariants(): Promise<void> {
+    const broken = await this.hub.db.orm.em.getConnection().execute(`select o.id from organisations o left join organisations p on p.id = o.parent_id
+      where o.path <> coalesce(p.path, '') || o.id || '/' or o.depth <> coalesce(p.depth + 1, 0)
+        or o.legal_entity_id is distinct from case when o.kind <> 'unit' then o.id else coalesce(p.legal_entity_id, p.id) end`);
+    expect(broken, `${this.step}: paths, depths and legal entities follow the parents`).toEqual([]);
+  }
+
   private async endMandate(actor: Actor, t: Target, missing: string): Promise<void> {
     const outcome = this.model.mandateEnd(actor, t.id);
     saw(`issuerMandateEnd ${outcome.kind === 'user-error' ? outcome.code : outcome.kind}`);
@@ -527,7 +629,7 @@ class WorldRun {
     const error = res.errors?.[0]?.extensions;
     switch (outcome.kind) {
       case 'user-error':
-        expect(codes, `${this.step}: expected ${outcome.code}`).toEqual([outcome.code]);
+        expect(codes, `${this.step}: expected ${(outcome.codes ?? [outcome.code]).join(', ')}`).toEqual(outcome.codes ?? [outcome.code]);
         return;
       case 'forbidden':
         expect({ code: error?.code, reason: error?.reason }, `${this.step}: visible but not theirs to change`).toEqual({ code: 'FORBIDDEN', reason: undefined });

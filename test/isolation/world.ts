@@ -267,14 +267,14 @@ export async function loadModel(hub: TestHub): Promise<Snapshot> {
   const serviceIds = Object.fromEntries(services.map((s) => [s.code, s.id])) as Record<Svc, string>;
   const owners = Object.fromEntries(services.map((s) => [s.code, s.owner_id])) as Record<Svc, string>;
 
-  const orgs = await q<{ id: string; parent_id: string | null; kind: OrgKind }>('select id, parent_id, kind from organisations');
+  const orgs = await q<{ id: string; parent_id: string | null; kind: OrgKind; closed: boolean }>('select id, parent_id, kind, closed_at is not null as closed from organisations');
   const users = await q<{ id: string; employer_id: string; end_scheduled: boolean }>(
     'select id, employer_id, exists (select 1 from employments x where x.user_id = users.id and x.valid_to is not null) as end_scheduled from users',
   );
   const placements = await q<{ user_id: string; organisation_id: string; valid_from: Date; valid_to: Date | null }>(
     'select user_id, organisation_id, valid_from, valid_to from placements',
   );
-  const grants = await q<{ id: string; user_id: string; service_id: string; state: MGrantState }>('select id, user_id, service_id, state from grants');
+  const grants = await q<{ id: string; user_id: string; service_id: string; state: MGrantState; scope_id: string }>('select id, user_id, service_id, state, scope_id from grants');
   const mandates = await q<{ id: string; organisation_id: string; service_id: string; state: 'active' | 'ended'; valid_from: Date; valid_to: Date | null }>(
     'select id, organisation_id, service_id, state, valid_from, valid_to from issuer_mandates',
   );
@@ -288,14 +288,14 @@ export async function loadModel(hub: TestHub): Promise<Snapshot> {
   const identities = await q<{ user_id: string; subject: string }>('select user_id, subject from federated_identities where issuer = ?', [hub.app.devIssuer!.issuer]);
 
   const model = new Model({
-    orgs: orgs.map((o) => ({ id: o.id, parent: o.parent_id, kind: o.kind })),
+    orgs: orgs.map((o) => ({ id: o.id, parent: o.parent_id, kind: o.kind, closed: o.closed })),
     users: users.map((u) => ({
       id: u.id,
       employer: u.employer_id,
       endScheduled: u.end_scheduled,
       placements: placements.filter((p) => p.user_id === u.id).map((p) => ({ org: p.organisation_id, from: time(p.valid_from)!, to: time(p.valid_to) })),
     })),
-    grants: grants.map((g) => ({ id: g.id, user: g.user_id, service: code.get(g.service_id)!, state: g.state })),
+    grants: grants.map((g) => ({ id: g.id, user: g.user_id, service: code.get(g.service_id)!, state: g.state, scope: g.scope_id })),
     mandates: mandates.map((m) => ({ id: m.id, org: m.organisation_id, service: code.get(m.service_id)!, state: m.state, from: time(m.valid_from)!, to: time(m.valid_to) })),
     admins: admins.map((a) => ({ id: a.id, user: a.user_id, org: a.organisation_id, service: code.get(a.service_id)!, state: a.state })),
     appointments: appointments.map((a) => ({
@@ -320,7 +320,7 @@ export async function eventsOf(hub: TestHub): Promise<MEvent[]> {
 }
 
 /** One row as the database holds it, for before/after comparisons. */
-export async function rowOf(hub: TestHub, table: 'users' | 'orderer_appointments' | 'issuer_mandates', id: string): Promise<Record<string, unknown> | null> {
+export async function rowOf(hub: TestHub, table: 'users' | 'orderer_appointments' | 'issuer_mandates' | 'organisations', id: string): Promise<Record<string, unknown> | null> {
   const [row] = await hub.db.orm.em.getConnection().execute<Record<string, unknown>[]>(`select * from ${table} where id = ?`, [id]);
   return row ? (JSON.parse(JSON.stringify(row)) as Record<string, unknown>) : null;
 }
