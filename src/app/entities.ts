@@ -1,4 +1,4 @@
-import { Employment } from '../employments/employment.entity.js';
+import { Employment, GrantReview } from '../employments/employment.entity.js';
 import { AuditEvent } from '../audit/audit-event.entity.js';
 import { Document } from '../documents/document.entity.js';
 import { IssuerAdministrator, IssuerMandate } from '../issuers/issuer-mandate.entity.js';
@@ -8,10 +8,11 @@ import { Order, OrderAttachment, OrderEvent } from '../orders/order.entity.js';
 import { OutboxMessage } from '../notifications/outbox-message.entity.js';
 import { Grant } from '../grants/grant.entity.js';
 import { FederatedIdentity } from '../identities/federated-identity.entity.js';
+import { Invitation } from '../identities/invitation.entity.js';
 import { Organisation } from '../organisations/organisation.entity.js';
 import { Service, ServiceRole, SubArea } from '../services/service.entity.js';
 import { Placement, User } from '../users/user.entity.js';
 import { GrantExpiryTally, GrantMonthFlow, GrantSummaryDelta, GrantTally, GrantTallySnapshot, IdlePeopleDelta, IdlePeopleTally, PersonActiveGrants } from '../reports/summary.entity.js';
 
 /** Every persisted entity; migrations are generated from this list. */
-export const entities = [Organisation, Service, ServiceRole, SubArea, User, Placement, FederatedIdentity, Grant, AuditEvent, Document, Routine, IssuerMandate, IssuerAdministrator, OrdererAppointment, Order, OrderEvent, OrderAttachment, OutboxMessage, GrantSummaryDelta, GrantTally, GrantMonthFlow, GrantTallySnapshot, GrantExpiryTally, PersonActiveGrants, IdlePeopleDelta, IdlePeopleTally, Employment];
+export const entities = [Organisation, Service, ServiceRole, SubArea, User, Placement, FederatedIdentity, Grant, AuditEvent, Document, Routine, IssuerMandate, IssuerAdministrator, OrdererAppointment, Order, OrderEvent, OrderAttachment, OutboxMessage, GrantSummaryDelta, GrantTally, GrantMonthFlow, GrantTallySnapshot, GrantExpiryTally, PersonActiveGrants, IdlePeopleDelta, IdlePeopleTally, Employment, GrantReview, Invitation];
