@@ -9,6 +9,7 @@ import { IssuerMandateResolver, UserIssuerResolver } from '../issuers/issuer-man
 import { OrdererAppointmentResolver } from '../orderers/orderer-appointment.resolver.js';
 import { OrderEventResolver, OrderResolver, ProfileResolver } from '../orders/order.resolver.js';
 import { EmploymentResolver, UserEmploymentResolver } from '../employments/employment.resolver.js';
+import { GrantReviewResolver } from '../employments/grant-review.resolver.js';
 import { ReportResolver } from '../reports/report.resolver.js';
 import { RoutineResolver, ServiceRoutineResolver } from '../routines/routine.resolver.js';
 import { SessionResolver } from '../identities/session.resolver.js';
@@ -45,6 +46,7 @@ export const resolvers = [
   ReportResolver,
   UserEmploymentResolver,
   EmploymentResolver,
+  GrantReviewResolver,
 ] as const;
 
 /**

@@ -1,12 +1,25 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
 import type { Context } from '../graphql/context.js';
 import { withUserErrors } from '../graphql/payload.js';
+import { toGlobalId } from '../domain/global-id.js';
 import { OrganisationType } from '../organisations/organisation.type.js';
 import type { User } from '../users/user.entity.js';
 import { UserType } from '../users/user.type.js';
 import type { Employment } from './employment.entity.js';
 import { EmploymentService } from './employment.service.js';
-import { EmploymentType, UserCreateInput, UserCreatePayload, UserEmploymentEndInput, UserEmploymentEndPayload } from './employment.type.js';
+import {
+  EmploymentType,
+  UserCreateInput,
+  UserCreatePayload,
+  UserEmploymentEndInput,
+  UserEmploymentEndPayload,
+  UserEmploymentMoveInput,
+  UserEmploymentMovePayload,
+  UserPlacementAddInput,
+  UserPlacementEndInput,
+  UserPlacementPayload,
+  UserRehireInput,
+} from './employment.type.js';
 
 @Resolver(() => UserType)
 export class UserEmploymentResolver {
@@ -27,6 +40,38 @@ export class UserEmploymentResolver {
       const employment = await new EmploymentService(ctx).endEmployment(id, input);
       return { employment, user: await ctx.loaders.user.load(employment.user.id) };
     });
+  }
+
+  @Mutation(() => UserEmploymentMovePayload, {
+    description: "Moves a person to another employer from a date; each service's routine says whether their grants end, stay, or wait for the new issuer's confirmation.",
+  })
+  userEmploymentMove(
+    @Ctx() ctx: Context,
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UserEmploymentMoveInput) input: UserEmploymentMoveInput,
+  ): Promise<UserEmploymentMovePayload> {
+    return withUserErrors(UserEmploymentMovePayload, async () => {
+      const employment = await new EmploymentService(ctx).moveEmployment(id, input);
+      return { employment, user: await ctx.loaders.node.load(toGlobalId('User', employment.user.id)) };
+    });
+  }
+
+  @Mutation(() => UserEmploymentEndPayload, { description: 'Rehires a leaver: a new employment; their history stays.' })
+  userRehire(@Ctx() ctx: Context, @Arg('id', () => ID) id: string, @Arg('input', () => UserRehireInput) input: UserRehireInput): Promise<UserEmploymentEndPayload> {
+    return withUserErrors(UserEmploymentEndPayload, async () => {
+      const employment = await new EmploymentService(ctx).rehire(id, input);
+      return { employment, user: await ctx.loaders.node.load(toGlobalId('User', employment.user.id)) };
+    });
+  }
+
+  @Mutation(() => UserPlacementPayload, { description: 'Places a person at another organisation, from a date and optionally to one.' })
+  userPlacementAdd(@Ctx() ctx: Context, @Arg('id', () => ID) id: string, @Arg('input', () => UserPlacementAddInput) input: UserPlacementAddInput): Promise<UserPlacementPayload> {
+    return withUserErrors(UserPlacementPayload, async () => ({ user: await new EmploymentService(ctx).addPlacement(id, input) }));
+  }
+
+  @Mutation(() => UserPlacementPayload, { description: "Ends a person's placement at an organisation on a date." })
+  userPlacementEnd(@Ctx() ctx: Context, @Arg('id', () => ID) id: string, @Arg('input', () => UserPlacementEndInput) input: UserPlacementEndInput): Promise<UserPlacementPayload> {
+    return withUserErrors(UserPlacementPayload, async () => ({ user: await new EmploymentService(ctx).endPlacement(id, input) }));
   }
 
   @FieldResolver(() => [EmploymentType], { description: "The person's employments, newest first." })

@@ -67,3 +67,67 @@ export class UserEmploymentEndPayload {
   @Field(() => [UserError])
   userErrors!: UserError[];
 }
+
+@InputType('UserEmploymentMoveInput', { description: 'A mover: the new employer and from when.' })
+export class UserEmploymentMoveInput {
+  @Field(() => ID, { description: 'An organisation in your domain (mandate holders within it included).' })
+  employerId!: string;
+
+  @Field(() => DateTime, { description: 'Past (applied at once, date kept), today or future (applied when it comes); after the current employment began.' })
+  date!: Date;
+
+  @Field(() => String, { description: 'Required; kept in the audit trail.' })
+  @TextLimit({ maxLength: REASON_MAX_LENGTH, multiline: true })
+  reason!: string;
+}
+
+@ObjectType('UserEmploymentMovePayload')
+export class UserEmploymentMovePayload {
+  @Field(() => UserType, { nullable: true, description: 'The person; null when the move took them out of your domain.' })
+  user!: object | null;
+
+  @Field(() => EmploymentType, { nullable: true, description: 'The new employment.' })
+  employment!: object | null;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@InputType('UserRehireInput', { description: 'A rehire: a new employment for a leaver.' })
+export class UserRehireInput {
+  @Field(() => ID, { nullable: true, description: 'An organisation in your domain; the last employer when left out.' })
+  employerId?: string | null;
+
+  @Field(() => DateTime, { nullable: true, description: 'Not before the last employment ended; now when left out.' })
+  startDate?: Date | null;
+}
+
+@InputType('UserPlacementAddInput', { description: 'A placement at an organisation other than the employer.' })
+export class UserPlacementAddInput {
+  @Field(() => ID, { description: 'An organisation you may see.' })
+  organisationId!: string;
+
+  @Field(() => DateTime, { nullable: true, description: 'Now when left out.' })
+  validFrom?: Date | null;
+
+  @Field(() => DateTime, { nullable: true, description: 'Open-ended when left out.' })
+  validTo?: Date | null;
+}
+
+@InputType('UserPlacementEndInput', { description: "Ends the person's placement at an organisation." })
+export class UserPlacementEndInput {
+  @Field(() => ID)
+  organisationId!: string;
+
+  @Field(() => DateTime, { description: 'After the placement began.' })
+  endDate!: Date;
+}
+
+@ObjectType('UserPlacementPayload')
+export class UserPlacementPayload {
+  @Field(() => UserType, { nullable: true })
+  user!: object | null;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
