@@ -13,6 +13,7 @@ import { GrantReviewResolver } from '../employments/grant-review.resolver.js';
 import { ReportResolver } from '../reports/report.resolver.js';
 import { RoutineResolver, ServiceRoutineResolver } from '../routines/routine.resolver.js';
 import { SessionResolver } from '../identities/session.resolver.js';
+import { InvitationResolver } from '../identities/invitation.resolver.js';
 import { OrganisationResolver } from '../organisations/organisation.resolver.js';
 import { ServiceResolver, ServiceRoleResolver } from '../services/service.resolver.js';
 import { AuditEventActorResolver, PlacementResolver, UserResolver } from '../users/user.resolver.js';
@@ -47,6 +48,7 @@ export const resolvers = [
   UserEmploymentResolver,
   EmploymentResolver,
   GrantReviewResolver,
+  InvitationResolver,
 ] as const;
 
 /**
