@@ -8,7 +8,7 @@ import { GrantMutationResolver } from '../grants/grant.mutations.js';
 import { IssuerMandateResolver, UserIssuerResolver } from '../issuers/issuer-mandate.resolver.js';
 import { OrdererAppointmentResolver } from '../orderers/orderer-appointment.resolver.js';
 import { OrderEventResolver, OrderResolver, ProfileResolver } from '../orders/order.resolver.js';
-import { EmploymentResolver, UserEmploymentResolver } from '../employments/employment.resolver.js';
+import { EmploymentResolver, HistoryEntryResolver, UserEmploymentResolver } from '../employments/employment.resolver.js';
 import { GrantReviewResolver } from '../employments/grant-review.resolver.js';
 import { ReportResolver } from '../reports/report.resolver.js';
 import { RoutineResolver, ServiceRoutineResolver } from '../routines/routine.resolver.js';
@@ -48,6 +48,7 @@ export const resolvers = [
   UserEmploymentResolver,
   EmploymentResolver,
   GrantReviewResolver,
+  HistoryEntryResolver,
   InvitationResolver,
 ] as const;
 

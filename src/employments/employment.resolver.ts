@@ -1,4 +1,7 @@
-import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
+import { GrantType } from '../grants/grant.type.js';
+import { PageArgs, pageRequest } from '../graphql/relay.js';
+import { HISTORY_KEY_WIDTH, PersonHistory, type HistoryEntry } from './person-history.js';
 import type { Context } from '../graphql/context.js';
 import { withUserErrors } from '../graphql/payload.js';
 import { toGlobalId } from '../domain/global-id.js';
@@ -9,6 +12,8 @@ import type { Employment } from './employment.entity.js';
 import { EmploymentService } from './employment.service.js';
 import {
   EmploymentType,
+  HistoryEntryConnection,
+  HistoryEntryType,
   UserCreateInput,
   UserCreatePayload,
   UserEmploymentEndInput,
@@ -74,9 +79,36 @@ export class UserEmploymentResolver {
     return withUserErrors(UserPlacementPayload, async () => ({ user: await new EmploymentService(ctx).endPlacement(id, input) }));
   }
 
+  @FieldResolver(() => HistoryEntryConnection, {
+    description: "The person's timeline, oldest first: employers, placements, and the grants you may see gained, confirmed and ended, with who and why.",
+  })
+  async history(@Root() user: User, @Ctx() ctx: Context, @Args(() => PageArgs) page: PageArgs) {
+    const history = new PersonHistory(ctx.em, ctx.policy);
+    const request = pageRequest(page, ctx.config.maxPageSize, HISTORY_KEY_WIDTH, 20, { nested: true });
+    return new HistoryEntryConnection(await history.page(user.id, request), () => history.count(user.id));
+  }
+
   @FieldResolver(() => [EmploymentType], { description: "The person's employments, newest first." })
   employments(@Root() user: User, @Ctx() ctx: Context) {
     return ctx.loaders.employmentsByUser.load(user.id);
+  }
+}
+
+@Resolver(() => HistoryEntryType)
+export class HistoryEntryResolver {
+  @FieldResolver(() => OrganisationType, { nullable: true, description: "The employer, the placement's organisation or the grant's scope; null when you may not see it." })
+  organisation(@Root() entry: HistoryEntry, @Ctx() ctx: Context) {
+    return entry.organisationId ? ctx.loaders.node.load(toGlobalId('Organisation', entry.organisationId)) : null;
+  }
+
+  @FieldResolver(() => UserType, { nullable: true, description: 'Who made the change; null for the system (a dated change the job applied) or the seed.' })
+  actor(@Root() entry: HistoryEntry, @Ctx() ctx: Context) {
+    return entry.actorId ? ctx.loaders.user.load(entry.actorId) : null;
+  }
+
+  @FieldResolver(() => GrantType, { nullable: true, description: 'The grant, for grant entries.' })
+  grant(@Root() entry: HistoryEntry, @Ctx() ctx: Context) {
+    return entry.grantId ? ctx.loaders.grant.load(entry.grantId) : null;
   }
 }
 

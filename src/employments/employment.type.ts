@@ -1,9 +1,11 @@
-import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { REASON_MAX_LENGTH } from '../domain/problems.js';
 import { TextLimit } from '../graphql/input-guard.js';
 import { DateTime, EmailAddress } from '../graphql/scalars.js';
 import { UserError } from '../graphql/user-errors.js';
 import { UserType } from '../users/user.type.js';
+import { connectionOf } from '../graphql/relay.js';
+import { HistoryKind } from './person-history.js';
 
 @ObjectType('Employment', { description: "A person's employment by one organisation over time." })
 export class EmploymentType {
@@ -131,3 +133,19 @@ export class UserPlacementPayload {
   @Field(() => [UserError])
   userErrors!: UserError[];
 }
+
+registerEnumType(HistoryKind, { name: 'HistoryKind', description: "What happened in a person's working life." });
+
+@ObjectType('HistoryEntry', { description: "One moment of a person's timeline: an employment, a placement or a grant beginning or ending." })
+export class HistoryEntryType {
+  @Field(() => HistoryKind)
+  kind!: HistoryKind;
+
+  @Field(() => DateTime, { description: 'When it takes or took effect (a dated change may lie ahead).' })
+  at!: Date;
+
+  @Field(() => String, { nullable: true, description: 'Why, as given (an end or move reason, or a grant endReason such as EMPLOYMENT_ENDED).' })
+  reason!: string | null;
+}
+
+export const HistoryEntryConnection = connectionOf('HistoryEntry', HistoryEntryType);

@@ -297,4 +297,43 @@ describe('people over time: movers, placements and rehires', () => {
       expect(codes((await as(demo.sofie, REHIRE, { id: ids.mette, input: {} })).data!.userRehire)).toEqual(['INVALID_STATE']);
     });
   });
+  describe('history', () => {
+    const HISTORY = `query($id: ID!, $first: Int, $after: String) { node(id: $id) { ... on User { history(first: $first, after: $after) {
+      totalCount pageInfo { hasNextPage endCursor } nodes { kind at reason organisation { name } actor { email } grant { role { code } } } } } } }`;
+    interface Entry { kind: string; at: string; reason: string | null; organisation: { name: string } | null; actor: { email: string } | null; grant: { role: { code: string } } | null }
+    type History = { node: { history: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string }; nodes: Entry[] } } | null };
+
+    it('tells a mover\'s timeline oldest first, with who and why, in pages', async () => {
+      const all = (await as<History>(demo.karin, HISTORY, { id: ids.erik, first: 50 })).data!.node!.history;
+      expect(all.nodes.map((e) => [e.kind, e.organisation?.name ?? null, e.actor?.email ?? null, e.reason])).toEqual([
+        // The seed's grant and placement date from 2024; his employment was recorded when he was.
+        ['GRANT_GAINED', 'Samordningsförbundet Stockholms stad', null, null],
+        ['PLACEMENT_STARTED', 'Samordningsförbundet Stockholms stad', null, null],
+        ['EMPLOYMENT_STARTED', 'Arbetsförmedlingen Stockholm', null, null],
+        ['EMPLOYER_CHANGED', 'Göteborgs Stad', demo.karin, 'Byter arbetsgivare'],
+        ['GRANT_ENDED', 'Samordningsförbundet Stockholms stad', demo.karin, 'EMPLOYMENT_MOVED'],
+      ]);
+      expect(all.totalCount).toBe(5);
+      // Page by page, the same entries.
+      const first = (await as<History>(demo.karin, HISTORY, { id: ids.erik, first: 2 })).data!.node!.history;
+      const rest = (await as<History>(demo.karin, HISTORY, { id: ids.erik, first: 50, after: first.pageInfo.endCursor })).data!.node!.history;
+      expect(first.pageInfo.hasNextPage).toBe(true);
+      expect([...first.nodes, ...rest.nodes]).toEqual(all.nodes);
+      // He reads his own timeline too, but his former employer is now outside what he may see.
+      const own = (await as<History>(demo.erik, HISTORY, { id: ids.erik, first: 50 })).data!.node!.history.nodes;
+      expect(own.map((e) => e.kind)).toEqual(all.nodes.map((e) => e.kind));
+      expect(own.find((e) => e.kind === 'EMPLOYMENT_STARTED')!.organisation).toBeNull();
+      // A forged cursor is bad input, not a failure.
+      const forged = await as<History>(demo.karin, HISTORY, { id: ids.erik, after: Buffer.from('["x","y","z"]').toString('base64url') });
+      expect(forged.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    });
+
+    it('a rehire\'s timeline keeps the leaving, and grants the viewer may not read stay out; outsiders see nothing', async () => {
+      const mette = (await as<History>(demo.sofie, HISTORY, { id: ids.mette, first: 50 })).data!.node!.history.nodes;
+      expect(mette.map((e) => e.kind)).toEqual(expect.arrayContaining(['EMPLOYMENT_ENDED', 'GRANT_ENDED', 'EMPLOYMENT_STARTED']));
+      expect(mette.find((e) => e.kind === 'GRANT_ENDED')).toMatchObject({ reason: 'EMPLOYMENT_ENDED', actor: { email: demo.sofie } });
+      expect((await as<History>(demo.karin, HISTORY, { id: ids.mette })).data!.node).toBeNull();
+      expect((await as<History>(demo.sofie, HISTORY, { id: ids.erik })).data!.node).toBeNull();
+    });
+  });
 });
