@@ -23,8 +23,11 @@ import {
   UserPlacementAddInput,
   UserPlacementEndInput,
   UserPlacementPayload,
+  UserImportInput,
+  UserImportPayload,
   UserRehireInput,
 } from './employment.type.js';
+import { PeopleImportService } from './people-import.service.js';
 
 @Resolver(() => UserType)
 export class UserEmploymentResolver {
@@ -67,6 +70,13 @@ export class UserEmploymentResolver {
       const employment = await new EmploymentService(ctx).rehire(id, input);
       return { employment, user: await ctx.loaders.node.load(toGlobalId('User', employment.user.id)) };
     });
+  }
+
+  @Mutation(() => UserImportPayload, { description: 'Adds joiners from a CSV or JSON file, whole or not at all; people already employed there are left as they are.' })
+  userImport(@Ctx() ctx: Context, @Arg('input', () => UserImportInput) input: UserImportInput): Promise<UserImportPayload> {
+    return withUserErrors(UserImportPayload, async () =>
+      new PeopleImportService(ctx).importFile(await input.file, { dryRun: input.dryRun, field: ['input', 'file'], maxBytes: ctx.config.uploadMaxFileSize }),
+    );
   }
 
   @Mutation(() => UserPlacementPayload, { description: 'Places a person at another organisation, from a date and optionally to one.' })

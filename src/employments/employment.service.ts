@@ -80,17 +80,7 @@ export class EmploymentService {
         from users u where u.employer_id = ${employer.id} and lower(u.email) = lower(${email}) limit 1`);
       if (dup?.left) throw Problems.single(ProblemCode.CONFLICT, ['input', 'email'], 'A person with this e-mail has left this organisation: rehire them (userRehire) instead of adding them again.');
       if (dup) throw Problems.single(ProblemCode.CONFLICT, ['input', 'email'], 'A person with this e-mail is already employed by this organisation.');
-      const start = input.startDate ?? this.actor.now();
-      const user = tx.create(User, { employer: tx.getReference(Organisation, employer.id), givenName, familyName, email });
-      const employment = tx.create(Employment, { user, employer: tx.getReference(Organisation, employer.id), validFrom: start, createdBy: tx.getReference(User, viewer.id) });
-      audit(tx, this.actor.viewer, this.actor.requestId, {
-        action: 'user.create',
-        targetType: 'User',
-        targetId: user.id,
-        organisationId: employer.id,
-        after: { givenName, familyName, email, employerId: employer.id, startDate: start.toISOString(), employmentId: employment.id },
-      });
-      return user;
+      return recordJoiner(tx, this.actor, { givenName, familyName, email, employerId: employer.id, startDate: input.startDate ?? this.actor.now() }, viewer.id);
     });
   }
 
@@ -339,6 +329,21 @@ export class EmploymentService {
     const [row] = await execute<Record<string, unknown>>(tx, sql`select u.* from users u where u.id = ${id} and ${this.actor.policy.administeredPeople('u')} for update of u`);
     return row ? tx.map(User, row) : null;
   }
+}
+
+/** A joiner already checked: the person, their first employment and the audit event, in the caller's transaction. */
+export function recordJoiner(tx: Em, actor: Actor, person: NewPerson & { startDate: Date }, by: string): User {
+  const { givenName, familyName, email, employerId, startDate } = person;
+  const user = tx.create(User, { employer: tx.getReference(Organisation, employerId), givenName, familyName, email });
+  const employment = tx.create(Employment, { user, employer: tx.getReference(Organisation, employerId), validFrom: startDate, createdBy: tx.getReference(User, by) });
+  audit(tx, actor.viewer, actor.requestId, {
+    action: 'user.create',
+    targetType: 'User',
+    targetId: user.id,
+    organisationId: employerId,
+    after: { givenName, familyName, email, employerId, startDate: startDate.toISOString(), employmentId: employment.id },
+  });
+  return user;
 }
 
 /** A person's employments, newest first, for people the caller has already found in scope. */

@@ -1,4 +1,5 @@
-import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { GraphQLUpload, type FileUpload } from 'graphql-upload-minimal';
 import { REASON_MAX_LENGTH } from '../domain/problems.js';
 import { TextLimit } from '../graphql/input-guard.js';
 import { DateTime, EmailAddress } from '../graphql/scalars.js';
@@ -149,3 +150,41 @@ export class HistoryEntryType {
 }
 
 export const HistoryEntryConnection = connectionOf('HistoryEntry', HistoryEntryType);
+
+@InputType('UserImportInput', { description: 'Joiners in bulk, each as userCreate adds one.' })
+export class UserImportInput {
+  @Field(() => GraphQLUpload, {
+    description: 'CSV (header: givenName,familyName,email,employer,startDate; startDate optional) or a JSON array of such objects; employer is a registration number or an Organisation id.',
+  })
+  file!: Promise<FileUpload>;
+
+  @Field(() => Boolean, { defaultValue: false, description: 'Only check and list who would be added; write nothing.' })
+  dryRun!: boolean;
+}
+
+@ObjectType('UserImportRow', { description: 'A person an import added, or would add in a dry run.' })
+export class UserImportRowType {
+  @Field(() => Int, { description: 'The line of the file (CSV: counting the header as 1; JSON: the line the object starts on).' })
+  line!: number;
+
+  @Field(() => EmailAddress)
+  email!: string;
+}
+
+@ObjectType('UserImportPayload')
+export class UserImportPayload {
+  @Field(() => Boolean, { nullable: true, description: 'Whether this was a dry run; null when refused.' })
+  dryRun!: boolean | null;
+
+  @Field(() => Int, { nullable: true, description: 'Rows read.' })
+  rows!: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Rows whose person is already employed there: left as they are, so a file can be run again.' })
+  unchanged!: number | null;
+
+  @Field(() => [UserImportRowType], { nullable: true })
+  created!: object[] | null;
+
+  @Field(() => [UserError], { description: 'Per-row errors name the line (field ["input", "file", "<line>", "<column>"]); when any is found nothing is written.' })
+  userErrors!: UserError[];
+}
