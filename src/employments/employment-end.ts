@@ -16,6 +16,12 @@ export interface EndActor {
   requestId: string | null;
 }
 
+/** The signed-in administrator applying a change at once, as the audit trail names them. */
+export function signedInActor(actor: { viewer: { user: { id: string } | null; identity: { issuer: string; subject: string } | null }; requestId: string }): EndActor {
+  const identity = actor.viewer.identity;
+  return { userId: actor.viewer.user!.id, identity: identity ? `${identity.issuer}#${identity.subject}` : null, requestId: actor.requestId };
+}
+
 export interface DueEnd {
   id: string;
   user_id: string;

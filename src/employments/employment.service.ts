@@ -10,7 +10,7 @@ import { Organisation } from '../organisations/organisation.entity.js';
 import { Placement, User } from '../users/user.entity.js';
 import { applyMove, endOverdueReviews } from './employment-move.js';
 import { userVisible } from '../users/user.service.js';
-import { applyEmploymentEnd } from './employment-end.js';
+import { applyEmploymentEnd, signedInActor, type EndActor } from './employment-end.js';
 import { Employment } from './employment.entity.js';
 
 export interface NewPerson {
@@ -92,14 +92,7 @@ export class EmploymentService {
     const { policy, em } = this.actor;
     const viewer = policy.requireUser();
     return em.transactional(async (tx) => {
-      const user = await lockTarget({
-        globalId: userGlobalId,
-        type: 'User',
-        lock: (id) => this.findAdministeredForUpdate(tx, id),
-        visible: (id) => userVisible(tx, policy, id),
-        what: 'user',
-        forbiddenMessage: "Only an administrator of the person's issuer ends their employment, and never their own.",
-      });
+      const user = await this.lockAdministered(tx, userGlobalId);
       const problems = new Problems();
       const reason = problems.text(input.reason, ['input', 'reason'], REASON_MAX_LENGTH);
       problems.throwIfAny();
@@ -122,12 +115,7 @@ export class EmploymentService {
       });
       await tx.flush();
       if (input.endDate.getTime() <= this.actor.now().getTime()) {
-        const identity = this.actor.viewer.identity;
-        await applyEmploymentEnd(tx, { id: employment.id, user_id: user.id, employer_id: user.employer.id, valid_to: input.endDate, end_reason: reason }, {
-          userId: viewer.id,
-          identity: identity ? `${identity.issuer}#${identity.subject}` : null,
-          requestId: this.actor.requestId,
-        });
+        await applyEmploymentEnd(tx, { id: employment.id, user_id: user.id, employer_id: user.employer.id, valid_to: input.endDate, end_reason: reason }, this.endActor());
         await tx.refresh(employment);
       }
       return employment;
@@ -310,9 +298,8 @@ export class EmploymentService {
     if (dup) throw Problems.single(ProblemCode.CONFLICT, ['input', 'employerId'], 'Another person with this e-mail is employed there.');
   }
 
-  private endActor() {
-    const identity = this.actor.viewer.identity;
-    return { userId: this.actor.viewer.user!.id, identity: identity ? `${identity.issuer}#${identity.subject}` : null, requestId: this.actor.requestId };
+  private endActor(): EndActor {
+    return signedInActor(this.actor);
   }
 
   /**

@@ -10,7 +10,7 @@ import { lockTarget } from '../domain/target.js';
 import { revocationAssurance } from '../routines/routine.rules.js';
 import { routineInForceFor } from '../routines/routine.service.js';
 import { User } from '../users/user.entity.js';
-import { notifyGrantsEnded } from './employment-end.js';
+import { notifyGrantsEnded, signedInActor } from './employment-end.js';
 import { endGrants, MOVE_NOT_CONFIRMED, reviewNotice } from './employment-move.js';
 import { GrantReview, GrantReviewState } from './employment.entity.js';
 
@@ -50,9 +50,7 @@ export class GrantReviewService {
   end(globalId: string, reasonText: string): Promise<GrantReview> {
     const reason = Problems.reason(reasonText);
     return this.decide(globalId, GrantReviewState.ENDED, reason, async (tx, review) => {
-      const identity = this.actor.viewer.identity;
-      const by = { userId: this.actor.viewer.user!.id, identity: identity ? `${identity.issuer}#${identity.subject}` : null, requestId: this.actor.requestId };
-      const ended = await endGrants(tx, [review.grant.id], this.actor.now().toISOString(), MOVE_NOT_CONFIRMED, review.issuer.id, by);
+      const ended = await endGrants(tx, [review.grant.id], this.actor.now().toISOString(), MOVE_NOT_CONFIRMED, review.issuer.id, signedInActor(this.actor));
       await notifyGrantsEnded(tx, review.user.id, ended.map((g) => ({ ...g, issued_by_id: review.issuer.id })), reviewNotice(`the new issuer ended it (${reason})`));
     });
   }
