@@ -1,7 +1,7 @@
 import { Client, ClientCredential } from '../clients/client.entity.js';
 import { HubEvent } from '../events/event.entity.js';
 import { WebhookDelivery, WebhookSubscription } from '../webhooks/webhook.entity.js';
-import { Employment } from '../employments/employment.entity.js';
+import { Employment, GrantReview } from '../employments/employment.entity.js';
 import { AuditEvent } from '../audit/audit-event.entity.js';
 import { Document } from '../documents/document.entity.js';
 import { IssuerAdministrator, IssuerMandate } from '../issuers/issuer-mandate.entity.js';
@@ -11,10 +11,11 @@ import { Order, OrderAttachment, OrderEvent } from '../orders/order.entity.js';
 import { OutboxMessage } from '../notifications/outbox-message.entity.js';
 import { Grant } from '../grants/grant.entity.js';
 import { FederatedIdentity } from '../identities/federated-identity.entity.js';
+import { Invitation } from '../identities/invitation.entity.js';
 import { Organisation } from '../organisations/organisation.entity.js';
 import { Service, ServiceRole, SubArea } from '../services/service.entity.js';
 import { Placement, User } from '../users/user.entity.js';
 import { GrantExpiryTally, GrantMonthFlow, GrantSummaryDelta, GrantTally, GrantTallySnapshot, IdlePeopleDelta, IdlePeopleTally, PersonActiveGrants } from '../reports/summary.entity.js';
 
 /** Every persisted entity; migrations are generated from this list. */
-export const entities = [Organisation, Service, ServiceRole, SubArea, User, Placement, FederatedIdentity, Grant, AuditEvent, Document, Routine, IssuerMandate, IssuerAdministrator, OrdererAppointment, Order, OrderEvent, OrderAttachment, OutboxMessage, GrantSummaryDelta, GrantTally, GrantMonthFlow, GrantTallySnapshot, GrantExpiryTally, PersonActiveGrants, IdlePeopleDelta, IdlePeopleTally, Employment, Client, ClientCredential, HubEvent, WebhookSubscription, WebhookDelivery];
+export const entities = [Organisation, Service, ServiceRole, SubArea, User, Placement, FederatedIdentity, Grant, AuditEvent, Document, Routine, IssuerMandate, IssuerAdministrator, OrdererAppointment, Order, OrderEvent, OrderAttachment, OutboxMessage, GrantSummaryDelta, GrantTally, GrantMonthFlow, GrantTallySnapshot, GrantExpiryTally, PersonActiveGrants, IdlePeopleDelta, IdlePeopleTally, Employment, Client, ClientCredential, HubEvent, WebhookSubscription, WebhookDelivery, GrantReview, Invitation];

@@ -8,10 +8,12 @@ import { GrantMutationResolver } from '../grants/grant.mutations.js';
 import { IssuerMandateResolver, UserIssuerResolver } from '../issuers/issuer-mandate.resolver.js';
 import { OrdererAppointmentResolver } from '../orderers/orderer-appointment.resolver.js';
 import { OrderEventResolver, OrderResolver, ProfileResolver } from '../orders/order.resolver.js';
-import { EmploymentResolver, UserEmploymentResolver } from '../employments/employment.resolver.js';
+import { EmploymentResolver, HistoryEntryResolver, UserEmploymentResolver } from '../employments/employment.resolver.js';
+import { GrantReviewResolver } from '../employments/grant-review.resolver.js';
 import { ReportResolver } from '../reports/report.resolver.js';
 import { RoutineResolver, ServiceRoutineResolver } from '../routines/routine.resolver.js';
 import { SessionResolver } from '../identities/session.resolver.js';
+import { InvitationResolver } from '../identities/invitation.resolver.js';
 import { OrganisationResolver } from '../organisations/organisation.resolver.js';
 import { ServiceResolver, ServiceRoleResolver } from '../services/service.resolver.js';
 import { AuditEventActorResolver, PlacementResolver, UserResolver } from '../users/user.resolver.js';
@@ -56,6 +58,9 @@ export const resolvers = [
   AccessCheckResolver,
   WebhookResolver,
   WebhookDeliveryResolver,
+  GrantReviewResolver,
+  HistoryEntryResolver,
+  InvitationResolver,
 ] as const;
 
 /**

@@ -10,6 +10,7 @@ import { createMailTransport } from '../notifications/mail-transport.js';
 import { defaultOutboxOptions, OutboxWorker } from '../notifications/outbox-worker.js';
 import { expireGrants } from '../grants/grant-expiry.js';
 import { applyDueEmploymentEnds } from '../employments/employment-end.js';
+import { applyDueMoves } from '../employments/employment-move.js';
 import { PeriodicJob } from '../jobs/periodic-job.js';
 import { maintainGrantSummaries } from '../reports/summaries.js';
 import { ViewerCache } from '../auth/viewer-cache.js';
@@ -50,9 +51,12 @@ export async function startApp(config: Config, log: Logger, overrides: { port?: 
     const expired = await expireGrants(orm.em.fork());
     return expired ? { expired } : null;
   }, log.child({ job: 'grant-expiry' }), config.grantExpiryIntervalMs);
-  const leavers = new PeriodicJob('employment ends', async () => {
-    const applied = await applyDueEmploymentEnds(orm.em.fork());
-    return applied ? { applied } : null;
+  const leavers = new PeriodicJob('employment moves and ends', async () => {
+    const em = orm.em.fork();
+    // Moves first: a move dated before an end is applied before it.
+    const { moves, reviews } = await applyDueMoves(em);
+    const applied = await applyDueEmploymentEnds(em);
+    return applied || moves || reviews ? { applied, moves, reviews } : null;
   }, log.child({ job: 'employment-ends' }), config.grantExpiryIntervalMs);
   const webhooks = new WebhookWorker(orm, log.child({ job: 'webhooks' }), {
     pollMs: config.webhookPollMs,

@@ -206,6 +206,21 @@ export class Policy {
     return [...new Set(this.viewer.administers.flatMap((r) => (r.authority ? [r.ownerPath, r.issuerPath] : [r.issuerPath])))];
   }
 
+  /**
+   * Organisations (alias e) the viewer may move people they administer into: the domains of their
+   * administrator roles with the nested mandate holders (a move may hand a person to another issuer).
+   */
+  movableEmployers(e: string): Sql {
+    if (!this.viewer.user) return Sql.raw('false');
+    return or(this.viewer.administers.map((r) => this.domainOrganisations(e, r)));
+  }
+
+  /** Grant reviews (alias r) the viewer sees and decides: those sent to an issuer they administer for the review's service. */
+  decidableGrantReviews(r: string): Sql {
+    if (!this.viewer.user) return Sql.raw('false');
+    return or(this.viewer.administers.map((a) => sql`${ref(r, 'service_id')} = ${a.serviceId} and ${ref(r, 'issuer_id')} = ${a.issuerId}`));
+  }
+
   /** People (alias u) whose employment the viewer changes: those they administer, never themself. */
   administeredPeople(u: string): Sql {
     if (!this.viewer.user || this.viewer.administers.length === 0) return Sql.raw('false');

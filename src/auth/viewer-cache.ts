@@ -1,5 +1,6 @@
 import type { Em } from '../db/orm.js';
 import { loadViewerFacts, viewerOf, type ViewerFacts } from '../identities/identity.service.js';
+import { bindOnFirstSignIn } from '../identities/invitation.service.js';
 import type { VerifiedIdentity } from './token-verifier.js';
 import type { Viewer } from './viewer.js';
 
@@ -59,7 +60,9 @@ export class ViewerCache {
     }
     // A change notified while the statement runs moves the epoch: its result is used once, not kept.
     const epoch = this.epoch;
-    const facts = await loadViewerFacts(em, identity);
+    let facts = await loadViewerFacts(em, identity);
+    // A joiner's first sign-in binds their identity when the token names them unambiguously.
+    if (!facts.user && (await bindOnFirstSignIn(em, identity))) facts = await loadViewerFacts(em, identity);
     if (this.live && this.maxAgeMs > 0 && epoch === this.epoch) {
       const expiresAt = Math.min(now + this.maxAgeMs, facts.changesAt?.getTime() ?? Infinity);
       if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);

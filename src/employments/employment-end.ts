@@ -16,6 +16,12 @@ export interface EndActor {
   requestId: string | null;
 }
 
+/** The signed-in administrator applying a change at once, as the audit trail names them. */
+export function signedInActor(actor: { viewer: { user: { id: string } | null; identity: { issuer: string; subject: string } | null }; requestId: string }): EndActor {
+  const identity = actor.viewer.identity;
+  return { userId: actor.viewer.user!.id, identity: identity ? `${identity.issuer}#${identity.subject}` : null, requestId: actor.requestId };
+}
+
 export interface DueEnd {
   id: string;
   user_id: string;
@@ -81,13 +87,33 @@ export async function applyEmploymentEnd(tx: Em, end: DueEnd, by: EndActor): Pro
   await notify(tx, end, grants, reason);
 }
 
+/** Grants that ended, as the mail names them. */
+export interface EndedGrant {
+  service_id: string;
+  issued_by_id: string;
+  role: string;
+  service: string;
+}
+
+/** What a mail about ended grants says: why (one sentence), and the endReason the grants carry. */
+export interface EndNotice {
+  topic: string;
+  endReason: string;
+  /** To the person, e.g. "Your employment ended on 2026-12-01 (Slutat)." */
+  why: string;
+  /** To the issuer, e.g. "Nils Nyman's employment ended on …"; the person's name is put first. */
+  whyForIssuer: (name: string) => string;
+  personSubject: string;
+  issuerSubject: (name: string) => string;
+}
+
 /** The person and each ended grant's issuer support contact hear what ended and why. */
-async function notify(tx: Em, end: DueEnd, grants: { service_id: string; issued_by_id: string; role: string; service: string }[], reason: string | null): Promise<void> {
-  const [person] = await execute<{ email: string | null; name: string }>(tx, sql`select email, given_name || ' ' || family_name as name from users where id = ${end.user_id}`);
+export async function notifyGrantsEnded(tx: Em, userId: string, grants: EndedGrant[], notice: EndNotice): Promise<void> {
+  const [person] = await execute<{ email: string | null; name: string }>(tx, sql`select email, given_name || ' ' || family_name as name from users where id = ${userId}`);
+  const name = person?.name ?? 'A person';
   const lines = grants.map((g) => `- ${g.service}: ${g.role}`).join('\n') || '- (no grants)';
-  const why = `Your employment ended on ${iso(end.valid_to)!.slice(0, 10)}${reason ? ` (${reason})` : ''}.`;
   if (person?.email) {
-    enqueueEmail(tx, { recipient: person.email, subject: 'Your access has ended', topic: 'employment.ended', body: `${why}\nThese grants ended (EMPLOYMENT_ENDED):\n${lines}\n` });
+    enqueueEmail(tx, { recipient: person.email, subject: notice.personSubject, topic: notice.topic, body: `${notice.why}\nThese grants ended (${notice.endReason}):\n${lines}\n` });
   }
   const issuers = [...new Set(grants.map((g) => `${g.service_id}:${g.issued_by_id}`))];
   for (const key of issuers) {
@@ -98,11 +124,24 @@ async function notify(tx: Em, end: DueEnd, grants: { service_id: string; issued_
     const ended = grants.filter((g) => g.service_id === serviceId && g.issued_by_id === issuerId).map((g) => `- ${g.service}: ${g.role}`).join('\n');
     enqueueEmail(tx, {
       recipient: contact.support_email,
-      subject: `Grants ended: ${person?.name ?? 'a person'} left their employer`,
-      topic: 'employment.ended',
-      body: `${person?.name ?? 'A person'}'s employment ended on ${iso(end.valid_to)!.slice(0, 10)}${reason ? ` (${reason})` : ''}.\nThese grants you issued ended (EMPLOYMENT_ENDED):\n${ended}\n`,
+      subject: notice.issuerSubject(name),
+      topic: notice.topic,
+      body: `${notice.whyForIssuer(name)}\nThese grants you issued ended (${notice.endReason}):\n${ended}\n`,
     });
   }
+}
+
+/** The leaver's mail: the person and each ended grant's issuer. */
+function notify(tx: Em, end: DueEnd, grants: EndedGrant[], reason: string | null): Promise<void> {
+  const when = `${iso(end.valid_to)!.slice(0, 10)}${reason ? ` (${reason})` : ''}`;
+  return notifyGrantsEnded(tx, end.user_id, grants, {
+    topic: 'employment.ended',
+    endReason: EMPLOYMENT_ENDED,
+    why: `Your employment ended on ${when}.`,
+    whyForIssuer: (name) => `${name}'s employment ended on ${when}.`,
+    personSubject: 'Your access has ended',
+    issuerSubject: (name) => `Grants ended: ${name} left their employer`,
+  });
 }
 
 /**
@@ -115,6 +154,7 @@ export async function applyDueEmploymentEnds(em: Em, now = new Date(), batch = 1
     const applied = await em.transactional(async (tx) => {
       const due = await execute<DueEnd>(tx, sql`select x.id, x.user_id, x.employer_id, x.valid_to, x.end_reason from employments x
         where x.end_applied_at is null and x.valid_to is not null and x.valid_to <= ${now.toISOString()}::timestamptz
+          and not exists (select 1 from employments n where n.previous_id = x.id)
         order by x.valid_to, x.id limit ${batch} for update skip locked`);
       for (const end of due) await applyEmploymentEnd(tx, end, { userId: null, identity: EMPLOYMENT_END_ACTOR, requestId: null });
       return due.length;

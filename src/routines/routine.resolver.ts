@@ -8,7 +8,7 @@ import { Service } from '../services/service.entity.js';
 import { RoutineRepository } from './routine.repository.js';
 import { ServiceType } from '../services/service.type.js';
 import { Routine } from './routine.entity.js';
-import type { RoutineRules } from './routine.rules.js';
+import { DEFAULT_MOVE_REVIEW_DAYS, GrantsOnMove, type RoutineRules } from './routine.rules.js';
 import { RoutineService } from './routine.service.js';
 import { RoutineConnection, RoutineCreateInput, RoutineCreatePayload, RoutineRulesType, RoutineType } from './routine.type.js';
 
@@ -22,6 +22,8 @@ export function rulesView(rules: RoutineRules): RoutineRulesType {
   return {
     ...rules,
     selfOrdering: rules.selfOrdering ?? false,
+    grantsOnMove: rules.grantsOnMove ?? GrantsOnMove.END,
+    moveReviewDays: rules.moveReviewDays ?? DEFAULT_MOVE_REVIEW_DAYS,
     roles: Object.entries(rules.roles).map(([role, r]) => ({ role, ...r })),
     assurance: Object.entries(rules.assurance).map(([action, level]) => ({ action, level })) as RoutineRulesType['assurance'],
   };

@@ -24,6 +24,19 @@ export enum Decider {
   AUTHORITY = 'authority',
 }
 
+/** What a person's grants of the service do when they change employer. */
+export enum GrantsOnMove {
+  /** Every grant ends at the move (EMPLOYMENT_MOVED). */
+  END = 'end',
+  /** Grants stay; the new responsible issuer answers for them from the move. */
+  KEEP = 'keep',
+  /** Grants stay pending the new responsible issuer's confirmation, and end at the deadline if unconfirmed. */
+  CONFIRM = 'confirm',
+}
+
+/** Days the new issuer has to confirm kept grants when the routine gives none. */
+export const DEFAULT_MOVE_REVIEW_DAYS = 30;
+
 export interface RoleRule {
   /** Attachments an order of this role needs. */
   attachments: DocumentKind[];
@@ -49,6 +62,10 @@ export interface RoutineRules {
   /** Attachments a request to become orderer needs. */
   ordererRequestAttachments: DocumentKind[];
   roles: Record<string, RoleRule>;
+  /** What grants do when their holder changes employer (absent: END, the safe default). */
+  grantsOnMove?: GrantsOnMove;
+  /** With CONFIRM: days from the move until unconfirmed grants end (absent: DEFAULT_MOVE_REVIEW_DAYS). */
+  moveReviewDays?: number;
   /** Minimum assurance level per sensitive action; actions left out need none beyond sign-in. */
   assurance: Partial<Record<SensitiveAction, AssuranceLevel>>;
 }
@@ -71,6 +88,10 @@ export function validateRules(rules: RoutineRules, roleCodes: string[]): [string
   if (!inEnum(Decider, rules.decider)) problems.push(['decider', 'unknown decider']);
   if (!Number.isInteger(rules.issuerThreshold) || rules.issuerThreshold < 0) problems.push(['issuerThreshold', 'must be a whole number ≥ 0']);
   if (!rules.eligibleOrganisationKinds.every((k) => inEnum(OrganisationKind, k))) problems.push(['eligibleOrganisationKinds', 'unknown organisation kind']);
+  if (rules.grantsOnMove !== undefined && !inEnum(GrantsOnMove, rules.grantsOnMove)) problems.push(['grantsOnMove', 'unknown rule']);
+  if (rules.moveReviewDays !== undefined && (!Number.isInteger(rules.moveReviewDays) || rules.moveReviewDays < 1 || rules.moveReviewDays > 365)) {
+    problems.push(['moveReviewDays', 'must be a whole number of days from 1 to 365']);
+  }
   for (const [code, rule] of Object.entries(rules.roles)) {
     if (!roleCodes.includes(code)) problems.push([`roles.${code}`, `the service has no role "${code}"`]);
     if (!rule.attachments.every((a) => inEnum(DocumentKind, a))) problems.push([`roles.${code}.attachments`, 'unknown attachment kind']);

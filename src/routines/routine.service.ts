@@ -8,12 +8,14 @@ import { User } from '../users/user.entity.js';
 import type { Em } from '../db/orm.js';
 import { Routine } from './routine.entity.js';
 import { RoutineRepository } from './routine.repository.js';
-import { validateRules, type RoleRule, type RoutineRules, type SensitiveAction } from './routine.rules.js';
+import { DEFAULT_MOVE_REVIEW_DAYS, GrantsOnMove, validateRules, type RoleRule, type RoutineRules, type SensitiveAction } from './routine.rules.js';
 import type { AssuranceLevel } from '../auth/assurance.js';
 import type { OrganisationKind } from '../organisations/organisation.entity.js';
 
 /** A new routine as the core takes it, from whichever edge: the rules, with roles and levels as lists. */
-export type RoutineCreateInput = Omit<RoutineRules, 'roles' | 'assurance'> & {
+export type RoutineCreateInput = Omit<RoutineRules, 'roles' | 'assurance' | 'grantsOnMove' | 'moveReviewDays'> & {
+  grantsOnMove?: RoutineRules['grantsOnMove'] | null;
+  moveReviewDays?: number | null;
   name: string;
   organisationKind?: OrganisationKind | null;
   effectiveFrom: Date;
@@ -55,6 +57,8 @@ export class RoutineService {
       selfRegistration: input.selfRegistration,
       selfOrdering: input.selfOrdering ?? false,
       ordererRequestAttachments: input.ordererRequestAttachments,
+      grantsOnMove: input.grantsOnMove ?? GrantsOnMove.END,
+      moveReviewDays: input.moveReviewDays ?? DEFAULT_MOVE_REVIEW_DAYS,
       roles: Object.fromEntries(
         input.roles.map((r) => [r.role, { attachments: r.attachments, attachmentsPerSubArea: r.attachmentsPerSubArea, quotaPerOrganisation: r.quotaPerOrganisation ?? null }]),
       ),

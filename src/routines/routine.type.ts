@@ -6,9 +6,10 @@ import { DateTime } from '../graphql/scalars.js';
 import { Node, connectionOf } from '../graphql/relay.js';
 import { UserError } from '../graphql/user-errors.js';
 import { OrganisationKind } from '../organisations/organisation.entity.js';
-import { Decider, SensitiveAction } from './routine.rules.js';
+import { Decider, GrantsOnMove, SensitiveAction } from './routine.rules.js';
 
 registerEnumType(Decider, { name: 'Decider', description: 'Who decides orders under a routine.' });
+registerEnumType(GrantsOnMove, { name: 'GrantsOnMove', description: "What a person's grants do when they change employer." });
 registerEnumType(SensitiveAction, { name: 'SensitiveAction', description: 'Actions a routine can demand a stronger sign-in for.' });
 registerEnumType(DocumentKind, { name: 'DocumentKind', description: 'What an uploaded document is.' });
 
@@ -58,6 +59,12 @@ export class RoutineRulesType {
 
   @Field(() => [DocumentKind])
   ordererRequestAttachments!: DocumentKind[];
+
+  @Field(() => GrantsOnMove, { description: 'What grants do when their holder changes employer: end, stay, or stay pending the new issuer.' })
+  grantsOnMove!: GrantsOnMove;
+
+  @Field(() => Int, { description: 'With CONFIRM: days the new issuer has to confirm before kept grants end.' })
+  moveReviewDays!: number;
 
   @Field(() => [RoleRuleType])
   roles!: RoleRuleType[];
@@ -134,6 +141,12 @@ export class RoutineCreateInput {
 
   @Field(() => [DocumentKind])
   ordererRequestAttachments!: DocumentKind[];
+
+  @Field(() => GrantsOnMove, { nullable: true, description: 'What grants do when their holder changes employer (default END).' })
+  grantsOnMove?: GrantsOnMove | null;
+
+  @Field(() => Int, { nullable: true, description: 'With CONFIRM: days until unconfirmed grants end, 1–365 (default 30).' })
+  moveReviewDays?: number | null;
 
   @Field(() => [RoleRuleInput])
   roles!: RoleRuleInput[];

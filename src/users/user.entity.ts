@@ -46,6 +46,9 @@ export const PlacementSchema = defineEntity({
     validFrom: p.datetime(),
     validTo: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
+    /** Who recorded the placement and who ended it (null: the seed, or the employment's end). */
+    createdBy: () => p.manyToOne(User).nullable(),
+    endedBy: () => p.manyToOne(User).nullable(),
   },
 });
 export class Placement extends PlacementSchema.class {}

@@ -183,5 +183,7 @@ export const opArb = fc.oneof(
   },
   { arbitrary: fc.record({ kind: fc.constant('moveOrg' as const), actor: writerArb, target: writeTargetArb, parent: writeTargetArb }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('closeOrg' as const), actor: writerArb, target: writeTargetArb }), weight: 2 },
+  { arbitrary: fc.record({ kind: fc.constant('userCreate' as const), actor: writerArb, employer: writeTargetArb }), weight: 2 },
+  { arbitrary: fc.record({ kind: fc.constant('moveEmployment' as const), actor: writerArb, target: writeTargetArb, employer: writeTargetArb }), weight: 3 },
 );
 export type Op = typeof opArb extends fc.Arbitrary<infer T> ? T : never;

@@ -57,6 +57,12 @@ const ORG_FIELDS = 'organisation { id } userErrors { code field message }';
 const CREATE_ORG = `mutation($input: OrganisationCreateInput!) { result: organisationCreate(input: $input) { ${ORG_FIELDS} } }`;
 const MOVE_ORG = `mutation($id: ID!, $parentId: ID) { result: organisationMove(id: $id, input: { parentId: $parentId }) { ${ORG_FIELDS} } }`;
 const CLOSE_ORG = `mutation($id: ID!) { result: organisationClose(id: $id, input: { reason: "isolation" }) { ${ORG_FIELDS} } }`;
+const USER_CREATE = `mutation($employer: ID!, $email: EmailAddress!) { result: userCreate(input: { givenName: "Iso", familyName: "Joiner", email: $email, employerId: $employer }) {
+  user { id } userErrors { code field message } } }`;
+// Dated now, so it applies at once: the property checks who may move whom where, and that scopes follow the move.
+const MOVE = `mutation($id: ID!, $employer: ID!, $date: DateTime!) { result: userEmploymentMove(id: $id, input: { employerId: $employer, date: $date, reason: "isolation" }) {
+  employment { validFrom } userErrors { code field message } } }`;
+let joiners = 0;
 const END_MANDATE = 'mutation($id: ID!) { result: issuerMandateEnd(id: $id, input: { reason: "isolation" }) { issuerMandate { id state } userErrors { code field message } } }';
 
 interface Target {
@@ -106,8 +112,10 @@ class WorldRun {
     const registered = [...this.model.users.keys()].filter((id) => this.snapshot.subjects.has(id));
     const holding = (kind: 'authority' | 'issuer' | 'orderer') => (id: string) =>
       kind === 'orderer' ? this.model.ordererScopes(id).length > 0 : this.model.roles(id).some((r) => r.authority === (kind === 'authority'));
-    const pool = pick.pool === 'world' ? this.mine.users : pick.pool === 'demo' ? registered.filter((id) => !this.mine.users.includes(id)) : registered.filter(holding(pick.pool));
-    const from = pool.length ? pool : this.mine.users;
+    // Joiners added during the run have no sign-in: they are targets, never callers.
+    const world = this.mine.users.filter((id) => this.snapshot.subjects.has(id));
+    const pool = pick.pool === 'world' ? world : pick.pool === 'demo' ? registered.filter((id) => !this.mine.users.includes(id)) : registered.filter(holding(pick.pool));
+    const from = pool.length ? pool : world;
     return { kind: 'user', id: from[pick.index % from.length], level: pick.level };
   }
 
@@ -230,6 +238,20 @@ class WorldRun {
         this.step = `events and accessCheck(${t.label}) by client ${client.name} (${client.service ?? `organisation ${client.org}`})`;
         saw(`client ${client.service ? 'service' : 'organisation'}`);
         return this.clientViews(client, t);
+      }
+      case 'userCreate': {
+        const e = this.target('organisations', op.employer, (id) => {
+          const v = this.viewer(actor);
+          return v !== null && this.model.roles(v).some((r) => this.model.employsAt(r, id));
+        });
+        this.step = `userCreate(at ${e.label}) by ${by}`;
+        return this.userCreate(actor, e, op.employer.uuid);
+      }
+      case 'moveEmployment': {
+        const t = this.target('users', op.target, (id) => this.viewer(actor) !== null && this.viewer(actor) !== id && this.model.canWriteUser(this.viewer(actor)!, id));
+        const e = this.target('organisations', op.employer, (id) => this.viewer(actor) !== null && this.model.canReadOrganisation(this.viewer(actor)!, id));
+        this.step = `userEmploymentMove(${t.label} to ${e.label}) by ${by}`;
+        return this.moveEmployment(actor, t, e, op.target.uuid, op.employer.uuid);
       }
     }
   }
@@ -584,6 +606,64 @@ class WorldRun {
       where o.path <> coalesce(p.path, '') || o.id || '/' or o.depth <> coalesce(p.depth + 1, 0)
         or o.legal_entity_id is distinct from case when o.kind <> 'unit' then o.id else coalesce(p.legal_entity_id, p.id) end`);
     expect(broken, `${this.step}: paths, depths and legal entities follow the parents`).toEqual([]);
+  }
+
+  private async userCreate(actor: Actor, e: Target, missing: string): Promise<void> {
+    const outcome = this.model.userCreate(actor, e.id);
+    saw(`userCreate ${outcome.kind}`);
+    const email = `iso-joiner-${process.pid}-${++joiners}@iso.example`;
+    const people = async () => Number((await this.hub.db.orm.em.getConnection().execute<{ n: number }[]>('select count(*)::int as n from users'))[0].n);
+    const before = await people();
+    const events = await auditCount(this.hub);
+    const res = await this.api.call<{ result: (Payload & { user: { id: string } | null }) | null }>(actor, USER_CREATE, { employer: e.gid, email });
+    if (outcome.kind === 'ok') {
+      const result = res.data?.result;
+      expect(result?.userErrors, `${this.step}: in scope, must succeed`).toEqual([]);
+      const id = rawId(result!.user!.id);
+      this.mine.users.push(id);
+      expect(await rowOf(this.hub, 'users', id), `${this.step}: employed where asked`).toMatchObject({ employer_id: e.id, email });
+      expect(await auditCount(this.hub), `${this.step}: one audit event`).toBe(events + 1);
+      this.model.applyUserCreate(id, e.id!);
+      return;
+    }
+    await this.refusedWrite(outcome, actor, res, USER_CREATE, { employer: gid('Organisation', missing), email });
+    expect(await people(), `${this.step}: nobody added`).toBe(before);
+    expect(await auditCount(this.hub), `${this.step}: no audit event`).toBe(events);
+  }
+
+  private async moveEmployment(actor: Actor, t: Target, e: Target, missingUser: string, missingOrg: string): Promise<void> {
+    const verdict = this.model.employmentMove(actor, t.id, e.id);
+    saw(`userEmploymentMove ${verdict.kind === 'user-error' ? verdict.code : verdict.kind}`);
+    // The demo's people stay where they are: a world's organisations are removed after it.
+    if (verdict.kind === 'ok' && !this.mine.users.includes(t.id!)) {
+      saw('userEmploymentMove ok skipped (demo person)');
+      return;
+    }
+    const date = new Date(Date.now() - 1).toISOString();
+    const before = t.id ? await rowOf(this.hub, 'users', t.id) : null;
+    const employments = async () => Number((await this.hub.db.orm.em.getConnection().execute<{ n: number }[]>('select count(*)::int as n from employments'))[0].n);
+    const count = await employments();
+    const events = await auditCount(this.hub);
+    const res = await this.api.call<{ result: Payload | null }>(actor, MOVE, { id: t.gid, employer: e.gid, date });
+    if (verdict.kind === 'ok') {
+      expect(res.data?.result, `${this.step}: in scope, must succeed`).toEqual({ employment: { validFrom: date }, userErrors: [] });
+      expect(await rowOf(this.hub, 'users', t.id!), `${this.step}: employed at the new employer at once`).toMatchObject({ employer_id: e.id });
+      expect(await auditCount(this.hub), `${this.step}: audited`).toBeGreaterThan(events);
+      this.model.applyMove(t.id!, e.id!, Date.parse(date));
+      return;
+    }
+    if (verdict.kind === 'employer-not-found') {
+      // An employer out of the mover's domain answers exactly as one that does not exist.
+      const codes = res.data?.result?.userErrors.map((x) => x.code);
+      expect(codes, `${this.step}: employer out of scope, must be NOT_FOUND`).toEqual(['NOT_FOUND']);
+      const missing = await this.api.call(actor, MOVE, { id: t.gid, employer: gid('Organisation', missingOrg), date });
+      expect({ status: res.status, data: res.data ?? null }, `${this.step}: as for an unknown employer`).toEqual({ status: missing.status, data: missing.data ?? null });
+    } else {
+      await this.refusedWrite(verdict, actor, res, MOVE, { id: gid('User', missingUser), employer: e.gid, date });
+    }
+    if (t.id) expect(await rowOf(this.hub, 'users', t.id), `${this.step}: the user must not change`).toEqual(before);
+    expect(await employments(), `${this.step}: no employment recorded`).toBe(count);
+    expect(await auditCount(this.hub), `${this.step}: no audit event`).toBe(events);
   }
 
   private async endMandate(actor: Actor, t: Target, missing: string): Promise<void> {

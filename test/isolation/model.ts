@@ -132,7 +132,8 @@ export type UserErrorCode =
   | 'ORGANISATION_CLOSED'
   | 'MOVE_INTO_OWN_SUBTREE'
   | 'ORGANISATION_HAS_PEOPLE'
-  | 'ORGANISATION_IN_USE';
+  | 'ORGANISATION_IN_USE'
+  | 'INVALID';
 
 export type Collection = 'users' | 'grants' | 'organisations' | 'mandates' | 'appointments';
 export const COLLECTIONS: readonly Collection[] = ['users', 'grants', 'organisations', 'mandates', 'appointments'];
@@ -180,6 +181,12 @@ export class Model {
     return this.chain(org).includes(top);
   }
 
+  /** The legal entity of an organisation: the nearest non-unit at or above it (the root when there is none). */
+  legalEntity(org: string): string {
+    const chain = this.chain(org);
+    return chain.find((id) => this.orgs.get(id)!.kind !== 'unit') ?? chain[chain.length - 1];
+  }
+
   /** The kind of the legal entity of an organisation: the nearest non-unit at or above it. */
   legalEntityKind(org: string): OrgKind {
     const entity = this.chain(org).find((id) => this.orgs.get(id)!.kind !== 'unit');
@@ -199,8 +206,13 @@ export class Model {
 
   /** The holder of the deepest mandate in force over the person's employer, else the service's owner. */
   responsibleIssuer(person: string, service: Svc): string {
+    return this.responsibleIssuerAt(this.users.get(person)!.employer, service);
+  }
+
+  /** The responsible issuer of anyone employed at an organisation. */
+  responsibleIssuerAt(employer: string, service: Svc): string {
     const holders = new Set([...this.mandates.values()].filter((m) => m.service === service && this.mandateInForce(m)).map((m) => m.org));
-    return this.chain(this.users.get(person)!.employer).find((org) => holders.has(org)) ?? this.owners[service];
+    return this.chain(employer).find((org) => holders.has(org)) ?? this.owners[service];
   }
 
   /** Organisations that issue for a service now: its owner and the holders of mandates in force. */
@@ -225,9 +237,13 @@ export class Model {
 
   /** Whether an administrator role administers a person: it is their responsible issuer, and an authority only for eligible staff. */
   administers(role: Role, person: string): boolean {
-    if (this.responsibleIssuer(person, role.service) !== role.issuer) return false;
+    return this.employsAt(role, this.users.get(person)!.employer);
+  }
+
+  /** Whether a role would administer people employed at an organisation: where it adds and ends them. */
+  employsAt(role: Role, employer: string): boolean {
+    if (this.responsibleIssuerAt(employer, role.service) !== role.issuer) return false;
     if (!role.authority) return true;
-    const employer = this.users.get(person)!.employer;
     return this.within(employer, this.owners[role.service]) || ELIGIBLE[role.service].includes(this.legalEntityKind(employer));
   }
 
@@ -393,6 +409,58 @@ export class Model {
     if (viewer === person || !this.roles(viewer).some((r) => this.administers(r, person))) return { kind: 'forbidden' };
     if (this.users.get(person)!.endScheduled) return { kind: 'user-error', code: 'INVALID_STATE' };
     return { kind: 'ok' };
+  }
+
+  /** Adding a joiner: only at an organisation where one of the actor's administrator roles would administer them. */
+  userCreate(actor: Actor, employer: string | null): Outcome {
+    const viewer = this.signedIn(actor);
+    if (typeof viewer !== 'string') return viewer;
+    if (employer === null || !this.orgs.has(employer) || !this.roles(viewer).some((r) => this.employsAt(r, employer))) return { kind: 'not-found' };
+    return { kind: 'ok' };
+  }
+
+  applyUserCreate(id: string, employer: string): void {
+    this.users.set(id, { id, employer, placements: [] });
+  }
+
+  /** Organisations an administrator role may move people into: its domain, nested mandate holders included. */
+  private inDomain(role: Role, org: string): boolean {
+    if (!role.authority) return this.within(org, role.issuer);
+    return this.within(org, this.owners[role.service]) || ELIGIBLE[role.service].includes(this.legalEntityKind(org));
+  }
+
+  /**
+   * Moving someone to another employer: who may is as for ending an employment; the new employer
+   * must lie in the domain of one of the actor's roles (else NOT_FOUND on it, as for an unknown one).
+   */
+  employmentMove(actor: Actor, person: string | null, employer: string | null): Outcome | { kind: 'employer-not-found' } {
+    const viewer = this.signedIn(actor);
+    if (typeof viewer !== 'string') return viewer;
+    if (person === null || !this.users.has(person) || !this.canReadUser(viewer, person)) return { kind: 'not-found' };
+    if (viewer === person || !this.roles(viewer).some((r) => this.administers(r, person))) return { kind: 'forbidden' };
+    if (employer === null || !this.orgs.has(employer) || !this.roles(viewer).some((r) => this.inDomain(r, employer))) return { kind: 'employer-not-found' };
+    const user = this.users.get(person)!;
+    if (user.endScheduled) return { kind: 'user-error', code: 'INVALID_STATE' };
+    if (user.employer === employer) return { kind: 'user-error', code: 'INVALID' };
+    return { kind: 'ok' };
+  }
+
+  /**
+   * A move dated now, applied at once: the employer changes; grants end (every routine here ends them
+   * on a move); orderer appointments and administrator roles in the old legal entity and not in the new one end.
+   */
+  applyMove(person: string, employer: string, at: number): void {
+    const user = this.users.get(person)!;
+    const [oldEntity, newEntity] = [this.legalEntity(user.employer), this.legalEntity(employer)];
+    const tied = (org: string) => this.within(org, oldEntity) && !this.within(org, newEntity);
+    user.employer = employer;
+    for (const g of this.grants.values()) if (g.user === person && (g.state === 'active' || g.state === 'suspended')) g.state = 'revoked';
+    for (const a of this.appointments.values()) {
+      if (a.user !== person || (a.state !== 'requested' && a.state !== 'approved') || !tied(a.scope)) continue;
+      a.state = 'revoked';
+      if (a.to === null || a.to > at) a.to = at;
+    }
+    for (const a of this.admins.values()) if (a.user === person && a.state === 'active' && tied(a.org)) a.state = 'removed';
   }
 
   /** An end date in the future was set: nothing else changes until it comes. */

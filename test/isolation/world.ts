@@ -238,7 +238,11 @@ export async function removeWorld(hub: TestHub, rows: WorldRows): Promise<void> 
     await run('delete from orderer_appointments where id in (?)', rows.appointments);
     await run('delete from issuer_administrators where id in (?)', rows.admins);
     await run('delete from issuer_mandates where id in (?)', rows.mandates);
+    await run('delete from grant_reviews where user_id in (?)', rows.users);
+    await run('delete from invitations where user_id in (?)', rows.users);
     await run('delete from placements where user_id in (?)', rows.users);
+    // Moves name the employment they follow: the newest go first.
+    await run('update employments set previous_id = null where user_id in (?)', rows.users);
     await run('delete from employments where user_id in (?)', rows.users);
     await run('delete from federated_identities where user_id in (?)', rows.users);
     await run('delete from users where id in (?)', rows.users);
@@ -269,7 +273,8 @@ export async function loadModel(hub: TestHub): Promise<Snapshot> {
 
   const orgs = await q<{ id: string; parent_id: string | null; kind: OrgKind; closed: boolean }>('select id, parent_id, kind, closed_at is not null as closed from organisations');
   const users = await q<{ id: string; employer_id: string; end_scheduled: boolean }>(
-    'select id, employer_id, exists (select 1 from employments x where x.user_id = users.id and x.valid_to is not null) as end_scheduled from users',
+    `select id, employer_id, exists (select 1 from employments x where x.user_id = users.id and x.valid_to is not null
+      and not exists (select 1 from employments n where n.previous_id = x.id)) as end_scheduled from users`,
   );
   const placements = await q<{ user_id: string; organisation_id: string; valid_from: Date; valid_to: Date | null }>(
     'select user_id, organisation_id, valid_from, valid_to from placements',
