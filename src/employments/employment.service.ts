@@ -29,7 +29,7 @@ const NAME_MAX = 100;
 
 /**
  * People over time: joiners and leavers. Only issuer administrators act, for people employed in
- * their domain and never for themself; each change is one transaction with its audit events.
+ * their domain and never for themself, and organisations' clients (SCIM), for their subtree's people; each change is one transaction with its audit events.
  */
 export class EmploymentService {
   constructor(private readonly actor: Actor) {}
@@ -37,7 +37,7 @@ export class EmploymentService {
   /** A joiner: the person and their first employment, starting now or on `startDate`. */
   async createUser(input: NewPerson): Promise<User> {
     const { policy, em } = this.actor;
-    const viewer = policy.requireUser();
+    const { userId } = policy.requirePeopleAdministrator();
     return em.transactional(async (tx) => {
       const problems = new Problems();
       const givenName = problems.text(input.givenName, ['input', 'givenName'], NAME_MAX);
@@ -56,7 +56,7 @@ export class EmploymentService {
       if (dup) throw Problems.single(ProblemCode.CONFLICT, ['input', 'email'], 'A person with this e-mail is already employed by this organisation.');
       const start = input.startDate ?? this.actor.now();
       const user = tx.create(User, { employer: tx.getReference(Organisation, employer.id), givenName, familyName, email });
-      const employment = tx.create(Employment, { user, employer: tx.getReference(Organisation, employer.id), validFrom: start, createdBy: tx.getReference(User, viewer.id) });
+      const employment = tx.create(Employment, { user, employer: tx.getReference(Organisation, employer.id), validFrom: start, createdBy: userId ? tx.getReference(User, userId) : null });
       audit(tx, this.actor.viewer, this.actor.requestId, {
         action: 'user.create',
         targetType: 'User',
@@ -74,7 +74,7 @@ export class EmploymentService {
    */
   async endEmployment(userGlobalId: string, input: EmploymentEnd): Promise<Employment> {
     const { policy, em } = this.actor;
-    const viewer = policy.requireUser();
+    const { userId } = policy.requirePeopleAdministrator();
     return em.transactional(async (tx) => {
       const user = await lockTarget({
         globalId: userGlobalId,
@@ -94,7 +94,7 @@ export class EmploymentService {
       }
       employment.validTo = input.endDate;
       employment.endReason = reason;
-      employment.endedBy = tx.getReference(User, viewer.id);
+      employment.endedBy = userId ? tx.getReference(User, userId) : null;
       audit(tx, this.actor.viewer, this.actor.requestId, {
         action: 'employment.end',
         targetType: 'User',
@@ -108,7 +108,7 @@ export class EmploymentService {
       if (input.endDate.getTime() <= this.actor.now().getTime()) {
         const identity = this.actor.viewer.identity;
         await applyEmploymentEnd(tx, { id: employment.id, user_id: user.id, employer_id: user.employer.id, valid_to: input.endDate, end_reason: reason }, {
-          userId: viewer.id,
+          userId,
           identity: identity ? `${identity.issuer}#${identity.subject}` : null,
           requestId: this.actor.requestId,
         });
