@@ -4,6 +4,7 @@ import { startTestHub, type TestHub } from '../support/hub.js';
 import { Api, gid, LIST_FIELD, rawId, TYPE_NAME, type Answer, type Data, type Paged } from './api.js';
 import { opArb, worldArb, type ActorPick, type Op, type TargetPick } from './generators.js';
 import { COLLECTIONS, SERVICES, type Actor, type Collection, type Model, type Outcome, type OrgKind } from './model.js';
+import { checkScimReads, removeClients, worldClients } from './scim.js';
 import { adminRowsOf, auditCount, buildWorld, employmentEndsOf, loadModel, removeWorld, rowOf, type Snapshot, type WorldRows } from './world.js';
 
 /**
@@ -511,6 +512,9 @@ describe('tenant isolation, property-based', () => {
       const rows = await buildWorld(hub, shape);
       try {
         const world = new WorldRun(hub, await loadModel(hub), rows);
+        // SCIM: every client (the demo's and organisation clients for two of the world's organisations) reads its scope.
+        const clients = await worldClients(hub, rows.organisations.slice(0, 2));
+        totals.requests += await checkScimReads(hub, world.model, clients);
         for (const [i, op] of ops.entries()) {
           try {
             await world.run(op);
@@ -518,9 +522,12 @@ describe('tenant isolation, property-based', () => {
             throw new Error(`step ${i + 1} of ${ops.length}: ${world.step}\n${(error as Error).message}`, { cause: error });
           }
         }
+        // After the writes (leavers stay readable), the same again on a fresh model.
+        totals.requests += await checkScimReads(hub, (await loadModel(hub)).model, clients);
         totals.worlds++;
         totals.requests += world.api.requests;
       } finally {
+        await removeClients(hub);
         await removeWorld(hub, rows);
       }
     });

@@ -265,6 +265,16 @@ export class Model {
 
   // --- what a viewer may change, and what a write should answer ---------------------------
 
+  /**
+   * The people a machine client reads through SCIM: an organisation's client the people employed in
+   * its subtree; a service's client everyone who holds or held a grant of the service (any state).
+   */
+  clientPeople(client: { org: string } | { service: Svc }): Set<string> {
+    const people = [...this.users.values()];
+    if ('org' in client) return new Set(people.filter((u) => this.within(u.employer, client.org)).map((u) => u.id));
+    return new Set([...this.grants.values()].filter((g) => g.service === client.service).map((g) => g.user));
+  }
+
   canWriteUser(viewer: string, person: string): boolean {
     return viewer === person || this.roles(viewer).some((r) => this.administers(r, person));
   }
