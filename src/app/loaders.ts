@@ -20,6 +20,7 @@ import { Routine } from '../routines/routine.entity.js';
 import { AdministratorState, IssuerAdministrator } from '../issuers/issuer-mandate.entity.js';
 import { responsibleIssuers } from '../issuers/issuer-mandate.service.js';
 import { OrganisationRepository } from '../organisations/organisation.repository.js';
+import { ClientRepository } from '../clients/client.repository.js';
 
 /** Loads entities by id in one query per batch; used for links from objects the viewer may already see. */
 function byIdLoader<T extends { id: string }>(em: Em, entity: EntityName<T>): DataLoader<string, T | null> {
@@ -187,6 +188,11 @@ export function createLoaders(em: Em, policy: Policy, ctx: () => Context) {
     ...issuerLoaders(em),
     ...orderLoaders(em),
     ...scopedListLoaders(em, policy),
+    /** A client's credentials, for every client of a page in one statement (clients are only read once found in scope). */
+    clientCredentials: new DataLoader<string, { issuer: string; clientId: string }[]>(async (ids) => {
+      const found = await new ClientRepository(em, policy).credentialsOf([...ids]);
+      return ids.map((id) => found.get(id) ?? []);
+    }),
   };
 }
 

@@ -56,7 +56,7 @@ export class ClientResolver {
   }
 
   @FieldResolver(() => [ClientCredentialType])
-  async credentials(@Root() c: Client, @Ctx() ctx: Context): Promise<ClientCredentialType[]> {
-    return (await new ClientRepository(ctx.em, ctx.policy).credentialsOf([c.id])).get(c.id) ?? [];
+  credentials(@Root() c: Client, @Ctx() ctx: Context): Promise<ClientCredentialType[]> {
+    return ctx.loaders.clientCredentials.load(c.id);
   }
 }

@@ -1,3 +1,4 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { audit } from '../audit/audit.service.js';
 import type { Actor } from '../auth/actor.js';
 import type { VerifiedIdentity } from '../auth/token-verifier.js';
@@ -54,7 +55,7 @@ export class ClientService {
   ) {}
 
   async register(input: ClientRegistration): Promise<Client> {
-    const { policy, em } = this.actor;
+    const { policy } = this.actor;
     policy.requireUser();
     const problems = new Problems();
     const name = problems.text(input.name, ['input', 'name'], 100);
@@ -71,6 +72,15 @@ export class ClientService {
       if (!c.clientId.trim()) problems.add(ProblemCode.REQUIRED, ['input', 'credentials', String(i), 'clientId'], 'clientId is required.');
     });
     problems.throwIfAny();
+    // Two registrations racing for one name or credential: the unique index decides, the loser hears CONFLICT.
+    return this.registerChecked(name, serviceId, organisationId, input).catch((error: unknown) => {
+      if (error instanceof UniqueConstraintViolationException) throw Problems.single(ProblemCode.CONFLICT, ['input'], 'The name or one of the credentials is already registered.');
+      throw error;
+    });
+  }
+
+  private registerChecked(name: string, serviceId: string | null, organisationId: string | null, input: ClientRegistration): Promise<Client> {
+    const { policy, em } = this.actor;
     return em.transactional(async (tx) => {
       const taken = await execute(tx, sql`select 1 from clients where name = ${name}
         union all select 1 from client_credentials where ${or(input.credentials.map((c) => sql`issuer = ${c.issuer} and oauth_client_id = ${c.clientId.trim()}`))}`);

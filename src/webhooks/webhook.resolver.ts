@@ -56,7 +56,7 @@ export class WebhookResolver {
     @Arg('state', () => DeliveryState, { defaultValue: DeliveryState.DEAD }) state: DeliveryState,
   ) {
     const svc = service(ctx);
-    return new WebhookDeliveryConnection(await svc.deliveries(s.id, state, pageRequest(page, ctx.config.maxPageSize, 2, 20, { nested: true })), () => Promise.resolve(0));
+    return new WebhookDeliveryConnection(await svc.deliveries(s.id, state, pageRequest(page, ctx.config.maxPageSize, 2, 20, { nested: true })), () => svc.countDeliveries(s.id, state));
   }
 }
 

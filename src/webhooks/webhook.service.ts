@@ -115,9 +115,18 @@ export class WebhookService {
 
   /** A subscription's deliveries in a state (dead letters by default), oldest first. */
   deliveries(subscriptionId: string, state: DeliveryState, request: PageRequest): Promise<Page<WebhookDelivery>> {
+    return fetchPage(this.actor.em, WebhookDelivery, this.deliveryList(subscriptionId, state), request);
+  }
+
+  countDeliveries(subscriptionId: string, state: DeliveryState): Promise<number> {
+    return countRows(this.actor.em, this.deliveryList(subscriptionId, state));
+  }
+
+  /** Deliveries of one of the signed-in client's own subscriptions. */
+  private deliveryList(subscriptionId: string, state: DeliveryState) {
     const client = this.actor.policy.requireClient();
     const where = sql`t.subscription_id = ${subscriptionId} and t.state = ${state} and exists (select 1 from webhook_subscriptions s where s.id = t.subscription_id and s.client_id = ${client.id})`;
-    return fetchPage(this.actor.em, WebhookDelivery, { from: sql`webhook_deliveries t`, where, keys: ['t.created_at', 't.id'] }, request);
+    return { from: sql`webhook_deliveries t`, where, keys: ['t.created_at', 't.id'] };
   }
 
   private checked(input: SubscriptionInput): string[] {

@@ -157,5 +157,7 @@ export const opArb = fc.oneof(
   },
   { arbitrary: fc.record({ kind: fc.constant('endMandate' as const), actor: writerArb, target: writeTargetArb }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('endEmployment' as const), actor: writerArb, target: writeTargetArb }), weight: 2 },
+  // A machine client's views: its event feed and an access check; `actor` is unused (clients are picked by `client`).
+  { arbitrary: fc.record({ kind: fc.constant('client' as const), actor: actorArb, client: fc.nat(), target: targetArb }), weight: 2 },
 );
 export type Op = typeof opArb extends fc.Arbitrary<infer T> ? T : never;

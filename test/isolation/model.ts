@@ -54,6 +54,21 @@ export interface MAppointment extends MPeriod {
   state: AppointmentState;
 }
 
+/** A machine client: acts for one service or for one organisation's subtree. */
+export interface MClient {
+  id: string;
+  /** Its dev-issuer client_id. */
+  name: string;
+  service: Svc | null;
+  org: string | null;
+}
+/** An event as the hub stored it: what it is about. */
+export interface MEvent {
+  id: string;
+  subjectType: string;
+  subjectId: string;
+}
+
 export interface ModelData {
   orgs: MOrg[];
   users: MUser[];
@@ -61,6 +76,7 @@ export interface ModelData {
   mandates: MMandate[];
   admins: MAdmin[];
   appointments: MAppointment[];
+  clients?: MClient[];
   /** The authority organisation owning each service. */
   owners: Record<Svc, string>;
 }
@@ -115,6 +131,7 @@ export class Model {
   readonly admins: Map<string, MAdmin>;
   readonly appointments: Map<string, MAppointment>;
   readonly owners: Record<Svc, string>;
+  readonly clients: Map<string, MClient>;
 
   constructor(
     data: ModelData,
@@ -127,6 +144,7 @@ export class Model {
     this.admins = new Map(data.admins.map((a) => [a.id, a]));
     this.appointments = new Map(data.appointments.map((a) => [a.id, a]));
     this.owners = data.owners;
+    this.clients = new Map((data.clients ?? []).map((c) => [c.id, c]));
   }
 
   ids(of: Collection): string[] {
@@ -263,16 +281,57 @@ export class Model {
     return a.user === viewer || this.administeredIn(viewer, a.service, a.user);
   }
 
+  // --- what a machine client may see --------------------------------------------------------
+
+  /** Whether the model knows an event's subject (events of removed worlds' rows are not its business). */
+  knowsSubject(e: MEvent): boolean {
+    const maps: Record<string, Map<string, unknown>> = { Grant: this.grants, User: this.users, Organisation: this.orgs, IssuerMandate: this.mandates };
+    return maps[e.subjectType]?.has(e.subjectId) ?? false;
+  }
+
+  /** A person who holds or held a grant of the service: what its clients may ask about and hear of. */
+  holds(person: string, service: Svc): boolean {
+    return [...this.grants.values()].some((g) => g.user === person && g.service === service);
+  }
+
+  /**
+   * A service's client hears of its service's grants and mandates and of its holders; an organisation's
+   * client of what belongs to its subtree (grants by their holder's employer, people by theirs).
+   */
+  clientSees(c: MClient, e: MEvent): boolean {
+    switch (e.subjectType) {
+      case 'Grant': {
+        const g = this.grants.get(e.subjectId)!;
+        return c.service !== null ? g.service === c.service : this.within(this.users.get(g.user)!.employer, c.org!);
+      }
+      case 'User':
+        return c.service !== null ? this.holds(e.subjectId, c.service) : this.within(this.users.get(e.subjectId)!.employer, c.org!);
+      case 'Organisation':
+        return c.service === null && this.within(e.subjectId, c.org!);
+      case 'IssuerMandate': {
+        const m = this.mandates.get(e.subjectId)!;
+        return c.service !== null ? m.service === c.service : this.within(m.org, c.org!);
+      }
+      default:
+        return false;
+    }
+  }
+
+  /** The access check's answer: null for anyone but a holder of the client's service, else their active grants of it. */
+  accessCheck(c: MClient, person: string | null): string[] | null {
+    if (c.service === null || person === null || !this.users.has(person) || !this.holds(person, c.service)) return null;
+    return [...this.grants.values()].filter((g) => g.user === person && g.service === c.service && g.state === 'active').map((g) => g.id).sort();
+  }
+
   // --- what a viewer may change, and what a write should answer ---------------------------
 
   /**
    * The people a machine client reads through SCIM: an organisation's client the people employed in
    * its subtree; a service's client everyone who holds or held a grant of the service (any state).
    */
-  clientPeople(client: { org: string } | { service: Svc }): Set<string> {
+  clientPeople(c: MClient): Set<string> {
     const people = [...this.users.values()];
-    if ('org' in client) return new Set(people.filter((u) => this.within(u.employer, client.org)).map((u) => u.id));
-    return new Set([...this.grants.values()].filter((g) => g.service === client.service).map((g) => g.user));
+    return new Set(people.filter((u) => (c.service !== null ? this.holds(u.id, c.service) : this.within(u.employer, c.org!))).map((u) => u.id));
   }
 
   canWriteUser(viewer: string, person: string): boolean {

@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import type { TestHub } from '../support/hub.js';
 import { gid, rawId } from './api.js';
-import type { Model, Svc } from './model.js';
+import type { Model } from './model.js';
 
-type ClientScope = { org: string } | { service: Svc };
 interface ListPage {
   totalResults: number;
   itemsPerPage: number;
@@ -20,39 +19,15 @@ async function scim<T>(hub: TestHub, token: string, path: string): Promise<{ sta
 }
 
 /**
- * Registers an organisation's client for some of the world's organisations (the demo's four clients
- * stay), returning every active client with its scope; `removeClients` deletes the added ones.
- */
-export async function worldClients(hub: TestHub, orgs: string[]): Promise<{ name: string; scope: ClientScope }[]> {
-  const conn = hub.db.orm.em.getConnection();
-  for (const org of orgs) {
-    const id = randomUUID();
-    const name = `iso-${id.slice(0, 8)}`;
-    await conn.execute('insert into clients (id, name, organisation_id, created_at) values (?, ?, ?, now())', [id, name, org]);
-    await conn.execute('insert into client_credentials (id, client_id, issuer, oauth_client_id, created_at) values (?, ?, ?, ?, now())', [randomUUID(), id, hub.app.devIssuer!.issuer, name]);
-  }
-  const rows = await conn.execute<{ name: string; organisation_id: string | null; code: Svc | null }[]>(
-    'select c.name, c.organisation_id, s.code from clients c left join services s on s.id = c.service_id where c.suspended_at is null order by c.name',
-  );
-  return rows.map((r) => ({ name: r.name, scope: r.code ? { service: r.code } : { org: r.organisation_id! } }));
-}
-
-export async function removeClients(hub: TestHub): Promise<void> {
-  const conn = hub.db.orm.em.getConnection();
-  await conn.execute(`delete from client_credentials where client_id in (select id from clients where name like 'iso-%')`);
-  await conn.execute(`delete from clients where name like 'iso-%'`);
-}
-
-/**
  * Every client's SCIM /Users, paged, is exactly the people the model says its organisation or
  * service may see, with totalResults agreeing on each page; a person outside it is absent by id
  * exactly like an unknown id. Returns the number of requests made.
  */
-export async function checkScimReads(hub: TestHub, model: Model, clients: { name: string; scope: ClientScope }[]): Promise<number> {
+export async function checkScimReads(hub: TestHub, model: Model): Promise<number> {
   let requests = 0;
-  for (const client of clients) {
+  for (const client of model.clients.values()) {
     const token = await hub.clientToken(client.name);
-    const expected = model.clientPeople(client.scope);
+    const expected = model.clientPeople(client);
     const seen: string[] = [];
     for (let start = 1; ; start += PAGE) {
       const page = await scim<ListPage>(hub, token, `/Users?attributes=id&sortBy=userName&count=${PAGE}&startIndex=${start}`);

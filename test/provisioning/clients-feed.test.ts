@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emitEvent } from '../../src/events/event.service.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 
 const KARIN = 'karin.admin@forsakringskassan.se';
@@ -157,6 +158,10 @@ describe('machine clients, the event feed and the access check', () => {
     const id = created.data!.clientRegister.client.id;
     const again = await hub.as<{ clientRegister: { userErrors: { code: string }[] } }>(KARIN, register, { input });
     expect(again.data?.clientRegister.userErrors[0].code).toBe('CONFLICT');
+    // Two at once: the unique index decides, one wins and the other hears CONFLICT (never a 500).
+    const racing = { ...input, name: 'sus-racing', credentials: [{ issuer: hub.app.devIssuer!.issuer, clientId: 'sus-racing' }] };
+    const raced = await Promise.all([0, 1].map(() => hub.as<{ clientRegister: { userErrors: { code: string }[] } }>(KARIN, register, { input: racing })));
+    expect(raced.map((r) => r.errors ?? r.data?.clientRegister.userErrors.map((e) => e.code).join()).sort()).toEqual(['', 'CONFLICT']);
 
     const list = `{ clients(first: 50) { totalCount nodes { name } } }`;
     const karins = await hub.as<{ clients: { nodes: { name: string }[] } }>(KARIN, list);
@@ -189,5 +194,61 @@ describe('machine clients, the event feed and the access check', () => {
     expect(trail.data?.auditEvents.nodes.map((n) => n.action).sort()).toEqual(['client.register', 'client.suspend']);
     const hidden = await hub.as<{ auditEvents: { nodes: unknown[] } }>(SOFIE, 'query ($id: ID!) { auditEvents(target: $id, first: 10) { nodes { action } } }', { id });
     expect(hidden.data?.auditEvents.nodes).toEqual([]);
+  });
+
+  it("should tell a leaver's organisation and services, and no one else, and stop their access at once", async () => {
+    const ERIK = 'erik.analyst@arbetsformedlingen.se';
+    const cursors = Object.fromEntries(await Promise.all(['sus-backend', 'vias-backend', 'af-hr', 'stockholm-hr'].map(async (c) => [c, (await feed(c)).endCursor]))) as Record<string, string>;
+    const me = await hub.as<{ me: { id: string } }>(ERIK, '{ me { id } }');
+    const erik = me.data!.me.id;
+    const [{ created_at }] = await hub.db.orm.em.getConnection().execute<{ created_at: string }[]>(`select created_at from users where email = '${ERIK}'`);
+    const endDate = new Date((new Date(created_at).getTime() + Date.now()) / 2).toISOString();
+    const ended = await hub.as<{ userEmploymentEnd: { userErrors: unknown[] } }>(
+      KARIN,
+      'mutation ($id: ID!, $input: UserEmploymentEndInput!) { userEmploymentEnd(id: $id, input: $input) { userErrors { code } } }',
+      { id: erik, input: { endDate, reason: 'Slutat' } },
+    );
+    expect(ended.data?.userEmploymentEnd.userErrors).toEqual([]);
+    const typesFor = async (c: string) => (await feed(c, cursors[c])).edges.map((e) => `${e.node.type} ${e.node.subject.type === 'User' ? e.node.subject.id === erik : e.node.data.person === erik}`);
+    expect(await typesFor('af-hr')).toEqual(expect.arrayContaining(['person.left true', 'grant.ended true']));
+    expect(await typesFor('sus-backend')).toEqual(expect.arrayContaining(['person.left true', 'grant.ended true']));
+    expect(await typesFor('vias-backend')).toEqual([]);
+    expect(await typesFor('stockholm-hr')).toEqual([]);
+    const access = await hub.gql<{ accessCheck: { allowed: boolean } }>(ACCESS, { person: { id: erik } }, await hub.clientToken('sus-backend'));
+    expect(access.data?.accessCheck).toMatchObject({ allowed: false, grants: [] });
+  });
+
+  it('should read a page of clients and their credentials in as many statements whatever its size', async () => {
+    const count = async (first: number) => {
+      const res = await fetch(hub.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await hub.token(KARIN)}` },
+        body: JSON.stringify({ query: `{ clients(first: ${first}) { nodes { name credentials { clientId } service { code } } } }` }),
+      });
+      const body = (await res.json()) as { data: { clients: { nodes: unknown[] } } };
+      return { n: body.data.clients.nodes.length, statements: res.headers.get('x-sql-statements') };
+    };
+    // The first request after the writes above loads Karin's viewer again: not the list's cost.
+    await count(50);
+    const one = await count(1);
+    const all = await count(50);
+    expect(one.n).toBe(1);
+    expect(all.n).toBeGreaterThan(1);
+    expect(all.statements).toBe(one.statements);
+  });
+
+  it('should carry an event written with emitEvent to the clients of its organisation and service only', async () => {
+    const cursors = Object.fromEntries(await Promise.all(['sus-backend', 'vias-backend', 'af-hr', 'stockholm-hr'].map(async (c) => [c, (await feed(c)).endCursor]))) as Record<string, string>;
+    const [row] = await hub.db.orm.em.getConnection().execute<{ org: string; svc: string }[]>(
+      `select (select id from organisations where name = 'Socialförvaltningen') as org, (select id from services where code = 'SUS') as svc`,
+    );
+    await hub.db.orm.em.fork().transactional((tx) =>
+      emitEvent(tx, { type: 'decision.made', subjectType: 'Organisation', subjectId: row.org, serviceId: row.svc, organisationId: row.org, data: { note: 'x' } }),
+    );
+    const types = async (c: string) => (await feed(c, cursors[c])).edges.map((e) => e.node.type);
+    expect(await types('stockholm-hr')).toEqual(['decision.made']);
+    expect(await types('sus-backend')).toEqual(['decision.made']);
+    expect(await types('af-hr')).toEqual([]);
+    expect(await types('vias-backend')).toEqual([]);
   });
 });

@@ -10,7 +10,7 @@ import { headersOf, startReceiver } from './receiver.js';
 
 const KARIN = 'karin.admin@forsakringskassan.se';
 const SUBSCRIBE = `mutation ($input: WebhookSubscriptionCreateInput!) { webhookSubscriptionCreate(input: $input) { subscription { id } secret userErrors { code field } } }`;
-const DEAD = `{ webhookSubscriptions(first: 5) { nodes { id url deliveries(first: 10) { nodes { id eventId state attempts lastStatus } } } } }`;
+const DEAD = `{ webhookSubscriptions(first: 5) { nodes { id url deliveries(first: 10) { totalCount nodes { id eventId state attempts lastStatus } } } } }`;
 
 describe('webhooks', () => {
   let hub: TestHub;
@@ -111,8 +111,9 @@ describe('webhooks', () => {
       const types = receiver.received.map((r) => (JSON.parse(r.body) as { type: string }).type);
       expect(types).toEqual(['grant.suspended', 'grant.suspended', 'grant.resumed', 'grant.ended']);
 
-      const dead = await hub.gql<{ webhookSubscriptions: { nodes: { id: string; deliveries: { nodes: { id: string; eventId: string; state: string; attempts: number; lastStatus: number }[] } }[] } }>(DEAD, {}, token);
+      const dead = await hub.gql<{ webhookSubscriptions: { nodes: { id: string; deliveries: { totalCount: number; nodes: { id: string; eventId: string; state: string; attempts: number; lastStatus: number }[] } }[] } }>(DEAD, {}, token);
       const letters = dead.data!.webhookSubscriptions.nodes.filter((n) => n.id === mine.subscription.id).flatMap((n) => n.deliveries.nodes);
+      expect(dead.data!.webhookSubscriptions.nodes.find((n) => n.id === mine.subscription.id)).toMatchObject({ deliveries: { totalCount: 1 } });
       expect(letters).toHaveLength(1);
       expect(letters[0]).toMatchObject({ state: 'DEAD', attempts: 2, lastStatus: 500 });
       const foreign = await hub.gql<{ webhookSubscriptions: { nodes: { deliveries: { nodes: unknown[] } }[] } }>(DEAD, {}, await hub.clientToken('sus-backend'));
@@ -131,5 +132,25 @@ describe('webhooks', () => {
     } finally {
       await receiver.close();
     }
+  });
+});
+
+describe('webhooks in production settings', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub({ JOBS: 'false', WEBHOOK_ALLOW_PRIVATE_URLS: 'false' });
+  });
+  afterAll(() => hub.close());
+
+  it('should refuse a subscription to a loopback or private address, and a person subscribing', async () => {
+    const token = await hub.clientToken('sus-backend');
+    for (const url of ['http://127.0.0.1:8080/hooks', 'https://127.0.0.1/hooks', 'https://10.0.0.7/hooks', 'https://[::1]/hooks']) {
+      const r = await hub.gql<{ webhookSubscriptionCreate: { subscription: unknown; userErrors: { code: string; field: string[] }[] } }>(SUBSCRIBE, { input: { url, eventTypes: ['grant.ended'] } }, token);
+      expect(r.data?.webhookSubscriptionCreate, url).toEqual({ subscription: null, secret: null, userErrors: [{ code: 'INVALID', field: ['input', 'url'] }] });
+    }
+    const unknownType = await hub.gql<{ webhookSubscriptionCreate: { userErrors: { code: string }[] } }>(SUBSCRIBE, { input: { url: 'https://hooks.example.org/x', eventTypes: ['grant.nope'] } }, token);
+    expect(unknownType.data?.webhookSubscriptionCreate.userErrors.map((e) => e.code)).toEqual(['INVALID']);
+    const person = await hub.as(KARIN, SUBSCRIBE, { input: { url: 'https://hooks.example.org/x', eventTypes: ['grant.ended'] } });
+    expect(person.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'CLIENT_ONLY' });
   });
 });
