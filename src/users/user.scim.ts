@@ -105,7 +105,8 @@ function desiredOf(body: unknown, current: ScimResource | null): Desired {
   const phones = Array.isArray(b.phoneNumbers) ? (b.phoneNumbers as Record<string, unknown>[]) : undefined;
   const phone = phones === undefined ? (current ? null : undefined) : (text(phones.find((p) => p?.type === 'work')?.value ?? phones[0]?.value) ?? null);
   if (phone && phone.length > 32) throw ScimError.badRequest('invalidValue', 'A phone number is at most 32 characters.');
-  let active = b.active === undefined ? true : b.active;
+  // Left out, `active` stays as it is: a PUT that does not mention it neither ends nor restarts an employment.
+  let active = b.active === undefined ? (current ? current.active : true) : b.active;
   if (typeof active === 'string' && /^(true|false)$/i.test(active)) active = active.toLowerCase() === 'true';
   if (typeof active !== 'boolean') throw ScimError.badRequest('invalidValue', 'active is a boolean.');
   const hub = (b[HUB_USER] && typeof b[HUB_USER] === 'object' ? b[HUB_USER] : {}) as Record<string, unknown>;

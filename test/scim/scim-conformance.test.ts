@@ -132,6 +132,17 @@ describe('SCIM 2.0 (RFC 7644) through HTTP', () => {
       expect((await scim.list('vias-backend', 'sortBy=nickName')).body).toMatchObject({ scimType: 'invalidValue' });
     });
 
+    it('should read a page in the same number of statements whatever its size', async () => {
+      const statements = async (count: number) => {
+        const res = await scim.list('sus-backend', `count=${count}`);
+        expect(res.body.Resources).toHaveLength(count);
+        return Number(res.headers.get('x-sql-statements'));
+      };
+      const [one, two] = [await statements(1), await statements(2)];
+      expect(one).toBeGreaterThan(0);
+      expect(two).toBe(one);
+    });
+
     it('should return only the attributes asked for, or all but the excluded', async () => {
       const only = await scim.list('sus-backend', 'attributes=userName,name.givenName');
       for (const r of only.body.Resources) expect(Object.keys(r).sort()).toEqual(['id', 'name', 'schemas', 'userName']);

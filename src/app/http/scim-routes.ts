@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
 import { IdentityProviderUnavailable } from '../../auth/auth.errors.js';
 import { GROUP_RESOURCE_TYPE, GROUP_SCHEMAS, ScimGroups, scimGrants } from '../../grants/grant.scim.js';
+import { requestStore } from '../../db/request-context.js';
 import type { Context } from '../../graphql/context.js';
 import { HttpError, MAX_JSON_NESTING, nestsDeeperThan, readBody } from '../../http/request.js';
 import { CORE_USER, resourceTypeResource, SCIM_LIMITS, schemaResource, serviceProviderConfig } from '../../scim/discovery.js';
@@ -123,7 +124,9 @@ async function handle(scopes: RequestScopes, { req, res, url, path, auth, reques
       return typeof v === 'string' ? v : undefined;
     };
     const op: Operation = { method, path: path.slice(SCIM_PATH.length) || '/', params: url.searchParams, body, ifMatch: header('if-match'), ifNoneMatch: header('if-none-match') };
-    send(res, op.path === '/Bulk' ? await bulk(ctx, base, op) : await perform(ctx, base, op));
+    const answer = op.path === '/Bulk' ? await bulk(ctx, base, op) : await perform(ctx, base, op);
+    if (ctx.config.exposeSqlCount) res.setHeader('x-sql-statements', String(requestStore.getStore()?.sqlStatements ?? 0));
+    send(res, answer);
   } catch (error) {
     const scim = scimErrorOf(error);
     if (!scim) throw error;
