@@ -3,9 +3,8 @@ import { execute, Sql, sql } from '../db/sql.js';
 import { idOfType, toGlobalId } from '../domain/global-id.js';
 import { CORE_GROUP, HUB_USER, type ResourceTypeDefinition, type SchemaDefinition } from '../scim/discovery.js';
 import { compileFilter, sortExpression, type ScimAttributeMap } from '../scim/filter.js';
-import { type ListQuery, listResponse, project, type ScimResource, versioned } from '../scim/resource.js';
+import { type ListQuery, listResponse, project, type ScimExtension, type ScimResource, versioned } from '../scim/resource.js';
 import { ScimError } from '../scim/scim-error.js';
-import type { ScimUserExtension } from '../users/user.scim.js';
 
 // Usable now: active and within its validity, by the actor's clock.
 const usable = (at: Date) => sql`g.state = 'active' and g.valid_from <= ${at.toISOString()}::timestamptz and (g.valid_to is null or g.valid_to > ${at.toISOString()}::timestamptz)`;
@@ -27,7 +26,7 @@ interface GrantRow {
  * of the client's service (a service's client) or of every service (an organisation's client), for
  * a whole page of people in one statement.
  */
-export const scimGrants: ScimUserExtension = {
+export const scimGrants: ScimExtension = {
   async load(actor: Actor, userIds: string[]) {
     const out = new Map<string, Record<string, unknown>>();
     if (userIds.length === 0) return out;

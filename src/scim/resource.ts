@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Actor } from '../auth/actor.js';
 import { ScimError } from './scim-error.js';
 
 export const LIST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
@@ -7,6 +8,14 @@ export const MAX_RESULTS = 200;
 export const DEFAULT_COUNT = 100;
 
 export type ScimResource = Record<string, unknown> & { id: string; schemas: string[]; meta: Record<string, unknown> };
+
+/**
+ * What another concept adds to a resource (the grants concept to a User: roles and the hub
+ * extension's grants), loaded for a whole page at once: per row id, attributes to merge in.
+ */
+export interface ScimExtension {
+  load(actor: Actor, ids: string[]): Promise<Map<string, Record<string, unknown>>>;
+}
 
 /** The query parameters of a list (RFC 7644 3.4.2), checked. */
 export interface ListQuery {

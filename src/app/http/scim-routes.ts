@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
 import { IdentityProviderUnavailable } from '../../auth/auth.errors.js';
+import { ScimUsers, USER_RESOURCE_TYPE, USER_SCHEMAS } from '../../employments/employment.scim.js';
 import { GROUP_RESOURCE_TYPE, GROUP_SCHEMAS, ScimGroups, scimGrants } from '../../grants/grant.scim.js';
 import { requestStore } from '../../db/request-context.js';
 import type { Context } from '../../graphql/context.js';
@@ -8,7 +9,6 @@ import { HttpError, MAX_JSON_NESTING, nestsDeeperThan, readBody } from '../../ht
 import { CORE_USER, resourceTypeResource, SCIM_LIMITS, schemaResource, serviceProviderConfig } from '../../scim/discovery.js';
 import { holdsVersion, listQuery, listResponse, project, projection, type ScimResource } from '../../scim/resource.js';
 import { ScimError, scimErrorOf } from '../../scim/scim-error.js';
-import { ScimUsers, USER_RESOURCE_TYPE, USER_SCHEMAS } from '../../users/user.scim.js';
 import type { RequestScopes } from './request-scope.js';
 import type { Route, RouteRequest } from './route.js';
 

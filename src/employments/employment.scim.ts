@@ -2,23 +2,14 @@ import type { Actor } from '../auth/actor.js';
 import type { Em } from '../db/orm.js';
 import { execute, Sql, sql } from '../db/sql.js';
 import { idOfType, toGlobalId } from '../domain/global-id.js';
-import { EmploymentService } from '../employments/employment.service.js';
 import { CORE_USER, ENTERPRISE_USER, HUB_USER, type ResourceTypeDefinition, type SchemaDefinition } from '../scim/discovery.js';
 import { compileFilter, sortExpression, type ScimAttributeMap } from '../scim/filter.js';
 import { applyPatch } from '../scim/patch.js';
-import { type ListQuery, listResponse, project, requireVersion, type ScimResource, versioned } from '../scim/resource.js';
+import { type ListQuery, listResponse, project, requireVersion, type ScimExtension, type ScimResource, versioned } from '../scim/resource.js';
 import { ScimError } from '../scim/scim-error.js';
-import { UserService } from './user.service.js';
+import { UserService } from '../users/user.service.js';
+import { EmploymentService } from './employment.service.js';
 
-/**
- * What another concept adds to a person's SCIM resource (the grants concept: roles and the hub
- * extension's grants), loaded for a whole page at once: per user id, attributes to merge in.
- */
-export interface ScimUserExtension {
-  load(actor: Actor, userIds: string[]): Promise<Map<string, Record<string, unknown>>>;
-}
-
-// A person is active while an employment is in force now (people recorded before employments were kept: always).
 // The actor's clock, not the transaction's: a leaver made in this transaction reads as inactive in it.
 const active = (at: Date) => sql`(not exists (select 1 from employments x where x.user_id = u.id)
   or exists (select 1 from employments x where x.user_id = u.id and x.valid_from <= ${at.toISOString()}::timestamptz
@@ -117,13 +108,14 @@ function desiredOf(body: unknown, current: ScimResource | null): Desired {
 /**
  * People as SCIM Users (RFC 7643 4.1 with the enterprise extension and the hub's): read by any
  * client within its scope (Policy.clientPeople), written by an organisation's client through the
- * same employment and user services as GraphQL, with their rules and audit.
+ * same employment and user services as GraphQL, with their rules and audit. It lives with
+ * employments because its writes are joiners and leavers, and employments already reach users.
  */
 export class ScimUsers {
   constructor(
     private readonly actor: Actor,
     private readonly base: string,
-    private readonly extensions: ScimUserExtension[],
+    private readonly extensions: ScimExtension[],
   ) {}
 
   private scope(): Sql {
