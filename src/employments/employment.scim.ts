@@ -2,7 +2,7 @@ import type { Actor } from '../auth/actor.js';
 import type { Em } from '../db/orm.js';
 import { execute, Sql, sql } from '../db/sql.js';
 import { idOfType, toGlobalId } from '../domain/global-id.js';
-import { CORE_USER, ENTERPRISE_USER, HUB_USER, type ResourceTypeDefinition, type SchemaDefinition } from '../scim/discovery.js';
+import { CORE_USER, ENTERPRISE_USER, HUB_USER, multiValued, type ResourceTypeDefinition, type SchemaDefinition } from '../scim/discovery.js';
 import { compileFilter, sortExpression, type ScimAttributeMap } from '../scim/filter.js';
 import { applyPatch } from '../scim/patch.js';
 import { type ListQuery, listResponse, project, requireVersion, type ScimExtension, type ScimResource, versioned } from '../scim/resource.js';
@@ -300,27 +300,15 @@ export const USER_SCHEMAS: SchemaDefinition[] = [
         ],
       },
       { name: 'displayName', type: 'string', mutability: 'readOnly', description: 'Given and family name' },
-      {
-        name: 'emails',
-        type: 'complex',
-        multiValued: true,
-        description: 'The work e-mail address (userName)',
-        subAttributes: [
-          { name: 'value', type: 'string', description: 'The address' },
-          { name: 'type', type: 'string', description: 'Always "work"' },
-          { name: 'primary', type: 'boolean', description: 'Always true' },
-        ],
-      },
-      {
-        name: 'phoneNumbers',
-        type: 'complex',
-        multiValued: true,
-        description: 'The work phone number',
-        subAttributes: [
-          { name: 'value', type: 'string', description: 'The number' },
-          { name: 'type', type: 'string', description: 'Always "work"' },
-        ],
-      },
+      multiValued('emails', 'The work e-mail address (userName)', [
+        ['value', 'string', 'The address'],
+        ['type', 'string', 'Always "work"'],
+        ['primary', 'boolean', 'Always true'],
+      ]),
+      multiValued('phoneNumbers', 'The work phone number', [
+        ['value', 'string', 'The number'],
+        ['type', 'string', 'Always "work"'],
+      ]),
       { name: 'active', type: 'boolean', description: "Whether the person's employment is in force; false makes them a leaver today" },
       {
         name: 'roles',

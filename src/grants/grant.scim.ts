@@ -1,7 +1,7 @@
 import type { Actor } from '../auth/actor.js';
 import { execute, Sql, sql } from '../db/sql.js';
 import { idOfType, toGlobalId } from '../domain/global-id.js';
-import { CORE_GROUP, HUB_USER, type ResourceTypeDefinition, type SchemaDefinition } from '../scim/discovery.js';
+import { CORE_GROUP, HUB_USER, multiValued, type ResourceTypeDefinition, type SchemaDefinition } from '../scim/discovery.js';
 import { compileFilter, sortExpression, type ScimAttributeMap } from '../scim/filter.js';
 import { type ListQuery, listResponse, project, type ScimExtension, type ScimResource, versioned } from '../scim/resource.js';
 import { ScimError } from '../scim/scim-error.js';
@@ -159,19 +159,17 @@ export const GROUP_SCHEMAS: SchemaDefinition[] = [
     attributes: [
       { name: 'displayName', type: 'string', required: true, mutability: 'readOnly', description: 'Role name' },
       { name: 'externalId', type: 'string', mutability: 'readOnly', caseExact: true, description: 'Role code' },
-      {
-        name: 'members',
-        type: 'complex',
-        multiValued: true,
-        mutability: 'readOnly',
-        description: 'People holding a usable grant of the role',
-        subAttributes: [
-          { name: 'value', type: 'string', description: 'User id' },
-          { name: '$ref', type: 'reference', description: 'User URI' },
-          { name: 'display', type: 'string', description: 'Name' },
-          { name: 'type', type: 'string', description: 'Always "User"' },
+      multiValued(
+        'members',
+        'People holding a usable grant of the role',
+        [
+          ['value', 'string', 'User id'],
+          ['$ref', 'reference', 'User URI'],
+          ['display', 'string', 'Name'],
+          ['type', 'string', 'Always "User"'],
         ],
-      },
+        'readOnly',
+      ),
     ],
   },
 ];

@@ -27,6 +27,16 @@ export interface AttributeDefinition {
   subAttributes?: AttributeDefinition[];
 }
 
+/** A multi-valued complex attribute (emails, members…): its sub-attributes as [name, type, description]. */
+export function multiValued(
+  name: string,
+  description: string,
+  sub: [string, AttributeDefinition['type'], string][],
+  mutability: AttributeDefinition['mutability'] = 'readWrite',
+): AttributeDefinition {
+  return { name, type: 'complex', multiValued: true, mutability, description, subAttributes: sub.map(([n, type, d]) => ({ name: n, type, description: d })) };
+}
+
 export interface SchemaDefinition {
   id: string;
   name: string;
