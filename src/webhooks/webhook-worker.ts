@@ -200,9 +200,9 @@ export class WebhookWorker {
         tx,
         sql`with claimed as (
             update webhook_deliveries d set locked_by = ${this.id}, locked_until = now() + ${o.leaseMs} * interval '1 millisecond'
-            where d.id in (select x.id from webhook_deliveries x join webhook_subscriptions s on s.id = x.subscription_id
+            where d.id in (select x.id from webhook_deliveries x join webhook_subscriptions s on s.id = x.subscription_id join clients c on c.id = s.client_id
               where x.state = ${DeliveryState.PENDING} and x.next_attempt_at <= now() and (x.locked_until is null or x.locked_until < now())
-                and s.disabled_at is null
+                and s.disabled_at is null and c.suspended_at is null
                 and not exists (select 1 from webhook_deliveries y where y.subscription_id = x.subscription_id and y.subject_id = x.subject_id
                   and y.state = ${DeliveryState.PENDING} and (y.event_tx, y.event_seq) < (x.event_tx, x.event_seq))
               order by x.event_tx, x.event_seq limit ${o.batchSize} for update of x skip locked)
