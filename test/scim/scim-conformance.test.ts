@@ -343,4 +343,18 @@ describe('SCIM 2.0 (RFC 7644) through HTTP', () => {
       expect(tooMany.status).toBe(413);
     });
   });
+  describe('suspended clients', () => {
+    it('should refuse a suspended client with 403 and read nothing', async () => {
+      await query(hub, "update clients set suspended_at = now(), suspend_reason = 'test' where name = 'af-hr'");
+      try {
+        const res = await scim.list('af-hr');
+        expect(res.status).toBe(403);
+        expect(res.body).toMatchObject({ schemas: [ERROR], status: '403' });
+        expect(res.body).not.toHaveProperty('Resources');
+      } finally {
+        await query(hub, "update clients set suspended_at = null, suspend_reason = null where name = 'af-hr'");
+      }
+      expect((await scim.list('af-hr')).status).toBe(200);
+    });
+  });
 });
