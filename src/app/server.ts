@@ -16,6 +16,7 @@ import { GRAPHQL_PATH, graphqlRoute } from './http/graphql-route.js';
 import { healthRoutes } from './http/health-routes.js';
 import { provisioningRoutes } from './http/provisioning-routes.js';
 import { RequestScopes } from './http/request-scope.js';
+import { scimRoutes } from './http/scim-routes.js';
 import type { Route } from './http/route.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -53,6 +54,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     graphqlRoute(apollo, config, scopes),
     ...downloadRoutes(scopes),
     ...provisioningRoutes(scopes),
+    ...scimRoutes(scopes),
   ];
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {

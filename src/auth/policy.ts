@@ -61,6 +61,44 @@ export class Policy {
     return client.organisationPath ? under(ref(ev, 'scope_path'), client.organisationPath) : Sql.raw('false');
   }
 
+  /**
+   * Requires someone who adds, changes and ends people: a registered user (their administered domains
+   * decide where) or an organisation's client (its subtree). A service's client only reads.
+   */
+  requirePeopleAdministrator(): { userId: string | null } {
+    if (!this.viewer.identity) throw AccessDenied.unauthenticated();
+    const client = this.viewer.client;
+    if (client) {
+      if (!client.organisationPath) throw AccessDenied.forbidden("A service's client reads people; only an organisation's client changes them.");
+      return { userId: null };
+    }
+    return { userId: this.requireUser().id };
+  }
+
+  /**
+   * People (alias u) a client reads through SCIM: a service's client the holders, past or present, of
+   * a grant of its service; an organisation's client the people employed in its subtree.
+   */
+  clientPeople(u: string): Sql {
+    const client = this.viewer.client;
+    if (!client) return Sql.raw('false');
+    if (client.serviceId) return this.serviceHolders(u);
+    return client.organisationPath
+      ? sql`${ref(u, 'employer_id')} = any(array(select ce.id from organisations ce where ${under(Sql.raw('ce.path'), client.organisationPath)}))`
+      : Sql.raw('false');
+  }
+
+  /**
+   * Grants (alias g) a client reads through SCIM: a service's client those of its service, an
+   * organisation's client those of the people employed in its subtree.
+   */
+  clientGrants(g: string): Sql {
+    const client = this.viewer.client;
+    if (!client) return Sql.raw('false');
+    if (client.serviceId) return sql`${ref(g, 'service_id')} = ${client.serviceId}`;
+    return sql`exists (select 1 from users cu where cu.id = ${ref(g, 'user_id')} and ${this.clientPeople('cu')})`;
+  }
+
   /** People (alias u) a service's client may look up: the holders, past or present, of a grant of its service. */
   serviceHolders(u: string): Sql {
     const serviceId = this.viewer.client?.serviceId;
@@ -177,8 +215,9 @@ export class Policy {
     return this.usersIn(u, this.people(false));
   }
 
-  /** Users whose contact details the viewer may change: themself and the people they administer as issuer. */
+  /** Users whose contact details the viewer may change: themself and the people they administer as issuer; an organisation's client, its subtree's. */
   writableUsers(u: string): Sql {
+    if (this.viewer.client) return this.viewer.client.organisationPath ? this.clientPeople(u) : Sql.raw('false');
     return this.usersIn(u, this.people(true));
   }
 
@@ -193,8 +232,10 @@ export class Policy {
     return or(this.viewer.administers.map((r) => this.domain(o, r)));
   }
 
-  /** Employer organisations (alias e) whose people the viewer adds, moves and ends: administeredOrganisations. */
+  /** Employer organisations (alias e) whose people the viewer adds, moves and ends: administeredOrganisations; an organisation's client, its subtree. */
   administeredEmployers(e: string): Sql {
+    const client = this.viewer.client;
+    if (client) return client.organisationPath ? under(ref(e, 'path'), client.organisationPath) : Sql.raw('false');
     return this.administeredOrganisations(e);
   }
 
@@ -221,8 +262,9 @@ export class Policy {
     return or(this.viewer.administers.map((a) => sql`${ref(r, 'service_id')} = ${a.serviceId} and ${ref(r, 'issuer_id')} = ${a.issuerId}`));
   }
 
-  /** People (alias u) whose employment the viewer changes: those they administer, never themself. */
+  /** People (alias u) whose employment the viewer changes: those they administer, never themself; an organisation's client, its subtree's. */
   administeredPeople(u: string): Sql {
+    if (this.viewer.client) return sql`exists (select 1 from organisations e where e.id = ${ref(u, 'employer_id')} and ${this.administeredEmployers('e')})`;
     if (!this.viewer.user || this.viewer.administers.length === 0) return Sql.raw('false');
     return sql`${ref(u, 'id')} <> ${this.viewer.user.id} and exists (select 1 from organisations e where e.id = ${ref(u, 'employer_id')} and ${this.administeredEmployers('e')})`;
   }

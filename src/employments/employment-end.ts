@@ -19,7 +19,7 @@ export interface EndActor {
 /** The signed-in administrator applying a change at once, as the audit trail names them. */
 export function signedInActor(actor: { viewer: { user: { id: string } | null; identity: { issuer: string; subject: string } | null }; requestId: string }): EndActor {
   const identity = actor.viewer.identity;
-  return { userId: actor.viewer.user!.id, identity: identity ? `${identity.issuer}#${identity.subject}` : null, requestId: actor.requestId };
+  return { userId: actor.viewer.user?.id ?? null, identity: identity ? `${identity.issuer}#${identity.subject}` : null, requestId: actor.requestId };
 }
 
 export interface DueEnd {

@@ -52,7 +52,7 @@ const NAME_MAX = 100;
 
 /**
  * People over time: joiners and leavers. Only issuer administrators act, for people employed in
- * their domain and never for themself; each change is one transaction with its audit events.
+ * their domain and never for themself, and organisations' clients (SCIM), for their subtree's people; each change is one transaction with its audit events.
  */
 export class EmploymentService {
   constructor(private readonly actor: Actor) {}
@@ -60,7 +60,7 @@ export class EmploymentService {
   /** A joiner: the person and their first employment, starting now or on `startDate`. */
   async createUser(input: NewPerson): Promise<User> {
     const { policy, em } = this.actor;
-    const viewer = policy.requireUser();
+    const { userId } = policy.requirePeopleAdministrator();
     return em.transactional(async (tx) => {
       const problems = new Problems();
       const givenName = problems.text(input.givenName, ['input', 'givenName'], NAME_MAX);
@@ -81,7 +81,7 @@ export class EmploymentService {
         from users u where u.employer_id = ${employer.id} and lower(u.email) = lower(${email}) limit 1`);
       if (dup?.left) throw Problems.single(ProblemCode.CONFLICT, ['input', 'email'], 'A person with this e-mail has left this organisation: rehire them (userRehire) instead of adding them again.');
       if (dup) throw Problems.single(ProblemCode.CONFLICT, ['input', 'email'], 'A person with this e-mail is already employed by this organisation.');
-      return recordJoiner(tx, this.actor, { givenName, familyName, email, employerId: employer.id, startDate: input.startDate ?? this.actor.now() }, viewer.id);
+      return recordJoiner(tx, this.actor, { givenName, familyName, email, employerId: employer.id, startDate: input.startDate ?? this.actor.now() }, userId);
     });
   }
 
@@ -91,7 +91,7 @@ export class EmploymentService {
    */
   async endEmployment(userGlobalId: string, input: EmploymentEnd): Promise<Employment> {
     const { policy, em } = this.actor;
-    const viewer = policy.requireUser();
+    const { userId } = policy.requirePeopleAdministrator();
     return em.transactional(async (tx) => {
       const user = await this.lockAdministered(tx, userGlobalId);
       const problems = new Problems();
@@ -104,7 +104,7 @@ export class EmploymentService {
       }
       employment.validTo = input.endDate;
       employment.endReason = reason;
-      employment.endedBy = tx.getReference(User, viewer.id);
+      employment.endedBy = userId ? tx.getReference(User, userId) : null;
       audit(tx, this.actor.viewer, this.actor.requestId, {
         action: 'employment.end',
         targetType: 'User',
@@ -320,10 +320,10 @@ export class EmploymentService {
 }
 
 /** A joiner already checked: the person, their first employment and the audit event, in the caller's transaction. */
-export function recordJoiner(tx: Em, actor: Actor, person: NewPerson & { startDate: Date }, by: string): User {
+export function recordJoiner(tx: Em, actor: Actor, person: NewPerson & { startDate: Date }, by: string | null): User {
   const { givenName, familyName, email, employerId, startDate } = person;
   const user = tx.create(User, { employer: tx.getReference(Organisation, employerId), givenName, familyName, email });
-  const employment = tx.create(Employment, { user, employer: tx.getReference(Organisation, employerId), validFrom: startDate, createdBy: tx.getReference(User, by) });
+  const employment = tx.create(Employment, { user, employer: tx.getReference(Organisation, employerId), validFrom: startDate, createdBy: by ? tx.getReference(User, by) : null });
   audit(tx, actor.viewer, actor.requestId, {
     action: 'user.create',
     targetType: 'User',

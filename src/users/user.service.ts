@@ -1,6 +1,7 @@
 import { audit } from '../audit/audit.service.js';
 import type { Actor } from '../auth/actor.js';
 import { problem, ProblemCode, ProblemsFound } from '../domain/errors.js';
+import { Problems } from '../domain/problems.js';
 import type { User } from './user.entity.js';
 import type { Policy } from '../auth/policy.js';
 import type { Em } from '../db/orm.js';
@@ -13,28 +14,48 @@ export interface ContactChange {
   phone?: string | null;
 }
 
+/** A change of the person's own data: contact details and, from provisioning (SCIM), names. */
+export interface PersonChange extends ContactChange {
+  givenName?: string;
+  familyName?: string;
+}
+
 /** Rules about people: who may change what, and the audit of each change. */
 export class UserService {
   constructor(private readonly actor: Actor) {}
 
   /** Changes a user's contact data; unknown and out-of-scope ids are both "not found". */
-  async updateContact(userId: string | null, change: ContactChange): Promise<User> {
+  updateContact(userId: string | null, change: ContactChange): Promise<User> {
     this.actor.policy.requireUser();
+    return this.update(userId, change);
+  }
+
+  /** Changes a person's names and contact data for an organisation's client (SCIM PUT and PATCH), like updateContact. */
+  updatePerson(userId: string | null, change: PersonChange): Promise<User> {
+    this.actor.policy.requirePeopleAdministrator();
+    const problems = new Problems();
+    if (change.givenName !== undefined) change = { ...change, givenName: problems.text(change.givenName, ['givenName'], 100) };
+    if (change.familyName !== undefined) change = { ...change, familyName: problems.text(change.familyName, ['familyName'], 100) };
+    problems.throwIfAny();
+    return this.update(userId, change);
+  }
+
+  private async update(userId: string | null, change: PersonChange): Promise<User> {
     return this.actor.em.transactional(async (em) => {
       const user = userId ? await new UserRepository(em, this.actor.policy).findWritableForUpdate(userId) : null;
       if (!user) throw new ProblemsFound([problem(ProblemCode.NOT_FOUND, ['id'], 'No user with this id.')]);
       const before: Record<string, unknown> = {};
       const after: Record<string, unknown> = {};
-      for (const field of ['email', 'phone'] as const) {
+      for (const field of ['givenName', 'familyName', 'email', 'phone'] as const) {
         const value = change[field];
         if (value === undefined || value === user[field]) continue;
         before[field] = user[field];
         after[field] = value;
-        user[field] = value;
+        Object.assign(user, { [field]: value });
       }
       if (Object.keys(after).length > 0) {
         audit(em, this.actor.viewer, this.actor.requestId, {
-          action: 'user.contactUpdate',
+          action: 'givenName' in after || 'familyName' in after ? 'user.update' : 'user.contactUpdate',
           targetType: 'User',
           targetId: user.id,
           organisationId: user.employer.id,

@@ -4,6 +4,7 @@ import { startTestHub, type TestHub } from '../support/hub.js';
 import { Api, gid, LIST_FIELD, rawId, TYPE_NAME, type Answer, type Data, type Paged } from './api.js';
 import { opArb, worldArb, type ActorPick, type Op, type TargetPick } from './generators.js';
 import { COLLECTIONS, SERVICES, type Actor, type Collection, type MClient, type Model, type Outcome, type OrgKind } from './model.js';
+import { checkScimReads } from './scim.js';
 import { adminRowsOf, auditCount, buildWorld, employmentEndsOf, eventsOf, loadModel, removeWorld, rowOf, type Snapshot, type WorldRows } from './world.js';
 
 /**
@@ -761,6 +762,8 @@ describe('tenant isolation, property-based', () => {
       const rows = await buildWorld(hub, shape);
       try {
         const world = new WorldRun(hub, await loadModel(hub), rows);
+        // SCIM: every client (the demo's and the world's organisation clients) reads exactly its scope.
+        totals.requests += await checkScimReads(hub, world.model);
         for (const [i, op] of ops.entries()) {
           try {
             await world.run(op);
@@ -768,6 +771,8 @@ describe('tenant isolation, property-based', () => {
             throw new Error(`step ${i + 1} of ${ops.length}: ${world.step}\n${(error as Error).message}`, { cause: error });
           }
         }
+        // After the writes (leavers stay readable), the same again on a fresh model.
+        totals.requests += await checkScimReads(hub, (await loadModel(hub)).model);
         totals.worlds++;
         totals.requests += world.api.requests;
       } finally {

@@ -355,6 +355,15 @@ export class Model {
 
   // --- what a viewer may change, and what a write should answer ---------------------------
 
+  /**
+   * The people a machine client reads through SCIM: an organisation's client the people employed in
+   * its subtree; a service's client everyone who holds or held a grant of the service (any state).
+   */
+  clientPeople(c: MClient): Set<string> {
+    const people = [...this.users.values()];
+    return new Set(people.filter((u) => (c.service !== null ? this.holds(u.id, c.service) : this.within(u.employer, c.org!))).map((u) => u.id));
+  }
+
   canWriteUser(viewer: string, person: string): boolean {
     return viewer === person || this.roles(viewer).some((r) => this.administers(r, person));
   }
