@@ -71,6 +71,8 @@ export interface MEvent {
   id: string;
   subjectType: string;
   subjectId: string;
+  /** The chain (organisation to root) the event's subject belonged to when it was written: its scope then. */
+  scope?: string[];
 }
 
 export interface ModelData {
@@ -319,6 +321,30 @@ export class Model {
     return maps[e.subjectType]?.has(e.subjectId) ?? false;
   }
 
+  /** The organisation an event's subject belongs to now: a grant's holder's employer, a person's, a mandate holder. */
+  scopeOf(e: MEvent): string | null {
+    switch (e.subjectType) {
+      case 'Grant':
+        return this.users.get(this.grants.get(e.subjectId)!.user)!.employer;
+      case 'User':
+        return this.users.get(e.subjectId)!.employer;
+      case 'Organisation':
+        return e.subjectId;
+      case 'IssuerMandate':
+        return this.mandates.get(e.subjectId)!.org;
+      default:
+        return null;
+    }
+  }
+
+  /** Whether a chain taken earlier lies under `top` as `top` sits now (a path-prefix test, as SQL does it). */
+  wasWithin(chain: string[], top: string): boolean {
+    const i = chain.indexOf(top);
+    if (i < 0) return false;
+    const now = this.chain(top);
+    return chain.length - i === now.length && now.every((id, k) => chain[i + k] === id);
+  }
+
   /** A person who holds or held a grant of the service: what its clients may ask about and hear of. */
   holds(person: string, service: Svc): boolean {
     return [...this.grants.values()].some((g) => g.user === person && g.service === service);
@@ -329,18 +355,20 @@ export class Model {
    * client of what belongs to its subtree (grants by their holder's employer, people by theirs).
    */
   clientSees(c: MClient, e: MEvent): boolean {
+    // An organisation's client hears of what was in its subtree when it happened (moves change no past event).
+    const inSubtree = () => this.wasWithin(e.scope ?? this.chain(this.scopeOf(e)!), c.org!);
     switch (e.subjectType) {
       case 'Grant': {
         const g = this.grants.get(e.subjectId)!;
-        return c.service !== null ? g.service === c.service : this.within(this.users.get(g.user)!.employer, c.org!);
+        return c.service !== null ? g.service === c.service : inSubtree();
       }
       case 'User':
-        return c.service !== null ? this.holds(e.subjectId, c.service) : this.within(this.users.get(e.subjectId)!.employer, c.org!);
+        return c.service !== null ? this.holds(e.subjectId, c.service) : inSubtree();
       case 'Organisation':
-        return c.service === null && this.within(e.subjectId, c.org!);
+        return c.service === null && inSubtree();
       case 'IssuerMandate': {
         const m = this.mandates.get(e.subjectId)!;
-        return c.service !== null ? m.service === c.service : this.within(m.org, c.org!);
+        return c.service !== null ? m.service === c.service : inSubtree();
       }
       default:
         return false;

@@ -319,9 +319,12 @@ export async function loadModel(hub: TestHub): Promise<Snapshot> {
 }
 
 /** Every event the hub has stored, straight from the table. */
-export async function eventsOf(hub: TestHub): Promise<MEvent[]> {
-  const rows = await hub.db.orm.em.fork().getConnection().execute<{ id: string; subject_type: string; subject_id: string }[]>('select id, subject_type, subject_id from events');
-  return rows.map((r) => ({ id: r.id, subjectType: r.subject_type, subjectId: r.subject_id }));
+export async function eventsOf(hub: TestHub, afterSeq = '0'): Promise<(MEvent & { seq: string })[]> {
+  const rows = await hub.db.orm.em.fork().getConnection().execute<{ id: string; subject_type: string; subject_id: string; seq: string }[]>(
+    'select id, subject_type, subject_id, seq::text as seq from events where seq > ? order by seq',
+    [afterSeq],
+  );
+  return rows.map((r) => ({ id: r.id, subjectType: r.subject_type, subjectId: r.subject_id, seq: r.seq }));
 }
 
 /** One row as the database holds it, for before/after comparisons. */
