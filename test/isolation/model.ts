@@ -102,7 +102,7 @@ export type Outcome =
   | { kind: 'not-found' }
   | { kind: 'forbidden' }
   | { kind: 'step-up' }
-  | { kind: 'user-error'; code: 'INVALID_STATE' | 'CONFLICT' };
+  | { kind: 'user-error'; code: 'INVALID_STATE' | 'CONFLICT' | 'SELF_DECISION' };
 
 export type Collection = 'users' | 'grants' | 'organisations' | 'mandates' | 'appointments';
 export const COLLECTIONS: readonly Collection[] = ['users', 'grants', 'organisations', 'mandates', 'appointments'];
@@ -199,6 +199,17 @@ export class Model {
     return this.within(employer, this.owners[role.service]) || ELIGIBLE[role.service].includes(this.legalEntityKind(employer));
   }
 
+  /**
+   * Oversight: a service's authority reads everyone it would administer were there no mandate (its own
+   * staff and those of eligible kinds), whichever mandate holder now decides for them. It reads only:
+   * no write in this model is allowed by oversight.
+   */
+  oversees(role: Role, person: string): boolean {
+    if (!role.authority) return false;
+    const employer = this.users.get(person)!.employer;
+    return this.within(employer, this.owners[role.service]) || ELIGIBLE[role.service].includes(this.legalEntityKind(employer));
+  }
+
   administeredIn(viewer: string, service: Svc, person: string): boolean {
     return this.roles(viewer).some((r) => r.service === service && this.administers(r, person));
   }
@@ -232,13 +243,14 @@ export class Model {
 
   canReadUser(viewer: string, person: string): boolean {
     if (viewer === person) return true;
-    if (this.roles(viewer).some((r) => this.administers(r, person))) return true;
+    if (this.roles(viewer).some((r) => this.administers(r, person) || this.oversees(r, person))) return true;
     const employer = this.users.get(person)!.employer;
     return this.ordererScopes(viewer).some((o) => this.within(employer, o.scope));
   }
 
   canReadGrant(viewer: string, id: string): boolean {
     const g = this.grants.get(id)!;
+    if (this.roles(viewer).some((r) => r.service === g.service && this.oversees(r, g.user))) return true;
     return g.user === viewer || this.administeredIn(viewer, g.service, g.user) || this.orderedIn(viewer, g.service, g.user);
   }
 
@@ -289,6 +301,8 @@ export class Model {
     if (!this.administeredIn(viewer, a.service, a.user)) return { kind: 'forbidden' };
     const required = action === 'revoke' ? REQUIRED_LEVEL[a.service].appointmentRevoke : REQUIRED_LEVEL[a.service].appointmentDecide;
     if (!meets((actor as { level: Level }).level, required)) return { kind: 'step-up' };
+    // Four eyes: nobody decides their own request (giving up one's own appointment is no decision).
+    if (action !== 'revoke' && a.user === viewer) return { kind: 'user-error', code: 'SELF_DECISION' };
     if (a.state !== (action === 'revoke' ? 'approved' : 'requested')) return { kind: 'user-error', code: 'INVALID_STATE' };
     if (action === 'approve' && this.clashes(a)) return { kind: 'user-error', code: 'CONFLICT' };
     return { kind: 'ok' };
