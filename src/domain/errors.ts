@@ -27,6 +27,8 @@ export enum ProblemCode {
   SELF_DECISION = 'SELF_DECISION',
   /** Ordering for oneself, where the routine does not allow it (self-registration is its own path). */
   SELF_ORDER = 'SELF_ORDER',
+  /** Two-stage approval: the first approver may not also give the second approval. */
+  SAME_APPROVER = 'SAME_APPROVER',
 }
 
 /** One broken business rule of an input: what, where (the input path), and a sentence for people. */

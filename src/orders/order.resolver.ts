@@ -109,6 +109,11 @@ export class OrderResolver {
     return ctx.loaders.user.load(o.orderedBy.id);
   }
 
+  @FieldResolver(() => UserType, { nullable: true, description: 'Two-stage approval: who gave the first approval; the second is someone else.' })
+  firstApprovedBy(@Root() o: Order, @Ctx() ctx: Context) {
+    return o.firstApprovedBy ? ctx.loaders.user.load(o.firstApprovedBy.id) : null;
+  }
+
   @FieldResolver(() => ServiceType)
   service(@Root() o: Order, @Ctx() ctx: Context) {
     return ctx.loaders.service.load(o.service.id);

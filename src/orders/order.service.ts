@@ -21,7 +21,7 @@ import { routineInForce } from '../routines/routine.service.js';
 import { Decider, SensitiveAction, type RoutineRules } from '../routines/routine.rules.js';
 import { Service, ServiceRole, SubArea } from '../services/service.entity.js';
 import { User } from '../users/user.entity.js';
-import { Order, OrderAttachment, OrderEvent, OrderKind, OrderState } from './order.entity.js';
+import { ApprovalStage, Order, OrderAttachment, OrderEvent, OrderKind, OrderState } from './order.entity.js';
 import { OrderRepository } from './order.repository.js';
 import { checkAttachments, checkFourEyes, checkHeadcount, parseIdArray, personField } from './order.rules.js';
 
@@ -129,6 +129,7 @@ const snapshot = (o: Order) => ({
   decider: o.decider.id,
   validFrom: o.validFrom.toISOString(),
   validTo: o.validTo?.toISOString() ?? null,
+  firstApprovedBy: o.firstApprovedBy?.id ?? null,
 });
 
 /** The grant written now, so that the database's one-grant rule (an exclusion constraint) answers as a CONFLICT. */
@@ -206,11 +207,29 @@ export class OrderService {
     });
   }
 
+  /**
+   * Approves an order and issues its grant. Where the routine asks two approvers for the role, the
+   * first approval is recorded and the order waits for a second administrator (never the first).
+   */
   approve(id: string, reason: string | null | undefined): Promise<Order> {
     return this.decide(id, async (tx, order, rules) => {
       const before = snapshot(order);
+      const why = reason?.trim() || null;
+      const viewerId = this.actor.viewer.user!.id;
+      const twoStage = rules.roles[order.role.code]?.secondApproval === true;
+      if (twoStage && order.firstApprovedBy?.id === viewerId) {
+        throw Problems.single(ProblemCode.SAME_APPROVER, ['id'], 'You gave the first approval: a second, different administrator approves.');
+      }
+      // Quota and duplicates are checked at both stages: a first approval that could never pass is refused at once.
       await this.checkQuota(tx, order, rules);
       await this.checkNoDuplicate(tx, order);
+      if (twoStage && !order.firstApprovedBy) {
+        order.firstApprovedBy = tx.getReference(User, viewerId);
+        order.firstApprovedAt = this.actor.now();
+        tx.create(OrderEvent, { order, fromState: order.state, toState: order.state, actor: order.firstApprovedBy, reason: why, stage: ApprovalStage.FIRST });
+        this.record(tx, 'order.firstApproval', order, before, why);
+        return order;
+      }
       await tx.populate(order, ['subAreas', 'user']);
       const grant = tx.create(Grant, {
         user: order.user,
@@ -225,7 +244,7 @@ export class OrderService {
       });
       for (const area of order.subAreas) grant.subAreas.add(area);
       order.grant = grant;
-      this.transition(tx, order, OrderState.APPROVED, reason?.trim() || null, before);
+      this.transition(tx, order, OrderState.APPROVED, why, before, twoStage ? ApprovalStage.SECOND : null);
       audit(tx, this.actor.viewer, this.actor.requestId, {
         action: 'grant.issue',
         targetType: 'Grant',
@@ -279,6 +298,9 @@ export class OrderService {
       order.validFrom = validFrom;
       order.validTo = validTo;
       if (change.justification !== undefined) order.justification = change.justification?.trim() || null;
+      // Changed terms are approved afresh: a first approval of what was sent back no longer counts.
+      order.firstApprovedBy = null;
+      order.firstApprovedAt = null;
       this.transition(tx, order, OrderState.SUBMITTED, null, before);
       return order;
     });
@@ -434,8 +456,6 @@ export class OrderService {
       policy.requireAssurance(order.routine.rules.assurance[SensitiveAction.ORDER_DECIDE]);
       if (order.state !== OrderState.SUBMITTED) throw Problems.single(ProblemCode.INVALID_STATE, ['id'], `The order is ${order.state}, not waiting for a decision.`);
       checkFourEyes(order, this.actor.viewer.user!.id);
-      order.decidedAt = new Date();
-      order.decidedBy = tx.getReference(User, this.actor.viewer.user!.id);
       return work(tx, order, order.routine.rules);
     });
   }
@@ -498,11 +518,16 @@ export class OrderService {
     if (held) throw Problems.single(ProblemCode.CONFLICT, ['id'], duplicateGrantMessage(held.id));
   }
 
-  private transition(tx: Em, order: Order, to: OrderState, reason: string | null, before: Record<string, unknown>): void {
+  private transition(tx: Em, order: Order, to: OrderState, reason: string | null, before: Record<string, unknown>, stage: ApprovalStage | null = null): void {
     const from = order.state;
+    const actor = tx.getReference(User, this.actor.viewer.user!.id);
     order.state = to;
-    if (to === OrderState.APPROVED || to === OrderState.REJECTED || to === OrderState.RETURNED) order.decisionReason = reason;
-    tx.create(OrderEvent, { order, fromState: from, toState: to, actor: tx.getReference(User, this.actor.viewer.user!.id), reason });
+    if (to === OrderState.APPROVED || to === OrderState.REJECTED || to === OrderState.RETURNED) {
+      order.decisionReason = reason;
+      order.decidedAt = this.actor.now();
+      order.decidedBy = actor;
+    }
+    tx.create(OrderEvent, { order, fromState: from, toState: to, actor, reason, stage });
     this.record(tx, `order.${to === OrderState.RETURNED ? 'sendBack' : to === OrderState.SUBMITTED ? 'resubmit' : to}`, order, before, reason);
   }
 

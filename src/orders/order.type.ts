@@ -6,10 +6,11 @@ import { DocumentKind } from '../documents/document.entity.js';
 import { DateTime, EmailAddress, PhoneNumber } from '../graphql/scalars.js';
 import { Node, connectionOf } from '../graphql/relay.js';
 import { UserError } from '../graphql/user-errors.js';
-import { OrderKind, OrderState } from './order.entity.js';
+import { ApprovalStage, OrderKind, OrderState } from './order.entity.js';
 
 registerEnumType(OrderKind, { name: 'OrderKind', description: 'Who placed an order: an orderer, or the person for themself.' });
 registerEnumType(OrderState, { name: 'OrderState', description: 'Where an order is; nothing is deleted.' });
+registerEnumType(ApprovalStage, { name: 'ApprovalStage', description: 'Which approval of a two-stage approval a step was.' });
 
 @ObjectType('Order', { implements: Node, description: 'A request for a grant, decided by the responsible issuer.' })
 export class OrderType extends Node {
@@ -42,6 +43,9 @@ export class OrderType extends Node {
 
   @Field(() => String, { nullable: true, description: 'The reason given with the last decision (approval, rejection, sending back).' })
   decisionReason!: string | null;
+
+  @Field(() => DateTime, { nullable: true, description: 'Two-stage approval: when the first approval was given (null until then, and after a resubmission).' })
+  firstApprovedAt!: Date | null;
 }
 
 @ObjectType('OrderEvent', { description: 'One step in an order’s life: who, when, why.' })
@@ -54,6 +58,9 @@ export class OrderEventType {
 
   @Field(() => String, { nullable: true })
   reason!: string | null;
+
+  @Field(() => ApprovalStage, { nullable: true, description: 'Two-stage approval: which approval this step was; null otherwise.' })
+  stage!: ApprovalStage | null;
 
   @Field(() => DateTime)
   occurredAt!: Date;

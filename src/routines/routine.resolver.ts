@@ -22,7 +22,7 @@ export function rulesView(rules: RoutineRules): RoutineRulesType {
   return {
     ...rules,
     selfOrdering: rules.selfOrdering ?? false,
-    roles: Object.entries(rules.roles).map(([role, r]) => ({ role, ...r })),
+    roles: Object.entries(rules.roles).map(([role, r]) => ({ role, ...r, secondApproval: r.secondApproval ?? false })),
     assurance: Object.entries(rules.assurance).map(([action, level]) => ({ action, level })) as RoutineRulesType['assurance'],
   };
 }

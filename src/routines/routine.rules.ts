@@ -33,6 +33,8 @@ export interface RoleRule {
   attachmentsPerSubArea: boolean;
   /** At most this many active grants of the role per legal entity (supplier); null: no quota. */
   quotaPerOrganisation: number | null;
+  /** Two-stage approval: a second administrator, not the first approver, must approve too (absent: no). */
+  secondApproval?: boolean;
 }
 
 /** The rules of a service from a date on. Stored as a document; validated when written. */

@@ -56,7 +56,12 @@ export class RoutineService {
       selfOrdering: input.selfOrdering ?? false,
       ordererRequestAttachments: input.ordererRequestAttachments,
       roles: Object.fromEntries(
-        input.roles.map((r) => [r.role, { attachments: r.attachments, attachmentsPerSubArea: r.attachmentsPerSubArea, quotaPerOrganisation: r.quotaPerOrganisation ?? null }]),
+        input.roles.map((r) => [r.role, {
+            attachments: r.attachments,
+            attachmentsPerSubArea: r.attachmentsPerSubArea,
+            quotaPerOrganisation: r.quotaPerOrganisation ?? null,
+            secondApproval: r.secondApproval ?? false,
+          },]),
       ),
       assurance: Object.fromEntries(input.assurance.map((a) => [a.action, a.level])),
     };
