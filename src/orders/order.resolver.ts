@@ -8,9 +8,10 @@ import { PageArgs, pageRequest, registerNode } from '../graphql/relay.js';
 import { UserError } from '../graphql/user-errors.js';
 import { OrganisationType } from '../organisations/organisation.type.js';
 import { RoutineType } from '../routines/routine.type.js';
+import type { ServiceRole } from '../services/service.entity.js';
 import { ServiceRoleType, ServiceType, SubAreaType } from '../services/service.type.js';
 import { ProfileCompletePayload, UserType } from '../users/user.type.js';
-import { Order, OrderState } from './order.entity.js';
+import { Order, OrderAttachment, OrderState } from './order.entity.js';
 import { OrderRepository } from './order.repository.js';
 import { OrderService } from './order.service.js';
 import {
@@ -19,6 +20,8 @@ import {
   OrderConnection,
   OrderCreateInput,
   OrderDecisionInput,
+  OrderAttachmentType,
+  RoleQuotaType,
   OrderEventType,
   OrderPayload,
   OrderResubmitInput,
@@ -158,6 +161,24 @@ export class OrderResolver {
   history(@Root() o: Order, @Ctx() ctx: Context) {
     return ctx.loaders.eventsByOrder.load(o.id);
   }
+
+  @FieldResolver(() => [OrderAttachmentType], { description: 'The attachments with the sub-area each supports (a CV per area); `attachments` lists the documents alone.' })
+  async supportingDocuments(@Root() o: Order, @Ctx() ctx: Context) {
+    return ctx.loaders.attachmentsByOrder.load(o.id);
+  }
+}
+
+@Resolver(() => OrderAttachmentType)
+export class OrderAttachmentResolver {
+  @FieldResolver(() => DocumentType)
+  document(@Root() a: OrderAttachment) {
+    return a.document;
+  }
+
+  @FieldResolver(() => SubAreaType, { nullable: true, description: 'The sub-area the document supports; null where the routine wants one for the whole order.' })
+  subArea(@Root() a: OrderAttachment) {
+    return a.subArea ?? null;
+  }
 }
 
 /** The basic-information form after an approved self-registration. */
@@ -177,5 +198,18 @@ export class OrderEventResolver {
   @FieldResolver(() => UserType, { nullable: true })
   actor(@Root() e: { actor?: { id: string } | null }, @Ctx() ctx: Context) {
     return e.actor ? ctx.loaders.user.load(e.actor.id) : null;
+  }
+}
+
+/** A role's quota seen from the asker's own organisation: ordering is the concept that counts it. */
+@Resolver(() => ServiceRoleType)
+export class RoleQuotaResolver {
+  @FieldResolver(() => RoleQuotaType, {
+    nullable: true,
+    description: "The role's quota for your organisation (the one your e-ID names, else your employer): null where the routine sets none.",
+  })
+  async quotaOfMyOrganisation(@Root() role: ServiceRole, @Ctx() ctx: Context): Promise<RoleQuotaType | null> {
+    const quota = await new SelfRegistrationService(ctx, ctx.config).quotaOfOwnOrganisation(role);
+    return quota ? { ...quota, full: quota.used >= quota.limit } : null;
   }
 }

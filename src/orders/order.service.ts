@@ -144,6 +144,16 @@ async function flushGrant(tx: Em): Promise<void> {
   }
 }
 
+/** Grants in force of a role held by people of a legal entity: what a role's quota counts. */
+export async function roleHoldersIn(em: Em, roleId: string, legalEntityId: string): Promise<number> {
+  const [{ n }] = await execute<{ n: number }>(
+    em,
+    sql`select count(*)::int as n from grants g join users u on u.id = g.user_id join organisations e on e.id = u.employer_id
+      where g.role_id = ${roleId} and g.state in ('active', 'suspended') and coalesce(e.legal_entity_id, e.id) = ${legalEntityId}`,
+  );
+  return Number(n);
+}
+
 /** Orders: placed by orderers (or the person, for self-registration), decided by the responsible issuer. */
 export class OrderService {
   constructor(
@@ -498,12 +508,8 @@ export class OrderService {
         join organisations le on le.id = coalesce(e.legal_entity_id, e.id) where u.id = ${order.user.id}`,
     );
     await execute(tx, sql`select 1 from organisations where id = ${entity.id} for update`);
-    const [{ n }] = await execute<{ n: number }>(
-      tx,
-      sql`select count(*)::int as n from grants g join users u on u.id = g.user_id join organisations e on e.id = u.employer_id
-        where g.role_id = ${order.role.id} and g.state in ('active', 'suspended') and coalesce(e.legal_entity_id, e.id) = ${entity.id}`,
-    );
-    if (Number(n) >= quota) {
+    const n = await roleHoldersIn(tx, order.role.id, entity.id);
+    if (n >= quota) {
       throw Problems.single(ProblemCode.QUOTA_EXCEEDED, ['id'], `${entity.name} already has ${n} of at most ${quota} people with the role "${order.role.name}".`);
     }
   }

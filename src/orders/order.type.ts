@@ -1,5 +1,5 @@
 import { GraphQLUpload, type FileUpload } from 'graphql-upload-minimal';
-import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { TextLimit } from '../graphql/input-guard.js';
 import { REASON_MAX_LENGTH } from '../domain/problems.js';
 import { DocumentKind } from '../documents/document.entity.js';
@@ -47,6 +47,21 @@ export class OrderType extends Node {
   @Field(() => DateTime, { nullable: true, description: 'Two-stage approval: when the first approval was given (null until then, and after a resubmission).' })
   firstApprovedAt!: Date | null;
 }
+
+@ObjectType('RoleQuota', { description: "Where a role's quota stands for your organisation: at most `limit` people hold it at once." })
+export class RoleQuotaType {
+  @Field(() => Int)
+  limit!: number;
+
+  @Field(() => Int, { description: 'Grants in force of the role held by people of your organisation.' })
+  used!: number;
+
+  @Field(() => Boolean, { description: 'No place is left: an order would be refused with QUOTA_EXCEEDED when decided.' })
+  full!: boolean;
+}
+
+@ObjectType('OrderAttachment', { description: 'A document attached to an order, and the sub-area it supports.' })
+export class OrderAttachmentType {}
 
 @ObjectType('OrderEvent', { description: 'One step in an order’s life: who, when, why.' })
 export class OrderEventType {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditEvent } from '../../src/audit/audit-event.entity.js';
 import { Document } from '../../src/documents/document.entity.js';
 import { FederatedIdentity } from '../../src/identities/federated-identity.entity.js';
 import { OutboxMessage } from '../../src/notifications/outbox-message.entity.js';
@@ -147,6 +148,42 @@ describe('VIAS self-registration end to end', () => {
     expect(done.data!.profileComplete).toEqual({ user: { profileComplete: true, grants: { nodes: [{ usable: true }] } }, userErrors: [] });
   });
 
+  it('each attachment says which sub-area its CV supports, for VISO and the registrant, and for nobody else', async () => {
+    const QUERY = '{ orders { nodes { person { email } supportingDocuments { subArea { code } document { kind } } } } }';
+    type Seen = { orders: { nodes: { person: { email: string }; supportingDocuments: { subArea: { code: string } | null; document: { kind: string } }[] }[] } };
+    const docs = (res: { data?: Seen }) => res.data!.orders.nodes.find((o) => o.person.email === 'freja@nord.dk')?.supportingDocuments;
+    const expected = [
+      { subArea: { code: 'adults' }, document: { kind: 'CV' } },
+      { subArea: { code: 'children-youth' }, document: { kind: 'CV' } },
+    ];
+    const sort = (d: { subArea: { code: string } | null }[] | undefined) => d && [...d].sort((a, b) => (a.subArea?.code ?? '').localeCompare(b.subArea?.code ?? ''));
+    expect(sort(docs(await hub.as<Seen>(demo.sofie, QUERY)))).toEqual(expected);
+    expect(sort(docs(await hub.gql<Seen>(QUERY, {}, await token('freja@nord.dk'))))).toEqual(expected);
+    // Another supplier's administrator and a municipal orderer do not see the order at all.
+    expect(docs(await hub.as<Seen>(demo.lars, QUERY))).toBeUndefined();
+    expect(docs(await hub.as<Seen>(demo.maria, QUERY))).toBeUndefined();
+  });
+
+  it('registering again for a role and scope the person holds answers CONFLICT naming the grant; nothing is stored', async () => {
+    const held = await hub.gql<{ me: { grants: { nodes: { id: string }[] } } }>('{ me { grants { nodes { id } } } }', {}, await token('freja@nord.dk'));
+    const grantId = held.data!.me.grants.nodes[0].id;
+    const before = await counts();
+    const res = await hub.upload<Data>(await token('freja@nord.dk'), SELF_REGISTER, specialistInput('freja@nord.dk', nord, [c.adults]), cvs(1));
+    const errors = res.data!.selfRegistrationSubmit.userErrors;
+    expect(errors.map((e) => e.code)).toEqual(['CONFLICT']);
+    expect(errors[0].message).toContain(grantId);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('the registrant is the actor of the audit events of their registration', async () => {
+    const em = hub.db.orm.em.fork();
+    const freja = await em.findOneOrFail(User, { email: 'freja@nord.dk' });
+    const events = await em.find(AuditEvent, { action: { $in: ['order.submit', 'user.selfRegister'] } }, { populate: ['actor'] });
+    const hers = events.filter((e) => e.actor?.id === freja.id).map((e) => e.action).sort();
+    expect(hers).toEqual(expect.arrayContaining(['order.submit', 'user.selfRegister']));
+    expect(events.filter((e) => !e.actor)).toEqual([]);
+  });
+
   it('a rejection is told by e-mail with its reason', async () => {
     const t = await token('bo@nord.dk');
     const res = await hub.upload<Data>(t, SELF_REGISTER, specialistInput('bo@nord.dk', nord, [c.adults]), cvs(1));
@@ -160,6 +197,30 @@ describe('VIAS self-registration end to end', () => {
     expect(smtp.received.filter((m) => m.to.includes('bo@nord.dk'))).toHaveLength(1);
     const [row] = await hub.db.orm.em.fork().find(OutboxMessage, { recipient: 'bo@nord.dk' });
     expect(row.state).toBe('sent');
+  });
+
+  it("a registrant sees before submitting whether their supplier's administrative quota is full", async () => {
+    const QUOTA = '{ services { nodes { code roles { code quotaOfMyOrganisation { limit used full } } } } }';
+    type Quotas = { services: { nodes: { code: string; roles: { code: string; quotaOfMyOrganisation: { limit: number; used: number; full: boolean } | null }[] }[] } };
+    const vias = async (t?: string) =>
+      (await hub.gql<Quotas>(QUOTA, {}, t)).data!.services.nodes.find((s) => s.code === 'VIAS')!.roles.sort((a, b) => b.code.localeCompare(a.code));
+    // Lars already holds one of Børne- og Ungeklinikken's two places; a clerk there, not yet registered, is told.
+    expect(await vias(await token('clerk9@klinik.dk', KLINIK))).toEqual([
+      { code: 'specialist', quotaOfMyOrganisation: null },
+      { code: 'administrative', quotaOfMyOrganisation: { limit: 2, used: 1, full: false } },
+    ]);
+    expect((await vias(await token('clerk9@nord.dk'))).find((r) => r.code === 'administrative')!.quotaOfMyOrganisation).toEqual({ limit: 2, used: 0, full: false });
+    // Anonymous callers read the catalogue but no organisation's figures.
+    expect((await vias()).map((r) => r.quotaOfMyOrganisation)).toEqual([null, null]);
+    const klinik = (await hub.gql<Data>('{ selfRegistrationOrganisations { id } }', {}, await token('clerk8@klinik.dk', KLINIK))).data!.selfRegistrationOrganisations[0].id;
+    const placed = await hub.upload<Data>(
+      await token('clerk8@klinik.dk', KLINIK),
+      SELF_REGISTER,
+      { input: { organisation: klinik, service: c.vias, role: c.administrative, givenName: 'Ida', familyName: 'Berg', email: 'clerk8@klinik.dk', phone: '+45 11 22 33 44', attachments: [{ kind: 'MANAGER_APPROVAL', file: null }] } },
+      { 'input.attachments.0.file': { bytes: pdf('Leder godkender'), filename: 'godkendelse.pdf' } },
+    );
+    await hub.gql(ORDER_APPROVE, { id: placed.data!.selfRegistrationSubmit.order.id }, await hub.token(demo.sofie, { acr: 'high' }));
+    expect((await vias(await token('clerk9@klinik.dk', KLINIK))).find((r) => r.code === 'administrative')!.quotaOfMyOrganisation).toEqual({ limit: 2, used: 2, full: true });
   });
 
   it("administrative staff upload the manager's approval; an image is accepted", async () => {
