@@ -103,6 +103,8 @@ export const OrderAttachmentSchema = defineEntity({
     order: () => p.manyToOne(Order).index(),
     document: () => p.manyToOne(Document).index(),
     subArea: () => p.manyToOne(SubArea).nullable(),
+    /** When a resubmission replaced it: kept, with the version of the order it belonged to. */
+    replacedAt: p.datetime().nullable(),
   },
 });
 export class OrderAttachment extends OrderAttachmentSchema.class {}

@@ -154,7 +154,7 @@ export class OrderResolver {
 
   @FieldResolver(() => [DocumentType])
   async attachments(@Root() o: Order, @Ctx() ctx: Context) {
-    return (await ctx.loaders.attachmentsByOrder.load(o.id)).map((a) => a.document);
+    return (await ctx.loaders.attachmentsByOrder.load(o.id)).filter((a) => !a.replacedAt).map((a) => a.document);
   }
 
   @FieldResolver(() => [OrderEventType], { description: 'Every state change: who, when, why.' })
@@ -162,7 +162,9 @@ export class OrderResolver {
     return ctx.loaders.eventsByOrder.load(o.id);
   }
 
-  @FieldResolver(() => [OrderAttachmentType], { description: 'The attachments with the sub-area each supports (a CV per area); `attachments` lists the documents alone.' })
+  @FieldResolver(() => [OrderAttachmentType], {
+    description: 'Every attachment with the sub-area it supports (a CV per area), those a resubmission replaced included; `attachments` lists the current documents alone.',
+  })
   async supportingDocuments(@Root() o: Order, @Ctx() ctx: Context) {
     return ctx.loaders.attachmentsByOrder.load(o.id);
   }

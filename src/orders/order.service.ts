@@ -41,6 +41,17 @@ export interface OrderTerms {
   attachments?: AttachmentInput[] | null;
 }
 
+export interface ResubmitInput {
+  validFrom?: Date | null;
+  validTo?: Date | null;
+  justification?: string | null;
+  /** The sub-areas asked for from now on (absent: unchanged). */
+  subAreas?: string[] | null;
+  attachments?: AttachmentInput[] | null;
+  /** The attachments given replace every earlier one (default: they are added). */
+  replaceAttachments?: boolean | null;
+}
+
 export interface OrderCreateInput extends OrderTerms {
   person: string;
   scope?: string | null;
@@ -295,25 +306,76 @@ export class OrderService {
     });
   }
 
-  /** The orderer resubmits an order sent back, with new dates or justification. */
-  resubmit(id: string, change: { validFrom?: Date | null; validTo?: Date | null; justification?: string | null }): Promise<Order> {
+  /**
+   * The orderer resubmits an order sent back, fixed: new dates or justification, other sub-areas, and
+   * attachments added or (with replaceAttachments) replacing the earlier ones. Replaced attachments
+   * are kept, marked with when; the audit trail holds each version's terms.
+   */
+  async resubmit(id: string, change: ResubmitInput): Promise<Order> {
+    const problems = new Problems();
+    const uploads: { kind: DocumentKind; subArea: string | null; file: ReceivedFile; index: number }[] = [];
+    for (const [i, a] of (change.attachments ?? []).entries()) {
+      const file = await acceptUpload(a.file, ['input', 'attachments', String(i), 'file'], this.uploads.uploadMaxFileSize, problems);
+      if (file) uploads.push({ kind: a.kind, subArea: a.subArea ?? null, file, index: i });
+    }
     return this.own(id, async (tx, order) => {
       if (order.state !== OrderState.RETURNED) throw Problems.single(ProblemCode.INVALID_STATE, ['id'], `Only an order sent back can be resubmitted; this one is ${order.state}.`);
-      const problems = new Problems();
+      await tx.populate(order, ['routine', 'role', 'subAreas']);
       const validFrom = change.validFrom ?? order.validFrom;
       const validTo = change.validTo === undefined ? (order.validTo ?? null) : change.validTo;
       problems.period(validFrom, validTo, ['input', 'validTo']);
+      const subAreas = change.subAreas ? await this.subAreasOf(tx, order.service.id, change.subAreas, problems) : order.subAreas.getItems();
+      const current = await tx.find(OrderAttachment, { order, replacedAt: null }, { populate: ['document'], exclude: ['document.content'] as never });
+      // An attachment for a sub-area no longer asked for goes with it.
+      const kept = change.replaceAttachments ? [] : current.filter((a) => !a.subArea || subAreas.some((s) => s.id === a.subArea!.id));
+      const added = uploads.map((u) => {
+        const subAreaId = u.subArea ? idOfType(u.subArea, 'SubArea') : null;
+        const subArea = subAreaId ? (subAreas.find((s) => s.id === subAreaId) ?? null) : null;
+        if (u.subArea && !subArea) problems.add(ProblemCode.INVALID, ['input', 'attachments', String(u.index), 'subArea'], 'The attachment names a sub-area the order does not ask for.');
+        return { ...u, subArea };
+      });
+      const files = [...kept.map((a) => ({ kind: a.document.kind, subArea: a.subArea ?? null })), ...added.map((a) => ({ kind: a.kind, subArea: a.subArea }))];
+      checkAttachments(order.routine.rules, { role: order.role, subAreas, files }, problems);
       problems.throwIfAny();
-      const before = snapshot(order);
+      const before = { ...snapshot(order), ...(await this.termsOf(tx, order)) };
       order.validFrom = validFrom;
       order.validTo = validTo;
       if (change.justification !== undefined) order.justification = change.justification?.trim() || null;
+      if (change.subAreas) {
+        order.subAreas.removeAll();
+        for (const area of subAreas) order.subAreas.add(area);
+      }
+      const now = this.actor.now();
+      for (const a of current) if (!kept.includes(a)) a.replacedAt = now;
+      for (const a of added) {
+        tx.create(OrderAttachment, { order, document: storeDocument(tx, a.file, a.kind, this.actor.viewer.user!.id), subArea: a.subArea });
+      }
       // Changed terms are approved afresh: a first approval of what was sent back no longer counts.
       order.firstApprovedBy = null;
       order.firstApprovedAt = null;
-      this.transition(tx, order, OrderState.SUBMITTED, null, before);
+      await tx.flush();
+      this.transition(tx, order, OrderState.SUBMITTED, null, before, null, await this.termsOf(tx, order));
       return order;
     });
+  }
+
+  /** Sub-areas of a service by global id; unknown ones are problems at their place in the input. */
+  private async subAreasOf(tx: Em, serviceId: string, globalIds: string[], problems: Problems): Promise<SubArea[]> {
+    const ids = globalIds.map((g) => idOfType(g, 'SubArea'));
+    const found = ids.every(Boolean) && ids.length ? await tx.find(SubArea, { id: { $in: ids as string[] }, service: serviceId }) : [];
+    ids.forEach((sid, i) => {
+      if (!sid || !found.some((s) => s.id === sid)) problems.add(ProblemCode.NOT_FOUND, ['input', 'subAreas', String(i)], 'No sub-area of this service with this id.');
+    });
+    return found;
+  }
+
+  /** What was decided on besides the dates: sub-areas and the attachments in force, for the audit trail's versions. */
+  private async termsOf(tx: Em, order: Order): Promise<{ subAreas: string[]; attachments: { document: string; subArea: string | null }[] }> {
+    const attachments = await tx.find(OrderAttachment, { order, replacedAt: null }, { fields: ['document', 'subArea'] });
+    return {
+      subAreas: order.subAreas.getItems().map((s) => s.id),
+      attachments: attachments.map((a) => ({ document: a.document.id, subArea: a.subArea?.id ?? null })),
+    };
   }
 
   /** The terms every person of a bulk order shares, uploads accepted; any problem refuses the whole order. */
@@ -524,7 +586,15 @@ export class OrderService {
     if (held) throw Problems.single(ProblemCode.CONFLICT, ['id'], duplicateGrantMessage(held.id));
   }
 
-  private transition(tx: Em, order: Order, to: OrderState, reason: string | null, before: Record<string, unknown>, stage: ApprovalStage | null = null): void {
+  private transition(
+    tx: Em,
+    order: Order,
+    to: OrderState,
+    reason: string | null,
+    before: Record<string, unknown>,
+    stage: ApprovalStage | null = null,
+    terms: Record<string, unknown> = {},
+  ): void {
     const from = order.state;
     const actor = tx.getReference(User, this.actor.viewer.user!.id);
     order.state = to;
@@ -534,17 +604,17 @@ export class OrderService {
       order.decidedBy = actor;
     }
     tx.create(OrderEvent, { order, fromState: from, toState: to, actor, reason, stage });
-    this.record(tx, `order.${to === OrderState.RETURNED ? 'sendBack' : to === OrderState.SUBMITTED ? 'resubmit' : to}`, order, before, reason);
+    this.record(tx, `order.${to === OrderState.RETURNED ? 'sendBack' : to === OrderState.SUBMITTED ? 'resubmit' : to}`, order, before, reason, terms);
   }
 
-  private record(tx: Em, action: string, order: Order, before: Record<string, unknown> | null, reason: string | null): void {
+  private record(tx: Em, action: string, order: Order, before: Record<string, unknown> | null, reason: string | null, terms: Record<string, unknown> = {}): void {
     audit(tx, this.actor.viewer, this.actor.requestId, {
       action,
       targetType: 'Order',
       targetId: order.id,
       organisationId: order.scope.id,
       before,
-      after: snapshot(order),
+      after: { ...snapshot(order), ...terms },
       reason,
     });
   }

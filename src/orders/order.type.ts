@@ -61,7 +61,10 @@ export class RoleQuotaType {
 }
 
 @ObjectType('OrderAttachment', { description: 'A document attached to an order, and the sub-area it supports.' })
-export class OrderAttachmentType {}
+export class OrderAttachmentType {
+  @Field(() => DateTime, { nullable: true, description: 'When a resubmission replaced it; null: part of the order as it stands.' })
+  replacedAt!: Date | null;
+}
 
 @ObjectType('OrderEvent', { description: 'One step in an order’s life: who, when, why.' })
 export class OrderEventType {
@@ -170,6 +173,15 @@ export class OrderResubmitInput {
   @Field(() => String, { nullable: true })
   @TextLimit({ multiline: true })
   justification?: string | null;
+
+  @Field(() => [ID], { nullable: true, description: 'The sub-areas asked for from now on; left out: unchanged. Attachments for a dropped sub-area are replaced.' })
+  subAreas?: string[] | null;
+
+  @Field(() => [OrderAttachmentInput], { nullable: true, description: 'Attachments uploaded with the resubmission (multipart, as when ordering).' })
+  attachments?: OrderAttachmentInput[] | null;
+
+  @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'The attachments given replace every earlier one (kept, marked replaced); default: they are added.' })
+  replaceAttachments?: boolean | null;
 }
 
 @InputType('SelfRegistrationSubmitInput')
