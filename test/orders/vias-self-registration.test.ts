@@ -9,7 +9,7 @@ import { toGlobalId } from '../../src/domain/global-id.js';
 import { exe, pdf, png } from '../support/files.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
 import { bodyOf, smtpServer, subjectOf } from '../support/smtp.js';
-import { CATALOGUE, ids, ORDER_APPROVE, ORDER_REJECT, SELF_REGISTER, type Catalogue, type OrderPayload } from './queries.js';
+import { CATALOGUE, ids, ORDER_APPROVE, ORDER_REJECT, ORDER_SEND_BACK, SELF_REGISTER, type Catalogue, type OrderPayload } from './queries.js';
 
 /** The fields these tests read from the API's answers (each answer holds only what its query asked). */
 interface Data {
@@ -197,6 +197,28 @@ describe('VIAS self-registration end to end', () => {
     expect(smtp.received.filter((m) => m.to.includes('bo@nord.dk'))).toHaveLength(1);
     const [row] = await hub.db.orm.em.fork().find(OutboxMessage, { recipient: 'bo@nord.dk' });
     expect(row.state).toBe('sent');
+  });
+
+  it('a registration sent back is fixed by the registrant: another sub-area with its CV', async () => {
+    const t = await token('ea@nord.dk');
+    const placed = await hub.upload<Data>(t, SELF_REGISTER, specialistInput('ea@nord.dk', nord, [c.adults]), cvs(1));
+    const id = placed.data!.selfRegistrationSubmit.order.id;
+    await hub.gql(ORDER_SEND_BACK, { id, input: { reason: 'Søg også børne- og ungeområdet' } }, await hub.token(demo.sofie, { acr: 'high' }));
+    const RESUBMIT = `mutation($id: ID!, $input: OrderResubmitInput!) { orderResubmit(id: $id, input: $input) {
+      order { state subAreas { code } supportingDocuments { subArea { code } replacedAt } } userErrors { code field } } }`;
+    type Fixed = { orderResubmit: { order: { state: string; subAreas: { code: string }[]; supportingDocuments: { subArea: { code: string } | null; replacedAt: string | null }[] } | null; userErrors: { code: string; field: string[] }[] } };
+    // A new sub-area without its CV is refused.
+    const without = await hub.gql<Fixed>(RESUBMIT, { id, input: { subAreas: [c.adults, c.children] } }, t);
+    expect(without.data!.orderResubmit.userErrors.map((e) => e.code)).toEqual(['REQUIRED']);
+    const fixed = await hub.upload<Fixed>(t, RESUBMIT, { id, input: { subAreas: [c.adults, c.children], attachments: [{ kind: 'CV', subArea: c.children, file: null }] } }, cvs(1));
+    expect(fixed.data!.orderResubmit.userErrors).toEqual([]);
+    const order = fixed.data!.orderResubmit.order!;
+    expect(order.state).toBe('SUBMITTED');
+    expect(order.subAreas.map((s) => s.code).sort()).toEqual(['adults', 'children-youth']);
+    expect(order.supportingDocuments.map((d) => [d.subArea?.code, d.replacedAt]).sort()).toEqual([
+      ['adults', null],
+      ['children-youth', null],
+    ]);
   });
 
   it("a registrant sees before submitting whether their supplier's administrative quota is full", async () => {
