@@ -156,16 +156,7 @@ export class IssuerMandateService {
     const problems = new Problems();
     const why = problems.text(reason, ['input', 'reason'], REASON_MAX_LENGTH);
     return em.transactional(async (tx) => {
-      const repo = new IssuerMandateRepository(tx, policy);
-      const mandate = await lockTarget({
-        globalId: id,
-        type: 'IssuerMandate',
-        lock: (mid) => repo.findWritableForUpdate(mid),
-        visible: async (mid) => (await repo.findVisible([mid])).length > 0,
-        what: 'issuer mandate',
-        forbiddenMessage: "Only the service's authority ends issuer rights.",
-      });
-      await tx.populate(mandate, ['routine']);
+      const mandate = await this.lockWritable(tx, id, "Only the service's authority ends issuer rights.");
       policy.requireAssurance(mandate.routine.rules.assurance[SensitiveAction.MANDATE_END]);
       if (mandate.state === MandateState.ENDED) problems.add(ProblemCode.INVALID_STATE, ['id'], 'The issuer rights have already ended.');
       problems.throwIfAny();
@@ -273,21 +264,27 @@ export class IssuerMandateService {
     const { policy, em } = this.actor;
     policy.requireUser();
     return em.transactional(async (tx) => {
-      const repo = new IssuerMandateRepository(tx, policy);
-      const mandate = await lockTarget({
-        globalId: id,
-        type: 'IssuerMandate',
-        lock: (mid) => repo.findWritableForUpdate(mid),
-        visible: async (mid) => (await repo.findVisible([mid])).length > 0,
-        what: 'issuer mandate',
-        forbiddenMessage: "Only the service's authority maintains issuer rights.",
-      });
-      await tx.populate(mandate, ['routine']);
+      const mandate = await this.lockWritable(tx, id, "Only the service's authority maintains issuer rights.");
       policy.requireAssurance(mandateChangeAssurance(mandate.routine.rules));
       const standing = mandate.state === MandateState.ACTIVE && (!mandate.validTo || mandate.validTo > this.actor.now());
       if (!standing) throw Problems.single(ProblemCode.INVALID_STATE, ['id'], 'The issuer rights have ended: grant new ones instead.');
       return work(tx, mandate, new Problems());
     });
+  }
+
+  /** A mandate the viewer may change (its service's authority), locked with its routine; others are not found, or forbidden when merely visible. */
+  private async lockWritable(tx: Em, id: string, forbiddenMessage: string): Promise<IssuerMandate> {
+    const repo = new IssuerMandateRepository(tx, this.actor.policy);
+    const mandate = await lockTarget({
+      globalId: id,
+      type: 'IssuerMandate',
+      lock: (mid) => repo.findWritableForUpdate(mid),
+      visible: async (mid) => (await repo.findVisible([mid])).length > 0,
+      what: 'issuer mandate',
+      forbiddenMessage,
+    });
+    await tx.populate(mandate, ['routine']);
+    return mandate;
   }
 
   private currentAdministrators(tx: Em, mandate: IssuerMandate): Promise<IssuerAdministrator[]> {
