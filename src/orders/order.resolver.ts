@@ -69,7 +69,7 @@ export class OrderResolver {
 
   @Mutation(() => OrderPayload, { description: 'Approves an order: the grant is created. Responsible issuer only.' })
   orderApprove(@Ctx() ctx: Context, @Arg('id', () => ID) id: string, @Arg('input', () => OrderDecisionInput, { nullable: true }) input: OrderDecisionInput | null) {
-    return withUserErrors(OrderPayload, async () => ({ order: await order(ctx).approve(id, input?.reason) }));
+    return withUserErrors(OrderPayload, async () => ({ order: await order(ctx).approve(id, input?.reason, input?.rejectedSubAreas ?? []) }));
   }
 
   @Mutation(() => OrderPayload, { description: 'Rejects an order with a reason. Responsible issuer only.' })

@@ -232,7 +232,7 @@ export class OrderService {
    * Approves an order and issues its grant. Where the routine asks two approvers for the role, the
    * first approval is recorded and the order waits for a second administrator (never the first).
    */
-  approve(id: string, reason: string | null | undefined): Promise<Order> {
+  approve(id: string, reason: string | null | undefined, rejectedSubAreas: string[] = []): Promise<Order> {
     return this.decide(id, async (tx, order, rules) => {
       const before = snapshot(order);
       const why = reason?.trim() || null;
@@ -241,6 +241,9 @@ export class OrderService {
       if (twoStage && order.firstApprovedBy?.id === viewerId) {
         throw Problems.single(ProblemCode.SAME_APPROVER, ['id'], 'You gave the first approval: a second, different administrator approves.');
       }
+      await tx.populate(order, ['subAreas']);
+      const issuing = !twoStage || Boolean(order.firstApprovedBy);
+      const rejected = this.rejectedSubAreasOf(order, rejectedSubAreas, why, issuing);
       // Quota and duplicates are checked at both stages: a first approval that could never pass is refused at once.
       await this.checkQuota(tx, order, rules);
       await this.checkNoDuplicate(tx, order);
@@ -251,7 +254,7 @@ export class OrderService {
         this.record(tx, 'order.firstApproval', order, before, why);
         return order;
       }
-      await tx.populate(order, ['subAreas', 'user']);
+      await tx.populate(order, ['user']);
       const grant = tx.create(Grant, {
         user: order.user,
         service: order.service,
@@ -263,9 +266,9 @@ export class OrderService {
         issuedByUser: tx.getReference(User, this.actor.viewer.user!.id),
         state: GrantState.ACTIVE,
       });
-      for (const area of order.subAreas) grant.subAreas.add(area);
+      for (const area of order.subAreas) if (!rejected.includes(area.id)) grant.subAreas.add(area);
       order.grant = grant;
-      this.transition(tx, order, OrderState.APPROVED, why, before, twoStage ? ApprovalStage.SECOND : null);
+      this.transition(tx, order, OrderState.APPROVED, why, before, twoStage ? ApprovalStage.SECOND : null, rejected.length ? { rejectedSubAreas: rejected } : {});
       audit(tx, this.actor.viewer, this.actor.requestId, {
         action: 'grant.issue',
         targetType: 'Grant',
@@ -357,6 +360,28 @@ export class OrderService {
       this.transition(tx, order, OrderState.SUBMITTED, null, before, null, await this.termsOf(tx, order));
       return order;
     });
+  }
+
+  /**
+   * The order's sub-areas an approval leaves out, by id: each one the order asks for, at least one
+   * left approved (else it is a rejection), a reason given, and only with the approval that issues the grant.
+   */
+  private rejectedSubAreasOf(order: Order, globalIds: string[], reason: string | null, issuing: boolean): string[] {
+    if (globalIds.length === 0) return [];
+    const field = ['input', 'rejectedSubAreas'];
+    if (!issuing) throw Problems.single(ProblemCode.INVALID, field, 'Sub-areas are decided with the second approval, which issues the grant.');
+    const asked = order.subAreas.getItems().map((s) => s.id);
+    const problems = new Problems();
+    const ids = globalIds.map((g, i) => {
+      const id = idOfType(g, 'SubArea');
+      if (!id || !asked.includes(id)) problems.add(ProblemCode.INVALID, [...field, String(i)], 'The order does not ask for this sub-area.');
+      return id ?? '';
+    });
+    const rejected = [...new Set(ids)];
+    if (!problems.any && rejected.length >= asked.length) problems.add(ProblemCode.INVALID, field, 'Every sub-area would be rejected: reject the order instead.');
+    if (!reason) problems.add(ProblemCode.REQUIRED, ['input', 'reason'], 'Say why the sub-areas left out are not approved.');
+    problems.throwIfAny();
+    return rejected;
   }
 
   /** Sub-areas of a service by global id; unknown ones are problems at their place in the input. */

@@ -157,9 +157,15 @@ export class OrderBulkCreateInput {
 
 @InputType('OrderDecisionInput')
 export class OrderDecisionInput {
-  @Field(() => String, { nullable: true, description: 'Required when rejecting or sending back.' })
+  @Field(() => String, { nullable: true, description: 'Required when rejecting, sending back, or approving only some sub-areas.' })
   @TextLimit({ maxLength: REASON_MAX_LENGTH, multiline: true })
   reason?: string | null;
+
+  @Field(() => [ID], {
+    nullable: true,
+    description: 'orderApprove only: sub-areas of the order not approved (with a reason); the grant covers the others. Given with the approval that issues the grant.',
+  })
+  rejectedSubAreas?: string[] | null;
 }
 
 @InputType('OrderResubmitInput')

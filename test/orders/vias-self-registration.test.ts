@@ -21,6 +21,7 @@ interface Data {
   profileComplete: { user: { profileComplete: boolean; grants: { nodes: { usable: boolean }[] } }; userErrors: { code: string }[] };
 }
 const NORD = '31122333';
+const rawOrderId = (globalId: string) => Buffer.from(globalId, 'base64url').toString('utf8').split(':')[1];
 const KLINIK = '35544666';
 
 describe('VIAS self-registration end to end', () => {
@@ -219,6 +220,32 @@ describe('VIAS self-registration end to end', () => {
       ['adults', null],
       ['children-youth', null],
     ]);
+  });
+
+  it('VISO approves one sub-area and rejects the other with a reason: the grant covers the approved one', async () => {
+    const inbox = await hub.as<{ orders: { nodes: { id: string; person: { email: string }; state: string }[] } }>(demo.sofie, '{ orders(toDecide: true) { nodes { id state person { email } } } }');
+    const id = inbox.data!.orders.nodes.find((o) => o.person.email === 'ea@nord.dk' && o.state === 'SUBMITTED')!.id;
+    const APPROVE = `mutation($id: ID!, $input: OrderDecisionInput) { orderApprove(id: $id, input: $input) {
+      order { state subAreas { code } grant { subAreas { code } } } userErrors { code field } } }`;
+    type Approved = { orderApprove: { order: { state: string; subAreas: { code: string }[]; grant: { subAreas: { code: string }[] } } | null; userErrors: { code: string; field: string[] }[] } };
+    const viso = await hub.token(demo.sofie, { acr: 'high' });
+    const codes = async (input: Record<string, unknown>) => (await hub.gql<Approved>(APPROVE, { id, input }, viso)).data!.orderApprove.userErrors.map((e) => `${e.code}:${e.field.join('.')}`);
+    expect(await codes({ rejectedSubAreas: [c.children] })).toEqual(['REQUIRED:input.reason']);
+    expect(await codes({ rejectedSubAreas: [c.adults, c.children], reason: 'x' })).toEqual(['INVALID:input.rejectedSubAreas']);
+    expect(await codes({ rejectedSubAreas: ['garbage'], reason: 'x' })).toEqual(['INVALID:input.rejectedSubAreas.0']);
+    const outsider = await hub.gql<Approved>(APPROVE, { id, input: { rejectedSubAreas: [c.children], reason: 'x' } }, await hub.token(demo.lars, { acr: 'high' }));
+    expect(outsider.data!.orderApprove.userErrors.map((e) => e.code)).toEqual(['NOT_FOUND']);
+    const res = await hub.gql<Approved>(APPROVE, { id, input: { rejectedSubAreas: [c.children], reason: 'CV viser ikke erfaring med børn og unge' } }, viso);
+    expect(res.data!.orderApprove.userErrors).toEqual([]);
+    expect(res.data!.orderApprove.order).toEqual({
+      state: 'APPROVED',
+      subAreas: [{ code: 'adults' }, { code: 'children-youth' }],
+      grant: { subAreas: [{ code: 'adults' }] },
+    });
+    const mail = await arrived('ea@nord.dk');
+    expect(bodyOf(mail)).toContain('CV viser ikke erfaring med børn og unge');
+    const [event] = await hub.db.orm.em.fork().find(AuditEvent, { action: 'order.approved', targetId: rawOrderId(id) });
+    expect((event.after as { rejectedSubAreas: string[] }).rejectedSubAreas).toHaveLength(1);
   });
 
   it("a registrant sees before submitting whether their supplier's administrative quota is full", async () => {
