@@ -156,6 +156,7 @@ export const opArb = fc.oneof(
     weight: 3,
   },
   { arbitrary: fc.record({ kind: fc.constant('endMandate' as const), actor: writerArb, target: writeTargetArb }), weight: 2 },
+  { arbitrary: fc.record({ kind: fc.constant('updateMandate' as const), actor: writerArb, target: writeTargetArb }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('endEmployment' as const), actor: writerArb, target: writeTargetArb }), weight: 2 },
 );
 export type Op = typeof opArb extends fc.Arbitrary<infer T> ? T : never;

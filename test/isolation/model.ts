@@ -71,10 +71,10 @@ export const ELIGIBLE: Record<Svc, readonly OrgKind[]> = {
   VIAS: ['supplier'],
 };
 
-/** Assurance the routines demand for the sensitive writes exercised here (null: none). */
-export const REQUIRED_LEVEL: Record<Svc, { appointmentDecide: Level | null; appointmentRevoke: Level | null; mandateEnd: Level }> = {
-  SUS: { appointmentDecide: 'substantial', appointmentRevoke: 'substantial', mandateEnd: 'high' },
-  VIAS: { appointmentDecide: null, appointmentRevoke: null, mandateEnd: 'high' },
+/** Assurance the routines demand for the sensitive writes exercised here (null: none); changing a mandate asks what granting it does. */
+export const REQUIRED_LEVEL: Record<Svc, { appointmentDecide: Level | null; appointmentRevoke: Level | null; mandateEnd: Level; mandateChange: Level }> = {
+  SUS: { appointmentDecide: 'substantial', appointmentRevoke: 'substantial', mandateEnd: 'high', mandateChange: 'high' },
+  VIAS: { appointmentDecide: null, appointmentRevoke: null, mandateEnd: 'high', mandateChange: 'high' },
 };
 const RANK: Record<Level, number> = { low: 1, substantial: 2, high: 3 };
 export const meets = (actual: Level, required: Level | null) => required === null || RANK[actual] >= RANK[required];
@@ -348,6 +348,21 @@ export class Model {
     if (!this.roles(viewer).some((r) => r.service === m.service && r.authority)) return { kind: 'forbidden' };
     if (!meets((actor as { level: Level }).level, REQUIRED_LEVEL[m.service].mandateEnd)) return { kind: 'step-up' };
     if (m.state === 'ended') return { kind: 'user-error', code: 'INVALID_STATE' };
+    return { kind: 'ok' };
+  }
+
+  /**
+   * Maintaining a mandate (here: its support contact): only the service's authority, at the level
+   * granting asks, and only while it stands (not ended, its end date not passed).
+   */
+  mandateUpdate(actor: Actor, id: string | null): Outcome {
+    const viewer = this.signedIn(actor);
+    if (typeof viewer !== 'string') return viewer;
+    if (id === null || !this.mandates.has(id) || !this.canReadMandate(viewer, id)) return { kind: 'not-found' };
+    const m = this.mandates.get(id)!;
+    if (!this.roles(viewer).some((r) => r.service === m.service && r.authority)) return { kind: 'forbidden' };
+    if (!meets((actor as { level: Level }).level, REQUIRED_LEVEL[m.service].mandateChange)) return { kind: 'step-up' };
+    if (m.state === 'ended' || (m.to !== null && m.to <= this.now())) return { kind: 'user-error', code: 'INVALID_STATE' };
     return { kind: 'ok' };
   }
 
