@@ -73,8 +73,8 @@ module.exports = {
     {
       name: 'building-blocks-know-no-concept',
       severity: 'error',
-      comment: 'db/, domain/, graphql/ and http/ are building blocks: the concepts use them, never the other way round.',
-      from: { path: '^src/(db|domain|graphql|http)/' },
+      comment: 'db/, domain/, graphql/, http/ and imports/ are building blocks: the concepts use them, never the other way round.',
+      from: { path: '^src/(db|domain|graphql|http|imports)/' },
       to: { path: CONCEPTS },
     },
   ],

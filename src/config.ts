@@ -29,6 +29,8 @@ export interface Config {
   databaseUrl: string | undefined;
   logLevel: string;
   introspection: boolean;
+  /** Apollo's federated trace (ftv1) in answers to a gateway that asks for it. */
+  federationInlineTrace: boolean;
   landingPage: boolean;
   trustedIssuers: TrustedIssuerConfig[];
   devIssuer: boolean;
@@ -52,6 +54,12 @@ export interface Config {
   summaryIntervalMs: number;
   /** Background jobs (outbox worker, grant expiry, report summaries); off only for tools that drive them by hand. */
   jobs: boolean;
+  /** Days events are kept for the feed and webhooks; a job prunes older ones. */
+  eventRetentionDays: number;
+  webhookPollMs: number;
+  webhookTimeoutMs: number;
+  /** Webhook URLs may point at loopback and private addresses (tests, local development); never in production by default. */
+  webhookAllowPrivateUrls: boolean;
   /** Longest a single SQL statement may run (PostgreSQL), so one slow query cannot starve the pool. */
   statementTimeoutMs: number;
   /** Longest a signed-in person's roles and scopes are reused between requests (0: load them on every request). */
@@ -267,6 +275,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     introspection: bool('GRAPHQL_INTROSPECTION', env.GRAPHQL_INTROSPECTION, !production),
     landingPage: bool('GRAPHQL_LANDING_PAGE', env.GRAPHQL_LANDING_PAGE, !production),
+    federationInlineTrace: bool('FEDERATION_INLINE_TRACE', env.FEDERATION_INLINE_TRACE, false),
     trustedIssuers: issuers,
     devIssuer,
     devIssuerUrl,
@@ -285,6 +294,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     grantExpiryIntervalMs: int('GRANT_EXPIRY_INTERVAL_MS', env.GRANT_EXPIRY_INTERVAL_MS, 60_000, 100, 86_400_000),
     summaryIntervalMs: int('SUMMARY_INTERVAL_MS', env.SUMMARY_INTERVAL_MS, 10_000, 100, 86_400_000),
     jobs: bool('JOBS', env.JOBS, true),
+    eventRetentionDays: int('EVENT_RETENTION_DAYS', env.EVENT_RETENTION_DAYS, 30, 1, 3650),
+    webhookPollMs: int('WEBHOOK_POLL_MS', env.WEBHOOK_POLL_MS, 1_000, 20, 3_600_000),
+    webhookTimeoutMs: int('WEBHOOK_TIMEOUT_MS', env.WEBHOOK_TIMEOUT_MS, 10_000, 100, 60_000),
+    webhookAllowPrivateUrls: bool('WEBHOOK_ALLOW_PRIVATE_URLS', env.WEBHOOK_ALLOW_PRIVATE_URLS, !production),
     statementTimeoutMs: int('STATEMENT_TIMEOUT_MS', env.STATEMENT_TIMEOUT_MS, 15_000, 0, 3_600_000),
     viewerCacheMs: int('VIEWER_CACHE_MS', env.VIEWER_CACHE_MS, 60_000, 0, 3_600_000),
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', env.RATE_LIMIT_PER_MINUTE, 600, 0, 1_000_000),

@@ -1,28 +1,36 @@
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTrace } from '@apollo/server/plugin/inlineTrace';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { requestStore } from '../db/request-context.js';
 import type { Context } from '../graphql/context.js';
-import { domainErrorsPlugin } from '../graphql/domain-errors.js';
+import { mapDomainErrors } from '../graphql/domain-errors.js';
 import { formatErrorFor } from '../graphql/errors.js';
-import { DEFAULT_LIMITS, queryLimitsPlugin } from '../http/limits.js';
-import { requestErrorsPlugin } from '../http/request-errors.js';
+import { DEFAULT_LIMITS, queryLimitsCheck } from '../http/limits.js';
+import { shapeRequestErrors } from '../http/request-errors.js';
 import { hubSchema } from './schema.js';
 
 /** The GraphQL server: the schema, the query limits, error mapping and masking, started. */
 export async function startApollo(config: Config, log: Logger): Promise<ApolloServer<Context>> {
-  const sqlCountPlugin: ApolloServerPlugin<Context> = {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ response }) {
-          const store = requestStore.getStore();
-          if (config.exposeSqlCount && store) response.http.headers.set('x-sql-statements', String(store.sqlStatements));
-        },
-      };
+  const checkLimits = queryLimitsCheck(DEFAULT_LIMITS);
+  // One listener for every request: each plugin costs Apollo a promise per hook per request, and
+  // these steps need no per-request state of their own.
+  const listener: GraphQLRequestListener<Context> = {
+    async didResolveOperation(request) {
+      checkLimits(request);
+    },
+    async didEncounterErrors({ errors }) {
+      mapDomainErrors(errors);
+    },
+    async willSendResponse({ contextValue, response, errors }) {
+      const store = requestStore.getStore();
+      shapeRequestErrors(response, errors, contextValue?.budget, store);
+      if (config.exposeSqlCount && store) response.http.headers.set('x-sql-statements', String(store.sqlStatements));
     },
   };
+  const edgePlugin: ApolloServerPlugin<Context> = { requestDidStart: async () => listener };
 
   const apollo = new ApolloServer<Context>({
     schema: await hubSchema(),
@@ -40,14 +48,14 @@ export async function startApollo(config: Config, log: Logger): Promise<ApolloSe
     formatError: formatErrorFor(log, () => requestStore.getStore()?.requestId, { hideSuggestions: !config.introspection }),
     parseOptions: { maxTokens: DEFAULT_LIMITS.maxTokens },
     plugins: [
-      queryLimitsPlugin<Context>(DEFAULT_LIMITS),
-      requestErrorsPlugin<Context>(() => requestStore.getStore()),
-      domainErrorsPlugin<Context>(),
-      sqlCountPlugin,
+      edgePlugin,
       // The hub sends no cache hints (every answer depends on the viewer); without this Apollo wraps
       // every field resolver to collect them.
       ApolloServerPluginCacheControlDisabled(),
       config.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
+      // The schema is a subgraph, so Apollo would add per-field timings for any caller sending
+      // `apollo-federation-include-trace`; only on when asked for, and then with errors masked.
+      config.federationInlineTrace ? ApolloServerPluginInlineTrace({ includeErrors: { masked: true } }) : ApolloServerPluginInlineTraceDisabled(),
     ],
     logger: {
       debug: (m) => log.debug(m),

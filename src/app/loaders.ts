@@ -4,6 +4,7 @@ import type { Policy } from '../auth/policy.js';
 import type { Em } from '../db/orm.js';
 import type { Context } from '../graphql/context.js';
 import { createNodeLoader } from '../graphql/node.resolver.js';
+import { createEntityKeyLoader } from '../graphql/federation.js';
 import { Organisation } from '../organisations/organisation.entity.js';
 import { Service, ServiceRole, SubArea } from '../services/service.entity.js';
 import { referenceData } from '../services/reference-data.js';
@@ -20,6 +21,7 @@ import { Routine } from '../routines/routine.entity.js';
 import { AdministratorState, IssuerAdministrator } from '../issuers/issuer-mandate.entity.js';
 import { responsibleIssuers } from '../issuers/issuer-mandate.service.js';
 import { OrganisationRepository } from '../organisations/organisation.repository.js';
+import { ClientRepository } from '../clients/client.repository.js';
 
 /** Loads entities by id in one query per batch; used for links from objects the viewer may already see. */
 function byIdLoader<T extends { id: string }>(em: Em, entity: EntityName<T>): DataLoader<string, T | null> {
@@ -182,11 +184,17 @@ function scopedListLoaders(em: Em, policy: Policy) {
 export function createLoaders(em: Em, policy: Policy, ctx: () => Context) {
   return {
     node: createNodeLoader(ctx),
+    entityKey: createEntityKeyLoader(ctx),
     ...catalogueLoaders(em),
     ...linkLoaders(em),
     ...issuerLoaders(em),
     ...orderLoaders(em),
     ...scopedListLoaders(em, policy),
+    /** A client's credentials, for every client of a page in one statement (clients are only read once found in scope). */
+    clientCredentials: new DataLoader<string, { issuer: string; clientId: string }[]>(async (ids) => {
+      const found = await new ClientRepository(em, policy).credentialsOf([...ids]);
+      return ids.map((id) => found.get(id) ?? []);
+    }),
   };
 }
 

@@ -15,13 +15,19 @@ import { SessionResolver } from '../identities/session.resolver.js';
 import { OrganisationResolver } from '../organisations/organisation.resolver.js';
 import { ServiceResolver, ServiceRoleResolver } from '../services/service.resolver.js';
 import { AuditEventActorResolver, PlacementResolver, UserResolver } from '../users/user.resolver.js';
+import { ClientResolver } from '../clients/client.resolver.js';
+import { EventResolver } from '../events/event.resolver.js';
+import { AccessCheckResolver } from '../grants/access-check.resolver.js';
+import { WebhookDeliveryResolver, WebhookResolver } from '../webhooks/webhook.resolver.js';
 import { toGlobalId } from '../domain/global-id.js';
 import { guardInputs } from '../graphql/input-guard.js';
 import { NodeResolver } from '../graphql/node.resolver.js';
+import { FederationResolver } from './federation.js';
 import { withResponseBudget } from '../graphql/response-budget.js';
 
 export const resolvers = [
   NodeResolver,
+  FederationResolver,
   SessionResolver,
   OrganisationResolver,
   ServiceResolver,
@@ -47,6 +53,11 @@ export const resolvers = [
   ReportResolver,
   UserEmploymentResolver,
   EmploymentResolver,
+  ClientResolver,
+  EventResolver,
+  AccessCheckResolver,
+  WebhookResolver,
+  WebhookDeliveryResolver,
 ] as const;
 
 /**

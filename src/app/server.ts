@@ -14,6 +14,7 @@ import { startApollo } from './apollo.js';
 import { downloadRoutes } from './http/download-routes.js';
 import { GRAPHQL_PATH, graphqlRoute } from './http/graphql-route.js';
 import { healthRoutes } from './http/health-routes.js';
+import { provisioningRoutes } from './http/provisioning-routes.js';
 import { RequestScopes } from './http/request-scope.js';
 import type { Route } from './http/route.js';
 
@@ -51,6 +52,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     ...(await healthRoutes(orm, () => lifecycle.draining)),
     graphqlRoute(apollo, config, scopes),
     ...downloadRoutes(scopes),
+    ...provisioningRoutes(scopes),
   ];
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {

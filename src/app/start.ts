@@ -14,12 +14,15 @@ import { PeriodicJob } from '../jobs/periodic-job.js';
 import { maintainGrantSummaries } from '../reports/summaries.js';
 import { ViewerCache } from '../auth/viewer-cache.js';
 import { followAuthorizationChanges } from '../auth/authorization-feed.js';
+import { pruneEvents } from '../events/event.repository.js';
+import { WebhookWorker } from '../webhooks/webhook-worker.js';
 
 export interface App {
   hub: Hub;
   orm: Orm;
   devIssuer: DevIssuer | null;
   outbox: OutboxWorker;
+  webhooks: WebhookWorker;
   /** Signed-in people's authorization facts, reused between requests while unchanged. */
   viewers: ViewerCache;
   /** Graceful stop: finish requests in flight, then close the database. */
@@ -51,22 +54,34 @@ export async function startApp(config: Config, log: Logger, overrides: { port?: 
     const applied = await applyDueEmploymentEnds(orm.em.fork());
     return applied ? { applied } : null;
   }, log.child({ job: 'employment-ends' }), config.grantExpiryIntervalMs);
+  const webhooks = new WebhookWorker(orm, log.child({ job: 'webhooks' }), {
+    pollMs: config.webhookPollMs,
+    timeoutMs: config.webhookTimeoutMs,
+    allowPrivateUrls: config.webhookAllowPrivateUrls,
+  });
+  const pruning = new PeriodicJob('event pruning', async () => {
+    const pruned = await pruneEvents(orm.em.fork(), config.eventRetentionDays);
+    return pruned ? { pruned } : null;
+  }, log.child({ job: 'event-pruning' }), 3_600_000);
   const summaries = new PeriodicJob('report summaries', () => maintainGrantSummaries(orm.em.fork()), log.child({ job: 'report-summaries' }), config.summaryIntervalMs);
   if (config.jobs) {
     outbox.start();
     expiry.start();
     leavers.start();
     summaries.start();
+    webhooks.start();
+    pruning.start();
   }
   return {
     hub,
     orm,
     devIssuer,
     outbox,
+    webhooks,
     viewers,
     async stop() {
       await hub.stop();
-      await Promise.all([outbox.stop(), expiry.stop(), leavers.stop(), summaries.stop(), feed.stop()]);
+      await Promise.all([outbox.stop(), expiry.stop(), leavers.stop(), summaries.stop(), webhooks.stop(), pruning.stop(), feed.stop()]);
       if (!overrides.orm) await orm.close(true);
     },
   };

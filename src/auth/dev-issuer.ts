@@ -56,7 +56,7 @@ export class DevIssuer {
     };
   }
 
-  async sign(claims: { sub: string; acr?: string; registration_number?: string; email?: string; name?: string }, ttlSeconds = 8 * 3600): Promise<string> {
+  async sign(claims: { sub: string; acr?: string; registration_number?: string; email?: string; name?: string; client_id?: string }, ttlSeconds = 8 * 3600): Promise<string> {
     const key = await importJWK(this.privateJwk, ALG);
     return new SignJWT(claims)
       .setProtectedHeader({ alg: ALG, kid: this.privateJwk.kid, typ: 'JWT' })

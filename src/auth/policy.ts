@@ -1,7 +1,7 @@
 import { AccessDenied } from '../domain/errors.js';
 import { and, or, Sql, sql } from '../db/sql.js';
 import { AssuranceLevel, meetsAssurance } from './assurance.js';
-import type { AdministratorRole, Viewer, ViewerUser } from './viewer.js';
+import type { AdministratorRole, Viewer, ViewerClient, ViewerUser } from './viewer.js';
 
 /** People the viewer reaches, in parts (see Policy.readablePeople). */
 export interface PeopleScope {
@@ -31,6 +31,64 @@ export class Policy {
     if (!this.viewer.identity) throw AccessDenied.unauthenticated();
     if (!this.viewer.user) throw AccessDenied.forbidden('Your sign-in is not bound to a registered user.', 'NOT_REGISTERED');
     return this.viewer.user;
+  }
+
+  /** Requires a signed-in machine client (the feed, webhooks and the access check are theirs). */
+  requireClient(): ViewerClient {
+    if (!this.viewer.identity) throw AccessDenied.unauthenticated();
+    if (!this.viewer.client) throw AccessDenied.forbidden('Only a machine client (a client-credentials token) may do this.', 'CLIENT_ONLY');
+    return this.viewer.client;
+  }
+
+  /** Requires a client acting for a service: the access check answers for that service only. */
+  requireServiceClient(): ViewerClient & { serviceId: string } {
+    const client = this.requireClient();
+    if (!client.serviceId) throw AccessDenied.forbidden("Only a service's client may check a person's access.", 'CLIENT_ONLY');
+    return { ...client, serviceId: client.serviceId };
+  }
+
+  /**
+   * Events (alias ev) the client may read: a service's client those of its service (grants, mandates)
+   * and the person events of people who hold or held one of its grants; an organisation's client those
+   * whose subject belonged to its subtree when they happened. People read no feed.
+   */
+  readableEvents(ev: string): Sql {
+    const client = this.viewer.client;
+    if (!client) return Sql.raw('false');
+    if (client.serviceId) {
+      return sql`(${ref(ev, 'service_id')} = ${client.serviceId} or (${ref(ev, 'service_id')} is null and ${ref(ev, 'person_id')} is not null
+        and exists (select 1 from grants hg where hg.user_id = ${ref(ev, 'person_id')} and hg.service_id = ${client.serviceId})))`;
+    }
+    return client.organisationPath ? under(ref(ev, 'scope_path'), client.organisationPath) : Sql.raw('false');
+  }
+
+  /** People (alias u) a service's client may look up: the holders, past or present, of a grant of its service. */
+  serviceHolders(u: string): Sql {
+    const serviceId = this.viewer.client?.serviceId;
+    if (!serviceId) return Sql.raw('false');
+    return sql`exists (select 1 from grants hg where hg.user_id = ${ref(u, 'id')} and hg.service_id = ${serviceId})`;
+  }
+
+  /**
+   * Clients (alias c) the viewer may see and suspend: a service's, by its authority's administrators;
+   * an organisation's, by the administrators of that issuer organisation (in any service).
+   */
+  administeredClients(c: string): Sql {
+    if (!this.viewer.user) return Sql.raw('false');
+    const services = this.viewer.administers.filter((r) => r.authority).map((r) => r.serviceId);
+    const issuers = [...new Set(this.viewer.administers.map((r) => r.issuerId))];
+    return or([
+      services.length ? sql`${ref(c, 'service_id')} in (${services})` : Sql.raw('false'),
+      issuers.length ? sql`${ref(c, 'organisation_id')} in (${issuers})` : Sql.raw('false'),
+    ]);
+  }
+
+  /** Whether the viewer may register a client for a service (its authority) or an organisation (its issuer administrator). */
+  mayRegisterClient(target: { serviceId: string } | { organisationId: string }): boolean {
+    if (!this.viewer.user) return false;
+    return 'serviceId' in target
+      ? this.viewer.administers.some((r) => r.authority && r.serviceId === target.serviceId)
+      : this.viewer.administers.some((r) => r.issuerId === target.organisationId);
   }
 
   /**
@@ -139,12 +197,27 @@ export class Policy {
   }
 
   /**
-   * Employer organisations (alias e) where the viewer, as issuer administrator, adds, moves and ends
-   * people: their administered domains, in any service. Orderer scopes do not count.
+   * Organisations (alias o) the viewer administers as an issuer administrator, in any service: the
+   * domains of their roles (an authority's own subtree and eligible legal entities, a mandate holder's
+   * subtree), minus the subtrees of nearer issuers, which administer themselves. Here they create,
+   * rename, move and close units, and add, move and end people. Orderer scopes do not count.
    */
-  administeredEmployers(e: string): Sql {
+  administeredOrganisations(o: string): Sql {
     if (!this.viewer.user) return Sql.raw('false');
-    return or(this.viewer.administers.map((r) => this.domain(e, r)));
+    return or(this.viewer.administers.map((r) => this.domain(o, r)));
+  }
+
+  /** Employer organisations (alias e) whose people the viewer adds, moves and ends: administeredOrganisations. */
+  administeredEmployers(e: string): Sql {
+    return this.administeredOrganisations(e);
+  }
+
+  /**
+   * The paths the viewer's administration is rooted at (issuer organisations, an authority's own
+   * organisation): they are administered, but not moved or closed by those they root.
+   */
+  administrationRoots(): string[] {
+    return [...new Set(this.viewer.administers.flatMap((r) => (r.authority ? [r.ownerPath, r.issuerPath] : [r.issuerPath])))];
   }
 
   /** People (alias u) whose employment the viewer changes: those they administer, never themself. */
@@ -280,11 +353,13 @@ export class Policy {
     const type = ref(t, 'target_type');
     const adminServices = [...new Set(this.viewer.administers.map((r) => r.serviceId))];
     return or([
+      sql`${type} = 'Organisation' and exists (select 1 from organisations x where x.id = ${id} and (${this.readableOrganisations('x')}))`,
       sql`${type} = 'User' and exists (select 1 from users x where x.id = ${id} and (${this.readableUsers('x')}))`,
       sql`${type} = 'Grant' and exists (select 1 from grants x where x.id = ${id} and (${this.readableGrants('x')}))`,
       sql`${type} = 'IssuerMandate' and exists (select 1 from issuer_mandates x where x.id = ${id} and (${this.readableMandates('x')}))`,
       sql`${type} = 'OrdererAppointment' and exists (select 1 from orderer_appointments x where x.id = ${id} and (${this.readableAppointments('x')}))`,
       sql`${type} = 'Order' and exists (select 1 from orders x where x.id = ${id} and (${this.readableOrders('x')}))`,
+      sql`${type} = 'Client' and exists (select 1 from clients x where x.id = ${id} and (${this.administeredClients('x')}))`,
       adminServices.length
         ? sql`${type} = 'Routine' and exists (select 1 from routines x where x.id = ${id} and x.service_id in (${adminServices}))`
         : Sql.raw('false'),

@@ -23,6 +23,8 @@ export interface VerifiedIdentity {
   assuranceLevel: AssuranceLevel;
   email: string | null;
   name: string | null;
+  /** The OAuth client the token was issued to (`client_id`, else `azp`, else Okta's `cid`): how a machine client is known. */
+  clientId: string | null;
   expiresAt: Date;
 }
 
@@ -138,6 +140,7 @@ function identityFrom(payload: JWTPayload, config: TrustedIssuerConfig): Verifie
     assuranceLevel: assuranceLevelOf(claims[config.assuranceLevelClaim ?? 'acr']),
     email: textClaim(claims.email, 254),
     name: textClaim(claims.name, 200),
+    clientId: textClaim(claims.client_id, 255) ?? textClaim(claims.azp, 255) ?? textClaim(claims.cid, 255),
     expiresAt: new Date(Number(payload.exp) * 1000),
   };
 }

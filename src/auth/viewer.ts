@@ -38,8 +38,22 @@ export interface OrdererRole {
   scopePath: string;
 }
 
-/** Why a verified sign-in of a known person is refused: their employment has ended. */
-export type SignInRefusal = 'EMPLOYMENT_ENDED';
+/** Why a verified sign-in is refused: the person's employment has ended, or the machine client is suspended. */
+export type SignInRefusal = 'EMPLOYMENT_ENDED' | 'CLIENT_SUSPENDED';
+
+/**
+ * A machine client signed in with a client-credentials token: it acts for one service (reads its
+ * grants and their holders) or for one organisation (its subtree's people), never as a person.
+ */
+export interface ViewerClient {
+  id: string;
+  name: string;
+  /** The service it acts for; null when it acts for an organisation. */
+  serviceId: string | null;
+  /** The organisation it acts for and that organisation's path; null when it acts for a service. */
+  organisationId: string | null;
+  organisationPath: string | null;
+}
 
 /**
  * Who is asking. Built once per request from the verified token; every scope decision starts here.
@@ -53,6 +67,8 @@ export class Viewer {
     readonly orders: OrdererRole[] = [],
     /** Set when the hub refuses this sign-in although the token is valid; the edge answers FORBIDDEN. */
     readonly refusal: SignInRefusal | null = null,
+    /** Set for a machine client's token; `user` is then null. */
+    readonly client: ViewerClient | null = null,
   ) {}
 
   static anonymous(): Viewer {

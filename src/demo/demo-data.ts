@@ -208,3 +208,14 @@ export const demoAuthorityAdministrators = [
   { email: 'karin.admin@forsakringskassan.se', service: 'SUS' },
   { email: 'sofie.viso@sbst.dk', service: 'VIAS' },
 ];
+
+/**
+ * Machine clients from the start, each known to the development issuer by its name as `client_id`
+ * (`npm run token -- --client <name>`): two services' back ends and two organisations' HR systems.
+ */
+export const demoClients: { name: string; service?: string; organisation?: string; note: string }[] = [
+  { name: 'sus-backend', service: 'SUS', note: "SUS's back end: SUS grants and their holders" },
+  { name: 'vias-backend', service: 'VIAS', note: "VIAS's back end: VIAS grants and their holders" },
+  { name: 'af-hr', organisation: 'af', note: "Arbetsförmedlingen's HR system: its subtree's people" },
+  { name: 'stockholm-hr', organisation: 'stockholm', note: "Stockholms stad's HR system: its subtree's people" },
+];

@@ -5,7 +5,8 @@ import { Organisation } from '../organisations/organisation.entity.js';
 import { createOrganisation } from '../organisations/organisation.service.js';
 import { Service, ServiceRole, SubArea } from '../services/service.entity.js';
 import { Placement, ProfileState, User } from '../users/user.entity.js';
-import { demoAuthorityAdministrators, demoRegistrationNumber, demoServices, demoUsers, flattenDemoOrganisations } from './demo-data.js';
+import { Client, ClientCredential } from '../clients/client.entity.js';
+import { demoAuthorityAdministrators, demoClients, demoRegistrationNumber, demoServices, demoUsers, flattenDemoOrganisations } from './demo-data.js';
 import { IssuerAdministrator } from '../issuers/issuer-mandate.entity.js';
 import { Routine } from '../routines/routine.entity.js';
 import { seedRoutines } from '../routines/routine.seed.js';
@@ -70,6 +71,14 @@ export async function seedDemo(em: Em, devIssuer: string): Promise<boolean> {
     for (const a of demoAuthorityAdministrators) {
       const service = services.get(a.service)!.service;
       tx.create(IssuerAdministrator, { user: users.get(a.email)!, service, organisation: service.owner });
+    }
+    for (const c of demoClients) {
+      const client = tx.create(Client, {
+        name: c.name,
+        service: c.service ? services.get(c.service)!.service : null,
+        organisation: c.organisation ? orgs.get(c.organisation)! : null,
+      });
+      tx.create(ClientCredential, { client, issuer: devIssuer, oauthClientId: c.name });
     }
     return true;
   });

@@ -29,6 +29,16 @@ export enum ProblemCode {
   SELF_ORDER = 'SELF_ORDER',
   /** Two-stage approval: the first approver may not also give the second approval. */
   SAME_APPROVER = 'SAME_APPROVER',
+  /** Another legal entity already carries this national registration number (or another row of the same import). */
+  DUPLICATE_REGISTRATION_NUMBER = 'DUPLICATE_REGISTRATION_NUMBER',
+  /** A move would put an organisation under itself or one of its descendants. */
+  MOVE_INTO_OWN_SUBTREE = 'MOVE_INTO_OWN_SUBTREE',
+  /** The organisation is closed: it keeps its history but takes no new units, people, orders or changes. */
+  ORGANISATION_CLOSED = 'ORGANISATION_CLOSED',
+  /** People are still employed at the organisation: move them or end their employment first. */
+  ORGANISATION_HAS_PEOPLE = 'ORGANISATION_HAS_PEOPLE',
+  /** Open units, mandates, orderer appointments, orders or grants still depend on the organisation. */
+  ORGANISATION_IN_USE = 'ORGANISATION_IN_USE',
 }
 
 /** One broken business rule of an input: what, where (the input path), and a sentence for people. */
@@ -53,7 +63,7 @@ export class ProblemsFound extends Error {
 export type AccessDeniedKind = 'UNAUTHENTICATED' | 'FORBIDDEN';
 
 /** Why, when a forbidden action can be made possible: sign in again stronger, or register first. */
-export type AccessDeniedReason = 'STEP_UP_REQUIRED' | 'NOT_REGISTERED';
+export type AccessDeniedReason = 'STEP_UP_REQUIRED' | 'NOT_REGISTERED' | 'CLIENT_ONLY';
 
 export class AccessDenied extends Error {
   private constructor(

@@ -46,9 +46,10 @@ export class EmploymentService {
       const employerId = idOfType(input.employerId, 'Organisation');
       // Out of the viewer's domain answers like an organisation that does not exist.
       const [employer] = employerId
-        ? await execute<{ id: string }>(tx, sql`select e.id from organisations e where e.id = ${employerId} and ${policy.administeredEmployers('e')}`)
+        ? await execute<{ id: string; closed_at: Date | null }>(tx, sql`select e.id, e.closed_at from organisations e where e.id = ${employerId} and ${policy.administeredEmployers('e')}`)
         : [];
       if (!employer) problems.add(ProblemCode.NOT_FOUND, ['input', 'employerId'], 'No organisation with this id in your domain.');
+      else if (employer.closed_at) problems.add(ProblemCode.ORGANISATION_CLOSED, ['input', 'employerId'], 'The organisation is closed: it takes no new people.');
       problems.throwIfAny();
       // Serializes joiners of one employer, so two concurrent adds of one e-mail cannot both pass.
       await execute(tx, sql`select pg_advisory_xact_lock(hashtext('employment:' || ${employer.id}))`);

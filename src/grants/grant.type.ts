@@ -1,10 +1,11 @@
-import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { Directive, Field, ObjectType, registerEnumType } from 'type-graphql';
 import { DateTime } from '../graphql/scalars.js';
 import { Node, connectionOf } from '../graphql/relay.js';
 import { GrantState } from './grant.entity.js';
 
 registerEnumType(GrantState, { name: 'GrantState', description: 'Where a grant is in its life; nothing is ever deleted.' });
 
+@Directive('@key(fields: "id")')
 @ObjectType('Grant', { implements: Node, description: 'A right: person × service role × scope × sub-areas, valid from/to.' })
 export class GrantType extends Node {
   @Field(() => GrantState)

@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { GraphQLError } from 'graphql';
 import { AccessDenied, InvalidArgument } from '../domain/errors.js';
 
 /** How the GraphQL edge answers a core error that is not a business rule (those become `userErrors`). */
@@ -22,19 +22,12 @@ export function extensionsOf(error: AccessDenied | InvalidArgument): Record<stri
 
 /**
  * Gives each core error its GraphQL code where it surfaces (resolvers throw them as they are, graphql
- * wraps them), before Apollo formats the answer and reads its HTTP status from the extensions.
+ * wraps them), before Apollo formats the answer and reads its HTTP status from the extensions: the
+ * `didEncounterErrors` step of the GraphQL edge's plugin.
  */
-export function domainErrorsPlugin<TContext extends object>(): ApolloServerPlugin<TContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didEncounterErrors({ errors }) {
-          for (const error of errors) {
-            const original = error.originalError;
-            if (original instanceof AccessDenied || original instanceof InvalidArgument) Object.assign(error.extensions, extensionsOf(original));
-          }
-        },
-      };
-    },
-  };
+export function mapDomainErrors(errors: readonly GraphQLError[]): void {
+  for (const error of errors) {
+    const original = error.originalError;
+    if (original instanceof AccessDenied || original instanceof InvalidArgument) Object.assign(error.extensions, extensionsOf(original));
+  }
 }

@@ -178,6 +178,21 @@ const dateCheck: Check = (value) => {
   return { path: [], message: (f) => `\`${f}\` must be ${DATE_BOUNDS_TEXT}.` };
 };
 
+/** A federation representation (`_Any`): every text in it is held as an id is (its key values are ids, numbers, addresses). */
+const idText = textCheck({ maxLength: TEXT_DEFAULTS.id, multiline: false });
+const representationCheck: Check = (value) => {
+  if (typeof value === 'string') return idText(value);
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    const refusal = representationCheck(inner);
+    if (refusal) {
+      refusal.path.push(key);
+      return refusal;
+    }
+  }
+  return undefined;
+};
+
 /** The limit of a text argument or input field: declared with `TextLimit`, else the default for its kind. */
 export function textRuleOf(input: GraphQLArgument | GraphQLInputField): TextRule | null {
   const named = namedType(input.type);
@@ -233,6 +248,7 @@ class CheckBuilder {
     if (type instanceof GraphQLEnumType) return null;
     if (rule) return textCheck(rule);
     if (type.name === 'DateTime') return dateCheck;
+    if (type.name === '_Any') return representationCheck;
     if (type instanceof GraphQLScalarType && SELF_CHECKED.has(type.name)) return null;
     // A new scalar must say how its input is bounded before any field can take it.
     throw new Error(`${name}: no input check for the scalar ${type.name}; add one to src/graphql/input-guard.ts`);

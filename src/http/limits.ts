@@ -1,4 +1,3 @@
-import type { ApolloServerPlugin } from '@apollo/server';
 import {
   getNamedType,
   getNullableType,
@@ -116,7 +115,8 @@ function measureCoerced(
 
   const multiplier = (field: GraphQLField<unknown, unknown>, parent: GraphQLCompositeType, node: Parameters<typeof getArgumentValues>[1]): number => {
     const hasPaging = field.args.some((a) => a.name === 'first') && field.args.some((a) => a.name === 'last');
-    const idsArg = field.args.find((a) => a.name === 'ids');
+    // `nodes(ids:)` and federation's `_entities(representations:)` return one object per item asked for.
+    const idsArg = field.args.find((a) => a.name === 'ids' || a.name === 'representations');
     if (!hasPaging && !idsArg && !isListType(getNullableType(field.type))) return 1;
     let args: Record<string, unknown>;
     try {
@@ -128,7 +128,8 @@ function measureCoerced(
       const size = (args.first ?? args.last ?? defaultPageSize) as number;
       return Math.max(0, size);
     }
-    if (idsArg && Array.isArray(args.ids)) return args.ids.length;
+    const asked = idsArg ? args[idsArg.name] : undefined;
+    if (Array.isArray(asked)) return asked.length;
     // The lists of a connection are as long as the page its field asked for, counted there.
     return /(Connection|Edge)$/.test(parent.name) ? 1 : UNPAGED_LIST_ESTIMATE;
   };
@@ -207,36 +208,42 @@ const ADVICE: Record<keyof OperationMeasure, string> = {
   cost: 'Ask for smaller pages, fewer ids or fewer nested lists.',
 };
 
-/** Refuses an operation over any limit with HTTP 400 and QUERY_TOO_COMPLEX, before it executes. */
-export function queryLimitsPlugin<TContext extends object>(limits: QueryLimits): ApolloServerPlugin<TContext> {
+/**
+ * Refuses an operation over any limit with HTTP 400 and QUERY_TOO_COMPLEX, before it executes: the
+ * `didResolveOperation` step of the GraphQL edge's one plugin (`src/app/apollo.ts`).
+ */
+export function queryLimitsCheck(limits: QueryLimits): (request: ResolvedOperation) => void {
   const maxima: Record<keyof OperationMeasure, number> = {
     depth: limits.maxDepth,
     aliases: limits.maxAliases,
     directives: limits.maxDirectives,
     cost: limits.maxCost,
   };
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ schema, document, operation, request }) {
-          if (!operation) return;
-          const hostile = forbiddenTextIn(document, request.variables);
-          if (hostile) {
-            throw new GraphQLError(hostile.message, {
-              extensions: { code: 'BAD_USER_INPUT', field: hostile.field, http: { status: 400 } },
-            });
-          }
-          const variables = coerceVariables(schema, operation, request.variables);
-          const measured = measureCoerced(schema, document, operation, variables, limits.defaultPageSize);
-          if (!measured) return;
-          for (const limit of Object.keys(maxima) as (keyof OperationMeasure)[]) {
-            const actual = Math.ceil(measured[limit]);
-            if (actual > maxima[limit]) {
-              throw tooComplex(limit, maxima[limit], Number.isFinite(actual) ? actual : null, `The query is too large: its ${limit} is ${Number.isFinite(actual) ? actual : 'unbounded'}, over the limit of ${maxima[limit]}. ${ADVICE[limit]}`);
-            }
-          }
-        },
-      };
-    },
+  const names = Object.keys(maxima) as (keyof OperationMeasure)[];
+  return ({ schema, document, operation, request }) => {
+    if (!operation) return;
+    const hostile = forbiddenTextIn(document, request.variables);
+    if (hostile) {
+      throw new GraphQLError(hostile.message, {
+        extensions: { code: 'BAD_USER_INPUT', field: hostile.field, http: { status: 400 } },
+      });
+    }
+    const variables = coerceVariables(schema, operation, request.variables);
+    const measured = measureCoerced(schema, document, operation, variables, limits.defaultPageSize);
+    if (!measured) return;
+    for (const limit of names) {
+      const actual = Math.ceil(measured[limit]);
+      if (actual > maxima[limit]) {
+        throw tooComplex(limit, maxima[limit], Number.isFinite(actual) ? actual : null, `The query is too large: its ${limit} is ${Number.isFinite(actual) ? actual : 'unbounded'}, over the limit of ${maxima[limit]}. ${ADVICE[limit]}`);
+      }
+    }
   };
+}
+
+/** What the limits check reads of a request whose operation is resolved. */
+export interface ResolvedOperation {
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  operation?: OperationDefinitionNode;
+  request: { variables?: Record<string, unknown> };
 }

@@ -1,4 +1,5 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { GraphQLResponse } from '@apollo/server';
+import type { GraphQLError } from 'graphql';
 import type { ResponseBudget } from '../graphql/response-budget.js';
 import { isTokenLimitError } from '../graphql/errors.js';
 
@@ -14,28 +15,24 @@ export interface RequestErrorState {
 }
 
 /**
- * Shapes the answer's status after execution: an answer over its budget becomes one
- * RESPONSE_TOO_LARGE error (400) instead of a partial, oversized one, and request errors are
- * marked so the HTTP layer can pick the status the negotiated media type calls for.
+ * Shapes the answer's status after execution (the `willSendResponse` step of the GraphQL edge's
+ * plugin): an answer over its budget becomes one RESPONSE_TOO_LARGE error (400) instead of a partial,
+ * oversized one, and request errors are marked so the HTTP layer can pick the status the negotiated
+ * media type calls for.
  */
-export function requestErrorsPlugin<TContext extends { budget?: ResponseBudget }>(state: () => RequestErrorState | undefined): ApolloServerPlugin<TContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ contextValue, response, errors }) {
-          const budget = contextValue?.budget;
-          if (budget?.exceeded) {
-            const error = budget.error();
-            response.body = { kind: 'single', singleResult: { errors: [{ message: error.message, extensions: { code: error.extensions.code, max: error.extensions.max } }] } };
-            response.http.status = 400;
-            return;
-          }
-          if (response.body.kind !== 'single' || response.body.singleResult.data !== undefined || !errors?.length) return;
-          const requestError = errors.every((e) => REQUEST_ERROR_CODES.has(String(e.extensions?.code)) && !isTokenLimitError(e.message));
-          const store = state();
-          if (store && requestError) store.requestError = true;
-        },
-      };
-    },
-  };
+export function shapeRequestErrors(
+  response: GraphQLResponse,
+  errors: readonly GraphQLError[] | undefined,
+  budget: ResponseBudget | undefined,
+  store: RequestErrorState | undefined,
+): void {
+  if (budget?.exceeded) {
+    const error = budget.error();
+    response.body = { kind: 'single', singleResult: { errors: [{ message: error.message, extensions: { code: error.extensions.code, max: error.extensions.max } }] } };
+    response.http.status = 400;
+    return;
+  }
+  if (response.body.kind !== 'single' || response.body.singleResult.data !== undefined || !errors?.length) return;
+  const requestError = errors.every((e) => REQUEST_ERROR_CODES.has(String(e.extensions?.code)) && !isTokenLimitError(e.message));
+  if (store && requestError) store.requestError = true;
 }

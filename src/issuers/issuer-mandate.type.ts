@@ -1,5 +1,5 @@
 import { GraphQLUpload, type FileUpload } from 'graphql-upload-minimal';
-import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { Directive, Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { TextLimit } from '../graphql/input-guard.js';
 import { REASON_MAX_LENGTH } from '../domain/problems.js';
 import { DateTime, EmailAddress, PhoneNumber } from '../graphql/scalars.js';
@@ -21,6 +21,7 @@ export class SupportContactType {
   instructions!: string | null;
 }
 
+@Directive('@key(fields: "id")')
 @ObjectType('IssuerMandate', { implements: Node, description: 'Issuer rights for a service, granted to an organisation by agreement.' })
 export class IssuerMandateType extends Node {
   @Field(() => MandateState)

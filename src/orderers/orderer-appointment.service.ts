@@ -11,6 +11,7 @@ import { lockTarget } from '../domain/target.js';
 import { requireService } from '../services/service.service.js';
 import { ProblemCode } from '../domain/errors.js';
 import { Organisation } from '../organisations/organisation.entity.js';
+import { refuseIfClosed } from '../organisations/organisation.service.js';
 import { routineInForceFor } from '../routines/routine.service.js';
 import { SensitiveAction } from '../routines/routine.rules.js';
 import { Service } from '../services/service.entity.js';
@@ -56,6 +57,7 @@ export class OrdererAppointmentService {
       const scope = scopeId ? await tx.findOne(Organisation, scopeId) : null;
       // An orderer orders for their own organisation: a scope outside it is not one they can name.
       if (!scope || !scope.path.startsWith(viewer.legalEntityPath)) throw Problems.notFound(['input', 'scope'], 'organisation in your organisation');
+      refuseIfClosed(scope, ['input', 'scope']);
       const routine = await routineInForceFor(tx, service.id, viewer.employerId, validFrom);
       if (!routine) throw Problems.single(ProblemCode.INVALID_STATE, ['input', 'service'], 'The service has no routine in force at validFrom.');
       policy.requireAssurance(routine.rules.assurance[SensitiveAction.APPOINTMENT_REQUEST]);

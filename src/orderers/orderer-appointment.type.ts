@@ -1,5 +1,5 @@
 import { GraphQLUpload, type FileUpload } from 'graphql-upload-minimal';
-import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { Directive, Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { TextLimit } from '../graphql/input-guard.js';
 import { REASON_MAX_LENGTH } from '../domain/problems.js';
 import { DateTime } from '../graphql/scalars.js';
@@ -9,6 +9,7 @@ import { AppointmentState } from './orderer-appointment.entity.js';
 
 registerEnumType(AppointmentState, { name: 'AppointmentState', description: 'Where an orderer appointment is; nothing is deleted.' });
 
+@Directive('@key(fields: "id")')
 @ObjectType('OrdererAppointment', { implements: Node, description: 'A manager appointed to order grants for the people of a subtree.' })
 export class OrdererAppointmentType extends Node {
   @Field(() => AppointmentState)

@@ -101,6 +101,8 @@ interface Roster {
   held: Map<string, HeldGrant[]>;
   /** The service owner's path: its own staff may use the service whatever the routine's kinds. */
   ownerPath: string;
+  /** Closed organisations among the people's employers and placements: no new order is scoped to one. */
+  closed: Set<string>;
 }
 
 /** A grant a person already holds, by its scope. */
@@ -425,7 +427,9 @@ export class OrderService {
     const undecided = await this.withUndecidedOrder(tx, valid, terms.role.id);
     const held = await this.heldGrants(tx, valid, terms);
     const ownerPath = (await tx.findOneOrFail(Organisation, terms.service.owner.id)).path;
-    return { people, routines, byOrderer, byAnyone, issuers, undecided, held, ownerPath };
+    const scopes = [...new Set([...people.values()].flatMap((p) => [p.employerId, ...p.placements]))];
+    const closed = scopes.length ? await execute<{ id: string }>(tx, sql`select id from organisations where id in (${scopes}) and closed_at is not null`) : [];
+    return { people, routines, byOrderer, byAnyone, issuers, undecided, held, ownerPath, closed: new Set(closed.map((c) => c.id)) };
   }
 
   /** The named people the actor may see, with their employer's legal-entity kind (it picks the routine) and current placements. */
@@ -504,6 +508,7 @@ export class OrderService {
     if (bulk.scope && (!scopeId || (scopeId !== person.employerId && !person.placements.includes(scopeId)))) {
       errors.add(ProblemCode.INVALID, ['input', 'scope'], "The scope must be the person's employer or an organisation they are placed at.");
     }
+    if (orderable && roster.closed.has(scopeId ?? person.employerId)) errors.add(ProblemCode.ORGANISATION_CLOSED, ['input', 'scope'], 'The organisation is closed: no new order is scoped to it.');
     const duplicate = orderable ? roster.held.get(id)?.find((g) => g.scope === (scopeId ?? person.employerId)) : undefined;
     if (duplicate) errors.add(ProblemCode.CONFLICT, field, duplicateGrantMessage(duplicate.id));
     if (errors.any || !routine) return { problems: errors.list };

@@ -1,5 +1,5 @@
 import { GraphQLUpload, type FileUpload } from 'graphql-upload-minimal';
-import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { TextLimit } from '../graphql/input-guard.js';
 import { REASON_MAX_LENGTH } from '../domain/problems.js';
 import { DocumentKind } from '../documents/document.entity.js';
@@ -12,6 +12,7 @@ registerEnumType(OrderKind, { name: 'OrderKind', description: 'Who placed an ord
 registerEnumType(OrderState, { name: 'OrderState', description: 'Where an order is; nothing is deleted.' });
 registerEnumType(ApprovalStage, { name: 'ApprovalStage', description: 'Which approval of a two-stage approval a step was.' });
 
+@Directive('@key(fields: "id")')
 @ObjectType('Order', { implements: Node, description: 'A request for a grant, decided by the responsible issuer.' })
 export class OrderType extends Node {
   @Field(() => OrderKind)

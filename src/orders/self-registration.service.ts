@@ -13,6 +13,7 @@ import { AccessDenied, ProblemCode } from '../domain/errors.js';
 import { FederatedIdentity } from '../identities/federated-identity.entity.js';
 import { responsibleIssuers } from '../issuers/issuer-mandate.service.js';
 import { Organisation, type OrganisationKind } from '../organisations/organisation.entity.js';
+import { refuseIfClosed } from '../organisations/organisation.service.js';
 import type { ServiceRole } from '../services/service.entity.js';
 import type { Routine } from '../routines/routine.entity.js';
 import { routineInForce } from '../routines/routine.service.js';
@@ -89,6 +90,7 @@ export class SelfRegistrationService {
 
     return this.actor.em.transactional(async (tx) => {
       const { organisation, kind, entityPath } = await this.organisationOfEId(tx, input.organisation, identity.registrationNumber);
+      refuseIfClosed(organisation, ['input', 'organisation']);
       if (!terms) problems.throwIfAny();
       const t = terms!;
       const routine = await this.selfRegistrationRoutine(tx, t, kind);

@@ -30,8 +30,17 @@ export const OrganisationSchema = defineEntity({
     path: p.text().collation('C').unique('organisations_path_unique'),
     depth: p.smallint(),
     createdAt: p.datetime().onCreate(() => new Date()),
+    /** When the organisation was closed: it keeps its history, takes no new units, people or orders. */
+    closedAt: p.datetime().nullable(),
   },
-  indexes: [{ name: 'organisations_registration_number_idx', properties: ['registrationNumber'] }],
+  indexes: [
+    { name: 'organisations_registration_number_idx', properties: ['registrationNumber'] },
+    // A legal entity's national number names one organisation; units may repeat or lack one (register unit numbers).
+    {
+      name: 'organisations_legal_entity_registration_unique',
+      expression: `create unique index "organisations_legal_entity_registration_unique" on "organisations" ("registration_number") where "kind" <> 'unit' and "registration_number" is not null`,
+    },
+  ],
 });
 
 export class Organisation extends OrganisationSchema.class {}

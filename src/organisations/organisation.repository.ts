@@ -28,6 +28,19 @@ export class OrganisationRepository {
     return rows.map((r) => this.em.map(Organisation, r));
   }
 
+  /**
+   * The legal entity the viewer may see by registration number: units repeat their parent's number
+   * (or carry none), so only the others count, and of those the one highest in the tree.
+   */
+  async findVisibleByRegistrationNumber(numbers: string[]): Promise<Map<string, Organisation>> {
+    if (numbers.length === 0) return new Map();
+    const q = sql`select distinct on (o.registration_number) o.* from organisations o
+      where o.registration_number in (${numbers}) and o.kind <> 'unit' and ${this.policy.readableOrganisations('o')}
+      order by o.registration_number, o.depth, o.id`;
+    const rows = await execute<Record<string, unknown>>(this.em, q);
+    return new Map(rows.map((r) => [String(r.registration_number), this.em.map(Organisation, r)]));
+  }
+
   private listQuery(filter: OrganisationFilter) {
     const conditions = [this.policy.readableOrganisations('t')];
     if (filter.kind) conditions.push(sql`t.kind = ${filter.kind}`);

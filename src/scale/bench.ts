@@ -12,7 +12,7 @@ import autocannon from 'autocannon';
 import { DevIssuer } from '../auth/dev-issuer.js';
 import { loadConfig } from '../config.js';
 import { projectRoot } from '../db/orm.js';
-import { Progress } from './progress.js';
+import { Progress } from '../imports/progress.js';
 import { samplePdf } from './sample-pdf.js';
 
 const { values } = parseArgs({
@@ -189,6 +189,8 @@ try {
 
   // What the operations need: a grant to fetch, the agency's people, orders to decide, the catalogue.
   const STAFF = `query($n: Int) { users(first: $n) { nodes { id displayName email employer { name } grants(state: ACTIVE, first: 10) { nodes { id role { name } service { code } scope { name } } } } } }`;
+  const ENTITIES = `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id displayName email employer { name }
+    grants(state: ACTIVE, first: 10) { nodes { id role { name } service { code } scope { name } } } } } }`;
   // Counted in the steady state: the agency issuer's roles and the service catalogue are cached after a first request.
   await gql(url, agency, STAFF, { n: 1 });
   const staff = await gql<{ users: { nodes: { id: string; grants: { nodes: { id: string }[] } }[] } }>(url, agency, STAFF, { n: 50 });
@@ -255,6 +257,15 @@ try {
   const reads: { op: Operation; sql: number | null; target?: string; bearer?: string }[] = [
     { op: { name: 'bare server: constant', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ hello { text } }' }) }, sql: 0 },
     { op: { name: 'staff list (50 people, employer, active grants)', headers: json(agency), body: JSON.stringify({ query: STAFF, variables: { n: 50 } }) }, sql: staff.sql },
+    // What a gateway asks for when an agency's subgraph lists 50 of its people: one batch of representations.
+    {
+      op: {
+        name: '_entities: 50 people by id with employer and active grants (agency issuer)',
+        headers: json(agency),
+        body: JSON.stringify({ query: ENTITIES, variables: { r: staff.data.users.nodes.map((u) => ({ __typename: 'User', id: u.id })) } }),
+      },
+      sql: null,
+    },
     { op: { name: 'node(id:) of a grant, agency issuer (≈600 organisations)', headers: json(agency), body: JSON.stringify({ query: 'query($id: ID!) { node(id: $id) { id ... on Grant { state } } }', variables: { id: grantId } }) }, sql: null },
   ];
   // The same grant through the authority, whose domain is the whole national tree.

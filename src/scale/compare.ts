@@ -12,7 +12,7 @@ import autocannon from 'autocannon';
 import { DevIssuer } from '../auth/dev-issuer.js';
 import { loadConfig } from '../config.js';
 import { projectRoot } from '../db/orm.js';
-import { Progress } from './progress.js';
+import { Progress } from '../imports/progress.js';
 
 const { values } = parseArgs({
   options: {

@@ -1,6 +1,7 @@
-import { Field, ObjectType } from 'type-graphql';
+import { Directive, Field, ObjectType } from 'type-graphql';
 import { Node, connectionOf } from '../graphql/relay.js';
 
+@Directive('@key(fields: "id")')
 @ObjectType('Service', { implements: Node, description: 'A downstream system that access is provisioned to (SUS, VIAS).' })
 export class ServiceType extends Node {
   @Field(() => String, { description: 'Short unique code, e.g. "SUS".' })
@@ -13,6 +14,7 @@ export class ServiceType extends Node {
   description!: string | null;
 }
 
+@Directive('@key(fields: "id")')
 @ObjectType('ServiceRole', { implements: Node, description: 'What a grant allows in a service.' })
 export class ServiceRoleType extends Node {
   @Field(() => String)

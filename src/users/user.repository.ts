@@ -59,6 +59,22 @@ export class UserRepository {
   }
 
   /**
+   * People the viewer may see with these e-mail addresses (as stored: the index decides), where the
+   * address is unique among them: an address two visible people share finds nobody.
+   */
+  async findVisibleByUniqueEmail(emails: string[]): Promise<Map<string, User>> {
+    if (emails.length === 0) return new Map();
+    const q = sql`select u.* from users u where u.email in (${emails}) and ${this.policy.readableUsers('u')}`;
+    const rows = await execute<Record<string, unknown>>(this.em, q);
+    const byEmail = new Map<string, User | null>();
+    for (const row of rows) {
+      const email = String(row.email);
+      byEmail.set(email, byEmail.has(email) ? null : this.em.map(User, row));
+    }
+    return new Map([...byEmail].filter((e): e is [string, User] => e[1] !== null));
+  }
+
+  /**
    * People the viewer may see, by name: the staff list of a portal. Its pages and its count are built
    * from one scope, the viewer's readable people (Policy.readablePeople) narrowed to the filter's
    * subtree. `only` narrows it further (a condition on the person, alias t), as the reports' lists of

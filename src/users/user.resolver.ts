@@ -3,6 +3,7 @@ import type { Context } from '../graphql/context.js';
 import { idOfType } from '../domain/global-id.js';
 import { PageArgs, pageRequest, registerNode } from '../graphql/relay.js';
 import { withUserErrors } from '../graphql/payload.js';
+import { registerEntityKey } from '../graphql/federation.js';
 import { OrganisationType } from '../organisations/organisation.type.js';
 import { Placement, User, ProfileState } from './user.entity.js';
 import { UserRepository } from './user.repository.js';
@@ -18,6 +19,12 @@ registerNode(User, {
     const rows = await new UserRepository(ctx.em, ctx.policy).findVisible(ids);
     return new Map(rows.map((r) => [r.id, r]));
   },
+});
+
+registerEntityKey({
+  typeName: 'User',
+  field: 'email',
+  loadVisible: (ctx, emails) => new UserRepository(ctx.em, ctx.policy).findVisibleByUniqueEmail(emails),
 });
 
 @Resolver(() => UserType)

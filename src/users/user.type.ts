@@ -1,4 +1,4 @@
-import { Field, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { Directive, Field, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { DateTime, EmailAddress, PhoneNumber } from '../graphql/scalars.js';
 import { Node, connectionOf } from '../graphql/relay.js';
 import { UserError } from '../graphql/user-errors.js';
@@ -6,6 +6,8 @@ import { ProfileState } from './user.entity.js';
 
 registerEnumType(ProfileState, { name: 'ProfileState', description: 'Whether the basic-information form is filled in.' });
 
+@Directive('@key(fields: "id")')
+@Directive('@key(fields: "email")')
 @ObjectType('User', { implements: Node, description: 'A person, employed by one organisation and possibly placed at others.' })
 export class UserType extends Node {
   @Field(() => String)

@@ -19,7 +19,7 @@ describe('migrations', () => {
     expect(await db.orm.migrator.checkSchema()).toBe(false);
   });
 
-  it('should create every trigger the report summaries and the viewer cache depend on', async () => {
+  it('should create every trigger the report summaries, the viewer cache and the events depend on', async () => {
     // The entities no longer declare triggers (the diff ignores them), so this is what notices a lost one.
     const rows = await db.orm.em.getConnection().execute<{ name: string }[]>(
       `select tgname as name from pg_trigger where not tgisinternal order by 1`,
@@ -27,7 +27,9 @@ describe('migrations', () => {
     const authorization = ['employments', 'federated_identities', 'issuer_administrators', 'issuer_mandates', 'orderer_appointments',
       'organisations', 'placements', 'routines', 'services', 'users'].map((t) => `${t}_authorization_changed`);
     expect(rows.map((r) => r.name)).toEqual(
-      expect.arrayContaining([...authorization, 'grants_summary_insert_delete', 'grants_summary_update', 'users_summary_employer']),
+      expect.arrayContaining([...authorization, 'grants_summary_insert_delete', 'grants_summary_update', 'users_summary_employer',
+        // The events every change writes for the services (src/events).
+        'events_stamp', 'grants_events', 'employments_events', 'users_events', 'organisations_events', 'issuer_mandates_events']),
     );
   });
 

@@ -50,6 +50,7 @@ describe('fuzz integrity checks', () => {
       `insert into idle_people_deltas (employer_id, n) select employer_id, 1 from users limit 1`,
       `insert into grant_expiry_tallies (expires_on, employer_id, service_id, n) select '2031-01-01', employer_id, (select id from services limit 1), 1 from users limit 1`,
       `update users set family_name = family_name || chr(65533) where id = ${someone}`,
+      `update organisations set depth = depth + 1 where id = (select id from organisations where parent_id is not null order by path limit 1)`,
     ];
     for (const statement of corruptions) await run(statement);
     const broken = new Set((await brokenInvariants(hub.db, since)).map((b) => b.name));

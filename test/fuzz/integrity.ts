@@ -35,7 +35,14 @@ export function invariants(since: Date): { name: string; query: Sql }[] {
           and not exists (select 1 from users t where a.target_type = 'User' and t.id = a.target_id)
           and not exists (select 1 from issuer_mandates t where a.target_type = 'IssuerMandate' and t.id = a.target_id)
           and not exists (select 1 from orderer_appointments t where a.target_type = 'OrdererAppointment' and t.id = a.target_id)
-          and not exists (select 1 from routines t where a.target_type = 'Routine' and t.id = a.target_id)`,
+          and not exists (select 1 from routines t where a.target_type = 'Routine' and t.id = a.target_id)
+          and not exists (select 1 from organisations t where a.target_type = 'Organisation' and t.id = a.target_id)`,
+    },
+    {
+      name: "every organisation's path, depth and legal entity follow from its parent (moves rewrite whole subtrees)",
+      query: sql`select o.id from organisations o left join organisations p on p.id = o.parent_id
+        where o.path <> coalesce(p.path, '') || o.id || '/' or o.depth <> coalesce(p.depth + 1, 0)
+          or o.legal_entity_id is distinct from case when o.kind <> 'unit' then o.id else coalesce(p.legal_entity_id, p.id) end`,
     },
     {
       name: 'every order has its submission in its history and its audit trail, and one audit event per step of its history',

@@ -8,11 +8,13 @@ import {
   isLeafType,
   isListType,
   isNonNullType,
+  isUnionType,
   type GraphQLArgument,
   type GraphQLField,
   type GraphQLInputType,
   type GraphQLInterfaceType,
   type GraphQLObjectType,
+  type GraphQLUnionType,
 } from 'graphql';
 import { demo } from '../support/hub.js';
 import type { IdPool } from './pools.js';
@@ -288,6 +290,17 @@ class OperationBuilder {
         return { k: 'str', v: emailValue(g, this.o.level) };
       case 'PhoneNumber':
         return { k: 'str', v: phoneValue(g, this.o.level) };
+      case '_Any': {
+        // A federation representation: an entity type and a key, mostly plausible.
+        const entity = pick(g, (schema.getType('_Entity') as GraphQLUnionType).getTypes().map((t) => t.name));
+        const key = weighted(g, [
+          [8, (): [string, Val] => ['id', { k: 'str', v: pool.id(g, entity, this.o.level) }]],
+          [1, (): [string, Val] => ['registrationNumber', { k: 'str', v: pick(g, ['202100-2114', '26144632', 'nope']) }]],
+          [1, (): [string, Val] => ['email', { k: 'str', v: emailValue(g, this.o.level) }]],
+          [strict ? 0 : 1, (): [string, Val] => ['id', { k: 'str', v: hostileString(g) }]],
+        ] as const)();
+        return { k: 'obj', fields: [['__typename', { k: 'str', v: strict || chance(g, 0.9) ? entity : hostileString(g) }], key] };
+      }
       case 'JSONObject':
         return { k: 'obj', fields: [['a', { k: 'num', v: 1 }]] };
       case 'Upload':
@@ -299,8 +312,13 @@ class OperationBuilder {
   }
 
   /** A selection set on an object or interface type, down to `maxDepth`. */
-  selection(type: GraphQLObjectType | GraphQLInterfaceType, depth: number, maxDepth: number): string {
+  selection(type: GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType, depth: number, maxDepth: number): string {
     const { g } = this.o;
+    if (isUnionType(type)) {
+      // A union (federation's _Entity) has no fields of its own: __typename and fragments on its members.
+      const members = depth >= maxDepth ? [] : some(g, type.getTypes(), 1, 2);
+      return ['__typename', ...members.map((on) => `... on ${on.name} { ${this.selection(on, depth + 1, maxDepth)} }`)].join(' ');
+    }
     const atLimit = depth >= maxDepth;
     const fields = Object.values(type.getFields()).filter(
       (f) => !atLimit || (isLeafType(getNamedType(f.type)) && f.args.every((a) => !isNonNullType(a.type))),
@@ -332,7 +350,7 @@ class OperationBuilder {
     const directive = chance(g, 0.03) ? pick(g, directives) : '';
     const named = getNamedType(f.type);
     const head = `${alias}${f.name}${args}${directive}`;
-    return isLeafType(named) ? head : `${head} { ${this.selection(named as GraphQLObjectType | GraphQLInterfaceType, depth + 1, maxDepth)} }`;
+    return isLeafType(named) ? head : `${head} { ${this.selection(named as GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType, depth + 1, maxDepth)} }`;
   }
 }
 

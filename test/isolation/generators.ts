@@ -138,6 +138,18 @@ export const opArb = fc.oneof(
     weight: 2,
   },
   {
+    // Federation's _entities: representations by global id, mostly naming the id's own type.
+    arbitrary: fc.record({
+      kind: fc.constant('entities' as const),
+      actor: actorArb,
+      targets: fc.array(
+        fc.record({ of: collection, target: targetArb, named: fc.oneof({ arbitrary: fc.constant(null), weight: 5 }, { arbitrary: collection, weight: 1 }) }),
+        { minLength: 1, maxLength: 8 },
+      ),
+    }),
+    weight: 2,
+  },
+  {
     arbitrary: fc.record({
       kind: fc.constant('list' as const),
       actor: actorArb,
@@ -158,5 +170,19 @@ export const opArb = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('endMandate' as const), actor: writerArb, target: writeTargetArb }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('updateMandate' as const), actor: writerArb, target: writeTargetArb }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('endEmployment' as const), actor: writerArb, target: writeTargetArb }), weight: 2 },
+  // A machine client's views: its event feed and an access check; `actor` is unused (clients are picked by `client`).
+  { arbitrary: fc.record({ kind: fc.constant('client' as const), actor: actorArb, client: fc.nat(), target: targetArb }), weight: 2 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('createOrg' as const),
+      actor: writerArb,
+      /** The parent of a new unit; unused for a legal entity (created at the top). */
+      target: writeTargetArb,
+      legal: fc.oneof({ arbitrary: fc.constant<RootKind | null>(null), weight: 3 }, { arbitrary: rootKind, weight: 1 }),
+    }),
+    weight: 2,
+  },
+  { arbitrary: fc.record({ kind: fc.constant('moveOrg' as const), actor: writerArb, target: writeTargetArb, parent: writeTargetArb }), weight: 2 },
+  { arbitrary: fc.record({ kind: fc.constant('closeOrg' as const), actor: writerArb, target: writeTargetArb }), weight: 2 },
 );
 export type Op = typeof opArb extends fc.Arbitrary<infer T> ? T : never;

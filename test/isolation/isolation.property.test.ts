@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../support/hub.js';
 import { Api, gid, LIST_FIELD, rawId, TYPE_NAME, type Answer, type Data, type Paged } from './api.js';
 import { opArb, worldArb, type ActorPick, type Op, type TargetPick } from './generators.js';
-import { COLLECTIONS, SERVICES, type Actor, type Collection, type Model, type Outcome, type OrgKind } from './model.js';
-import { adminRowsOf, auditCount, buildWorld, employmentEndsOf, loadModel, removeWorld, rowOf, type Snapshot, type WorldRows } from './world.js';
+import { COLLECTIONS, SERVICES, type Actor, type Collection, type MClient, type Model, type Outcome, type OrgKind } from './model.js';
+import { adminRowsOf, auditCount, buildWorld, employmentEndsOf, eventsOf, loadModel, removeWorld, rowOf, type Snapshot, type WorldRows } from './world.js';
 
 /**
  * Tenant isolation as a property: in random worlds (forests of organisations, people, grants,
@@ -38,6 +38,8 @@ const NODE = `query($id: ID!) { node(id: $id) { __typename id
   ... on Organisation { children(first: 100) { totalCount nodes { id } } }
   ... on User { grants(first: 100) { totalCount nodes { id } } } } }`;
 const NODES = 'query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }';
+const ENTITIES = `query($r: [_Any!]!) { _entities(representations: $r) { __typename
+  ... on User { id } ... on Grant { id } ... on Organisation { id } ... on IssuerMandate { id } ... on OrdererAppointment { id } } }`;
 const RESPONSIBLE = `query($id: ID!, $sus: ID!, $vias: ID!) { node(id: $id) { ... on User {
   sus: responsibleIssuer(service: $sus) { id } vias: responsibleIssuer(service: $vias) { id } } } }`;
 const CONTACT = 'mutation($id: ID!, $phone: PhoneNumber) { result: userContactUpdate(id: $id, input: { phone: $phone }) { user { id phone } userErrors { code field message } } }';
@@ -51,6 +53,12 @@ const END_EMPLOYMENT = `mutation($id: ID!, $endDate: DateTime!) { result: userEm
   user { id } employment { validTo } userErrors { code field message } } }`;
 const UPDATE_MANDATE = `mutation($id: ID!, $phone: PhoneNumber) { result: issuerMandateUpdate(id: $id, input: { supportPhone: $phone, reason: "isolation" }) {
   issuerMandate { id supportContact { phone } } userErrors { code field message } } }`;
+const FEED = 'query($after: String) { events(after: $after, first: 200) { edges { node { id } } endCursor hasNextPage } }';
+const ACCESS = 'query($id: ID!) { accessCheck(person: { id: $id }) { person allowed grants { grant } } }';
+const ORG_FIELDS = 'organisation { id } userErrors { code field message }';
+const CREATE_ORG = `mutation($input: OrganisationCreateInput!) { result: organisationCreate(input: $input) { ${ORG_FIELDS} } }`;
+const MOVE_ORG = `mutation($id: ID!, $parentId: ID) { result: organisationMove(id: $id, input: { parentId: $parentId }) { ${ORG_FIELDS} } }`;
+const CLOSE_ORG = `mutation($id: ID!) { result: organisationClose(id: $id, input: { reason: "isolation" }) { ${ORG_FIELDS} } }`;
 const END_MANDATE = 'mutation($id: ID!) { result: issuerMandateEnd(id: $id, input: { reason: "isolation" }) { issuerMandate { id state } userErrors { code field message } } }';
 
 interface Target {
@@ -70,6 +78,7 @@ type Payload = { userErrors: { code: string }[] } & Data;
 
 const sorted = (ids: Iterable<string>) => [...ids].sort();
 let phones = 0;
+let registrationNumbers = 0;
 /** How often each kind of step met each kind of case, printed at the end: what the run really covered. */
 const coverage = new Map<string, number>();
 const saw = (what: string) => coverage.set(what, (coverage.get(what) ?? 0) + 1);
@@ -158,6 +167,11 @@ class WorldRun {
         this.step = `nodes([${targets.map((x) => x.t.label).join(', ')}]) by ${by}`;
         return this.nodes(actor, targets);
       }
+      case 'entities': {
+        const targets = op.targets.map(({ of, target, named }) => ({ of, named: named ?? of, t: this.target(of, target, (id) => this.canRead(actor, of, id)) }));
+        this.step = `_entities([${targets.map((x) => `${TYPE_NAME[x.named]} ${x.t.label}`).join(', ')}]) by ${by}`;
+        return this.entities(actor, targets);
+      }
       case 'list': {
         const filter = this.filter(op.of, op.filter);
         this.step = `${LIST_FIELD[op.of]}(${op.backward ? 'last' : 'first'}: ${op.first}${filter.label}) paged through by ${by}`;
@@ -197,12 +211,75 @@ class WorldRun {
         this.step = `issuerMandateUpdate(${t.label}${t.id ? `, ${this.model.mandates.get(t.id)!.state}` : ''}) by ${by}`;
         return this.updateMandate(actor, t, op.target.uuid);
       }
+      case 'createOrg': {
+        const t = this.target('organisations', op.target, (id) => this.viewer(actor) !== null && this.model.administersOrg(this.viewer(actor)!, id));
+        this.step = op.legal ? `organisationCreate(top-level ${op.legal}) by ${by}` : `organisationCreate(unit under ${t.label}) by ${by}`;
+        return this.createOrg(actor, op.legal ? null : t, op.legal ?? 'unit', op.target.uuid);
+      }
+      case 'moveOrg': {
+        const administered = (id: string) => this.viewer(actor) !== null && this.model.administersOrg(this.viewer(actor)!, id);
+        const t = this.target('organisations', op.target, administered);
+        const parent = this.target('organisations', op.parent, administered);
+        this.step = `organisationMove(${t.label} under ${parent.label}) by ${by}`;
+        return this.moveOrg(actor, t, parent, op.target.uuid);
+      }
+      case 'closeOrg': {
+        const t = this.target('organisations', op.target, (id) => this.viewer(actor) !== null && this.model.administersOrg(this.viewer(actor)!, id));
+        this.step = `organisationClose(${t.label}) by ${by}`;
+        return this.closeOrg(actor, t, op.target.uuid);
+      }
       case 'endEmployment': {
         const t = this.target('users', op.target, (id) => this.viewer(actor) !== null && this.viewer(actor) !== id && this.model.canWriteUser(this.viewer(actor)!, id));
         this.step = `userEmploymentEnd(${t.label}) by ${by}`;
         return this.endEmployment(actor, t, op.target.uuid);
       }
+      case 'client': {
+        const clients = [...this.model.clients.values()].sort((a, b) => a.name.localeCompare(b.name));
+        const client = clients[op.client % clients.length];
+        const t = this.target('users', op.target, (id) => this.model.accessCheck(client, id) !== null);
+        this.step = `events and accessCheck(${t.label}) by client ${client.name} (${client.service ?? `organisation ${client.org}`})`;
+        saw(`client ${client.service ? 'service' : 'organisation'}`);
+        return this.clientViews(client, t);
+      }
     }
+  }
+
+  /**
+   * A client's feed holds exactly the stored events the model lets it see, and its access check
+   * answers exactly the model's usable grants, null (as for a missing id) for anyone else.
+   */
+  private async clientViews(client: MClient, t: Target): Promise<void> {
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 100; page++) {
+      const res: Answer<{ events: { edges: { node: { id: string } }[]; endCursor: string | null; hasNextPage: boolean } }> = await this.api.callAsClient(client.name, FEED, { after });
+      expect(res.errors, this.step).toBeUndefined();
+      seen.push(...res.data!.events.edges.map((e) => e.node.id));
+      if (!res.data!.events.hasNextPage) break;
+      after = res.data!.events.endCursor;
+    }
+    const stored = await eventsOf(this.hub);
+    const known = new Map(stored.filter((e) => this.model.knowsSubject(e)).map((e) => [e.id, e]));
+    const expected = sorted([...known.values()].filter((e) => this.model.clientSees(client, e)).map((e) => e.id));
+    expect(new Set(seen).size, `${this.step}: no event twice`).toBe(seen.length);
+    expect(sorted(seen.filter((id) => known.has(id))), `${this.step}: the feed holds what the model lets the client see`).toEqual(expected);
+    saw(expected.length ? 'client feed with events' : 'client feed empty');
+
+    const res = await this.api.callAsClient<{ accessCheck: { grants: { grant: string }[] } | null }>(client.name, ACCESS, { id: t.gid });
+    if (client.service === null) {
+      expect(res.errors?.[0]?.extensions, `${this.step}: an organisation's client checks no access`).toMatchObject({ code: 'FORBIDDEN', reason: 'CLIENT_ONLY' });
+      return;
+    }
+    const want = this.model.accessCheck(client, t.id);
+    if (want === null) {
+      const missing = await this.api.callAsClient(client.name, ACCESS, { id: gid('User', '00000000-0000-7000-8000-000000000000') });
+      expect(res, `${this.step}: not a holder answers as an unknown person`).toMatchObject({ data: { accessCheck: null } });
+      expect(res.data, this.step).toEqual(missing.data);
+      saw('access check absent');
+      return;
+    }
+    expect(sorted(res.data!.accessCheck!.grants.map((g) => rawId(g.grant))), `${this.step}: usable grants`).toEqual(want);
+    saw(want.length ? 'access check allowed' : 'access check holder without usable grant');
   }
 
   private canRead(actor: Actor, of: Collection, id: string | null): boolean {
@@ -241,6 +318,19 @@ class WorldRun {
     expect(res.errors, this.step).toBeUndefined();
     const expected = targets.map(({ of, t }) => (this.canRead(actor, of, t.id) ? { __typename: TYPE_NAME[of], id: t.gid } : null));
     expect(res.data!.nodes, this.step).toEqual(expected);
+  }
+
+  /**
+   * _entities(representations:) answers position by position what node(id:) would, and null where a
+   * representation names another type than its id's.
+   */
+  private async entities(actor: Actor, targets: { of: Collection; named: Collection; t: Target }[]): Promise<void> {
+    const representations = targets.map(({ named, t }) => ({ __typename: TYPE_NAME[named], id: t.gid }));
+    const res = await this.api.call<{ _entities: ({ __typename: string; id: string } | null)[] }>(actor, ENTITIES, { r: representations });
+    expect(res.errors, this.step).toBeUndefined();
+    const expected = targets.map(({ of, named, t }) => (named === of && this.canRead(actor, of, t.id) ? { __typename: TYPE_NAME[of], id: t.gid } : null));
+    for (const { of, named, t } of targets) saw(`_entities ${of} ${named !== of ? 'other type' : this.canRead(actor, of, t.id) ? 'visible' : 'hidden'}`);
+    expect(res.data!._entities, this.step).toEqual(expected);
   }
 
   /** A list's filter, chosen by a generated number (0: none); `keep` says which readable ids it keeps. */
@@ -447,6 +537,86 @@ class WorldRun {
     expect(await auditCount(this.hub), `${this.step}: no audit event`).toBe(events);
   }
 
+  private async orgRows(): Promise<unknown> {
+    return this.hub.db.orm.em.getConnection().execute('select id, name, kind, parent_id, legal_entity_id, path, depth, closed_at from organisations order by id');
+  }
+
+  private async createOrg(actor: Actor, parent: Target | null, kind: OrgKind, missing: string): Promise<void> {
+    const outcome = this.model.orgCreate(actor, parent?.id ?? null, kind);
+    saw(`organisationCreate ${kind === 'unit' ? 'unit' : 'legal entity'} ${outcome.kind === 'user-error' ? outcome.code : outcome.kind}`);
+    const before = await this.orgRows();
+    const events = await auditCount(this.hub);
+    const input = (parentId: string | null) =>
+      kind === 'unit' ? { kind: 'UNIT', name: 'Isolation', parentId } : { kind: kind.toUpperCase(), name: 'Isolation', registrationNumber: `ISO-${process.pid}-c${++registrationNumbers}` };
+    const res = await this.api.call<{ result: ({ organisation: { id: string } | null } & Payload) | null }>(actor, CREATE_ORG, { input: input(parent?.gid ?? null) });
+    if (outcome.kind === 'ok') {
+      const created = res.data?.result?.organisation;
+      expect(res.data?.result?.userErrors, `${this.step}: in scope, must succeed`).toEqual([]);
+      const id = rawId(created!.id);
+      this.mine.organisations.push(id);
+      this.model.applyOrgCreate(id, parent?.id ?? null, kind);
+      expect(this.model.administersOrg((actor as { id: string }).id, id), `${this.step}: the new organisation lies in the creator's domain`).toBe(true);
+      expect(await auditCount(this.hub), `${this.step}: one audit event`).toBe(events + 1);
+      return;
+    }
+    await this.refusedWrite(outcome, actor, res, CREATE_ORG, { input: input(gid('Organisation', missing)) });
+    expect(await this.orgRows(), `${this.step}: the tree must not change`).toEqual(before);
+    expect(await auditCount(this.hub), `${this.step}: no audit event`).toBe(events);
+  }
+
+  /** Demo organisations outlive the world: a change the model allows on one is not made (the world could not undo it). */
+  private demo(t: Target, outcome: Outcome): boolean {
+    return t.id !== null && !this.mine.organisations.includes(t.id) && (outcome.kind === 'ok' || outcome.kind === 'user-error');
+  }
+
+  private async moveOrg(actor: Actor, t: Target, parent: Target, missing: string): Promise<void> {
+    const outcome = this.model.orgMove(actor, t.id, parent.id);
+    if (this.demo(t, outcome)) return void saw('organisationMove of a demo organisation skipped');
+    saw(`organisationMove ${outcome.kind === 'user-error' ? outcome.code : outcome.kind}`);
+    const before = await this.orgRows();
+    const events = await auditCount(this.hub);
+    const res = await this.api.call<{ result: Payload | null }>(actor, MOVE_ORG, { id: t.gid, parentId: parent.gid });
+    if (outcome.kind === 'ok') {
+      expect(res.data?.result, `${this.step}: in scope, must succeed`).toEqual({ organisation: { id: t.gid }, userErrors: [] });
+      const moved = this.model.orgs.get(t.id!)!.parent !== parent.id;
+      const [row] = await this.hub.db.orm.em.getConnection().execute<{ parent_id: string }[]>('select parent_id from organisations where id = ?', [t.id]);
+      expect(row.parent_id, `${this.step}: under the new parent`).toBe(parent.id);
+      expect(await auditCount(this.hub), `${this.step}: one audit event per move`).toBe(events + (moved ? 1 : 0));
+      this.model.applyOrgMove(t.id!, parent.id!);
+      await this.treeInvariants();
+      return;
+    }
+    await this.refusedWrite(outcome, actor, res, MOVE_ORG, { id: gid('Organisation', missing), parentId: parent.gid });
+    expect(await this.orgRows(), `${this.step}: the tree must not change`).toEqual(before);
+    expect(await auditCount(this.hub), `${this.step}: no audit event`).toBe(events);
+  }
+
+  private async closeOrg(actor: Actor, t: Target, missing: string): Promise<void> {
+    const outcome = this.model.orgClose(actor, t.id);
+    if (this.demo(t, outcome)) return void saw('organisationClose of a demo organisation skipped');
+    saw(`organisationClose ${outcome.kind === 'user-error' ? (outcome.codes ?? [outcome.code]).join('+') : outcome.kind}`);
+    const before = await this.orgRows();
+    const events = await auditCount(this.hub);
+    const res = await this.api.call<{ result: Payload | null }>(actor, CLOSE_ORG, { id: t.gid });
+    if (outcome.kind === 'ok') {
+      expect(res.data?.result, `${this.step}: in scope, must succeed`).toEqual({ organisation: { id: t.gid }, userErrors: [] });
+      expect(await auditCount(this.hub), `${this.step}: one audit event`).toBe(events + 1);
+      this.model.applyOrgClose(t.id!);
+      return;
+    }
+    await this.refusedWrite(outcome, actor, res, CLOSE_ORG, { id: gid('Organisation', missing) });
+    expect(await this.orgRows(), `${this.step}: the tree must not change`).toEqual(before);
+    expect(await auditCount(this.hub), `${this.step}: no audit event`).toBe(events);
+  }
+
+  /** After a move: every path, depth and legal entity is what the parents make it, for the whole tree. */
+  private async treeInvariants(): Promise<void> {
+    const broken = await this.hub.db.orm.em.getConnection().execute(`select o.id from organisations o left join organisations p on p.id = o.parent_id
+      where o.path <> coalesce(p.path, '') || o.id || '/' or o.depth <> coalesce(p.depth + 1, 0)
+        or o.legal_entity_id is distinct from case when o.kind <> 'unit' then o.id else coalesce(p.legal_entity_id, p.id) end`);
+    expect(broken, `${this.step}: paths, depths and legal entities follow the parents`).toEqual([]);
+  }
+
   private async endMandate(actor: Actor, t: Target, missing: string): Promise<void> {
     const outcome = this.model.mandateEnd(actor, t.id);
     saw(`issuerMandateEnd ${outcome.kind === 'user-error' ? outcome.code : outcome.kind}`);
@@ -490,7 +660,7 @@ class WorldRun {
     const error = res.errors?.[0]?.extensions;
     switch (outcome.kind) {
       case 'user-error':
-        expect(codes, `${this.step}: expected ${outcome.code}`).toEqual([outcome.code]);
+        expect(codes, `${this.step}: expected ${(outcome.codes ?? [outcome.code]).join(', ')}`).toEqual(outcome.codes ?? [outcome.code]);
         return;
       case 'forbidden':
         expect({ code: error?.code, reason: error?.reason }, `${this.step}: visible but not theirs to change`).toEqual({ code: 'FORBIDDEN', reason: undefined });
@@ -532,7 +702,7 @@ describe('tenant isolation, property-based', () => {
     await hub?.close();
   });
 
-  it('nothing outside scope is readable or writable; lists, node(), nodes() and totalCount agree; responsible issuers and writes match the model', async () => {
+  it('nothing outside scope is readable or writable; lists, node(), nodes(), _entities and totalCount agree; responsible issuers and writes match the model', async () => {
     const deadline = Date.now() + TIME_LIMIT_MS;
     const property = fc.asyncProperty(worldArb, fc.array(opArb, OPS_PER_WORLD), async (shape, ops) => {
       if (Date.now() > deadline) {

@@ -13,6 +13,8 @@ export interface MOrg {
   id: string;
   parent: string | null;
   kind: OrgKind;
+  /** Closed (organisationClose): still readable, takes nothing new. */
+  closed?: boolean;
 }
 export interface MPeriod {
   from: number;
@@ -31,6 +33,8 @@ export interface MGrant {
   user: string;
   service: Svc;
   state: GrantState;
+  /** The organisation the grant is scoped to. */
+  scope?: string;
 }
 export interface MMandate extends MPeriod {
   id: string;
@@ -54,6 +58,21 @@ export interface MAppointment extends MPeriod {
   state: AppointmentState;
 }
 
+/** A machine client: acts for one service or for one organisation's subtree. */
+export interface MClient {
+  id: string;
+  /** Its dev-issuer client_id. */
+  name: string;
+  service: Svc | null;
+  org: string | null;
+}
+/** An event as the hub stored it: what it is about. */
+export interface MEvent {
+  id: string;
+  subjectType: string;
+  subjectId: string;
+}
+
 export interface ModelData {
   orgs: MOrg[];
   users: MUser[];
@@ -61,6 +80,7 @@ export interface ModelData {
   mandates: MMandate[];
   admins: MAdmin[];
   appointments: MAppointment[];
+  clients?: MClient[];
   /** The authority organisation owning each service. */
   owners: Record<Svc, string>;
 }
@@ -102,7 +122,18 @@ export type Outcome =
   | { kind: 'not-found' }
   | { kind: 'forbidden' }
   | { kind: 'step-up' }
-  | { kind: 'user-error'; code: 'INVALID_STATE' | 'CONFLICT' | 'SELF_DECISION' };
+  | { kind: 'user-error'; code: UserErrorCode; codes?: UserErrorCode[] };
+
+export type UserErrorCode =
+  | 'INVALID_STATE'
+  | 'SELF_DECISION'
+  | 'CONFLICT'
+  | 'NOT_FOUND'
+  | 'NOT_ELIGIBLE'
+  | 'ORGANISATION_CLOSED'
+  | 'MOVE_INTO_OWN_SUBTREE'
+  | 'ORGANISATION_HAS_PEOPLE'
+  | 'ORGANISATION_IN_USE';
 
 export type Collection = 'users' | 'grants' | 'organisations' | 'mandates' | 'appointments';
 export const COLLECTIONS: readonly Collection[] = ['users', 'grants', 'organisations', 'mandates', 'appointments'];
@@ -115,6 +146,7 @@ export class Model {
   readonly admins: Map<string, MAdmin>;
   readonly appointments: Map<string, MAppointment>;
   readonly owners: Record<Svc, string>;
+  readonly clients: Map<string, MClient>;
 
   constructor(
     data: ModelData,
@@ -127,6 +159,7 @@ export class Model {
     this.admins = new Map(data.admins.map((a) => [a.id, a]));
     this.appointments = new Map(data.appointments.map((a) => [a.id, a]));
     this.owners = data.owners;
+    this.clients = new Map((data.clients ?? []).map((c) => [c.id, c]));
   }
 
   ids(of: Collection): string[] {
@@ -275,6 +308,48 @@ export class Model {
     return a.user === viewer || this.administeredIn(viewer, a.service, a.user);
   }
 
+  // --- what a machine client may see --------------------------------------------------------
+
+  /** Whether the model knows an event's subject (events of removed worlds' rows are not its business). */
+  knowsSubject(e: MEvent): boolean {
+    const maps: Record<string, Map<string, unknown>> = { Grant: this.grants, User: this.users, Organisation: this.orgs, IssuerMandate: this.mandates };
+    return maps[e.subjectType]?.has(e.subjectId) ?? false;
+  }
+
+  /** A person who holds or held a grant of the service: what its clients may ask about and hear of. */
+  holds(person: string, service: Svc): boolean {
+    return [...this.grants.values()].some((g) => g.user === person && g.service === service);
+  }
+
+  /**
+   * A service's client hears of its service's grants and mandates and of its holders; an organisation's
+   * client of what belongs to its subtree (grants by their holder's employer, people by theirs).
+   */
+  clientSees(c: MClient, e: MEvent): boolean {
+    switch (e.subjectType) {
+      case 'Grant': {
+        const g = this.grants.get(e.subjectId)!;
+        return c.service !== null ? g.service === c.service : this.within(this.users.get(g.user)!.employer, c.org!);
+      }
+      case 'User':
+        return c.service !== null ? this.holds(e.subjectId, c.service) : this.within(this.users.get(e.subjectId)!.employer, c.org!);
+      case 'Organisation':
+        return c.service === null && this.within(e.subjectId, c.org!);
+      case 'IssuerMandate': {
+        const m = this.mandates.get(e.subjectId)!;
+        return c.service !== null ? m.service === c.service : this.within(m.org, c.org!);
+      }
+      default:
+        return false;
+    }
+  }
+
+  /** The access check's answer: null for anyone but a holder of the client's service, else their active grants of it. */
+  accessCheck(c: MClient, person: string | null): string[] | null {
+    if (c.service === null || person === null || !this.users.has(person) || !this.holds(person, c.service)) return null;
+    return [...this.grants.values()].filter((g) => g.user === person && g.service === c.service && g.state === 'active').map((g) => g.id).sort();
+  }
+
   // --- what a viewer may change, and what a write should answer ---------------------------
 
   canWriteUser(viewer: string, person: string): boolean {
@@ -364,6 +439,100 @@ export class Model {
     if (!meets((actor as { level: Level }).level, REQUIRED_LEVEL[m.service].mandateChange)) return { kind: 'step-up' };
     if (m.state === 'ended' || (m.to !== null && m.to <= this.now())) return { kind: 'user-error', code: 'INVALID_STATE' };
     return { kind: 'ok' };
+  }
+
+  // --- the tree, administered within scope -------------------------------------------------
+
+  /** The issuer of a service responsible for an organisation: the holder of the deepest mandate in force over it, else the owner. */
+  responsibleIssuerOfOrg(org: string, service: Svc): string {
+    const holders = new Set([...this.mandates.values()].filter((m) => m.service === service && this.mandateInForce(m)).map((m) => m.org));
+    return this.chain(org).find((o) => holders.has(o)) ?? this.owners[service];
+  }
+
+  /**
+   * Whether a viewer administers an organisation: one of their roles is the organisation's responsible
+   * issuer in that service, and an authority only for its own subtree and eligible legal entities.
+   */
+  administersOrg(viewer: string, org: string): boolean {
+    return this.roles(viewer).some((r) => {
+      if (this.responsibleIssuerOfOrg(org, r.service) !== r.issuer) return false;
+      if (!r.authority) return true;
+      return this.within(org, this.owners[r.service]) || ELIGIBLE[r.service].includes(this.legalEntityKind(org));
+    });
+  }
+
+  /** The organisations a viewer's administration is rooted at: their issuers (and an authority's own organisation). */
+  private isAdministrationRoot(viewer: string, org: string): boolean {
+    return this.roles(viewer).some((r) => r.issuer === org || (r.authority && this.owners[r.service] === org));
+  }
+
+  /** The target of a tree change: administered, else FORBIDDEN when readable, else NOT_FOUND. */
+  private treeTarget(actor: Actor, org: string | null): Outcome | string {
+    const viewer = this.signedIn(actor);
+    if (typeof viewer !== 'string') return viewer;
+    if (org === null || !this.orgs.has(org)) return { kind: 'not-found' };
+    if (!this.administersOrg(viewer, org)) return this.canReadOrganisation(viewer, org) ? { kind: 'forbidden' } : { kind: 'not-found' };
+    return viewer;
+  }
+
+  /** A unit under `parent`, or (parent null) a top-level legal entity of `kind`. */
+  orgCreate(actor: Actor, parent: string | null, kind: OrgKind): Outcome {
+    const viewer = this.signedIn(actor);
+    if (typeof viewer !== 'string') return viewer;
+    if (kind === 'unit') {
+      if (parent === null || !this.orgs.has(parent) || !this.administersOrg(viewer, parent)) return { kind: 'not-found' };
+      if (this.orgs.get(parent)!.closed) return { kind: 'user-error', code: 'ORGANISATION_CLOSED' };
+      return { kind: 'ok' };
+    }
+    return this.roles(viewer).some((r) => r.authority && ELIGIBLE[r.service].includes(kind)) ? { kind: 'ok' } : { kind: 'user-error', code: 'NOT_ELIGIBLE' };
+  }
+
+  orgMove(actor: Actor, org: string | null, parent: string | null): Outcome {
+    const viewer = this.treeTarget(actor, org);
+    if (typeof viewer !== 'string') return viewer;
+    if (this.isAdministrationRoot(viewer, org!)) return { kind: 'forbidden' };
+    if (this.orgs.get(org!)!.closed) return { kind: 'user-error', code: 'ORGANISATION_CLOSED' };
+    if (parent === null || !this.orgs.has(parent) || !this.administersOrg(viewer, parent)) return { kind: 'user-error', code: 'NOT_FOUND' };
+    if (this.orgs.get(parent)!.closed) return { kind: 'user-error', code: 'ORGANISATION_CLOSED' };
+    const node = this.orgs.get(org!)!;
+    if (node.parent === parent) return { kind: 'ok' };
+    if (this.within(parent, org!)) return { kind: 'user-error', code: 'MOVE_INTO_OWN_SUBTREE' };
+    // Where it lands must still be the viewer's to administer.
+    const was = node.parent;
+    node.parent = parent;
+    const stays = this.administersOrg(viewer, org!);
+    node.parent = was;
+    return stays ? { kind: 'ok' } : { kind: 'user-error', code: 'NOT_FOUND' };
+  }
+
+  /** Closing: refused while anyone is employed there, or open units, mandates, appointments or grants depend on it. */
+  orgClose(actor: Actor, org: string | null): Outcome {
+    const viewer = this.treeTarget(actor, org);
+    if (typeof viewer !== 'string') return viewer;
+    if (this.isAdministrationRoot(viewer, org!)) return { kind: 'forbidden' };
+    if (this.orgs.get(org!)!.closed) return { kind: 'user-error', code: 'INVALID_STATE' };
+    const t = this.now();
+    const codes: UserErrorCode[] = [];
+    if ([...this.users.values()].some((u) => u.employer === org)) codes.push('ORGANISATION_HAS_PEOPLE');
+    const inUse =
+      [...this.orgs.values()].some((o) => o.parent === org && !o.closed) ||
+      [...this.mandates.values()].some((m) => m.org === org && m.state === 'active' && (m.to === null || m.to > t)) ||
+      [...this.appointments.values()].some((a) => a.scope === org && (a.state === 'requested' || (a.state === 'approved' && (a.to === null || a.to > t)))) ||
+      [...this.grants.values()].some((g) => g.scope === org && (g.state === 'active' || g.state === 'suspended'));
+    if (inUse) codes.push('ORGANISATION_IN_USE');
+    return codes.length ? { kind: 'user-error', code: codes[0], codes } : { kind: 'ok' };
+  }
+
+  applyOrgCreate(id: string, parent: string | null, kind: OrgKind): void {
+    this.orgs.set(id, { id, parent, kind });
+  }
+
+  applyOrgMove(org: string, parent: string): void {
+    this.orgs.get(org)!.parent = parent;
+  }
+
+  applyOrgClose(org: string): void {
+    this.orgs.get(org)!.closed = true;
   }
 
   // --- applying successful writes ------------------------------------------------------------

@@ -8,9 +8,10 @@ import { createOrganisation } from '../../src/organisations/organisation.service
 import { Routine } from '../../src/routines/routine.entity.js';
 import { Service, ServiceRole } from '../../src/services/service.entity.js';
 import { Placement, ProfileState, User } from '../../src/users/user.entity.js';
+import { Client, ClientCredential } from '../../src/clients/client.entity.js';
 import type { TestHub } from '../support/hub.js';
 import type { PeriodShape, WorldShape } from './generators.js';
-import { Model, SERVICES, type AppointmentState as MState, type GrantState as MGrantState, type OrgKind, type Svc } from './model.js';
+import { Model, SERVICES, type MEvent, type AppointmentState as MState, type GrantState as MGrantState, type OrgKind, type Svc } from './model.js';
 
 /**
  * Turns a world shape into rows, inserted directly with the ORM in one transaction (the API is what
@@ -31,6 +32,8 @@ export interface WorldRows {
   mandates: string[];
   admins: string[];
   appointments: string[];
+  /** Machine clients acting for world organisations. */
+  clients: string[];
   document: string;
 }
 
@@ -184,7 +187,15 @@ export async function buildWorld(hub: TestHub, shape: WorldShape): Promise<World
       );
     }
 
+    // Two organisation clients of the world: one for a root, one for the deepest organisation made last.
+    const clients = [orgs[0], orgs[orgs.length - 1]].filter((o, i, all) => all.indexOf(o) === i).map((organisation, i) => {
+      const client = tx.create(Client, { name: `iso-${tag}-c${i}`, organisation });
+      tx.create(ClientCredential, { client, issuer: hub.app.devIssuer!.issuer, oauthClientId: client.name });
+      return client;
+    });
+
     return {
+      clients: clients.map((c) => c.id),
       organisations: orgs.map((o) => o.id),
       users: users.map((u) => u.id),
       grants: grants.map((g) => g.id),
@@ -217,6 +228,10 @@ export async function removeWorld(hub: TestHub, rows: WorldRows): Promise<void> 
       params.every((p) => p.length > 0) ? conn.execute(statement, params, 'run', tx.getTransactionContext()) : Promise.resolve();
     const targets = [...rows.users, ...rows.organisations, ...rows.grants, ...rows.mandates, ...rows.appointments];
     await run('delete from audit_events where target_id in (?)', targets);
+    await run('delete from events where subject_id in (?)', targets);
+    await run('delete from events where person_id in (?)', rows.users);
+    await run('delete from client_credentials where client_id in (?)', rows.clients);
+    await run('delete from clients where id in (?)', rows.clients);
     await run('delete from audit_events where actor_id in (?)', rows.users);
     await run('delete from audit_events where organisation_id in (?)', rows.organisations);
     await run('delete from grants where id in (?)', rows.grants);
@@ -252,14 +267,14 @@ export async function loadModel(hub: TestHub): Promise<Snapshot> {
   const serviceIds = Object.fromEntries(services.map((s) => [s.code, s.id])) as Record<Svc, string>;
   const owners = Object.fromEntries(services.map((s) => [s.code, s.owner_id])) as Record<Svc, string>;
 
-  const orgs = await q<{ id: string; parent_id: string | null; kind: OrgKind }>('select id, parent_id, kind from organisations');
+  const orgs = await q<{ id: string; parent_id: string | null; kind: OrgKind; closed: boolean }>('select id, parent_id, kind, closed_at is not null as closed from organisations');
   const users = await q<{ id: string; employer_id: string; end_scheduled: boolean }>(
     'select id, employer_id, exists (select 1 from employments x where x.user_id = users.id and x.valid_to is not null) as end_scheduled from users',
   );
   const placements = await q<{ user_id: string; organisation_id: string; valid_from: Date; valid_to: Date | null }>(
     'select user_id, organisation_id, valid_from, valid_to from placements',
   );
-  const grants = await q<{ id: string; user_id: string; service_id: string; state: MGrantState }>('select id, user_id, service_id, state from grants');
+  const grants = await q<{ id: string; user_id: string; service_id: string; state: MGrantState; scope_id: string }>('select id, user_id, service_id, state, scope_id from grants');
   const mandates = await q<{ id: string; organisation_id: string; service_id: string; state: 'active' | 'ended'; valid_from: Date; valid_to: Date | null }>(
     'select id, organisation_id, service_id, state, valid_from, valid_to from issuer_mandates',
   );
@@ -269,17 +284,18 @@ export async function loadModel(hub: TestHub): Promise<Snapshot> {
   const appointments = await q<{ id: string; user_id: string; scope_id: string; service_id: string; state: MState; valid_from: Date; valid_to: Date | null }>(
     'select id, user_id, scope_id, service_id, state, valid_from, valid_to from orderer_appointments',
   );
+  const clients = await q<{ id: string; name: string; service_id: string | null; organisation_id: string | null }>('select id, name, service_id, organisation_id from clients');
   const identities = await q<{ user_id: string; subject: string }>('select user_id, subject from federated_identities where issuer = ?', [hub.app.devIssuer!.issuer]);
 
   const model = new Model({
-    orgs: orgs.map((o) => ({ id: o.id, parent: o.parent_id, kind: o.kind })),
+    orgs: orgs.map((o) => ({ id: o.id, parent: o.parent_id, kind: o.kind, closed: o.closed })),
     users: users.map((u) => ({
       id: u.id,
       employer: u.employer_id,
       endScheduled: u.end_scheduled,
       placements: placements.filter((p) => p.user_id === u.id).map((p) => ({ org: p.organisation_id, from: time(p.valid_from)!, to: time(p.valid_to) })),
     })),
-    grants: grants.map((g) => ({ id: g.id, user: g.user_id, service: code.get(g.service_id)!, state: g.state })),
+    grants: grants.map((g) => ({ id: g.id, user: g.user_id, service: code.get(g.service_id)!, state: g.state, scope: g.scope_id })),
     mandates: mandates.map((m) => ({ id: m.id, org: m.organisation_id, service: code.get(m.service_id)!, state: m.state, from: time(m.valid_from)!, to: time(m.valid_to) })),
     admins: admins.map((a) => ({ id: a.id, user: a.user_id, org: a.organisation_id, service: code.get(a.service_id)!, state: a.state })),
     appointments: appointments.map((a) => ({
@@ -292,12 +308,19 @@ export async function loadModel(hub: TestHub): Promise<Snapshot> {
       to: time(a.valid_to),
     })),
     owners,
+    clients: clients.map((c) => ({ id: c.id, name: c.name, service: c.service_id ? code.get(c.service_id)! : null, org: c.organisation_id })),
   });
   return { model, subjects: new Map(identities.map((i) => [i.user_id, i.subject])), serviceIds };
 }
 
+/** Every event the hub has stored, straight from the table. */
+export async function eventsOf(hub: TestHub): Promise<MEvent[]> {
+  const rows = await hub.db.orm.em.fork().getConnection().execute<{ id: string; subject_type: string; subject_id: string }[]>('select id, subject_type, subject_id from events');
+  return rows.map((r) => ({ id: r.id, subjectType: r.subject_type, subjectId: r.subject_id }));
+}
+
 /** One row as the database holds it, for before/after comparisons. */
-export async function rowOf(hub: TestHub, table: 'users' | 'orderer_appointments' | 'issuer_mandates', id: string): Promise<Record<string, unknown> | null> {
+export async function rowOf(hub: TestHub, table: 'users' | 'orderer_appointments' | 'issuer_mandates' | 'organisations', id: string): Promise<Record<string, unknown> | null> {
   const [row] = await hub.db.orm.em.getConnection().execute<Record<string, unknown>[]>(`select * from ${table} where id = ?`, [id]);
   return row ? (JSON.parse(JSON.stringify(row)) as Record<string, unknown>) : null;
 }

@@ -5,6 +5,10 @@ import { applyEmploymentEnd, type DueEnd } from '../../src/employments/employmen
 import { expireGrants } from '../../src/grants/grant-expiry.js';
 import { ReportService } from '../../src/reports/report.service.js';
 import { foldGrantSummaryDeltas, monthStart, takeGrantSnapshots } from '../../src/reports/summaries.js';
+import { ProblemsFound } from '../../src/domain/errors.js';
+import { toGlobalId } from '../../src/domain/global-id.js';
+import { OrganisationKind } from '../../src/organisations/organisation.entity.js';
+import { OrganisationService } from '../../src/organisations/organisation.service.js';
 import { hire } from '../orders/fixtures.js';
 import { actorFor } from '../users/actors.js';
 import { RawReportSource } from './raw-report-source.js';
@@ -24,6 +28,9 @@ describe('report summaries', () => {
   let employers: string[] = [];
   let employerPaths: string[] = [];
   let roles: { service_id: string; id: string }[] = [];
+  /** Units the property moves around the tree (with their people), and where they may go. */
+  const units: string[] = [];
+  let destinations: string[] = [];
 
   const run = (statement: ReturnType<typeof sql>) => execute<Record<string, unknown>>(hub.db.orm.em.fork(), statement);
   const reportsFor = async (email: string) => {
@@ -58,11 +65,21 @@ describe('report summaries', () => {
     people = ((await run(sql`select id from users where email in (${emails}) order by email`)) as { id: string }[]).map((r) => r.id);
     employers = ((await run(sql`select distinct employer_id from users where employer_id is not null order by 1`)) as { employer_id: string }[]).map((r) => r.employer_id);
     roles = (await run(sql`select service_id, id from service_roles order by id`)) as { service_id: string; id: string }[];
+    // Units that subtree moves carry between legal entities (a municipality, an agency), employing people of their own.
+    const legal = ((await run(sql`select id, name from organisations where name in ('Göteborgs Stad', 'Arbetsförmedlingen', 'Stockholms stad') order by name`)) as { id: string }[]).map((r) => r.id);
+    for (const [name, parent] of [['sum-unit-a', legal[1]], ['sum-unit-b', null], ['sum-unit-c', legal[0]]] as const) {
+      const org = await new OrganisationService(await actorFor(hub, demo.karin)).create({ kind: OrganisationKind.UNIT, name, parentId: toGlobalId('Organisation', parent ?? units[0]) });
+      units.push(org.id);
+      const emails = await hire(hub, name, 2, `sum-${name}-`);
+      people.push(...((await run(sql`select id from users where email in (${emails}) order by email`)) as { id: string }[]).map((r) => r.id));
+    }
+    destinations = [...legal, ...units];
+    employers = ((await run(sql`select distinct employer_id from users where employer_id is not null order by 1`)) as { employer_id: string }[]).map((r) => r.employer_id);
     employerPaths = ((await run(sql`select path from organisations where id in (${employers}) order by path`)) as { path: string }[]).map((r) => r.path);
   });
   afterAll(() => hub.close());
 
-  it('agree with the grants themselves through random histories, snapshots, folds, employer changes and leavers', async () => {
+  it('agree with the grants themselves through random histories, snapshots, folds, employer changes, leavers and subtree moves', async () => {
     // History: anything, backdated, as a bulk load would leave it before the first snapshot is taken.
     const history = fc.oneof(
       fc.record({ kind: fc.constant('issue' as const), person: fc.nat(), role: fc.nat(), ageDays: fc.integer({ min: 0, max: 400 }), validDays: fc.option(fc.integer({ min: -60, max: 400 })), startsLater: fc.boolean() }),
@@ -73,6 +90,7 @@ describe('report summaries', () => {
       fc.record({ kind: fc.constant('retime' as const), pick: fc.nat(), days: fc.integer({ min: -3, max: 40 }), hours: fc.integer({ min: 0, max: 23 }) }),
       fc.record({ kind: fc.constant('hire' as const), employer: fc.nat() }),
       fc.record({ kind: fc.constant('leave' as const), person: fc.nat(), agoDays: fc.integer({ min: 0, max: 200 }) }),
+      fc.record({ kind: fc.constant('reparent' as const), unit: fc.nat(), parent: fc.nat() }),
       fc.record({ kind: fc.constant('fold' as const) }),
     );
     // Live: what the hub does after the snapshots, each change stamped with the moment it happens.
@@ -86,6 +104,7 @@ describe('report summaries', () => {
       fc.record({ kind: fc.constant('move' as const), person: fc.nat(), employer: fc.nat() }),
       fc.record({ kind: fc.constant('hire' as const), employer: fc.nat() }),
       fc.record({ kind: fc.constant('leave' as const), person: fc.nat(), agoDays: fc.constant(0) }),
+      fc.record({ kind: fc.constant('reparent' as const), unit: fc.nat(), parent: fc.nat() }),
       fc.record({ kind: fc.constant('fold' as const) }),
     );
     type Change = (typeof history extends fc.Arbitrary<infer T> ? T : never) | (typeof live extends fc.Arbitrary<infer T> ? T : never);
@@ -153,6 +172,19 @@ describe('report summaries', () => {
           });
           return;
         }
+        case 'reparent': {
+          // A subtree move through the hub's own code: employers keep their ids, their paths and legal entities change.
+          const unit = units[c.unit % units.length];
+          const parent = destinations[c.parent % destinations.length];
+          try {
+            await new OrganisationService(await actorFor(hub, demo.karin)).move(toGlobalId('Organisation', unit), toGlobalId('Organisation', parent));
+            moves++;
+          } catch (error) {
+            // Under itself or its own unit: refused, nothing changed.
+            if (!(error instanceof ProblemsFound)) throw error;
+          }
+          return;
+        }
         case 'fold':
           await foldGrantSummaryDeltas(hub.db.orm.em.fork());
           return;
@@ -160,6 +192,7 @@ describe('report summaries', () => {
     };
 
     let round = 0;
+    let moves = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(history, { minLength: 3, maxLength: 15 }), fc.array(live, { minLength: 0, maxLength: 10 }), async (past, present) => {
         round++;
@@ -186,6 +219,7 @@ describe('report summaries', () => {
     expect(tallies).toBeGreaterThan(0);
     expect(expiring).toBeGreaterThan(0);
     expect(idle).toBeGreaterThan(0);
+    expect(moves, 'subtree moves happened').toBeGreaterThan(0);
     // Leavers happened and ended grants (the property saw them, not only no-op ends).
     expect(await run(sql`select count(*)::int as n from audit_events where action = 'grant.revoke' and reason = 'EMPLOYMENT_ENDED'`)).not.toEqual([{ n: 0 }]);
   }, 300_000);

@@ -22,6 +22,8 @@ export interface TestHub {
   url: string;
   /** A development-issuer token for a demo user, optionally with another assurance level. */
   token(email: string, claims?: { acr?: string; ttlSeconds?: number; sub?: string; registration_number?: string }): Promise<string>;
+  /** A development-issuer client-credentials token (`client_id` = name, no person), as `npm run token -- --client` signs it. */
+  clientToken(name: string): Promise<string>;
   /** POSTs a GraphQL operation as JSON. */
   gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse<T>>;
   /**
@@ -71,6 +73,12 @@ export async function startTestHub(env: Record<string, string> = {}, sharing?: T
     return signed;
   }
 
+  async function clientToken(name: string): Promise<string> {
+    const key = JSON.stringify(['client', name]);
+    if (!tokens.has(key)) tokens.set(key, await app.devIssuer!.sign({ sub: `client:${name}`, client_id: name }));
+    return tokens.get(key)!;
+  }
+
   async function gql<T>(query: string, variables?: Record<string, unknown>, bearer?: string): Promise<GraphQLResponse<T>> {
     const res = await fetch(app.hub.url, {
       method: 'POST',
@@ -118,6 +126,7 @@ export async function startTestHub(env: Record<string, string> = {}, sharing?: T
     config,
     url: app.hub.url,
     token,
+    clientToken,
     gql,
     async as<T>(email: string, query: string, variables?: Record<string, unknown>) {
       return gql<T>(query, variables, await token(email));

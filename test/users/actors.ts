@@ -12,7 +12,7 @@ import type { TestHub } from '../support/hub.js';
 export async function actorFor(hub: TestHub, email: string): Promise<Actor> {
   const em = hub.db.orm.em.fork();
   const [{ issuer }] = await execute<{ issuer: string }>(em, sql`select issuer from federated_identities limit 1`);
-  const identity = { issuer, subject: email, registrationNumber: null, assuranceLevel: AssuranceLevel.SUBSTANTIAL, email, name: null, expiresAt: new Date(Date.now() + 86_400_000) };
+  const identity = { issuer, subject: email, registrationNumber: null, assuranceLevel: AssuranceLevel.SUBSTANTIAL, email, name: null, clientId: null, expiresAt: new Date(Date.now() + 86_400_000) };
   const viewer = await viewerFor(em, identity);
   return { viewer, policy: new Policy(viewer), em, requestId: `test-${email}`, now: () => new Date() };
 }

@@ -12,6 +12,7 @@ import type { Context } from '../../graphql/context.js';
 import { ResponseBudget } from '../../graphql/response-budget.js';
 import { identityProviderUnavailable, signInRefused, unauthenticated } from '../../http/auth-errors.js';
 import { bearerToken } from '../../http/request.js';
+import { clientViewerFor } from '../../clients/client.service.js';
 import { createLoaders } from '../loaders.js';
 
 /** Who a request's bearer token says it is: nobody without one, or why the token was refused. */
@@ -50,7 +51,9 @@ export class RequestScopes {
       throw err;
     }
     const em = orm.em.fork();
-    const viewer = auth.identity ? await this.deps.viewers.viewerFor(em, auth.identity) : Viewer.anonymous();
+    // A registered client's token signs in as that client, never as a person (machine tokens carry no person).
+    const client = auth.identity ? await clientViewerFor(em, auth.identity) : null;
+    const viewer = client ?? (auth.identity ? await this.deps.viewers.viewerFor(em, auth.identity) : Viewer.anonymous());
     if (viewer.refusal) {
       log.info({ requestId, reason: viewer.refusal }, 'sign-in refused');
       throw signInRefused(viewer.refusal);

@@ -1,0 +1,86 @@
+import { Field, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { TextLimit } from '../graphql/input-guard.js';
+import { connectionOf, Node } from '../graphql/relay.js';
+import { DateTime } from '../graphql/scalars.js';
+import { UserError } from '../graphql/user-errors.js';
+import { DeliveryState } from './webhook.entity.js';
+
+registerEnumType(DeliveryState, { name: 'WebhookDeliveryState', description: 'Waiting or retrying, delivered, or given up (a dead letter).' });
+
+@ObjectType('WebhookDelivery', { implements: Node, description: 'One event sent to one subscription.' })
+export class WebhookDeliveryType extends Node {
+  @Field(() => String, { description: 'The event id: the webhook-id header.' })
+  eventId!: string;
+
+  @Field(() => DeliveryState)
+  state!: DeliveryState;
+
+  @Field(() => Int)
+  attempts!: number;
+
+  @Field(() => Int, { nullable: true, description: 'The HTTP status of the last attempt.' })
+  lastStatus!: number | null;
+
+  @Field(() => String, { nullable: true })
+  lastError!: string | null;
+
+  @Field(() => DateTime)
+  nextAttemptAt!: Date;
+
+  @Field(() => DateTime, { nullable: true })
+  deliveredAt!: Date | null;
+}
+
+export const WebhookDeliveryConnection = connectionOf('WebhookDelivery', WebhookDeliveryType);
+
+@ObjectType('WebhookSubscription', { implements: Node, description: "A client's webhook: Standard Webhooks signed POSTs of its events." })
+export class WebhookSubscriptionType extends Node {
+  @Field(() => String)
+  url!: string;
+
+  @Field(() => [String])
+  eventTypes!: string[];
+
+  @Field(() => DateTime, { nullable: true, description: 'Until then the previous secret signs too.' })
+  previousSecretUntil!: Date | null;
+
+  @Field(() => DateTime, { nullable: true })
+  disabledAt!: Date | null;
+
+  @Field(() => DateTime)
+  createdAt!: Date;
+}
+
+export const WebhookSubscriptionConnection = connectionOf('WebhookSubscription', WebhookSubscriptionType);
+
+@InputType('WebhookSubscriptionCreateInput')
+export class WebhookSubscriptionCreateInput {
+  @Field(() => String, { description: 'https URL the events are POSTed to.' })
+  @TextLimit({ maxLength: 2000 })
+  url!: string;
+
+  @Field(() => [String], { description: 'Event types, e.g. grant.activated, grant.ended, person.left.' })
+  @TextLimit({ maxLength: 64 })
+  eventTypes!: string[];
+}
+
+@ObjectType('WebhookSubscriptionPayload')
+export class WebhookSubscriptionPayload {
+  @Field(() => WebhookSubscriptionType, { nullable: true })
+  subscription!: object | null;
+
+  @Field(() => String, { nullable: true, description: 'The signing secret (whsec_…): shown only in this answer.' })
+  secret!: string | null;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@ObjectType('WebhookDeliveryPayload')
+export class WebhookDeliveryPayload {
+  @Field(() => WebhookDeliveryType, { nullable: true })
+  delivery!: object | null;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
