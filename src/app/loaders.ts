@@ -156,7 +156,7 @@ function orderLoaders(em: Em) {
       (r) => r.orderId,
     ),
     attachmentsByOrder: groupLoader(
-      (ids) => em.find(OrderAttachment, { order: { $in: ids } }, { populate: ['document'], exclude: ['document.content'] as never }),
+      (ids) => em.find(OrderAttachment, { order: { $in: ids } }, { populate: ['document', 'subArea'], exclude: ['document.content'] as never }),
       (a) => a.order.id,
     ),
     eventsByOrder: groupLoader(

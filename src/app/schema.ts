@@ -7,7 +7,7 @@ import { GrantResolver, UserGrantResolver } from '../grants/grant.resolver.js';
 import { GrantMutationResolver } from '../grants/grant.mutations.js';
 import { IssuerMandateResolver, UserIssuerResolver } from '../issuers/issuer-mandate.resolver.js';
 import { OrdererAppointmentResolver } from '../orderers/orderer-appointment.resolver.js';
-import { OrderEventResolver, OrderResolver, ProfileResolver } from '../orders/order.resolver.js';
+import { OrderAttachmentResolver, OrderEventResolver, OrderResolver, ProfileResolver, RoleQuotaResolver } from '../orders/order.resolver.js';
 import { EmploymentResolver, HistoryEntryResolver, UserEmploymentResolver } from '../employments/employment.resolver.js';
 import { GrantReviewResolver } from '../employments/grant-review.resolver.js';
 import { ReportResolver } from '../reports/report.resolver.js';
@@ -50,6 +50,8 @@ export const resolvers = [
   OrdererAppointmentResolver,
   OrderResolver,
   OrderEventResolver,
+  OrderAttachmentResolver,
+  RoleQuotaResolver,
   ReportResolver,
   UserEmploymentResolver,
   EmploymentResolver,

@@ -20,7 +20,8 @@ const under = (pathColumn: Sql, path: string) => sql`${pathColumn} like ${`${pat
  *
  * Scopes: the viewer themself; the issuers they administer (an authority's domain is every eligible
  * organisation, a mandate holder's its own subtree, both minus the subtrees of nearer mandates); the
- * subtrees they are appointed orderer for.
+ * subtrees they are appointed orderer for. Oversight: an authority reads, but does not change, what
+ * its mandate holders decide: its reads cover its whole domain, nearer mandates included.
  */
 export class Policy {
   constructor(readonly viewer: Viewer) {}
@@ -166,10 +167,19 @@ export class Policy {
     return this.domain(o, { ...role, carvedOutPaths: [] });
   }
 
+  /**
+   * Employer organisations (alias e) whose people, grants and orders of the service a role reads: its
+   * domain, and for the service's authority (oversight) the subtrees of its mandate holders too, whoever
+   * issued there. Reads only: changes and decisions stay with `domain`.
+   */
+  private readDomain(e: string, role: AdministratorRole): Sql {
+    return role.authority ? this.domainOrganisations(e, role) : this.domain(e, role);
+  }
+
   /** People (by their employer organisation, alias e) administered by the viewer in a service, or in any. */
   private administeredEmployer(e: string, serviceId: Sql | null): Sql {
     const parts = this.viewer.administers.map((r) =>
-      serviceId ? and([sql`${serviceId} = ${r.serviceId}`, this.domain(e, r)]) : this.domain(e, r),
+      serviceId ? and([sql`${serviceId} = ${r.serviceId}`, this.readDomain(e, r)]) : this.readDomain(e, r),
     );
     const orders = this.viewer.orders.map((o) =>
       serviceId ? and([sql`${serviceId} = ${o.serviceId}`, under(ref(e, 'path'), o.scopePath)]) : under(ref(e, 'path'), o.scopePath),
@@ -195,7 +205,11 @@ export class Policy {
     const administered = this.viewer.administers;
     const ordered = onlyAdministered ? [] : this.viewer.orders;
     const employers = administered.length + ordered.length
-      ? (e: string) => or([...administered.map((r) => this.domain(e, r)), ...ordered.map((o) => under(ref(e, 'path'), o.scopePath))])
+      ? (e: string) =>
+          or([
+            ...administered.map((r) => (onlyAdministered ? this.domain(e, r) : this.readDomain(e, r))),
+            ...ordered.map((o) => under(ref(e, 'path'), o.scopePath)),
+          ])
       : null;
     return { self: user.id, employers };
   }
@@ -355,17 +369,20 @@ export class Policy {
 
   /**
    * Orders the viewer may read: those for or by themself, those their administrator roles decide,
-   * and those for people in their orderer scopes.
+   * those for people in their orderer scopes, and, overseeing as authority, every order of its
+   * service for people of its domain, whichever mandate holder decides them.
    */
   readableOrders(o: string): Sql {
     const user = this.viewer.user;
     if (!user) return Sql.raw('false');
-    const ordered = this.viewer.orders.length
-      ? sql`exists (select 1 from users ou join organisations e on e.id = ou.employer_id where ou.id = ${ref(o, 'user_id')} and (${or(
-          this.viewer.orders.map((r) => and([sql`${ref(o, 'service_id')} = ${r.serviceId}`, under(Sql.raw('e.path'), r.scopePath)])),
-        )}))`
+    const scopes = [
+      ...this.viewer.orders.map((r) => and([sql`${ref(o, 'service_id')} = ${r.serviceId}`, under(Sql.raw('e.path'), r.scopePath)])),
+      ...this.viewer.administers.filter((r) => r.authority).map((r) => and([sql`${ref(o, 'service_id')} = ${r.serviceId}`, this.domainOrganisations('e', r)])),
+    ];
+    const scoped = scopes.length
+      ? sql`exists (select 1 from users ou join organisations e on e.id = ou.employer_id where ou.id = ${ref(o, 'user_id')} and (${or(scopes)}))`
       : Sql.raw('false');
-    return or([sql`${ref(o, 'user_id')} = ${user.id}`, sql`${ref(o, 'ordered_by_id')} = ${user.id}`, this.decidableOrders(o), ordered]);
+    return or([sql`${ref(o, 'user_id')} = ${user.id}`, sql`${ref(o, 'ordered_by_id')} = ${user.id}`, this.decidableOrders(o), scoped]);
   }
 
   /** Orders the viewer decides: those sent to an issuer they administer for the order's service. */

@@ -27,6 +27,8 @@ export enum ProblemCode {
   SELF_DECISION = 'SELF_DECISION',
   /** Ordering for oneself, where the routine does not allow it (self-registration is its own path). */
   SELF_ORDER = 'SELF_ORDER',
+  /** Two-stage approval: the first approver may not also give the second approval. */
+  SAME_APPROVER = 'SAME_APPROVER',
   /** Another legal entity already carries this national registration number (or another row of the same import). */
   DUPLICATE_REGISTRATION_NUMBER = 'DUPLICATE_REGISTRATION_NUMBER',
   /** A move would put an organisation under itself or one of its descendants. */

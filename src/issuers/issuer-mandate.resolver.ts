@@ -12,7 +12,16 @@ import { UserType } from '../users/user.type.js';
 import { IssuerMandate } from './issuer-mandate.entity.js';
 import { IssuerMandateRepository } from './issuer-mandate.repository.js';
 import { IssuerMandateService } from './issuer-mandate.service.js';
-import { IssuerMandateConnection, IssuerMandateEndInput, IssuerMandateGrantInput, IssuerMandatePayload, IssuerMandateType, SupportContactType } from './issuer-mandate.type.js';
+import {
+  IssuerMandateAdministratorInput,
+  IssuerMandateConnection,
+  IssuerMandateEndInput,
+  IssuerMandateGrantInput,
+  IssuerMandatePayload,
+  IssuerMandateType,
+  IssuerMandateUpdateInput,
+  SupportContactType,
+} from './issuer-mandate.type.js';
 
 registerNode(IssuerMandate, {
   typeName: 'IssuerMandate',
@@ -44,6 +53,33 @@ export class IssuerMandateResolver {
   @Mutation(() => IssuerMandatePayload, { description: 'Ends issuer rights now; responsibility returns to the next issuer up and every grant stays.' })
   issuerMandateEnd(@Ctx() ctx: Context, @Arg('id', () => ID) id: string, @Arg('input', () => IssuerMandateEndInput) input: IssuerMandateEndInput) {
     return withUserErrors(IssuerMandatePayload, async () => ({ issuerMandate: await new IssuerMandateService(ctx, ctx.config).end(id, input.reason) }));
+  }
+
+  @Mutation(() => IssuerMandatePayload, { description: "Changes standing issuer rights' end date or support contact, with a reason. Authority only." })
+  issuerMandateUpdate(@Ctx() ctx: Context, @Arg('id', () => ID) id: string, @Arg('input', () => IssuerMandateUpdateInput) input: IssuerMandateUpdateInput) {
+    return withUserErrors(IssuerMandatePayload, async () => ({ issuerMandate: await new IssuerMandateService(ctx, ctx.config).update(id, input) }));
+  }
+
+  @Mutation(() => IssuerMandatePayload, { description: 'Adds an administrator employed by the mandate holder, with a reason. Authority only.' })
+  issuerMandateAdministratorAdd(
+    @Ctx() ctx: Context,
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => IssuerMandateAdministratorInput) input: IssuerMandateAdministratorInput,
+  ) {
+    return withUserErrors(IssuerMandatePayload, async () => ({
+      issuerMandate: await new IssuerMandateService(ctx, ctx.config).addAdministrator(id, input.person, input.reason),
+    }));
+  }
+
+  @Mutation(() => IssuerMandatePayload, { description: 'Removes an administrator (never the last one), with a reason. Authority only.' })
+  issuerMandateAdministratorRemove(
+    @Ctx() ctx: Context,
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => IssuerMandateAdministratorInput) input: IssuerMandateAdministratorInput,
+  ) {
+    return withUserErrors(IssuerMandatePayload, async () => ({
+      issuerMandate: await new IssuerMandateService(ctx, ctx.config).removeAdministrator(id, input.person, input.reason),
+    }));
   }
 
   @FieldResolver(() => ServiceType)

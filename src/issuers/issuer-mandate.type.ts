@@ -102,6 +102,36 @@ export class IssuerMandateEndInput {
   reason!: string;
 }
 
+@InputType('IssuerMandateUpdateInput', { description: 'Only the fields given change; null clears the end date or a support field.' })
+export class IssuerMandateUpdateInput {
+  @Field(() => DateTime, { nullable: true, description: 'A new end date, in the future; null: open-ended.' })
+  validTo?: Date | null;
+
+  @Field(() => EmailAddress, { nullable: true })
+  supportEmail?: string | null;
+
+  @Field(() => PhoneNumber, { nullable: true })
+  supportPhone?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @TextLimit({ multiline: true })
+  supportInstructions?: string | null;
+
+  @Field(() => String, { description: 'Why, kept in the audit trail.' })
+  @TextLimit({ maxLength: REASON_MAX_LENGTH, multiline: true })
+  reason!: string;
+}
+
+@InputType('IssuerMandateAdministratorInput')
+export class IssuerMandateAdministratorInput {
+  @Field(() => ID, { description: "A person employed by the mandate holder's organisation." })
+  person!: string;
+
+  @Field(() => String, { description: 'Why, kept in the audit trail.' })
+  @TextLimit({ maxLength: REASON_MAX_LENGTH, multiline: true })
+  reason!: string;
+}
+
 @ObjectType('IssuerMandatePayload')
 export class IssuerMandatePayload {
   @Field(() => IssuerMandateType, { nullable: true })

@@ -114,6 +114,10 @@ export class OrdererAppointmentService {
   private decide(id: string, state: AppointmentState.APPROVED | AppointmentState.REJECTED, reason: string | null): Promise<OrdererAppointment> {
     return this.withDecidable(id, async (tx, appointment) => {
       this.actor.policy.requireAssurance(appointment.routine.rules.assurance[SensitiveAction.APPOINTMENT_DECIDE]);
+      // Four eyes: an administrator who asks to become orderer is decided on by a colleague.
+      if (appointment.user.id === this.actor.viewer.user!.id) {
+        throw Problems.single(ProblemCode.SELF_DECISION, ['id'], 'The request is yours: someone else decides it.');
+      }
       if (appointment.state !== AppointmentState.REQUESTED) {
         throw Problems.single(ProblemCode.INVALID_STATE, ['id'], `The request has already been decided: it is ${appointment.state}.`);
       }

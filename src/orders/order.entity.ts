@@ -23,6 +23,14 @@ export enum OrderState {
   WITHDRAWN = 'withdrawn',
 }
 
+/** Where an approval stands when the routine asks two approvers for the role. */
+export enum ApprovalStage {
+  /** The first approval: the order waits for a second, different approver. */
+  FIRST = 'first',
+  /** The second approval, which issues the grant. */
+  SECOND = 'second',
+}
+
 /** A request for a grant, decided by the person's responsible issuer under the routine of its submission. */
 export const OrderSchema = defineEntity({
   name: 'Order',
@@ -51,6 +59,9 @@ export const OrderSchema = defineEntity({
     decidedAt: p.datetime().nullable(),
     decidedBy: () => p.manyToOne(User).nullable(),
     decisionReason: p.text().nullable(),
+    /** Two-stage approval: who gave the first approval, while the order waits for the second. */
+    firstApprovedBy: () => p.manyToOne(User).nullable(),
+    firstApprovedAt: p.datetime().nullable(),
     grant: () => p.manyToOne(Grant).nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
@@ -75,6 +86,8 @@ export const OrderEventSchema = defineEntity({
     toState: p.enum(() => OrderState),
     actor: () => p.manyToOne(User).nullable(),
     reason: p.text().nullable(),
+    /** Which approval of a two-stage approval this step was (null: a one-stage step). */
+    stage: p.enum(() => ApprovalStage).nullable(),
     occurredAt: p.datetime().onCreate(() => new Date()),
   },
 });
@@ -90,6 +103,8 @@ export const OrderAttachmentSchema = defineEntity({
     order: () => p.manyToOne(Order).index(),
     document: () => p.manyToOne(Document).index(),
     subArea: () => p.manyToOne(SubArea).nullable(),
+    /** When a resubmission replaced it: kept, with the version of the order it belonged to. */
+    replacedAt: p.datetime().nullable(),
   },
 });
 export class OrderAttachment extends OrderAttachmentSchema.class {}

@@ -8,9 +8,10 @@ import { PageArgs, pageRequest, registerNode } from '../graphql/relay.js';
 import { UserError } from '../graphql/user-errors.js';
 import { OrganisationType } from '../organisations/organisation.type.js';
 import { RoutineType } from '../routines/routine.type.js';
+import type { ServiceRole } from '../services/service.entity.js';
 import { ServiceRoleType, ServiceType, SubAreaType } from '../services/service.type.js';
 import { ProfileCompletePayload, UserType } from '../users/user.type.js';
-import { Order, OrderState } from './order.entity.js';
+import { Order, OrderAttachment, OrderState } from './order.entity.js';
 import { OrderRepository } from './order.repository.js';
 import { OrderService } from './order.service.js';
 import {
@@ -19,6 +20,8 @@ import {
   OrderConnection,
   OrderCreateInput,
   OrderDecisionInput,
+  OrderAttachmentType,
+  RoleQuotaType,
   OrderEventType,
   OrderPayload,
   OrderResubmitInput,
@@ -66,7 +69,7 @@ export class OrderResolver {
 
   @Mutation(() => OrderPayload, { description: 'Approves an order: the grant is created. Responsible issuer only.' })
   orderApprove(@Ctx() ctx: Context, @Arg('id', () => ID) id: string, @Arg('input', () => OrderDecisionInput, { nullable: true }) input: OrderDecisionInput | null) {
-    return withUserErrors(OrderPayload, async () => ({ order: await order(ctx).approve(id, input?.reason) }));
+    return withUserErrors(OrderPayload, async () => ({ order: await order(ctx).approve(id, input?.reason, input?.rejectedSubAreas ?? []) }));
   }
 
   @Mutation(() => OrderPayload, { description: 'Rejects an order with a reason. Responsible issuer only.' })
@@ -109,6 +112,11 @@ export class OrderResolver {
     return ctx.loaders.user.load(o.orderedBy.id);
   }
 
+  @FieldResolver(() => UserType, { nullable: true, description: 'Two-stage approval: who gave the first approval; the second is someone else.' })
+  firstApprovedBy(@Root() o: Order, @Ctx() ctx: Context) {
+    return o.firstApprovedBy ? ctx.loaders.user.load(o.firstApprovedBy.id) : null;
+  }
+
   @FieldResolver(() => ServiceType)
   service(@Root() o: Order, @Ctx() ctx: Context) {
     return ctx.loaders.service.load(o.service.id);
@@ -146,12 +154,32 @@ export class OrderResolver {
 
   @FieldResolver(() => [DocumentType])
   async attachments(@Root() o: Order, @Ctx() ctx: Context) {
-    return (await ctx.loaders.attachmentsByOrder.load(o.id)).map((a) => a.document);
+    return (await ctx.loaders.attachmentsByOrder.load(o.id)).filter((a) => !a.replacedAt).map((a) => a.document);
   }
 
   @FieldResolver(() => [OrderEventType], { description: 'Every state change: who, when, why.' })
   history(@Root() o: Order, @Ctx() ctx: Context) {
     return ctx.loaders.eventsByOrder.load(o.id);
+  }
+
+  @FieldResolver(() => [OrderAttachmentType], {
+    description: 'Every attachment with the sub-area it supports (a CV per area), those a resubmission replaced included; `attachments` lists the current documents alone.',
+  })
+  async supportingDocuments(@Root() o: Order, @Ctx() ctx: Context) {
+    return ctx.loaders.attachmentsByOrder.load(o.id);
+  }
+}
+
+@Resolver(() => OrderAttachmentType)
+export class OrderAttachmentResolver {
+  @FieldResolver(() => DocumentType)
+  document(@Root() a: OrderAttachment) {
+    return a.document;
+  }
+
+  @FieldResolver(() => SubAreaType, { nullable: true, description: 'The sub-area the document supports; null where the routine wants one for the whole order.' })
+  subArea(@Root() a: OrderAttachment) {
+    return a.subArea ?? null;
   }
 }
 
@@ -172,5 +200,18 @@ export class OrderEventResolver {
   @FieldResolver(() => UserType, { nullable: true })
   actor(@Root() e: { actor?: { id: string } | null }, @Ctx() ctx: Context) {
     return e.actor ? ctx.loaders.user.load(e.actor.id) : null;
+  }
+}
+
+/** A role's quota seen from the asker's own organisation: ordering is the concept that counts it. */
+@Resolver(() => ServiceRoleType)
+export class RoleQuotaResolver {
+  @FieldResolver(() => RoleQuotaType, {
+    nullable: true,
+    description: "The role's quota for your organisation (the one your e-ID names, else your employer): null where the routine sets none.",
+  })
+  async quotaOfMyOrganisation(@Root() role: ServiceRole, @Ctx() ctx: Context): Promise<RoleQuotaType | null> {
+    const quota = await new SelfRegistrationService(ctx, ctx.config).quotaOfOwnOrganisation(role);
+    return quota ? { ...quota, full: quota.used >= quota.limit } : null;
   }
 }

@@ -21,7 +21,7 @@ import { routineInForce } from '../routines/routine.service.js';
 import { Decider, SensitiveAction, type RoutineRules } from '../routines/routine.rules.js';
 import { Service, ServiceRole, SubArea } from '../services/service.entity.js';
 import { User } from '../users/user.entity.js';
-import { Order, OrderAttachment, OrderEvent, OrderKind, OrderState } from './order.entity.js';
+import { ApprovalStage, Order, OrderAttachment, OrderEvent, OrderKind, OrderState } from './order.entity.js';
 import { OrderRepository } from './order.repository.js';
 import { checkAttachments, checkFourEyes, checkHeadcount, parseIdArray, personField } from './order.rules.js';
 
@@ -39,6 +39,17 @@ export interface OrderTerms {
   validTo?: Date | null;
   justification?: string | null;
   attachments?: AttachmentInput[] | null;
+}
+
+export interface ResubmitInput {
+  validFrom?: Date | null;
+  validTo?: Date | null;
+  justification?: string | null;
+  /** The sub-areas asked for from now on (absent: unchanged). */
+  subAreas?: string[] | null;
+  attachments?: AttachmentInput[] | null;
+  /** The attachments given replace every earlier one (default: they are added). */
+  replaceAttachments?: boolean | null;
 }
 
 export interface OrderCreateInput extends OrderTerms {
@@ -131,6 +142,7 @@ const snapshot = (o: Order) => ({
   decider: o.decider.id,
   validFrom: o.validFrom.toISOString(),
   validTo: o.validTo?.toISOString() ?? null,
+  firstApprovedBy: o.firstApprovedBy?.id ?? null,
 });
 
 /** The grant written now, so that the database's one-grant rule (an exclusion constraint) answers as a CONFLICT. */
@@ -143,6 +155,16 @@ async function flushGrant(tx: Em): Promise<void> {
     }
     throw e;
   }
+}
+
+/** Grants in force of a role held by people of a legal entity: what a role's quota counts. */
+export async function roleHoldersIn(em: Em, roleId: string, legalEntityId: string): Promise<number> {
+  const [{ n }] = await execute<{ n: number }>(
+    em,
+    sql`select count(*)::int as n from grants g join users u on u.id = g.user_id join organisations e on e.id = u.employer_id
+      where g.role_id = ${roleId} and g.state in ('active', 'suspended') and coalesce(e.legal_entity_id, e.id) = ${legalEntityId}`,
+  );
+  return Number(n);
 }
 
 /** Orders: placed by orderers (or the person, for self-registration), decided by the responsible issuer. */
@@ -208,12 +230,33 @@ export class OrderService {
     });
   }
 
-  approve(id: string, reason: string | null | undefined): Promise<Order> {
+  /**
+   * Approves an order and issues its grant. Where the routine asks two approvers for the role, the
+   * first approval is recorded and the order waits for a second administrator (never the first).
+   */
+  approve(id: string, reason: string | null | undefined, rejectedSubAreas: string[] = []): Promise<Order> {
     return this.decide(id, async (tx, order, rules) => {
       const before = snapshot(order);
+      const why = reason?.trim() || null;
+      const viewerId = this.actor.viewer.user!.id;
+      const twoStage = rules.roles[order.role.code]?.secondApproval === true;
+      if (twoStage && order.firstApprovedBy?.id === viewerId) {
+        throw Problems.single(ProblemCode.SAME_APPROVER, ['id'], 'You gave the first approval: a second, different administrator approves.');
+      }
+      await tx.populate(order, ['subAreas']);
+      const issuing = !twoStage || Boolean(order.firstApprovedBy);
+      const rejected = this.rejectedSubAreasOf(order, rejectedSubAreas, why, issuing);
+      // Quota and duplicates are checked at both stages: a first approval that could never pass is refused at once.
       await this.checkQuota(tx, order, rules);
       await this.checkNoDuplicate(tx, order);
-      await tx.populate(order, ['subAreas', 'user']);
+      if (twoStage && !order.firstApprovedBy) {
+        order.firstApprovedBy = tx.getReference(User, viewerId);
+        order.firstApprovedAt = this.actor.now();
+        tx.create(OrderEvent, { order, fromState: order.state, toState: order.state, actor: order.firstApprovedBy, reason: why, stage: ApprovalStage.FIRST });
+        this.record(tx, 'order.firstApproval', order, before, why);
+        return order;
+      }
+      await tx.populate(order, ['user']);
       const grant = tx.create(Grant, {
         user: order.user,
         service: order.service,
@@ -225,9 +268,9 @@ export class OrderService {
         issuedByUser: tx.getReference(User, this.actor.viewer.user!.id),
         state: GrantState.ACTIVE,
       });
-      for (const area of order.subAreas) grant.subAreas.add(area);
+      for (const area of order.subAreas) if (!rejected.includes(area.id)) grant.subAreas.add(area);
       order.grant = grant;
-      this.transition(tx, order, OrderState.APPROVED, reason?.trim() || null, before);
+      this.transition(tx, order, OrderState.APPROVED, why, before, twoStage ? ApprovalStage.SECOND : null, rejected.length ? { rejectedSubAreas: rejected } : {});
       audit(tx, this.actor.viewer, this.actor.requestId, {
         action: 'grant.issue',
         targetType: 'Grant',
@@ -268,22 +311,98 @@ export class OrderService {
     });
   }
 
-  /** The orderer resubmits an order sent back, with new dates or justification. */
-  resubmit(id: string, change: { validFrom?: Date | null; validTo?: Date | null; justification?: string | null }): Promise<Order> {
+  /**
+   * The orderer resubmits an order sent back, fixed: new dates or justification, other sub-areas, and
+   * attachments added or (with replaceAttachments) replacing the earlier ones. Replaced attachments
+   * are kept, marked with when; the audit trail holds each version's terms.
+   */
+  async resubmit(id: string, change: ResubmitInput): Promise<Order> {
+    const problems = new Problems();
+    const uploads: { kind: DocumentKind; subArea: string | null; file: ReceivedFile; index: number }[] = [];
+    for (const [i, a] of (change.attachments ?? []).entries()) {
+      const file = await acceptUpload(a.file, ['input', 'attachments', String(i), 'file'], this.uploads.uploadMaxFileSize, problems);
+      if (file) uploads.push({ kind: a.kind, subArea: a.subArea ?? null, file, index: i });
+    }
     return this.own(id, async (tx, order) => {
       if (order.state !== OrderState.RETURNED) throw Problems.single(ProblemCode.INVALID_STATE, ['id'], `Only an order sent back can be resubmitted; this one is ${order.state}.`);
-      const problems = new Problems();
+      await tx.populate(order, ['routine', 'role', 'subAreas']);
       const validFrom = change.validFrom ?? order.validFrom;
       const validTo = change.validTo === undefined ? (order.validTo ?? null) : change.validTo;
       problems.period(validFrom, validTo, ['input', 'validTo']);
+      const subAreas = change.subAreas ? await this.subAreasOf(tx, order.service.id, change.subAreas, problems) : order.subAreas.getItems();
+      const current = await tx.find(OrderAttachment, { order, replacedAt: null }, { populate: ['document'], exclude: ['document.content'] as never });
+      // An attachment for a sub-area no longer asked for goes with it.
+      const kept = change.replaceAttachments ? [] : current.filter((a) => !a.subArea || subAreas.some((s) => s.id === a.subArea!.id));
+      const added = uploads.map((u) => {
+        const subAreaId = u.subArea ? idOfType(u.subArea, 'SubArea') : null;
+        const subArea = subAreaId ? (subAreas.find((s) => s.id === subAreaId) ?? null) : null;
+        if (u.subArea && !subArea) problems.add(ProblemCode.INVALID, ['input', 'attachments', String(u.index), 'subArea'], 'The attachment names a sub-area the order does not ask for.');
+        return { ...u, subArea };
+      });
+      const files = [...kept.map((a) => ({ kind: a.document.kind, subArea: a.subArea ?? null })), ...added.map((a) => ({ kind: a.kind, subArea: a.subArea }))];
+      checkAttachments(order.routine.rules, { role: order.role, subAreas, files }, problems);
       problems.throwIfAny();
-      const before = snapshot(order);
+      const before = { ...snapshot(order), ...(await this.termsOf(tx, order)) };
       order.validFrom = validFrom;
       order.validTo = validTo;
       if (change.justification !== undefined) order.justification = change.justification?.trim() || null;
-      this.transition(tx, order, OrderState.SUBMITTED, null, before);
+      if (change.subAreas) {
+        order.subAreas.removeAll();
+        for (const area of subAreas) order.subAreas.add(area);
+      }
+      const now = this.actor.now();
+      for (const a of current) if (!kept.includes(a)) a.replacedAt = now;
+      for (const a of added) {
+        tx.create(OrderAttachment, { order, document: storeDocument(tx, a.file, a.kind, this.actor.viewer.user!.id), subArea: a.subArea });
+      }
+      // Changed terms are approved afresh: a first approval of what was sent back no longer counts.
+      order.firstApprovedBy = null;
+      order.firstApprovedAt = null;
+      await tx.flush();
+      this.transition(tx, order, OrderState.SUBMITTED, null, before, null, await this.termsOf(tx, order));
       return order;
     });
+  }
+
+  /**
+   * The order's sub-areas an approval leaves out, by id: each one the order asks for, at least one
+   * left approved (else it is a rejection), a reason given, and only with the approval that issues the grant.
+   */
+  private rejectedSubAreasOf(order: Order, globalIds: string[], reason: string | null, issuing: boolean): string[] {
+    if (globalIds.length === 0) return [];
+    const field = ['input', 'rejectedSubAreas'];
+    if (!issuing) throw Problems.single(ProblemCode.INVALID, field, 'Sub-areas are decided with the second approval, which issues the grant.');
+    const asked = order.subAreas.getItems().map((s) => s.id);
+    const problems = new Problems();
+    const ids = globalIds.map((g, i) => {
+      const id = idOfType(g, 'SubArea');
+      if (!id || !asked.includes(id)) problems.add(ProblemCode.INVALID, [...field, String(i)], 'The order does not ask for this sub-area.');
+      return id ?? '';
+    });
+    const rejected = [...new Set(ids)];
+    if (!problems.any && rejected.length >= asked.length) problems.add(ProblemCode.INVALID, field, 'Every sub-area would be rejected: reject the order instead.');
+    if (!reason) problems.add(ProblemCode.REQUIRED, ['input', 'reason'], 'Say why the sub-areas left out are not approved.');
+    problems.throwIfAny();
+    return rejected;
+  }
+
+  /** Sub-areas of a service by global id; unknown ones are problems at their place in the input. */
+  private async subAreasOf(tx: Em, serviceId: string, globalIds: string[], problems: Problems): Promise<SubArea[]> {
+    const ids = globalIds.map((g) => idOfType(g, 'SubArea'));
+    const found = ids.every(Boolean) && ids.length ? await tx.find(SubArea, { id: { $in: ids as string[] }, service: serviceId }) : [];
+    ids.forEach((sid, i) => {
+      if (!sid || !found.some((s) => s.id === sid)) problems.add(ProblemCode.NOT_FOUND, ['input', 'subAreas', String(i)], 'No sub-area of this service with this id.');
+    });
+    return found;
+  }
+
+  /** What was decided on besides the dates: sub-areas and the attachments in force, for the audit trail's versions. */
+  private async termsOf(tx: Em, order: Order): Promise<{ subAreas: string[]; attachments: { document: string; subArea: string | null }[] }> {
+    const attachments = await tx.find(OrderAttachment, { order, replacedAt: null }, { fields: ['document', 'subArea'] });
+    return {
+      subAreas: order.subAreas.getItems().map((s) => s.id),
+      attachments: attachments.map((a) => ({ document: a.document.id, subArea: a.subArea?.id ?? null })),
+    };
   }
 
   /** The terms every person of a bulk order shares, uploads accepted; any problem refuses the whole order. */
@@ -439,8 +558,6 @@ export class OrderService {
       policy.requireAssurance(order.routine.rules.assurance[SensitiveAction.ORDER_DECIDE]);
       if (order.state !== OrderState.SUBMITTED) throw Problems.single(ProblemCode.INVALID_STATE, ['id'], `The order is ${order.state}, not waiting for a decision.`);
       checkFourEyes(order, this.actor.viewer.user!.id);
-      order.decidedAt = new Date();
-      order.decidedBy = tx.getReference(User, this.actor.viewer.user!.id);
       return work(tx, order, order.routine.rules);
     });
   }
@@ -483,12 +600,8 @@ export class OrderService {
         join organisations le on le.id = coalesce(e.legal_entity_id, e.id) where u.id = ${order.user.id}`,
     );
     await execute(tx, sql`select 1 from organisations where id = ${entity.id} for update`);
-    const [{ n }] = await execute<{ n: number }>(
-      tx,
-      sql`select count(*)::int as n from grants g join users u on u.id = g.user_id join organisations e on e.id = u.employer_id
-        where g.role_id = ${order.role.id} and g.state in ('active', 'suspended') and coalesce(e.legal_entity_id, e.id) = ${entity.id}`,
-    );
-    if (Number(n) >= quota) {
+    const n = await roleHoldersIn(tx, order.role.id, entity.id);
+    if (n >= quota) {
       throw Problems.single(ProblemCode.QUOTA_EXCEEDED, ['id'], `${entity.name} already has ${n} of at most ${quota} people with the role "${order.role.name}".`);
     }
   }
@@ -503,22 +616,35 @@ export class OrderService {
     if (held) throw Problems.single(ProblemCode.CONFLICT, ['id'], duplicateGrantMessage(held.id));
   }
 
-  private transition(tx: Em, order: Order, to: OrderState, reason: string | null, before: Record<string, unknown>): void {
+  private transition(
+    tx: Em,
+    order: Order,
+    to: OrderState,
+    reason: string | null,
+    before: Record<string, unknown>,
+    stage: ApprovalStage | null = null,
+    terms: Record<string, unknown> = {},
+  ): void {
     const from = order.state;
+    const actor = tx.getReference(User, this.actor.viewer.user!.id);
     order.state = to;
-    if (to === OrderState.APPROVED || to === OrderState.REJECTED || to === OrderState.RETURNED) order.decisionReason = reason;
-    tx.create(OrderEvent, { order, fromState: from, toState: to, actor: tx.getReference(User, this.actor.viewer.user!.id), reason });
-    this.record(tx, `order.${to === OrderState.RETURNED ? 'sendBack' : to === OrderState.SUBMITTED ? 'resubmit' : to}`, order, before, reason);
+    if (to === OrderState.APPROVED || to === OrderState.REJECTED || to === OrderState.RETURNED) {
+      order.decisionReason = reason;
+      order.decidedAt = this.actor.now();
+      order.decidedBy = actor;
+    }
+    tx.create(OrderEvent, { order, fromState: from, toState: to, actor, reason, stage });
+    this.record(tx, `order.${to === OrderState.RETURNED ? 'sendBack' : to === OrderState.SUBMITTED ? 'resubmit' : to}`, order, before, reason, terms);
   }
 
-  private record(tx: Em, action: string, order: Order, before: Record<string, unknown> | null, reason: string | null): void {
+  private record(tx: Em, action: string, order: Order, before: Record<string, unknown> | null, reason: string | null, terms: Record<string, unknown> = {}): void {
     audit(tx, this.actor.viewer, this.actor.requestId, {
       action,
       targetType: 'Order',
       targetId: order.id,
       organisationId: order.scope.id,
       before,
-      after: snapshot(order),
+      after: { ...snapshot(order), ...terms },
       reason,
     });
   }

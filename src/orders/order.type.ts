@@ -1,15 +1,16 @@
 import { GraphQLUpload, type FileUpload } from 'graphql-upload-minimal';
-import { Directive, Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { TextLimit } from '../graphql/input-guard.js';
 import { REASON_MAX_LENGTH } from '../domain/problems.js';
 import { DocumentKind } from '../documents/document.entity.js';
 import { DateTime, EmailAddress, PhoneNumber } from '../graphql/scalars.js';
 import { Node, connectionOf } from '../graphql/relay.js';
 import { UserError } from '../graphql/user-errors.js';
-import { OrderKind, OrderState } from './order.entity.js';
+import { ApprovalStage, OrderKind, OrderState } from './order.entity.js';
 
 registerEnumType(OrderKind, { name: 'OrderKind', description: 'Who placed an order: an orderer, or the person for themself.' });
 registerEnumType(OrderState, { name: 'OrderState', description: 'Where an order is; nothing is deleted.' });
+registerEnumType(ApprovalStage, { name: 'ApprovalStage', description: 'Which approval of a two-stage approval a step was.' });
 
 @Directive('@key(fields: "id")')
 @ObjectType('Order', { implements: Node, description: 'A request for a grant, decided by the responsible issuer.' })
@@ -43,6 +44,27 @@ export class OrderType extends Node {
 
   @Field(() => String, { nullable: true, description: 'The reason given with the last decision (approval, rejection, sending back).' })
   decisionReason!: string | null;
+
+  @Field(() => DateTime, { nullable: true, description: 'Two-stage approval: when the first approval was given (null until then, and after a resubmission).' })
+  firstApprovedAt!: Date | null;
+}
+
+@ObjectType('RoleQuota', { description: "Where a role's quota stands for your organisation: at most `limit` people hold it at once." })
+export class RoleQuotaType {
+  @Field(() => Int)
+  limit!: number;
+
+  @Field(() => Int, { description: 'Grants in force of the role held by people of your organisation.' })
+  used!: number;
+
+  @Field(() => Boolean, { description: 'No place is left: an order would be refused with QUOTA_EXCEEDED when decided.' })
+  full!: boolean;
+}
+
+@ObjectType('OrderAttachment', { description: 'A document attached to an order, and the sub-area it supports.' })
+export class OrderAttachmentType {
+  @Field(() => DateTime, { nullable: true, description: 'When a resubmission replaced it; null: part of the order as it stands.' })
+  replacedAt!: Date | null;
 }
 
 @ObjectType('OrderEvent', { description: 'One step in an order’s life: who, when, why.' })
@@ -55,6 +77,9 @@ export class OrderEventType {
 
   @Field(() => String, { nullable: true })
   reason!: string | null;
+
+  @Field(() => ApprovalStage, { nullable: true, description: 'Two-stage approval: which approval this step was; null otherwise.' })
+  stage!: ApprovalStage | null;
 
   @Field(() => DateTime)
   occurredAt!: Date;
@@ -133,9 +158,15 @@ export class OrderBulkCreateInput {
 
 @InputType('OrderDecisionInput')
 export class OrderDecisionInput {
-  @Field(() => String, { nullable: true, description: 'Required when rejecting or sending back.' })
+  @Field(() => String, { nullable: true, description: 'Required when rejecting, sending back, or approving only some sub-areas.' })
   @TextLimit({ maxLength: REASON_MAX_LENGTH, multiline: true })
   reason?: string | null;
+
+  @Field(() => [ID], {
+    nullable: true,
+    description: 'orderApprove only: sub-areas of the order not approved (with a reason); the grant covers the others. Given with the approval that issues the grant.',
+  })
+  rejectedSubAreas?: string[] | null;
 }
 
 @InputType('OrderResubmitInput')
@@ -149,6 +180,15 @@ export class OrderResubmitInput {
   @Field(() => String, { nullable: true })
   @TextLimit({ multiline: true })
   justification?: string | null;
+
+  @Field(() => [ID], { nullable: true, description: 'The sub-areas asked for from now on; left out: unchanged. Attachments for a dropped sub-area are replaced.' })
+  subAreas?: string[] | null;
+
+  @Field(() => [OrderAttachmentInput], { nullable: true, description: 'Attachments uploaded with the resubmission (multipart, as when ordering).' })
+  attachments?: OrderAttachmentInput[] | null;
+
+  @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'The attachments given replace every earlier one (kept, marked replaced); default: they are added.' })
+  replaceAttachments?: boolean | null;
 }
 
 @InputType('SelfRegistrationSubmitInput')

@@ -12,8 +12,9 @@ import { Problems } from '../domain/problems.js';
 import { AccessDenied, ProblemCode } from '../domain/errors.js';
 import { FederatedIdentity } from '../identities/federated-identity.entity.js';
 import { responsibleIssuers } from '../issuers/issuer-mandate.service.js';
-import { Organisation } from '../organisations/organisation.entity.js';
+import { Organisation, type OrganisationKind } from '../organisations/organisation.entity.js';
 import { refuseIfClosed } from '../organisations/organisation.service.js';
+import type { ServiceRole } from '../services/service.entity.js';
 import type { Routine } from '../routines/routine.entity.js';
 import { routineInForce } from '../routines/routine.service.js';
 import { Decider, SensitiveAction, type RoutineRules } from '../routines/routine.rules.js';
@@ -21,7 +22,7 @@ import { ProfileState, User } from '../users/user.entity.js';
 import { Order, OrderAttachment, OrderEvent, OrderKind, OrderState } from './order.entity.js';
 import { checkAttachments, readContactDetails, type ContactDetails } from './order.rules.js';
 import { grantsInForce } from '../grants/grant.service.js';
-import { duplicateGrantMessage, OrderService, type OrderTerms, type Terms } from './order.service.js';
+import { duplicateGrantMessage, OrderService, roleHoldersIn, type OrderTerms, type Terms } from './order.service.js';
 
 /** The one answer for an organisation the e-ID does not name, whether it exists or not. */
 const NOT_YOURS = 'Your e-ID names no organisation with this id (see selfRegistrationOrganisations).';
@@ -54,6 +55,29 @@ export class SelfRegistrationService {
         where le.registration_number = ${number} order by o.path`,
     );
     return rows.map((r) => this.actor.em.map(Organisation, r));
+  }
+
+  /**
+   * Where a role's quota stands for the viewer's own organisation before they ask: the legal entity
+   * their e-ID names (a registrant), else their employer's. Null without one, or when the routine in
+   * force there sets no quota for the role.
+   */
+  async quotaOfOwnOrganisation(role: ServiceRole): Promise<{ limit: number; used: number } | null> {
+    const { em, viewer } = this.actor;
+    const number = viewer.identity?.registrationNumber;
+    const [entity] = number
+      ? await execute<{ id: string; kind: string }>(em, sql`select le.id, le.kind from organisations o join organisations le on le.id = coalesce(o.legal_entity_id, o.id) where o.registration_number = ${number} limit 1`)
+      : viewer.user
+        ? await execute<{ id: string; kind: string }>(
+            em,
+            sql`select le.id, le.kind from users u join organisations e on e.id = u.employer_id join organisations le on le.id = coalesce(e.legal_entity_id, e.id) where u.id = ${viewer.user.id}`,
+          )
+        : [];
+    if (!entity) return null;
+    const routine = await routineInForce(em, role.service.id, entity.kind as OrganisationKind);
+    const limit = routine?.rules.roles[role.code]?.quotaPerOrganisation;
+    if (limit === null || limit === undefined) return null;
+    return { limit, used: await roleHoldersIn(em, role.id, entity.id) };
   }
 
   /** A person asks for a role with their business e-ID; someone new to the hub becomes a user with it. */

@@ -24,7 +24,7 @@ export function rulesView(rules: RoutineRules): RoutineRulesType {
     selfOrdering: rules.selfOrdering ?? false,
     grantsOnMove: rules.grantsOnMove ?? GrantsOnMove.END,
     moveReviewDays: rules.moveReviewDays ?? DEFAULT_MOVE_REVIEW_DAYS,
-    roles: Object.entries(rules.roles).map(([role, r]) => ({ role, ...r })),
+    roles: Object.entries(rules.roles).map(([role, r]) => ({ role, ...r, secondApproval: r.secondApproval ?? false })),
     assurance: Object.entries(rules.assurance).map(([action, level]) => ({ action, level })) as RoutineRulesType['assurance'],
   };
 }

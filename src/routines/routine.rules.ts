@@ -6,6 +6,8 @@ import { OrganisationKind } from '../organisations/organisation.entity.js';
 export enum SensitiveAction {
   MANDATE_GRANT = 'mandate_grant',
   MANDATE_END = 'mandate_end',
+  /** Changing a mandate's administrators, end date or support contact (absent: as granting it). */
+  MANDATE_CHANGE = 'mandate_change',
   APPOINTMENT_REQUEST = 'appointment_request',
   APPOINTMENT_DECIDE = 'appointment_decide',
   APPOINTMENT_REVOKE = 'appointment_revoke',
@@ -44,6 +46,8 @@ export interface RoleRule {
   attachmentsPerSubArea: boolean;
   /** At most this many active grants of the role per legal entity (supplier); null: no quota. */
   quotaPerOrganisation: number | null;
+  /** Two-stage approval: a second administrator, not the first approver, must approve too (absent: no). */
+  secondApproval?: boolean;
 }
 
 /** The rules of a service from a date on. Stored as a document; validated when written. */
@@ -78,6 +82,11 @@ export function revocationAssurance(rules: RoutineRules): AssuranceLevel | undef
     .map((a) => rules.assurance[a])
     .filter((l): l is AssuranceLevel => l !== undefined);
   return levels.sort((a, b) => rank[b] - rank[a])[0];
+}
+
+/** Maintaining a mandate needs what the routine asks for it, else what granting it needs. */
+export function mandateChangeAssurance(rules: RoutineRules): AssuranceLevel | undefined {
+  return rules.assurance[SensitiveAction.MANDATE_CHANGE] ?? rules.assurance[SensitiveAction.MANDATE_GRANT];
 }
 
 const inEnum = <T extends Record<string, string>>(e: T, v: unknown): v is T[keyof T] => Object.values(e).includes(v as string);

@@ -60,7 +60,12 @@ export class RoutineService {
       grantsOnMove: input.grantsOnMove ?? GrantsOnMove.END,
       moveReviewDays: input.moveReviewDays ?? DEFAULT_MOVE_REVIEW_DAYS,
       roles: Object.fromEntries(
-        input.roles.map((r) => [r.role, { attachments: r.attachments, attachmentsPerSubArea: r.attachmentsPerSubArea, quotaPerOrganisation: r.quotaPerOrganisation ?? null }]),
+        input.roles.map((r) => [r.role, {
+            attachments: r.attachments,
+            attachmentsPerSubArea: r.attachmentsPerSubArea,
+            quotaPerOrganisation: r.quotaPerOrganisation ?? null,
+            secondApproval: r.secondApproval ?? false,
+          },]),
       ),
       assurance: Object.fromEntries(input.assurance.map((a) => [a.action, a.level])),
     };

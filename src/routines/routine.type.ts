@@ -26,6 +26,9 @@ export class RoleRuleType {
 
   @Field(() => Int, { nullable: true, description: 'At most this many active grants of the role per legal entity.' })
   quotaPerOrganisation!: number | null;
+
+  @Field(() => Boolean, { description: 'Two-stage approval: a second administrator, not the first approver, approves too.' })
+  secondApproval!: boolean;
 }
 
 @ObjectType('AssuranceRequirement')
@@ -99,6 +102,9 @@ export class RoleRuleInput {
 
   @Field(() => Int, { nullable: true })
   quotaPerOrganisation?: number | null;
+
+  @Field(() => Boolean, { defaultValue: false, description: 'Two-stage approval for this role (default: one approver).' })
+  secondApproval?: boolean;
 }
 
 @InputType('AssuranceRequirementInput')

@@ -55,6 +55,7 @@ function problemError(first: Problem): ScimError {
     case ProblemCode.SELF_ORDER:
     case ProblemCode.ORGANISATION_CLOSED:
     case ProblemCode.MOVE_INTO_OWN_SUBTREE:
+    case ProblemCode.SAME_APPROVER:
       return ScimError.badRequest('invalidValue', first.message);
     default: {
       const unmapped: never = first.code;

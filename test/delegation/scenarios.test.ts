@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Document } from '../../src/documents/document.entity.js';
 import { IssuerMandate } from '../../src/issuers/issuer-mandate.entity.js';
 import { OrdererAppointment } from '../../src/orderers/orderer-appointment.entity.js';
+import { hire } from '../orders/fixtures.js';
 import { pdf } from '../support/files.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
 import {
@@ -180,13 +181,37 @@ describe('delegation scenarios from the seed documents', () => {
       const support = await hub.as<Data>(demo.erik, 'query($s: ID!) { me { supportContact(service: $s) { email } } }', { s: sus });
       expect(support.data!.me.supportContact).toEqual({ email: 'sus-support@arbetsformedlingen.se' });
       expect(await emails(demo.jonas)).toEqual([demo.erik, demo.jonas].sort());
-      // Orders no longer go to the authority: Försäkringskassan no longer administers him.
-      expect(await emails(demo.karin)).not.toContain(demo.erik);
       const erikGrant = await hub.as<Data>(demo.erik, '{ me { grants { nodes { id } } } }');
       const asIssuer = await hub.as<Data>(demo.jonas, 'query($id: ID!) { node(id: $id) { id } }', { id: erikGrant.data!.me.grants.nodes[0].id });
       expect(asIssuer.data!.node).not.toBeNull();
-      const asAuthority = await hub.as<Data>(demo.karin, 'query($id: ID!) { node(id: $id) { id } }', { id: erikGrant.data!.me.grants.nodes[0].id });
-      expect(asAuthority.data!.node).toBeNull();
+    });
+
+    it('oversight: Försäkringskassan, owning SUS, still reads and counts him and his grant, but no longer changes them', async () => {
+      const grantId = (await hub.as<Data>(demo.erik, '{ me { grants { nodes { id } } } }')).data!.me.grants.nodes[0].id;
+      expect(await emails(demo.karin)).toContain(demo.erik);
+      const read = await hub.as<Data>(demo.karin, 'query($id: ID!) { node(id: $id) { ... on Grant { id user { email } issuedBy { name } } } }', { id: grantId });
+      expect(read.data!.node).toEqual({ id: grantId, user: { email: demo.erik }, issuedBy: { name: 'Försäkringskassan' } });
+      const listed = await hub.as<Data>(demo.karin, '{ grants { nodes { user { email } service { code } } } }');
+      expect(listed.data!.grants.nodes).toContainEqual({ user: { email: demo.erik }, service: { code: 'SUS' } });
+      const stats = async (email: string) =>
+        (await hub.as<{ reports: { grantStatistics: { total: number } } }>(email, 'query($s: ID) { reports { grantStatistics(service: $s) { total } } }', { s: sus })).data!.reports
+          .grantStatistics.total;
+      expect(await stats(demo.karin)).toBe(listed.data!.grants.nodes.filter((n) => n.service.code === 'SUS').length);
+      // Read-only: Arbetsförmedlingen decides; the authority is refused as one who sees but may not act.
+      const revoke = await hub.gql<{ grantRevoke: UserErrors | null }>(
+        'mutation($id: ID!) { grantRevoke(id: $id, input: { reason: "tillsyn" }) { userErrors { code field message } } }',
+        { id: grantId },
+        await high(demo.karin),
+      );
+      expect(revoke.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+      const state = await hub.as<Data>(demo.erik, '{ me { grants { nodes { id state issuedBy { name } } } } }');
+      expect(state.data!.me.grants.nodes[0].state).toBe('ACTIVE');
+      // Nobody else gains: the VIAS authority and a supplier's employee see neither him nor his grant.
+      for (const outsider of [demo.sofie, demo.lars]) {
+        const seen = await hub.as<Data>(outsider, 'query($id: ID!) { node(id: $id) { id } }', { id: grantId });
+        expect(seen.data!.node).toBeNull();
+        expect(await emails(outsider)).not.toContain(demo.erik);
+      }
     });
 
     it("the issuer's administrator sees its mandate but may not end it", async () => {
@@ -203,6 +228,83 @@ describe('delegation scenarios from the seed documents', () => {
       const res = await hub.upload<Data>(await high(demo.karin), MANDATE_GRANT, { input: { ...grantInput(), thresholdOverrideReason: 'again' } }, agreement);
       expect((res.data!.issuerMandateGrant as UserErrors).userErrors.map((e) => e.code)).toEqual(['CONFLICT']);
       expect(await counts()).toEqual(before);
+    });
+
+    describe('the mandate is maintained: administrators, end date and support contact', () => {
+      const UPDATE = `mutation($id: ID!, $input: IssuerMandateUpdateInput!) { issuerMandateUpdate(id: $id, input: $input) {
+        issuerMandate { id validTo supportContact { email phone } } userErrors { code field message } } }`;
+      const ADD = `mutation($id: ID!, $input: IssuerMandateAdministratorInput!) { issuerMandateAdministratorAdd(id: $id, input: $input) {
+        issuerMandate { id administrators { email } } userErrors { code field message } } }`;
+      const REMOVE = `mutation($id: ID!, $input: IssuerMandateAdministratorInput!) { issuerMandateAdministratorRemove(id: $id, input: $input) {
+        issuerMandate { id administrators { email } } userErrors { code field message } } }`;
+      type Maintained = { issuerMandate: { administrators?: { email: string }[]; validTo?: string | null; supportContact?: { email: string | null } } | null } & UserErrors;
+      type Answers = { issuerMandateUpdate: Maintained; issuerMandateAdministratorAdd: Maintained; issuerMandateAdministratorRemove: Maintained };
+      let successor: string;
+      let successorId: string;
+
+      beforeAll(async () => {
+        [successor] = await hire(hub, 'Arbetsförmedlingen', 1, 'afadmin');
+        successorId = (await hub.as<{ me: { id: string } }>(successor, '{ me { id } }')).data!.me.id;
+      });
+
+      it('needs the routine\'s assurance level (as granting: high), and changes nothing without it', async () => {
+        const res = await hub.gql<Answers>(ADD, { id: mandateId, input: { person: successorId, reason: 'Ny förvaltare' } }, await hub.token(demo.karin, { acr: 'substantial' }));
+        expect(res.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'STEP_UP_REQUIRED', requiredAssuranceLevel: 'HIGH' });
+        expect(await emails(successor)).toEqual([successor]);
+      });
+
+      it('the holder\'s administrator may not maintain it; an outsider is answered as for an unknown id', async () => {
+        const own = await hub.gql<Answers>(ADD, { id: mandateId, input: { person: successorId, reason: 'x' } }, await high(demo.jonas));
+        expect(own.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+        const unknownId = Buffer.from(`IssuerMandate:${'0'.repeat(8)}-0000-7000-8000-${'0'.repeat(12)}`).toString('base64url');
+        for (const [query, field] of [[ADD, 'issuerMandateAdministratorAdd'], [REMOVE, 'issuerMandateAdministratorRemove'], [UPDATE, 'issuerMandateUpdate']] as const) {
+          const input = query === UPDATE ? { supportEmail: 'x@example.org', reason: 'x' } : { person: ids.jonas, reason: 'x' };
+          const outsider = await hub.gql<Answers>(query, { id: mandateId, input }, await high(demo.sofie));
+          const unknown = await hub.gql<Answers>(query, { id: unknownId, input }, await high(demo.sofie));
+          expect(outsider.data![field]).toEqual({ issuerMandate: null, userErrors: [{ code: 'NOT_FOUND', field: ['id'], message: 'No issuer mandate with this id.' }] });
+          expect(outsider.data![field]).toEqual(unknown.data![field]);
+        }
+      });
+
+      it('the authority adds a successor employed by Arbetsförmedlingen, and only such a person', async () => {
+        const res = await hub.gql<Answers>(ADD, { id: mandateId, input: { person: successorId, reason: 'Ny förvaltare' } }, await high(demo.karin));
+        expect(res.data!.issuerMandateAdministratorAdd).toEqual({ issuerMandate: { id: mandateId, administrators: [{ email: demo.jonas }, { email: successor }] }, userErrors: [] });
+        expect(await emails(successor)).toContain(demo.erik);
+        const again = await hub.gql<Answers>(ADD, { id: mandateId, input: { person: successorId, reason: 'igen' } }, await high(demo.karin));
+        expect(again.data!.issuerMandateAdministratorAdd.userErrors.map((e) => [e.code, e.field])).toEqual([['CONFLICT', ['input', 'person']]]);
+        const stranger = await hub.gql<Answers>(ADD, { id: mandateId, input: { person: ids.anna, reason: 'fel person' } }, await high(demo.karin));
+        expect(stranger.data!.issuerMandateAdministratorAdd.userErrors.map((e) => [e.code, e.field])).toEqual([['NOT_FOUND', ['input', 'person']]]);
+      });
+
+      it('removes the former administrator, who loses the rights at once; the last one stays', async () => {
+        const res = await hub.gql<Answers>(REMOVE, { id: mandateId, input: { person: ids.jonas, reason: 'Byter tjänst' } }, await high(demo.karin));
+        expect(res.data!.issuerMandateAdministratorRemove).toEqual({ issuerMandate: { id: mandateId, administrators: [{ email: successor }] }, userErrors: [] });
+        expect(await emails(demo.jonas)).toEqual([demo.jonas]);
+        const last = await hub.gql<Answers>(REMOVE, { id: mandateId, input: { person: successorId, reason: 'x' } }, await high(demo.karin));
+        expect(last.data!.issuerMandateAdministratorRemove.userErrors.map((e) => e.code)).toEqual(['INVALID_STATE']);
+        const notOne = await hub.gql<Answers>(REMOVE, { id: mandateId, input: { person: ids.jonas, reason: 'x' } }, await high(demo.karin));
+        expect(notOne.data!.issuerMandateAdministratorRemove.userErrors.map((e) => [e.code, e.field])).toEqual([['NOT_FOUND', ['input', 'person']]]);
+      });
+
+      it('changes the end date (only to a future one) and the support contact (never to none)', async () => {
+        const validTo = new Date(Date.now() + 365 * 86_400_000).toISOString();
+        const res = await hub.gql<Answers>(UPDATE, { id: mandateId, input: { validTo, supportEmail: 'sus-stod@arbetsformedlingen.se', reason: 'Förlängd överenskommelse' } }, await high(demo.karin));
+        expect(res.data!.issuerMandateUpdate).toEqual({ issuerMandate: { id: mandateId, validTo, supportContact: { email: 'sus-stod@arbetsformedlingen.se', phone: null } }, userErrors: [] });
+        const support = await hub.as<Data>(demo.erik, 'query($s: ID!) { me { supportContact(service: $s) { email } } }', { s: sus });
+        expect(support.data!.me.supportContact).toEqual({ email: 'sus-stod@arbetsformedlingen.se' });
+        const past = await hub.gql<Answers>(UPDATE, { id: mandateId, input: { validTo: new Date(Date.now() - 86_400_000).toISOString(), reason: 'x' } }, await high(demo.karin));
+        expect(past.data!.issuerMandateUpdate.userErrors.map((e) => e.code)).toContain('DATE_ORDER');
+        const none = await hub.gql<Answers>(UPDATE, { id: mandateId, input: { supportEmail: null, reason: 'x' } }, await high(demo.karin));
+        expect(none.data!.issuerMandateUpdate.userErrors.map((e) => [e.code, e.field])).toEqual([['REQUIRED', ['input', 'supportEmail']]]);
+        const noReason = await hub.gql<Answers>(UPDATE, { id: mandateId, input: { supportPhone: '+46101234567', reason: ' ' } }, await high(demo.karin));
+        expect(noReason.data!.issuerMandateUpdate.userErrors.map((e) => e.code)).toEqual(['REQUIRED']);
+        const kept = await hub.as<{ node: { validTo: string; supportContact: { email: string; phone: string | null } } }>(
+          demo.karin,
+          'query($id: ID!) { node(id: $id) { ... on IssuerMandate { validTo supportContact { email phone } } } }',
+          { id: mandateId },
+        );
+        expect(kept.data!.node).toEqual({ validTo, supportContact: { email: 'sus-stod@arbetsformedlingen.se', phone: null } });
+      });
     });
 
     describe('3. the mandate ends and responsibility moves up', () => {
@@ -226,6 +328,9 @@ describe('delegation scenarios from the seed documents', () => {
         const trail = await hub.as<Data>(demo.karin, 'query($t: ID) { auditEvents(target: $t) { nodes { action reason actor { email } } } }', { t: mandateId });
         expect(trail.data!.auditEvents.nodes).toEqual([
           { action: 'issuerMandate.grant', reason: 'Överenskommelse om alla SUS-behörigheter för AF:s anställda', actor: { email: demo.karin } },
+          { action: 'issuerMandate.administratorAdd', reason: 'Ny förvaltare', actor: { email: demo.karin } },
+          { action: 'issuerMandate.administratorRemove', reason: 'Byter tjänst', actor: { email: demo.karin } },
+          { action: 'issuerMandate.update', reason: 'Förlängd överenskommelse', actor: { email: demo.karin } },
           { action: 'issuerMandate.end', reason: 'Överenskommelsen sagd upp', actor: { email: demo.karin } },
         ]);
       });

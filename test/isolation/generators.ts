@@ -168,6 +168,7 @@ export const opArb = fc.oneof(
     weight: 3,
   },
   { arbitrary: fc.record({ kind: fc.constant('endMandate' as const), actor: writerArb, target: writeTargetArb }), weight: 2 },
+  { arbitrary: fc.record({ kind: fc.constant('updateMandate' as const), actor: writerArb, target: writeTargetArb }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('endEmployment' as const), actor: writerArb, target: writeTargetArb }), weight: 2 },
   // A machine client's views: its event feed and an access check; `actor` is unused (clients are picked by `client`).
   { arbitrary: fc.record({ kind: fc.constant('client' as const), actor: actorArb, client: fc.nat(), target: targetArb }), weight: 2 },

@@ -52,6 +52,8 @@ const DECIDE = {
 // A future end date: the property checks who may set it; the end's consequences have their own tests.
 const END_EMPLOYMENT = `mutation($id: ID!, $endDate: DateTime!) { result: userEmploymentEnd(id: $id, input: { endDate: $endDate, reason: "isolation" }) {
   user { id } employment { validTo } userErrors { code field message } } }`;
+const UPDATE_MANDATE = `mutation($id: ID!, $phone: PhoneNumber) { result: issuerMandateUpdate(id: $id, input: { supportPhone: $phone, reason: "isolation" }) {
+  issuerMandate { id supportContact { phone } } userErrors { code field message } } }`;
 const FEED = 'query($after: String) { events(after: $after, first: 200) { edges { node { id } } endCursor hasNextPage } }';
 const ACCESS = 'query($id: ID!) { accessCheck(person: { id: $id }) { person allowed grants { grant } } }';
 const ORG_FIELDS = 'organisation { id } userErrors { code field message }';
@@ -209,6 +211,14 @@ class WorldRun {
         });
         this.step = `issuerMandateEnd(${t.label}${t.id ? `, ${this.model.mandates.get(t.id)!.state}` : ''}) by ${by}`;
         return this.endMandate(actor, t, op.target.uuid);
+      }
+      case 'updateMandate': {
+        const t = this.target('mandates', op.target, (id) => {
+          const m = this.model.mandates.get(id)!;
+          return this.viewer(actor) !== null && this.model.roles(this.viewer(actor)!).some((r) => r.authority && r.service === m.service);
+        });
+        this.step = `issuerMandateUpdate(${t.label}${t.id ? `, ${this.model.mandates.get(t.id)!.state}` : ''}) by ${by}`;
+        return this.updateMandate(actor, t, op.target.uuid);
       }
       case 'createOrg': {
         const t = this.target('organisations', op.target, (id) => this.viewer(actor) !== null && this.model.administersOrg(this.viewer(actor)!, id));
@@ -558,6 +568,27 @@ class WorldRun {
     await this.refusedWrite(outcome, actor, res, END_EMPLOYMENT, { id: gid('User', missing), endDate });
     if (t.id) expect(await rowOf(this.hub, 'users', t.id), `${this.step}: the user must not change`).toEqual(before);
     expect(await ends(), `${this.step}: no end date recorded`).toBe(endsBefore);
+    expect(await auditCount(this.hub), `${this.step}: no audit event`).toBe(events);
+  }
+
+  private async updateMandate(actor: Actor, t: Target, missing: string): Promise<void> {
+    const outcome = this.model.mandateUpdate(actor, t.id);
+    saw(`issuerMandateUpdate ${outcome.kind === 'user-error' ? outcome.code : outcome.kind}`);
+    const before = t.id ? await rowOf(this.hub, 'issuer_mandates', t.id) : null;
+    const events = await auditCount(this.hub);
+    const phone = `+46 10 ${String(++phones).padStart(6, '0')}`;
+    const res = await this.api.call<{ result: Payload | null }>(actor, UPDATE_MANDATE, { id: t.gid, phone });
+    if (outcome.kind === 'ok') {
+      const stored = (res.data?.result as { issuerMandate: { supportContact: { phone: string } } } | null)?.issuerMandate.supportContact.phone;
+      expect(res.data?.result?.userErrors, `${this.step}: in scope, must succeed`).toEqual([]);
+      const after = (await rowOf(this.hub, 'issuer_mandates', t.id!))!;
+      expect(after, `${this.step}: only the support phone changes`).toEqual({ ...before, support_phone: after.support_phone });
+      expect(after.support_phone, `${this.step}: the phone answered is the one stored`).toBe(stored);
+      expect(await auditCount(this.hub), `${this.step}: one audit event`).toBe(events + 1);
+      return;
+    }
+    await this.refusedWrite(outcome, actor, res, UPDATE_MANDATE, { id: gid('IssuerMandate', missing), phone });
+    if (t.id) expect(await rowOf(this.hub, 'issuer_mandates', t.id), `${this.step}: the mandate must not change`).toEqual(before);
     expect(await auditCount(this.hub), `${this.step}: no audit event`).toBe(events);
   }
 

@@ -93,10 +93,10 @@ export const ELIGIBLE: Record<Svc, readonly OrgKind[]> = {
   VIAS: ['supplier'],
 };
 
-/** Assurance the routines demand for the sensitive writes exercised here (null: none). */
-export const REQUIRED_LEVEL: Record<Svc, { appointmentDecide: Level | null; appointmentRevoke: Level | null; mandateEnd: Level }> = {
-  SUS: { appointmentDecide: 'substantial', appointmentRevoke: 'substantial', mandateEnd: 'high' },
-  VIAS: { appointmentDecide: null, appointmentRevoke: null, mandateEnd: 'high' },
+/** Assurance the routines demand for the sensitive writes exercised here (null: none); changing a mandate asks what granting it does. */
+export const REQUIRED_LEVEL: Record<Svc, { appointmentDecide: Level | null; appointmentRevoke: Level | null; mandateEnd: Level; mandateChange: Level }> = {
+  SUS: { appointmentDecide: 'substantial', appointmentRevoke: 'substantial', mandateEnd: 'high', mandateChange: 'high' },
+  VIAS: { appointmentDecide: null, appointmentRevoke: null, mandateEnd: 'high', mandateChange: 'high' },
 };
 const RANK: Record<Level, number> = { low: 1, substantial: 2, high: 3 };
 export const meets = (actual: Level, required: Level | null) => required === null || RANK[actual] >= RANK[required];
@@ -128,6 +128,7 @@ export type Outcome =
 
 export type UserErrorCode =
   | 'INVALID_STATE'
+  | 'SELF_DECISION'
   | 'CONFLICT'
   | 'NOT_FOUND'
   | 'NOT_ELIGIBLE'
@@ -249,6 +250,17 @@ export class Model {
     return this.within(employer, this.owners[role.service]) || ELIGIBLE[role.service].includes(this.legalEntityKind(employer));
   }
 
+  /**
+   * Oversight: a service's authority reads everyone it would administer were there no mandate (its own
+   * staff and those of eligible kinds), whichever mandate holder now decides for them. It reads only:
+   * no write in this model is allowed by oversight.
+   */
+  oversees(role: Role, person: string): boolean {
+    if (!role.authority) return false;
+    const employer = this.users.get(person)!.employer;
+    return this.within(employer, this.owners[role.service]) || ELIGIBLE[role.service].includes(this.legalEntityKind(employer));
+  }
+
   administeredIn(viewer: string, service: Svc, person: string): boolean {
     return this.roles(viewer).some((r) => r.service === service && this.administers(r, person));
   }
@@ -282,13 +294,14 @@ export class Model {
 
   canReadUser(viewer: string, person: string): boolean {
     if (viewer === person) return true;
-    if (this.roles(viewer).some((r) => this.administers(r, person))) return true;
+    if (this.roles(viewer).some((r) => this.administers(r, person) || this.oversees(r, person))) return true;
     const employer = this.users.get(person)!.employer;
     return this.ordererScopes(viewer).some((o) => this.within(employer, o.scope));
   }
 
   canReadGrant(viewer: string, id: string): boolean {
     const g = this.grants.get(id)!;
+    if (this.roles(viewer).some((r) => r.service === g.service && this.oversees(r, g.user))) return true;
     return g.user === viewer || this.administeredIn(viewer, g.service, g.user) || this.orderedIn(viewer, g.service, g.user);
   }
 
@@ -416,6 +429,8 @@ export class Model {
     if (!this.administeredIn(viewer, a.service, a.user)) return { kind: 'forbidden' };
     const required = action === 'revoke' ? REQUIRED_LEVEL[a.service].appointmentRevoke : REQUIRED_LEVEL[a.service].appointmentDecide;
     if (!meets((actor as { level: Level }).level, required)) return { kind: 'step-up' };
+    // Four eyes: nobody decides their own request (giving up one's own appointment is no decision).
+    if (action !== 'revoke' && a.user === viewer) return { kind: 'user-error', code: 'SELF_DECISION' };
     if (a.state !== (action === 'revoke' ? 'approved' : 'requested')) return { kind: 'user-error', code: 'INVALID_STATE' };
     if (action === 'approve' && this.clashes(a)) return { kind: 'user-error', code: 'CONFLICT' };
     return { kind: 'ok' };
@@ -513,6 +528,21 @@ export class Model {
     if (!this.roles(viewer).some((r) => r.service === m.service && r.authority)) return { kind: 'forbidden' };
     if (!meets((actor as { level: Level }).level, REQUIRED_LEVEL[m.service].mandateEnd)) return { kind: 'step-up' };
     if (m.state === 'ended') return { kind: 'user-error', code: 'INVALID_STATE' };
+    return { kind: 'ok' };
+  }
+
+  /**
+   * Maintaining a mandate (here: its support contact): only the service's authority, at the level
+   * granting asks, and only while it stands (not ended, its end date not passed).
+   */
+  mandateUpdate(actor: Actor, id: string | null): Outcome {
+    const viewer = this.signedIn(actor);
+    if (typeof viewer !== 'string') return viewer;
+    if (id === null || !this.mandates.has(id) || !this.canReadMandate(viewer, id)) return { kind: 'not-found' };
+    const m = this.mandates.get(id)!;
+    if (!this.roles(viewer).some((r) => r.service === m.service && r.authority)) return { kind: 'forbidden' };
+    if (!meets((actor as { level: Level }).level, REQUIRED_LEVEL[m.service].mandateChange)) return { kind: 'step-up' };
+    if (m.state === 'ended' || (m.to !== null && m.to <= this.now())) return { kind: 'user-error', code: 'INVALID_STATE' };
     return { kind: 'ok' };
   }
 

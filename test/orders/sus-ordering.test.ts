@@ -1,3 +1,7 @@
+import { Grant, GrantState } from '../../src/grants/grant.entity.js';
+import { Organisation } from '../../src/organisations/organisation.entity.js';
+import { Service, ServiceRole } from '../../src/services/service.entity.js';
+import { User } from '../../src/users/user.entity.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Document } from '../../src/documents/document.entity.js';
 import { OutboxMessage } from '../../src/notifications/outbox-message.entity.js';
@@ -157,6 +161,56 @@ describe('SUS ordering end to end', () => {
     expect(decideAgain.data!.orderApprove.userErrors.map((e: { code: string }) => e.code)).toEqual(['INVALID_STATE']);
   });
 
+  it('an order sent back for an unsigned form 9445 is fixed with a signed one; both versions are kept', async () => {
+    const karin = await hub.token(demo.karin, { acr: 'high' });
+    const placed = await hub.upload<Data>(await hub.token(demo.maria), ORDER_CREATE, withForm({ person: people[staff[0]], service: c.sus, role: c.analyst }), {
+      'input.attachments.0.file': { bytes: pdf('Blankett 9445 osignerad'), filename: '9445-osignerad.pdf' },
+    });
+    const id = placed.data!.orderCreate.order.id;
+    await hub.gql<Data>(ORDER_SEND_BACK, { id, input: { reason: 'Blanketten är inte underskriven' } }, karin);
+    const RESUBMIT = `mutation($id: ID!, $input: OrderResubmitInput!) { orderResubmit(id: $id, input: $input) {
+      order { id state attachments { filename } supportingDocuments { replacedAt document { filename } } } userErrors { code field message } } }`;
+    type Fixed = { orderResubmit: { order: { state: string; attachments: { filename: string }[]; supportingDocuments: { replacedAt: string | null; document: { filename: string } }[] } | null; userErrors: { code: string; field: string[] }[] } };
+    // A file that is not a form the routine takes for the role is refused, and nothing changes.
+    const wrong = await hub.upload<Fixed>(await hub.token(demo.maria), RESUBMIT, { id, input: { replaceAttachments: true, attachments: [{ kind: 'CV', file: null }] } }, {
+      'input.attachments.0.file': { bytes: pdf('CV'), filename: 'cv.pdf' },
+    });
+    expect(wrong.data!.orderResubmit.userErrors.map((e) => e.code).sort()).toEqual(['INVALID', 'REQUIRED']);
+    // Someone else than the orderer is refused; an outsider is answered as for an unknown id.
+    const byIssuer = await hub.upload<Fixed>(karin, RESUBMIT, { id, input: { replaceAttachments: true, attachments: [{ kind: 'ORDER_FORM', file: null }] } }, {
+      'input.attachments.0.file': { bytes: pdf('x'), filename: 'x.pdf' },
+    });
+    expect(byIssuer.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const outsider = await hub.upload<Fixed>(await hub.token(demo.sofie), RESUBMIT, { id, input: { replaceAttachments: true, attachments: [{ kind: 'ORDER_FORM', file: null }] } }, {
+      'input.attachments.0.file': { bytes: pdf('x'), filename: 'x.pdf' },
+    });
+    expect(outsider.data!.orderResubmit).toEqual({ order: null, userErrors: [{ code: 'NOT_FOUND', field: ['id'], message: 'No order with this id.' }] });
+
+    const fixed = await hub.upload<Fixed>(await hub.token(demo.maria), RESUBMIT, { id, input: { replaceAttachments: true, attachments: [{ kind: 'ORDER_FORM', file: null }] } }, {
+      'input.attachments.0.file': { bytes: pdf('Blankett 9445 signerad'), filename: '9445-signerad.pdf' },
+    });
+    expect(fixed.data!.orderResubmit.userErrors).toEqual([]);
+    const order = fixed.data!.orderResubmit.order!;
+    expect(order.state).toBe('SUBMITTED');
+    expect(order.attachments).toEqual([{ filename: '9445-signerad.pdf' }]);
+    expect(order.supportingDocuments.map((d) => [d.document.filename, d.replacedAt !== null]).sort()).toEqual([
+      ['9445-osignerad.pdf', true],
+      ['9445-signerad.pdf', false],
+    ]);
+    // The trail keeps what each version held.
+    const trail = await hub.as<{ auditEvents: { nodes: { action: string; before: { attachments?: unknown[] } | null; after: { attachments?: unknown[] } } [] } }>(
+      demo.karin,
+      'query($t: ID) { auditEvents(target: $t) { nodes { action before after } } }',
+      { t: id },
+    );
+    const resubmitted = trail.data!.auditEvents.nodes.find((e) => e.action === 'order.resubmit')!;
+    expect(resubmitted.before!.attachments).toHaveLength(1);
+    expect(resubmitted.after.attachments).toHaveLength(1);
+    expect(resubmitted.before!.attachments).not.toEqual(resubmitted.after.attachments);
+    const approved = await hub.gql<Data>(ORDER_APPROVE, { id }, karin);
+    expect(approved.data!.orderApprove.order.state).toBe('APPROVED');
+  });
+
   it('the orderer withdraws an undecided order; only whoever placed it may', async () => {
     const res = await hub.upload<Data>(await hub.token(demo.maria), ORDER_CREATE, withForm({ person: people[staff[1]], service: c.sus, role: c.registrar }), form);
     const id = res.data!.orderCreate.order.id;
@@ -194,5 +248,34 @@ describe('SUS ordering end to end', () => {
     expect(low.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'STEP_UP_REQUIRED', requiredAssuranceLevel: 'HIGH' });
     const high = await hub.upload<Data>(await hub.token(demo.karin, { acr: 'high' }), ORDER_CREATE, input, form);
     expect(high.data!.orderCreate.order).toMatchObject({ state: 'SUBMITTED', routine: { name: 'SUS för Försäkringskassans anställda (9460, signerad digitalt)' } });
+  });
+
+  it("revoking a grant of the authority's own staff needs the assurance ordering it needs (high)", async () => {
+    const [fkEmployee] = await hire(hub, 'Kundcenter Partner', 1, 'fkrev');
+    // A grant issued earlier, as seeded: the revocation's rule is what is under test.
+    const em = hub.db.orm.em.fork();
+    const grant = await em.transactional(async (tx) => {
+      const fk = await tx.findOneOrFail(Organisation, { name: 'Försäkringskassan' });
+      const service = await tx.findOneOrFail(Service, { code: 'SUS' });
+      return tx.create(Grant, {
+        user: await tx.findOneOrFail(User, { email: fkEmployee }),
+        service,
+        role: await tx.findOneOrFail(ServiceRole, { service, code: 'registrar' }),
+        scope: fk,
+        validFrom: new Date(),
+        issuedBy: fk,
+        state: GrantState.ACTIVE,
+      });
+    });
+    const grantId = toGlobalId('Grant', grant.id);
+    const REVOKE = 'mutation($id: ID!) { grantRevoke(id: $id, input: { reason: "Slutat" }) { grant { id state } userErrors { code } } }';
+    type Revoked = { grantRevoke: { grant: { state: string } | null; userErrors: { code: string }[] } | null };
+    const substantial = await hub.gql<Revoked>(REVOKE, { id: grantId }, await hub.token(demo.karin, { acr: 'substantial' }));
+    expect(substantial.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'STEP_UP_REQUIRED', requiredAssuranceLevel: 'HIGH' });
+    expect((await hub.db.orm.em.fork().findOneOrFail(Grant, grant.id)).state).toBe(GrantState.ACTIVE);
+    const outsider = await hub.gql<Revoked>(REVOKE, { id: grantId }, await hub.token(demo.sofie, { acr: 'high' }));
+    expect(outsider.data!.grantRevoke!.userErrors.map((e) => e.code)).toEqual(['NOT_FOUND']);
+    const high = await hub.gql<Revoked>(REVOKE, { id: grantId }, await hub.token(demo.karin, { acr: 'high' }));
+    expect(high.data!.grantRevoke!.grant).toMatchObject({ state: 'REVOKED' });
   });
 });
