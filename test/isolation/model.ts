@@ -73,6 +73,8 @@ export interface MEvent {
   subjectId: string;
   /** The chain (organisation to root) the event's subject belonged to when it was written: its scope then. */
   scope?: string[];
+  /** The same before the step that wrote it: an event of a move may be scoped by where its subject came from. */
+  scopeBefore?: string[];
 }
 
 export interface ModelData {
@@ -367,9 +369,14 @@ export class Model {
    * A service's client hears of its service's grants and mandates and of its holders; an organisation's
    * client of what belongs to its subtree (grants by their holder's employer, people by theirs).
    */
-  clientSees(c: MClient, e: MEvent): boolean {
-    // An organisation's client hears of what was in its subtree when it happened (moves change no past event).
-    const inSubtree = () => this.wasWithin(e.scope ?? this.chain(this.scopeOf(e)!), c.org!);
+  clientSees(c: MClient, e: MEvent, mode: 'both' | 'either' = 'both'): boolean {
+    // An organisation's client hears of what was in its subtree when it happened (moves change no past event);
+    // of a step that moved its subject, `both` is what it must hear and `either` what it may.
+    const inSubtree = () => {
+      const after = this.wasWithin(e.scope ?? this.chain(this.scopeOf(e)!), c.org!);
+      const before = e.scopeBefore ? this.wasWithin(e.scopeBefore, c.org!) : after;
+      return mode === 'both' ? after && before : after || before;
+    };
     switch (e.subjectType) {
       case 'Grant': {
         const g = this.grants.get(e.subjectId)!;
