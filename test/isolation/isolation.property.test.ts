@@ -288,7 +288,8 @@ class WorldRun {
       this.lastSeq = e.seq;
       if (!this.model.knowsSubject(e)) continue;
       const org = this.model.scopeOf(e);
-      const scope = org ? this.model.chain(org) : [];
+      // A subject whose organisation the model does not hold (another world's, the demo's units) is scoped nowhere it checks.
+      const scope = org && this.model.orgs.has(org) ? this.model.chain(org) : [];
       this.events.set(e.id, { id: e.id, subjectType: e.subjectType, subjectId: e.subjectId, scope, scopeBefore: this.before?.(e) ?? scope });
     }
     this.snapshotScopes();
