@@ -5,7 +5,7 @@ import { Api, gid, LIST_FIELD, rawId, TYPE_NAME, type Answer, type Data, type Pa
 import { opArb, worldArb, type ActorPick, type Op, type TargetPick } from './generators.js';
 import { COLLECTIONS, SERVICES, type Actor, type Collection, type MClient, type MEvent, type Model, type Outcome, type OrgKind } from './model.js';
 import { checkScimReads } from './scim.js';
-import { adminRowsOf, auditCount, buildWorld, employmentEndsOf, eventsOf, loadModel, removeWorld, rowOf, type Snapshot, type WorldRows } from './world.js';
+import { adminRowsOf, auditCount, buildWorld, employmentEndsOf, eventsOf, feedSettled, loadModel, removeWorld, rowOf, type Snapshot, type WorldRows } from './world.js';
 
 /**
  * Tenant isolation as a property: in random worlds (forests of organisations, people, grants,
@@ -322,6 +322,7 @@ class WorldRun {
   private async clientViews(client: MClient, t: Target): Promise<void> {
     const seen: string[] = [];
     let after: string | null = null;
+    await feedSettled(this.hub);
     for (let page = 0; page < 100; page++) {
       const res: Answer<{ events: { edges: { node: { id: string } }[]; endCursor: string | null; hasNextPage: boolean } }> = await this.api.callAsClient(client.name, FEED, { after });
       expect(res.errors, this.step).toBeUndefined();
