@@ -121,6 +121,18 @@ export class Policy {
     ]);
   }
 
+  /**
+   * Webhook subscriptions (alias s) the viewer manages: a client its own; a person those of the
+   * clients they administer (administeredClients), to see why one stopped, its dead letters, and to
+   * replay, disable and re-enable. Anyone else's are absent, as an unknown id is.
+   */
+  manageableWebhookSubscriptions(s: string): Sql {
+    const client = this.viewer.client;
+    if (client) return sql`${ref(s, 'client_id')} = ${client.id}`;
+    if (!this.viewer.user) return Sql.raw('false');
+    return sql`exists (select 1 from clients wc where wc.id = ${ref(s, 'client_id')} and ${this.administeredClients('wc')})`;
+  }
+
   /** Whether the viewer may register a client for a service (its authority) or an organisation (its issuer administrator). */
   mayRegisterClient(target: { serviceId: string } | { organisationId: string }): boolean {
     if (!this.viewer.user) return false;
@@ -417,6 +429,7 @@ export class Policy {
       sql`${type} = 'OrdererAppointment' and exists (select 1 from orderer_appointments x where x.id = ${id} and (${this.readableAppointments('x')}))`,
       sql`${type} = 'Order' and exists (select 1 from orders x where x.id = ${id} and (${this.readableOrders('x')}))`,
       sql`${type} = 'Client' and exists (select 1 from clients x where x.id = ${id} and (${this.administeredClients('x')}))`,
+      sql`${type} = 'WebhookSubscription' and exists (select 1 from webhook_subscriptions x where x.id = ${id} and (${this.manageableWebhookSubscriptions('x')}))`,
       adminServices.length
         ? sql`${type} = 'Routine' and exists (select 1 from routines x where x.id = ${id} and x.service_id in (${adminServices}))`
         : Sql.raw('false'),
