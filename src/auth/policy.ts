@@ -50,7 +50,10 @@ export class Policy {
   /**
    * Events (alias ev) the client may read: a service's client those of its service (grants, mandates)
    * and the person events of people who hold or held one of its grants; an organisation's client those
-   * whose subject belonged to its subtree when they happened. People read no feed.
+   * whose subject belonged to its subtree when they happened: just before or just after the change
+   * that wrote them, so a mover's events (person.moved, the grants the move ended, the employments
+   * ended and begun) reach the old employer's clients and the new one's, and later ones only the
+   * new one's. People read no feed.
    */
   readableEvents(ev: string): Sql {
     const client = this.viewer.client;
@@ -59,7 +62,8 @@ export class Policy {
       return sql`(${ref(ev, 'service_id')} = ${client.serviceId} or (${ref(ev, 'service_id')} is null and ${ref(ev, 'person_id')} is not null
         and exists (select 1 from grants hg where hg.user_id = ${ref(ev, 'person_id')} and hg.service_id = ${client.serviceId})))`;
     }
-    return client.organisationPath ? under(ref(ev, 'scope_path'), client.organisationPath) : Sql.raw('false');
+    if (!client.organisationPath) return Sql.raw('false');
+    return sql`(${under(ref(ev, 'scope_path'), client.organisationPath)} or ${under(ref(ev, 'scope_path_before'), client.organisationPath)})`;
   }
 
   /**
