@@ -47,6 +47,14 @@ describe("a mover's events", () => {
   // Kinds, each once: a demo person's first employment is recorded when first changed, a second person.joined.
   const typesSince = async (c: ClientName, at: Record<ClientName, string | null>) => [...new Set((await feed(c, at[c])).events.map((e) => `${e.type}${aboutErik(e) ? '' : ' (other)'}`))].sort();
 
+  /**
+   * The feed shows a transaction's events once no older one runs anywhere on the server (its cursor
+   * rule); on a PostgreSQL server shared with other test files that can take a moment.
+   */
+  async function settled(check: () => Promise<boolean>): Promise<void> {
+    for (let i = 0; i < 100 && !(await check()); i++) await new Promise((r) => setTimeout(r, 50));
+  }
+
   beforeAll(async () => {
     hub = await startTestHub({ JOBS: 'false' });
     await loadDemoDirectory(hub, ids, orgs);
@@ -77,6 +85,7 @@ describe("a mover's events", () => {
       expect(moved.data?.userEmploymentMove.userErrors).toEqual([]);
 
       const move = ['grant.ended', 'person.moved'];
+      await settled(async () => (await typesSince('af-hr', before)).length >= 4);
       expect(await typesSince('af-hr', before)).toEqual(['grant.ended', 'person.joined', 'person.left', 'person.moved']);
       expect(await typesSince('stockholm-hr', before)).toEqual(['grant.ended', 'person.joined', 'person.left', 'person.moved']);
       expect(await typesSince('sus-backend', before)).toEqual(expect.arrayContaining(move));
@@ -92,9 +101,13 @@ describe("a mover's events", () => {
         `select distinct tx_id::text as tx_id from events where id in (${events.map(() => '?').join(', ')})`, events.map((e) => e.id));
       expect(txs).toHaveLength(1);
 
-      // One delivery per subject at a time (order per subject): a few runs.
-      for (let i = 0; i < 10; i++) await worker.runOnce();
       const delivered = (c: ClientName) => [...new Set(receivers[c].received.map((r) => (new Webhook(secrets[c]).verify(r.body, headersOf(r)) as { type: string }).type))].sort();
+      // One delivery per subject at a time (order per subject): a few runs.
+      await settled(async () => {
+        await worker.runOnce();
+        return delivered('af-hr').length >= 4 && delivered('stockholm-hr').length >= 4 && delivered('sus-backend').length >= 2;
+      });
+      for (let i = 0; i < 3; i++) await worker.runOnce();
       expect(delivered('af-hr')).toEqual(['grant.ended', 'person.joined', 'person.left', 'person.moved']);
       expect(delivered('stockholm-hr')).toEqual(['grant.ended', 'person.joined', 'person.left', 'person.moved']);
       expect(delivered('sus-backend')).toEqual(expect.arrayContaining(move));
@@ -106,8 +119,7 @@ describe("a mover's events", () => {
       const after = await cursors();
       const ended = await hub.as<{ userEmploymentEnd: { userErrors: unknown[] } }>(demo.karin, END, { id: ids.erik, input: { endDate: new Date(Date.now() + 86_400_000).toISOString(), reason: 'Slutar' } });
       expect(ended.data?.userEmploymentEnd.userErrors).toEqual([]);
-      // Readable once no older transaction is still running (the feed's cursor rule): wait for it on a busy server.
-      for (let i = 0; i < 40 && (await typesSince('stockholm-hr', after)).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      await settled(async () => (await typesSince('stockholm-hr', after)).length > 0);
       expect(await typesSince('stockholm-hr', after)).toEqual(['person.leaving']);
       expect(await typesSince('af-hr', after)).toEqual([]);
       expect(await typesSince('fk-hr', after)).toEqual([]);
