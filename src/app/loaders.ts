@@ -22,6 +22,7 @@ import { AdministratorState, IssuerAdministrator } from '../issuers/issuer-manda
 import { responsibleIssuers } from '../issuers/issuer-mandate.service.js';
 import { OrganisationRepository } from '../organisations/organisation.repository.js';
 import { ClientRepository } from '../clients/client.repository.js';
+import { WebhookRepository } from '../webhooks/webhook.repository.js';
 
 /** Loads entities by id in one query per batch; used for links from objects the viewer may already see. */
 function byIdLoader<T extends { id: string }>(em: Em, entity: EntityName<T>): DataLoader<string, T | null> {
@@ -170,6 +171,7 @@ function orderLoaders(em: Em) {
 function scopedListLoaders(em: Em, policy: Policy) {
   const grants = new GrantRepository(em, policy);
   const organisations = new OrganisationRepository(em, policy);
+  const webhooks = new WebhookRepository(em, policy);
   return {
     subAreasByGrant: groupLoader(
       async (ids) => grants.subAreasOf(ids),
@@ -177,6 +179,8 @@ function scopedListLoaders(em: Em, policy: Policy) {
     ),
     grantsByUser: grants.pagesByUser(),
     childrenByOrganisation: organisations.childrenByParent(),
+    webhookSubscriptionsByClient: webhooks.pagesByClient(),
+    webhookDeliveriesBySubscription: webhooks.pagesBySubscription(),
   };
 }
 

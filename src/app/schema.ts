@@ -20,7 +20,7 @@ import { AuditEventActorResolver, PlacementResolver, UserResolver } from '../use
 import { ClientResolver } from '../clients/client.resolver.js';
 import { EventResolver } from '../events/event.resolver.js';
 import { AccessCheckResolver } from '../grants/access-check.resolver.js';
-import { WebhookDeliveryResolver, WebhookResolver } from '../webhooks/webhook.resolver.js';
+import { ClientWebhookResolver, WebhookDeliveryResolver, WebhookResolver } from '../webhooks/webhook.resolver.js';
 import { toGlobalId } from '../domain/global-id.js';
 import { guardInputs } from '../graphql/input-guard.js';
 import { NodeResolver } from '../graphql/node.resolver.js';
@@ -60,6 +60,7 @@ export const resolvers = [
   AccessCheckResolver,
   WebhookResolver,
   WebhookDeliveryResolver,
+  ClientWebhookResolver,
   GrantReviewResolver,
   HistoryEntryResolver,
   InvitationResolver,

@@ -50,7 +50,10 @@ export class Policy {
   /**
    * Events (alias ev) the client may read: a service's client those of its service (grants, mandates)
    * and the person events of people who hold or held one of its grants; an organisation's client those
-   * whose subject belonged to its subtree when they happened. People read no feed.
+   * whose subject belonged to its subtree when they happened: just before or just after the change
+   * that wrote them, so a mover's events (person.moved, the grants the move ended, the employments
+   * ended and begun) reach the old employer's clients and the new one's, and later ones only the
+   * new one's. People read no feed.
    */
   readableEvents(ev: string): Sql {
     const client = this.viewer.client;
@@ -59,7 +62,8 @@ export class Policy {
       return sql`(${ref(ev, 'service_id')} = ${client.serviceId} or (${ref(ev, 'service_id')} is null and ${ref(ev, 'person_id')} is not null
         and exists (select 1 from grants hg where hg.user_id = ${ref(ev, 'person_id')} and hg.service_id = ${client.serviceId})))`;
     }
-    return client.organisationPath ? under(ref(ev, 'scope_path'), client.organisationPath) : Sql.raw('false');
+    if (!client.organisationPath) return Sql.raw('false');
+    return sql`(${under(ref(ev, 'scope_path'), client.organisationPath)} or ${under(ref(ev, 'scope_path_before'), client.organisationPath)})`;
   }
 
   /**
@@ -119,6 +123,18 @@ export class Policy {
       services.length ? sql`${ref(c, 'service_id')} in (${services})` : Sql.raw('false'),
       issuers.length ? sql`${ref(c, 'organisation_id')} in (${issuers})` : Sql.raw('false'),
     ]);
+  }
+
+  /**
+   * Webhook subscriptions (alias s) the viewer manages: a client its own; a person those of the
+   * clients they administer (administeredClients), to see why one stopped, its dead letters, and to
+   * replay, disable and re-enable. Anyone else's are absent, as an unknown id is.
+   */
+  manageableWebhookSubscriptions(s: string): Sql {
+    const client = this.viewer.client;
+    if (client) return sql`${ref(s, 'client_id')} = ${client.id}`;
+    if (!this.viewer.user) return Sql.raw('false');
+    return sql`exists (select 1 from clients wc where wc.id = ${ref(s, 'client_id')} and ${this.administeredClients('wc')})`;
   }
 
   /** Whether the viewer may register a client for a service (its authority) or an organisation (its issuer administrator). */
@@ -417,6 +433,7 @@ export class Policy {
       sql`${type} = 'OrdererAppointment' and exists (select 1 from orderer_appointments x where x.id = ${id} and (${this.readableAppointments('x')}))`,
       sql`${type} = 'Order' and exists (select 1 from orders x where x.id = ${id} and (${this.readableOrders('x')}))`,
       sql`${type} = 'Client' and exists (select 1 from clients x where x.id = ${id} and (${this.administeredClients('x')}))`,
+      sql`${type} = 'WebhookSubscription' and exists (select 1 from webhook_subscriptions x where x.id = ${id} and (${this.manageableWebhookSubscriptions('x')}))`,
       adminServices.length
         ? sql`${type} = 'Routine' and exists (select 1 from routines x where x.id = ${id} and x.service_id in (${adminServices}))`
         : Sql.raw('false'),

@@ -24,6 +24,11 @@ export const HubEventSchema = defineEntity({
     personId: p.uuid().nullable(),
     /** Path of the organisation the subject belonged to at the time: an organisation's clients see their subtree's. */
     scopePath: p.text().collation('C').nullable(),
+    /**
+     * Where the subject was just before the change that wrote the event, when that differs: a mover's
+     * old employer, a moved organisation's old place. Its clients hear of the change too.
+     */
+    scopePathBefore: p.text().collation('C').nullable(),
     occurredAt: p.datetime(),
     data: p.json<Record<string, unknown>>(),
   },
@@ -32,6 +37,10 @@ export const HubEventSchema = defineEntity({
     { name: 'events_service_idx', properties: ['serviceId', 'txId', 'seq'] },
     { name: 'events_person_idx', properties: ['personId'] },
     { name: 'events_scope_path_idx', expression: 'create index "events_scope_path_idx" on "events" ("scope_path" text_pattern_ops)' },
+    {
+      name: 'events_scope_path_before_idx',
+      expression: 'create index "events_scope_path_before_idx" on "events" ("scope_path_before" text_pattern_ops) where "scope_path_before" is not null',
+    },
     { name: 'events_occurred_at_idx', properties: ['occurredAt'] },
   ],
 });

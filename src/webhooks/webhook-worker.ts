@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
+import { AuditEvent } from '../audit/audit-event.entity.js';
 import { Policy } from '../auth/policy.js';
 import { Viewer } from '../auth/viewer.js';
 import type { Em, Orm } from '../db/orm.js';
@@ -14,7 +15,10 @@ import { eventsById, readFeed, type FeedEvent } from '../events/event.repository
 import { jobContext } from '../jobs/job-context.js';
 import { retryDelayMs } from '../notifications/outbox-worker.js';
 import { guardedLookup, isPrivateAddress } from './webhook-url.js';
-import { DeliveryState } from './webhook.entity.js';
+import { DeliveryState, DisabledCause } from './webhook.entity.js';
+
+/** Who the audit trail names when the worker disables a subscription whose receiver is gone. */
+export const WEBHOOK_WORKER_ACTOR = 'system:webhook-worker';
 
 export interface WebhookWorkerOptions {
   pollMs: number;
@@ -58,6 +62,7 @@ interface SubscriptionRow {
 
 interface ClaimedDelivery {
   id: string;
+  subscription_id: string;
   event_id: string;
   attempts: number;
   url: string;
@@ -93,7 +98,8 @@ export function signatureHeader(secrets: string[], id: string, at: Date, body: s
  * one per subscription and subject (per-subject order), POSTs outside any transaction, and marks
  * the outcome only while still holding the claim. A worker killed mid-POST loses nothing: the lease
  * runs out and another sends it again with the same webhook-id. Failures back off like the mail
- * outbox; after the last attempt a delivery is a dead letter its client can see and replay.
+ * outbox; after the last attempt a delivery is a dead letter its client can see and replay. A
+ * receiver answering 410 Gone disables its subscription at once (disableGone).
  */
 export class WebhookWorker {
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`.slice(-100);
@@ -207,7 +213,7 @@ export class WebhookWorker {
                   and y.state = ${DeliveryState.PENDING} and (y.event_tx, y.event_seq) < (x.event_tx, x.event_seq))
               order by x.event_tx, x.event_seq limit ${o.batchSize} for update of x skip locked)
             returning d.id, d.event_id, d.attempts, d.subscription_id)
-          select c.id, c.event_id, c.attempts, s.url, s.secret, s.previous_secret, s.previous_secret_until
+          select c.id, c.subscription_id, c.event_id, c.attempts, s.url, s.secret, s.previous_secret, s.previous_secret_until
           from claimed c join webhook_subscriptions s on s.id = c.subscription_id`,
       ),
     );
@@ -215,14 +221,26 @@ export class WebhookWorker {
     let delivered = 0;
     let failed = 0;
     let next = 0;
+    // Subscriptions whose receiver answered 410 Gone in this batch: the rest of their claims go back untouched.
+    const gone = new Set<string>();
+    const handBack: string[] = [];
     try {
       while (next < claimed.length && !this.stopping && performance.now() + o.timeoutMs < leaseEnds) {
         const d = claimed[next++];
+        if (gone.has(d.subscription_id)) {
+          handBack.push(d.id);
+          continue;
+        }
         const event = events.get(d.event_id);
         let outcome: { status: number | null; error: string | null };
         if (!event) outcome = { status: null, error: 'the event was pruned before it could be delivered' };
         else outcome = await this.post(d, event);
-        if (outcome.error === null) {
+        if (outcome.status === 410) {
+          gone.add(d.subscription_id);
+          await this.disableGone(em, d);
+          this.log.warn({ deliveryId: d.id, eventId: d.event_id, subscriptionId: d.subscription_id }, 'webhook receiver answered 410 Gone; subscription disabled');
+          failed++;
+        } else if (outcome.error === null) {
           await this.mark(em, d, { state: DeliveryState.DELIVERED, status: outcome.status, error: null, delayMs: 0 });
           delivered++;
         } else {
@@ -234,7 +252,7 @@ export class WebhookWorker {
         }
       }
     } finally {
-      const rest = claimed.slice(next).map((c) => c.id);
+      const rest = [...handBack, ...claimed.slice(next).map((c) => c.id)];
       if (rest.length) {
         await execute(em, sql`update webhook_deliveries set locked_by = null, locked_until = null where id in (${rest}) and locked_by = ${this.id}`).catch((error: unknown) =>
           this.log.warn({ err: error }, 'could not hand back claimed webhooks; retried when the lease ends'),
@@ -242,6 +260,41 @@ export class WebhookWorker {
       }
     }
     return { delivered, failed };
+  }
+
+  /**
+   * The receiver answered 410 Gone: it wants no more webhooks, so the subscription stops at once, with
+   * its cause, reason and audit event, in one transaction. The delivery stays pending (the attempt
+   * counted, nothing retried while disabled): re-enabled, the subscription goes on from it, in order.
+   */
+  private async disableGone(em: Em, d: ClaimedDelivery): Promise<void> {
+    const reason = `The receiver answered 410 Gone to event ${d.event_id}.`;
+    await em.transactional(async (tx) => {
+      await execute(
+        tx,
+        sql`update webhook_deliveries set attempts = attempts + 1, last_status = 410, last_error = ${reason}, next_attempt_at = now(), locked_by = null, locked_until = null
+          where id = ${d.id} and locked_by = ${this.id} and state = ${DeliveryState.PENDING}`,
+      );
+      const [sub] = await execute<{ organisation_id: string | null; disabled_at: Date | string }>(
+        tx,
+        sql`update webhook_subscriptions s set disabled_at = now(), disabled_cause = ${DisabledCause.RECEIVER_GONE}, disabled_reason = ${reason}
+          from clients c where s.id = ${d.subscription_id} and c.id = s.client_id and s.disabled_at is null
+          returning c.organisation_id, s.disabled_at`,
+      );
+      if (!sub) return;
+      tx.create(AuditEvent, {
+        actor: null,
+        actorIdentity: WEBHOOK_WORKER_ACTOR,
+        action: 'webhook.disable',
+        targetType: 'WebhookSubscription',
+        targetId: d.subscription_id,
+        organisation: sub.organisation_id,
+        before: { disabledAt: null },
+        after: { disabledAt: new Date(sub.disabled_at).toISOString(), disabledCause: DisabledCause.RECEIVER_GONE, lastStatus: 410 },
+        reason,
+        requestId: null,
+      });
+    });
   }
 
   private async mark(em: Em, d: ClaimedDelivery, m: { state: DeliveryState; status: number | null; error: string | null; delayMs: number }): Promise<void> {
@@ -254,7 +307,7 @@ export class WebhookWorker {
     );
   }
 
-  /** One POST, signed with every secret valid now; 2xx is delivered, anything else (or no answer in time) a failure. */
+  /** One POST, signed with every secret valid now; 2xx is delivered, 410 disables the subscription, anything else (or no answer in time) a failure. */
   private post(d: ClaimedDelivery, event: FeedEvent): Promise<{ status: number | null; error: string | null }> {
     const body = webhookBody(event);
     const secrets = [d.secret, ...(d.previous_secret && d.previous_secret_until && new Date(d.previous_secret_until) > new Date() ? [d.previous_secret] : [])];

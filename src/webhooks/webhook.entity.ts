@@ -2,6 +2,13 @@ import { defineEntity, p } from '@mikro-orm/core';
 import { uuidv7 } from '../db/ids.js';
 import { Client } from '../clients/client.entity.js';
 
+export enum DisabledCause {
+  /** The receiver answered 410 Gone: it wants no more webhooks (Standard Webhooks, "Delivery success and failure"). */
+  RECEIVER_GONE = 'receiver_gone',
+  /** The client, or an administrator of it, disabled it. */
+  MANUAL = 'manual',
+}
+
 /**
  * A client's webhook: where its events go and which types. `cursorTx`/`cursorSeq` is how far the
  * fan-out has read the client's feed; `previousSecret` stays valid until `previousSecretUntil`
@@ -21,6 +28,9 @@ export const WebhookSubscriptionSchema = defineEntity({
     cursorTx: p.bigint(),
     cursorSeq: p.bigint(),
     disabledAt: p.datetime().nullable(),
+    /** Why it stopped: its receiver answered 410 Gone, or someone who manages it disabled it. */
+    disabledCause: p.enum(() => DisabledCause).nullable(),
+    disabledReason: p.text().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
 });

@@ -11,8 +11,11 @@ import {
   WebhookSubscriptionConnection,
   WebhookSubscriptionCreateInput,
   WebhookSubscriptionPayload,
+  WebhookSubscriptionReasonInput,
   WebhookSubscriptionType,
 } from './webhook.type.js';
+import { Client } from '../clients/client.entity.js';
+import { ClientType } from '../clients/client.type.js';
 
 // Reachable only through the client's own subscriptions; node(id:) answers null for them.
 registerNode(WebhookSubscription, { typeName: 'WebhookSubscription', loadVisible: () => Promise.resolve(new Map()) });
@@ -38,12 +41,23 @@ export class WebhookResolver {
     return withUserErrors(WebhookSubscriptionPayload, () => service(ctx).rotateSecret(id));
   }
 
-  @Mutation(() => WebhookSubscriptionPayload, { description: 'Stops a subscription; its deliveries stay visible.' })
-  webhookSubscriptionDisable(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
-    return withUserErrors(WebhookSubscriptionPayload, async () => ({ subscription: await service(ctx).disable(id), secret: null }));
+  @Mutation(() => WebhookSubscriptionPayload, { description: 'Stops a subscription (the client, or an administrator of it); its deliveries stay visible.' })
+  webhookSubscriptionDisable(
+    @Ctx() ctx: Context,
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => WebhookSubscriptionReasonInput, { nullable: true }) input: WebhookSubscriptionReasonInput | null,
+  ) {
+    return withUserErrors(WebhookSubscriptionPayload, async () => ({ subscription: await service(ctx).disable(id, input?.reason ?? null), secret: null }));
   }
 
-  @Mutation(() => WebhookDeliveryPayload, { description: 'Sends a dead letter again.' })
+  @Mutation(() => WebhookSubscriptionPayload, {
+    description: 'Starts a disabled subscription again (after 410 Gone or a manual stop), from where it stopped: the refused delivery first, then what happened meanwhile.',
+  })
+  webhookSubscriptionEnable(@Ctx() ctx: Context, @Arg('id', () => ID) id: string, @Arg('input', () => WebhookSubscriptionReasonInput) input: WebhookSubscriptionReasonInput) {
+    return withUserErrors(WebhookSubscriptionPayload, async () => ({ subscription: await service(ctx).enable(id, input.reason), secret: null }));
+  }
+
+  @Mutation(() => WebhookDeliveryPayload, { description: 'Sends a dead letter again (the client, or an administrator of it).' })
   webhookDeliveryReplay(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
     return withUserErrors(WebhookDeliveryPayload, async () => ({ delivery: await service(ctx).replay(id) }));
   }
@@ -55,8 +69,21 @@ export class WebhookResolver {
     @Args(() => PageArgs) page: PageArgs,
     @Arg('state', () => DeliveryState, { defaultValue: DeliveryState.DEAD }) state: DeliveryState,
   ) {
-    const svc = service(ctx);
-    return new WebhookDeliveryConnection(await svc.deliveries(s.id, state, pageRequest(page, ctx.config.maxPageSize, 2, 20, { nested: true })), () => svc.countDeliveries(s.id, state));
+    const loader = ctx.loaders.webhookDeliveriesBySubscription;
+    const request = pageRequest(page, ctx.config.maxPageSize, 2, 20, { nested: true });
+    return new WebhookDeliveryConnection(await loader.page(s.id, state, request), () => loader.count(s.id, state));
+  }
+}
+
+@Resolver(() => ClientType)
+export class ClientWebhookResolver {
+  @FieldResolver(() => WebhookSubscriptionConnection, {
+    description: "The client's webhook subscriptions, newest first: for the client itself and the people who administer it.",
+  })
+  async webhookSubscriptions(@Root() c: Client, @Ctx() ctx: Context, @Args(() => PageArgs) page: PageArgs) {
+    const loader = ctx.loaders.webhookSubscriptionsByClient;
+    const request = pageRequest(page, ctx.config.maxPageSize, 2, 20, { nested: true });
+    return new WebhookSubscriptionConnection(await loader.page(c.id, null, request), () => loader.count(c.id, null));
   }
 }
 

@@ -10,7 +10,8 @@ import { Problems } from '../domain/problems.js';
 import { EVENT_TYPES } from '../events/event.service.js';
 import { Client } from '../clients/client.entity.js';
 import { webhookUrlProblem } from './webhook-url.js';
-import { DeliveryState, WebhookDelivery, WebhookSubscription } from './webhook.entity.js';
+import { DeliveryState, DisabledCause, WebhookDelivery, WebhookSubscription } from './webhook.entity.js';
+import { WebhookRepository } from './webhook.repository.js';
 
 /** How long the previous secret still signs after a rotation, so receivers can switch without losing a webhook. */
 export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
@@ -24,9 +25,11 @@ export interface SubscriptionInput {
 }
 
 /**
- * A client's webhook subscriptions, dead letters and replays. Only the client itself (signed in with
- * its client-credentials token) manages them: another client's subscription is absent (NOT_FOUND, as
- * for an unknown id). Each change is one transaction with its audit event.
+ * A client's webhook subscriptions, dead letters and replays. The client itself (signed in with its
+ * client-credentials token) creates them and rotates their secrets; it and the people who administer
+ * it (Policy.manageableWebhookSubscriptions) see them, their dead letters, replay, disable and
+ * enable. Anyone else's subscription is absent (NOT_FOUND, as for an unknown id). Each change is one
+ * transaction with its audit event.
  */
 export class WebhookService {
   constructor(
@@ -60,7 +63,7 @@ export class WebhookService {
   async rotateSecret(id: string): Promise<{ subscription: WebhookSubscription; secret: string }> {
     const client = this.actor.policy.requireClient();
     return this.actor.em.transactional(async (tx) => {
-      const subscription = await this.own(tx, id);
+      const { subscription } = await this.managed(tx, id);
       const secret = newSecret();
       subscription.previousSecret = subscription.secret;
       subscription.previousSecretUntil = new Date(this.actor.now().getTime() + ROTATION_OVERLAP_MS);
@@ -70,63 +73,69 @@ export class WebhookService {
     });
   }
 
-  async disable(id: string): Promise<WebhookSubscription> {
-    const client = this.actor.policy.requireClient();
+  /** Stops a subscription (cause MANUAL): nothing more is queued or sent until it is enabled again. */
+  async disable(id: string, reason: string | null): Promise<WebhookSubscription> {
+    const why = reason?.trim() ? Problems.reason(reason) : null;
     return this.actor.em.transactional(async (tx) => {
-      const subscription = await this.own(tx, id);
+      const { subscription, organisationId } = await this.managed(tx, id);
       if (subscription.disabledAt) throw Problems.single(ProblemCode.INVALID_STATE, ['id'], 'The subscription is already disabled.');
       subscription.disabledAt = this.actor.now();
-      this.audit(tx, 'webhook.disable', subscription, client.organisationId, { disabledAt: subscription.disabledAt.toISOString() });
+      subscription.disabledCause = DisabledCause.MANUAL;
+      subscription.disabledReason = why;
+      this.audit(tx, 'webhook.disable', subscription, organisationId, { disabledAt: subscription.disabledAt.toISOString(), disabledCause: DisabledCause.MANUAL }, why);
+      return subscription;
+    });
+  }
+
+  /**
+   * Starts a disabled subscription again (after a 410 Gone, or a manual stop): it goes on from where
+   * it stopped, the delivery the receiver refused first, then what happened meanwhile (within the
+   * feed's retention), in order per subject.
+   */
+  async enable(id: string, reason: string): Promise<WebhookSubscription> {
+    const why = Problems.reason(reason);
+    return this.actor.em.transactional(async (tx) => {
+      const { subscription, organisationId } = await this.managed(tx, id);
+      if (!subscription.disabledAt) throw Problems.single(ProblemCode.INVALID_STATE, ['id'], 'The subscription is not disabled.');
+      const before = { disabledAt: subscription.disabledAt.toISOString(), disabledCause: subscription.disabledCause ?? null, disabledReason: subscription.disabledReason ?? null };
+      subscription.disabledAt = null;
+      subscription.disabledCause = null;
+      subscription.disabledReason = null;
+      this.audit(tx, 'webhook.enable', subscription, organisationId, { disabledAt: null }, why, before);
       return subscription;
     });
   }
 
   /** Sends a dead letter again: pending now, attempts from zero, behind nothing but earlier pending ones of its subject. */
   async replay(deliveryId: string): Promise<WebhookDelivery> {
-    const client = this.actor.policy.requireClient();
     const id = idOfType(deliveryId, 'WebhookDelivery');
     return this.actor.em.transactional(async (tx) => {
-      const [row] = id
-        ? await execute<Record<string, unknown>>(tx, sql`select d.* from webhook_deliveries d join webhook_subscriptions s on s.id = d.subscription_id
-            where d.id = ${id} and s.client_id = ${client.id} for update of d`)
-        : [];
-      if (!row) throw Problems.notFound(['id'], 'webhook delivery');
-      const delivery = tx.map(WebhookDelivery, row);
+      const delivery = id ? await new WebhookRepository(tx, this.actor.policy).deliveryForUpdate(id) : null;
+      if (!delivery) throw Problems.notFound(['id'], 'webhook delivery');
       if (delivery.state !== DeliveryState.DEAD) throw Problems.single(ProblemCode.INVALID_STATE, ['id'], 'Only a dead letter can be replayed.');
       delivery.state = DeliveryState.PENDING;
       delivery.attempts = 0;
       delivery.nextAttemptAt = this.actor.now();
       delivery.lastError = null;
-      audit(tx, this.actor.viewer, this.actor.requestId, { action: 'webhook.replay', targetType: 'WebhookDelivery', targetId: delivery.id, organisationId: client.organisationId, after: { state: 'pending' } });
+      const organisationId = await new WebhookRepository(tx, this.actor.policy).organisationOf(delivery.subscription.id);
+      audit(tx, this.actor.viewer, this.actor.requestId, { action: 'webhook.replay', targetType: 'WebhookDelivery', targetId: delivery.id, organisationId, after: { state: 'pending' } });
       return delivery;
     });
   }
 
-  /** The client's subscriptions, newest first. */
+  /** The signed-in client's subscriptions, newest first. */
   subscriptions(request: PageRequest): Promise<Page<WebhookSubscription>> {
-    const client = this.actor.policy.requireClient();
-    return fetchPage(this.actor.em, WebhookSubscription, { from: sql`webhook_subscriptions t`, where: sql`t.client_id = ${client.id}`, keys: ['t.created_at', 't.id'] }, request);
+    this.actor.policy.requireClient();
+    return fetchPage(this.actor.em, WebhookSubscription, this.repo().subscriptionList(), request);
   }
 
   countSubscriptions(): Promise<number> {
-    const client = this.actor.policy.requireClient();
-    return countRows(this.actor.em, { from: sql`webhook_subscriptions t`, where: sql`t.client_id = ${client.id}` });
+    this.actor.policy.requireClient();
+    return countRows(this.actor.em, this.repo().subscriptionList());
   }
 
-  /** A subscription's deliveries in a state (dead letters by default), oldest first. */
-  deliveries(subscriptionId: string, state: DeliveryState, request: PageRequest): Promise<Page<WebhookDelivery>> {
-    return fetchPage(this.actor.em, WebhookDelivery, this.deliveryList(subscriptionId, state), request);
-  }
-
-  countDeliveries(subscriptionId: string, state: DeliveryState): Promise<number> {
-    return countRows(this.actor.em, this.deliveryList(subscriptionId, state));
-  }
-
-  /** Deliveries of one of the signed-in client's own subscriptions. */
-  private deliveryList(subscriptionId: string, state: DeliveryState) {
-    const client = this.actor.policy.requireClient();
-    const where = sql`t.subscription_id = ${subscriptionId} and t.state = ${state} and exists (select 1 from webhook_subscriptions s where s.id = t.subscription_id and s.client_id = ${client.id})`;
-    return { from: sql`webhook_deliveries t`, where, keys: ['t.created_at', 't.id'] };
+  private repo(): WebhookRepository {
+    return new WebhookRepository(this.actor.em, this.actor.policy);
   }
 
   private checked(input: SubscriptionInput): string[] {
@@ -143,15 +152,17 @@ export class WebhookService {
     return types;
   }
 
-  private async own(tx: Actor['em'], globalId: string): Promise<WebhookSubscription> {
-    const client = this.actor.policy.requireClient();
+  /** A subscription the viewer manages, locked, with the organisation its client acts for; NOT_FOUND otherwise. */
+  private async managed(tx: Actor['em'], globalId: string): Promise<{ subscription: WebhookSubscription; organisationId: string | null }> {
+    if (!this.actor.viewer.client) this.actor.policy.requireUser();
     const id = idOfType(globalId, 'WebhookSubscription');
-    const [row] = id ? await execute<Record<string, unknown>>(tx, sql`select * from webhook_subscriptions where id = ${id} and client_id = ${client.id} for update`) : [];
-    if (!row) throw Problems.notFound(['id'], 'webhook subscription');
-    return tx.map(WebhookSubscription, row);
+    const repo = new WebhookRepository(tx, this.actor.policy);
+    const subscription = id ? await repo.subscriptionForUpdate(id) : null;
+    if (!subscription) throw Problems.notFound(['id'], 'webhook subscription');
+    return { subscription, organisationId: await repo.organisationOf(subscription.id) };
   }
 
-  private audit(tx: Actor['em'], action: string, s: WebhookSubscription, organisationId: string | null, after: Record<string, unknown>): void {
-    audit(tx, this.actor.viewer, this.actor.requestId, { action, targetType: 'WebhookSubscription', targetId: s.id, organisationId, after });
+  private audit(tx: Actor['em'], action: string, s: WebhookSubscription, organisationId: string | null, after: Record<string, unknown>, reason: string | null = null, before: Record<string, unknown> | null = null): void {
+    audit(tx, this.actor.viewer, this.actor.requestId, { action, targetType: 'WebhookSubscription', targetId: s.id, organisationId, after, reason, before });
   }
 }

@@ -3,9 +3,18 @@ import { TextLimit } from '../graphql/input-guard.js';
 import { connectionOf, Node } from '../graphql/relay.js';
 import { DateTime } from '../graphql/scalars.js';
 import { UserError } from '../graphql/user-errors.js';
-import { DeliveryState } from './webhook.entity.js';
+import { REASON_MAX_LENGTH } from '../domain/problems.js';
+import { DeliveryState, DisabledCause } from './webhook.entity.js';
 
 registerEnumType(DeliveryState, { name: 'WebhookDeliveryState', description: 'Waiting or retrying, delivered, or given up (a dead letter).' });
+registerEnumType(DisabledCause, {
+  name: 'WebhookDisabledCause',
+  description: 'Why a subscription stopped.',
+  valuesConfig: {
+    RECEIVER_GONE: { description: 'Its receiver answered 410 Gone: it wants no more webhooks. Nothing is retried or queued until it is enabled again.' },
+    MANUAL: { description: 'Its client, or an administrator of the client, disabled it.' },
+  },
+});
 
 @ObjectType('WebhookDelivery', { implements: Node, description: 'One event sent to one subscription.' })
 export class WebhookDeliveryType extends Node {
@@ -44,8 +53,14 @@ export class WebhookSubscriptionType extends Node {
   @Field(() => DateTime, { nullable: true, description: 'Until then the previous secret signs too.' })
   previousSecretUntil!: Date | null;
 
-  @Field(() => DateTime, { nullable: true })
+  @Field(() => DateTime, { nullable: true, description: 'Set while disabled: nothing is queued or sent.' })
   disabledAt!: Date | null;
+
+  @Field(() => DisabledCause, { nullable: true })
+  disabledCause!: DisabledCause | null;
+
+  @Field(() => String, { nullable: true, description: 'Why, in words: the refused event for RECEIVER_GONE, the reason given for MANUAL.' })
+  disabledReason!: string | null;
 
   @Field(() => DateTime)
   createdAt!: Date;
@@ -62,6 +77,13 @@ export class WebhookSubscriptionCreateInput {
   @Field(() => [String], { description: 'Event types, e.g. grant.activated, grant.ended, person.left.' })
   @TextLimit({ maxLength: 64 })
   eventTypes!: string[];
+}
+
+@InputType('WebhookSubscriptionReasonInput')
+export class WebhookSubscriptionReasonInput {
+  @Field(() => String)
+  @TextLimit({ maxLength: REASON_MAX_LENGTH, multiline: true })
+  reason!: string;
 }
 
 @ObjectType('WebhookSubscriptionPayload')

@@ -369,13 +369,13 @@ export class Model {
    * A service's client hears of its service's grants and mandates and of its holders; an organisation's
    * client of what belongs to its subtree (grants by their holder's employer, people by theirs).
    */
-  clientSees(c: MClient, e: MEvent, mode: 'both' | 'either' = 'both'): boolean {
-    // An organisation's client hears of what was in its subtree when it happened (moves change no past event);
-    // of a step that moved its subject, `both` is what it must hear and `either` what it may.
+  clientSees(c: MClient, e: MEvent): boolean {
+    // An organisation's client hears of what was in its subtree when it happened (moves change no past
+    // event): of a step that moved its subject (a mover, a moved unit), where it was before or after.
     const inSubtree = () => {
       const after = this.wasWithin(e.scope ?? this.chain(this.scopeOf(e)!), c.org!);
       const before = e.scopeBefore ? this.wasWithin(e.scopeBefore, c.org!) : after;
-      return mode === 'both' ? after && before : after || before;
+      return after || before;
     };
     switch (e.subjectType) {
       case 'Grant': {

@@ -321,7 +321,9 @@ export async function loadModel(hub: TestHub): Promise<Snapshot> {
 /** Every event the hub has stored, straight from the table. */
 export async function eventsOf(hub: TestHub, afterSeq = '0'): Promise<(MEvent & { seq: string })[]> {
   const rows = await hub.db.orm.em.fork().getConnection().execute<{ id: string; subject_type: string; subject_id: string; seq: string }[]>(
-    'select id, subject_type, subject_id, seq::text as seq from events where seq > ? order by seq',
+    // Ordered by the number, not by its text (the alias): '630' sorts after '3523', and a cursor taken from it
+    // read the same events again later, stamping them with a later step's scopes.
+    'select id, subject_type, subject_id, seq::text as seq from events e where e.seq > ?::bigint order by e.seq',
     [afterSeq],
   );
   return rows.map((r) => ({ id: r.id, subjectType: r.subject_type, subjectId: r.subject_id, seq: r.seq }));
