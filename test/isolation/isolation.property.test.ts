@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { feedSettled } from '../support/feed.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 import { Api, gid, LIST_FIELD, rawId, TYPE_NAME, type Answer, type Data, type Paged } from './api.js';
 import { opArb, worldArb, type ActorPick, type Op, type TargetPick } from './generators.js';
 import { COLLECTIONS, SERVICES, type Actor, type Collection, type MClient, type MEvent, type Model, type Outcome, type OrgKind } from './model.js';
 import { checkScimReads } from './scim.js';
-import { adminRowsOf, auditCount, buildWorld, employmentEndsOf, eventsOf, feedSettled, loadModel, removeWorld, rowOf, type Snapshot, type WorldRows } from './world.js';
+import { adminRowsOf, auditCount, buildWorld, employmentEndsOf, eventsOf, loadModel, removeWorld, rowOf, type Snapshot, type WorldRows } from './world.js';
 
 /**
  * Tenant isolation as a property: in random worlds (forests of organisations, people, grants,

@@ -329,24 +329,6 @@ export async function eventsOf(hub: TestHub, afterSeq = '0'): Promise<(MEvent & 
   return rows.map((r) => ({ id: r.id, subjectType: r.subject_type, subjectId: r.subject_id, seq: r.seq }));
 }
 
-/**
- * Waits until every event stored so far is readable in the feed. The feed reads only transactions
- * older than every one still running on the server (in any database of it), so while other test
- * files' transactions run on the same PostgreSQL server, a fresh event can be held back briefly.
- */
-export async function feedSettled(hub: TestHub, timeoutMs = 60_000): Promise<void> {
-  const conn = hub.db.orm.em.fork().getConnection();
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const [row] = await conn.execute<{ settled: boolean }[]>(
-      'select coalesce(max(tx_id), 0) < pg_snapshot_xmin(pg_current_snapshot())::text::bigint as settled from events',
-    );
-    if (row.settled) return;
-    if (Date.now() > deadline) throw new Error(`the feed did not settle within ${timeoutMs} ms: a transaction on the server stayed open`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** One row as the database holds it, for before/after comparisons. */
 export async function rowOf(hub: TestHub, table: 'users' | 'orderer_appointments' | 'issuer_mandates' | 'organisations', id: string): Promise<Record<string, unknown> | null> {
   const [row] = await hub.db.orm.em.getConnection().execute<Record<string, unknown>[]>(`select * from ${table} where id = ?`, [id]);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emitEvent } from '../../src/events/event.service.js';
+import { feedSettled } from '../support/feed.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 
 const KARIN = 'karin.admin@forsakringskassan.se';
@@ -28,6 +29,7 @@ describe('machine clients, the event feed and the access check', () => {
   const base = () => hub.url.replace(/\/graphql$/, '');
 
   async function feed(client: string, after: string | null = null): Promise<Feed> {
+    await feedSettled(hub);
     const all: Feed = { edges: [], endCursor: after, hasNextPage: false };
     for (;;) {
       const res = await hub.gql<{ events: Feed }>(FEED, { after: all.endCursor, first: 200 }, await hub.clientToken(client));
