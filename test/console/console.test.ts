@@ -31,9 +31,6 @@ describe('the web console in a real browser', () => {
       if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
       if (process.env.CONSOLE_DEBUG) console.log('[browser]', m.text());
     });
-    page.on('requestfinished', (r) => {
-      if (process.env.CONSOLE_DEBUG) console.log('[request]', r.method(), r.url().slice(0, 80));
-    });
     page.on('pageerror', (e) => {
       cspViolations.push(`page error: ${e.message}`);
       if (process.env.CONSOLE_DEBUG) console.log('[page error]', e.message);
@@ -151,12 +148,12 @@ describe('the web console in a real browser', () => {
     await card.waitFor();
     await expect.poll(() => card.getByTestId('age').textContent()).toBe('0 h');
     await card.getByRole('button', { name: 'Open cv-0.pdf' }).click();
-    await card.locator('iframe[title="cv-0.pdf"]').waitFor();
+    const [viewer] = await Promise.all([q.waitForEvent('popup'), card.getByRole('link', { name: 'View cv-0.pdf (new tab)' }).click()]);
+    expect(viewer.url()).toMatch(/^blob:/);
+    await viewer.close();
     await expectAccessible(q, 'decide');
-    await card.getByRole('button', { name: 'Approve' }).click();
+    await card.getByRole('button', { name: 'Approve', exact: true }).click();
     const dialog = q.locator('dialog[open]');
-    await q.waitForTimeout(1500); await screenshot(q, 'debug');
-    console.log(await q.evaluate(() => { const d = (globalThis as unknown as { document: { querySelector(s: string): { open: boolean; outerHTML: string } | null } }).document.querySelector('dialog'); return d ? `${d.open} ${d.outerHTML.slice(0, 300)}` : 'none'; }));
     await dialog.waitFor();
     await expect.poll(() => dialog.textContent()).toContain('Stronger sign-in needed');
     expect(await dialog.textContent()).toContain('SUBSTANTIAL');

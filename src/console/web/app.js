@@ -57,10 +57,17 @@ function App() {
     gql(SESSION).then(setSession, () => setSession(null));
   };
   useEffect(() => {
-    completeSignIn().then(load, (e) => {
-      setFailure(e.message);
-      load();
-    });
+    // The return from the issuer lands on /console/?code=…; the page asked for before leaving is restored.
+    completeSignIn().then(
+      () => {
+        setPath(currentPath());
+        load();
+      },
+      (e) => {
+        setFailure(e.message);
+        load();
+      },
+    );
     const onHash = () => setPath(currentPath());
     addEventListener('hashchange', onHash);
     const off = onAuthProblem((e) => {

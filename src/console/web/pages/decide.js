@@ -36,7 +36,7 @@ function Attachment({ doc, label }) {
     ${failed && html`<span role="alert" class="error">${failed}</span>`}
     ${url && (doc.contentType.startsWith('image/')
       ? html`<img class="preview" src=${url} alt=${doc.filename} />`
-      : html`<iframe class="preview" src=${url} title=${doc.filename}></iframe><a href=${url} download=${doc.filename}>${doc.filename}</a>`)}
+      : html` <a href=${url} target="_blank" rel="noopener">${t('decide.view', { name: doc.filename })}</a> · <a href=${url} download=${doc.filename}>${t('decide.download')}</a>`)}
   </li>`;
 }
 
@@ -47,7 +47,6 @@ function OrderCard({ order, onDecided }) {
   const [busy, setBusy] = useState(false);
   const age = ageOf(order.submittedAt);
   const decide = async (action) => {
-    console.log('deciding', action);
     setBusy(true);
     setProblems([]);
     const rejectedSubAreas = order.subAreas.filter((a) => !approved.has(a.id)).map((a) => a.id);
@@ -58,7 +57,6 @@ function OrderCard({ order, onDecided }) {
       if (messages.length) setProblems(messages);
       else onDecided(order, payload.order.state);
     } catch (e) {
-      console.log('decision failed', e.message, JSON.stringify(e.extensions));
       if (!e.stepUp) setProblems([e.message]);
     } finally {
       setBusy(false);
