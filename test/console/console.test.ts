@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { pdf } from '../support/files.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
+import { APPOINTMENT_APPROVE, APPOINTMENT_REQUEST, type AppointmentPayload } from '../delegation/queries.js';
+import { hire } from '../orders/fixtures.js';
 import { axeViolations, launchBrowser, screenshot } from './browser.js';
 
 const NORD = '31122333';
@@ -203,6 +205,51 @@ describe('the web console in a real browser', () => {
     expect(await page.content()).not.toContain(FREJA);
     await expectAccessible(page, 'decide-outsider');
     await context.close();
+  });
+
+  it('orderer orders for two of her staff with the signed form → the authority approves → the grants are visible', async () => {
+    const services = (await hub.gql<{ services: { nodes: { id: string; code: string }[] } }>('{ services { nodes { id code } } }')).data!.services.nodes;
+    const sus = services.find((x) => x.code === 'SUS')!.id;
+    const orgs = (await hub.as<{ organisations: { nodes: { id: string; name: string }[] } }>(demo.karin, '{ organisations(first: 100) { nodes { id name } } }')).data!.organisations.nodes;
+    const requested = await hub.upload<{ ordererAppointmentRequest: AppointmentPayload }>(
+      await hub.token(demo.maria),
+      APPOINTMENT_REQUEST,
+      { input: { service: sus, scope: orgs.find((o) => o.name === 'Stockholms stad')!.id, requestForm: null } },
+      { 'input.requestForm': { bytes: pdf('9450'), filename: '9450.pdf' } },
+    );
+    await hub.gql(APPOINTMENT_APPROVE, { id: requested.data!.ordererAppointmentRequest.ordererAppointment.id }, await hub.token(demo.karin, { acr: 'high' }));
+    const staff = await hire(hub, 'Socialförvaltningen', 2, 'konsol');
+
+    const orderer = await tab();
+    const p = orderer.page;
+    await signIn(p, { email: demo.maria }, 'high');
+    await p.getByRole('link', { name: 'Order' }).click();
+    const table = p.getByTestId('staff');
+    await table.waitFor();
+    const api = await hub.as<{ users: { totalCount: number } }>(demo.maria, '{ users { totalCount } }');
+    expect(await p.getByRole('heading', { name: /My staff/ }).textContent()).toBe(`My staff (${api.data!.users.totalCount})`);
+    for (const email of staff) await table.locator('tr', { hasText: email }).getByRole('checkbox').check();
+    await p.selectOption('#order-service', { label: 'SUS – uppföljningssystem för samordningsförbund' });
+    await p.selectOption('#order-role', { label: 'Uppföljare' });
+    await p.setInputFiles('#orderForm', { name: '9445.pdf', mimeType: 'application/pdf', buffer: pdf('Blankett 9445') });
+    await expectAccessible(p, 'order');
+    await p.getByRole('button', { name: 'Send orders' }).click();
+    await p.getByText('2 orders sent.').waitFor();
+
+    const authority = await tab();
+    const q = authority.page;
+    await signIn(q, { email: demo.karin });
+    await q.getByRole('link', { name: 'Decide' }).click();
+    for (const email of staff) {
+      const card = q.getByTestId('order').filter({ hasText: email });
+      await card.getByRole('button', { name: 'Approve', exact: true }).click();
+      await card.waitFor({ state: 'detached' });
+    }
+    await p.reload();
+    for (const email of staff) await table.locator('tr', { hasText: email }).getByText('SUS: Uppföljare').waitFor();
+    await screenshot(p, 'order-after-approval');
+    await orderer.context.close();
+    await authority.context.close();
   });
 
   it('the pages ran under the CSP without a single refusal', () => {

@@ -5,11 +5,13 @@ import { completeSignIn, lastOption, signIn, signInOptions, signOut, token } fro
 import { language, languages, setLanguage, t } from './i18n.js';
 import { AccessPage } from './pages/access.js';
 import { DecidePage } from './pages/decide.js';
+import { OrderPage } from './pages/order.js';
 import { RegisterPage } from './pages/register.js';
 
 const PAGES = [
   { path: 'access', label: 'nav.access', Page: AccessPage },
   { path: 'decide', label: 'nav.decide', Page: DecidePage },
+  { path: 'order', label: 'nav.order', Page: OrderPage },
   { path: 'register', label: 'nav.register', Page: RegisterPage },
 ];
 

@@ -1,5 +1,13 @@
 // The console's texts in the seeds' languages. A missing key falls back to English, then to the key.
 const en = {
+  'order.title': 'Order access',
+  'order.staff': 'My staff ({n})',
+  'order.pick': 'Pick',
+  'order.first': 'First page',
+  'order.new': 'Order for {n} picked',
+  'order.form': 'Signed order form (PDF)',
+  'order.submit': 'Send orders',
+  'order.placed': '{n} orders sent.',
   'app.title': 'Identity hub',
   'nav.label': 'Main',
   'nav.access': 'My access',
@@ -95,6 +103,14 @@ const en = {
   'required': 'Required',
 };
 const sv = {
+  'order.title': 'Beställ behörighet',
+  'order.staff': 'Min personal ({n})',
+  'order.pick': 'Välj',
+  'order.first': 'Första sidan',
+  'order.new': 'Beställ för {n} valda',
+  'order.form': 'Signerad beställningsblankett (PDF)',
+  'order.submit': 'Skicka beställningar',
+  'order.placed': '{n} beställningar skickade.',
   'app.title': 'Behörighetsnavet',
   'nav.label': 'Huvudmeny',
   'nav.access': 'Min behörighet',
@@ -190,6 +206,14 @@ const sv = {
   'required': 'Obligatoriskt',
 };
 const da = {
+  'order.title': 'Bestil adgang',
+  'order.staff': 'Mine medarbejdere ({n})',
+  'order.pick': 'Vælg',
+  'order.first': 'Første side',
+  'order.new': 'Bestil for {n} valgte',
+  'order.form': 'Underskrevet bestillingsblanket (PDF)',
+  'order.submit': 'Send bestillinger',
+  'order.placed': '{n} bestillinger sendt.',
   'app.title': 'Adgangshubben',
   'nav.label': 'Hovedmenu',
   'nav.access': 'Min adgang',
