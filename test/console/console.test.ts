@@ -252,6 +252,32 @@ describe('the web console in a real browser', () => {
     await authority.context.close();
   });
 
+  it("the dashboard shows the API's report figures, each with its CSV", async () => {
+    const { context, page } = await tab();
+    await signIn(page, { email: demo.karin });
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.getByTestId('by-service').waitFor();
+    const api = await hub.as<{ reports: { grantStatistics: { total: number; byService: { label: string; count: number }[]; byRole: { label: string; count: number }[] }; ordersWaiting: { waiting: number }[] } }>(
+      demo.karin,
+      '{ reports { grantStatistics { total byService { label count } byRole { label count } } ordersWaiting { waiting } } }',
+    );
+    const rows = async (id: string) =>
+      (await page.getByTestId(id).locator('tbody tr').evaluateAll((trs: { children: ArrayLike<{ textContent: string | null }> }[]) => trs.map((tr) => [tr.children[0].textContent, tr.children[1].textContent]))) as [string, string][];
+    const stats = api.data!.reports.grantStatistics;
+    expect(await rows('by-service')).toEqual(stats.byService.map((r) => [r.label, String(r.count)]));
+    expect(await rows('by-role')).toEqual(stats.byRole.map((r) => [r.label, String(r.count)]));
+    expect(await page.getByRole('heading', { name: /^Grants \(/ }).textContent()).toBe(`Grants (${stats.total})`);
+    expect((await rows('orders-waiting')).map((r) => Number(r[1]))).toEqual(api.data!.reports.ordersWaiting.map((w) => w.waiting));
+    await page.locator('.chart canvas').first().waitFor();
+    await expectAccessible(page, 'dashboard');
+    const section = page.locator('section', { has: page.getByRole('heading', { name: /^Grants \(/ }) });
+    const [file] = await Promise.all([page.waitForEvent('download'), section.getByRole('button', { name: 'Download CSV' }).click()]);
+    const { readFile } = await import('node:fs/promises');
+    const csv = await readFile(await file.path(), 'utf8');
+    expect(csv.split('\n').length).toBeGreaterThan(1);
+    await context.close();
+  });
+
   it('the pages ran under the CSP without a single refusal', () => {
     expect(cspViolations).toEqual([]);
   });

@@ -4,6 +4,7 @@ import { gql, onAuthProblem } from './api.js';
 import { completeSignIn, lastOption, signIn, signInOptions, signOut, token } from './auth.js';
 import { language, languages, setLanguage, t } from './i18n.js';
 import { AccessPage } from './pages/access.js';
+import { DashboardPage } from './pages/dashboard.js';
 import { DecidePage } from './pages/decide.js';
 import { OrderPage } from './pages/order.js';
 import { RegisterPage } from './pages/register.js';
@@ -13,6 +14,7 @@ const PAGES = [
   { path: 'decide', label: 'nav.decide', Page: DecidePage },
   { path: 'order', label: 'nav.order', Page: OrderPage },
   { path: 'register', label: 'nav.register', Page: RegisterPage },
+  { path: 'dashboard', label: 'nav.dashboard', Page: DashboardPage },
 ];
 
 const SESSION = '{ session { authenticated registered assuranceLevel } me { id displayName email profileComplete } }';
