@@ -278,6 +278,43 @@ describe('the web console in a real browser', () => {
     await context.close();
   });
 
+  it('an administrator adds a person and ends their employment', async () => {
+    const { context, page } = await tab();
+    await signIn(page, { email: demo.sofie });
+    await page.getByRole('link', { name: 'Administer' }).click();
+    await page.getByTestId('people').waitFor();
+    await page.fill('#new-given', 'Ida');
+    await page.fill('#new-family', 'Konsol');
+    await page.fill('#new-email', 'ida.konsol@nord.dk');
+    await page.selectOption('#new-employer', { label: 'Specialcenter Nord ApS' });
+    await expectAccessible(page, 'administer');
+    await page.getByRole('button', { name: 'Add person' }).click();
+    await page.getByText('Ida Konsol was added.').waitFor();
+    type People = { users: { totalCount: number; nodes: { email: string; employments: { validTo: string | null }[] }[] } };
+    const people = async () => (await hub.as<People>(demo.sofie, '{ users(first: 100) { totalCount nodes { email employments { validTo } } } }')).data!.users;
+    expect((await people()).nodes.find((u) => u.email === 'ida.konsol@nord.dk')).toBeDefined();
+    expect(await page.getByRole('heading', { name: /^People/ }).textContent()).toBe(`People (${(await people()).totalCount})`);
+    const row = page.getByTestId('people').locator('tr', { hasText: 'ida.konsol@nord.dk' });
+    await row.getByRole('button', { name: 'End the employment of Ida Konsol' }).click();
+    await row.getByLabel('Reason').fill('Fratrådt');
+    await expectAccessible(page, 'administer-end');
+    await row.getByRole('button', { name: 'End employment' }).click();
+    await page.getByText('The employment of Ida Konsol ends.').waitFor();
+    const ida = (await people()).nodes.find((u) => u.email === 'ida.konsol@nord.dk')!;
+    expect(ida.employments.at(-1)!.validTo).not.toBeNull();
+    await context.close();
+
+    // An outsider's Administer page holds what the API gives them, and not the new person.
+    const outsider = await tab();
+    await signIn(outsider.page, { email: demo.anna });
+    await outsider.page.getByRole('link', { name: 'Administer' }).click();
+    await outsider.page.getByTestId('people').waitFor();
+    const theirs = (await hub.as<{ users: { totalCount: number } }>(demo.anna, '{ users { totalCount } }')).data!.users.totalCount;
+    expect(await outsider.page.getByRole('heading', { name: /^People/ }).textContent()).toBe(`People (${theirs})`);
+    expect(await outsider.page.content()).not.toContain('ida.konsol@nord.dk');
+    await outsider.context.close();
+  });
+
   it('the pages ran under the CSP without a single refusal', () => {
     expect(cspViolations).toEqual([]);
   });

@@ -4,6 +4,7 @@ import { gql, onAuthProblem } from './api.js';
 import { completeSignIn, lastOption, signIn, signInOptions, signOut, token } from './auth.js';
 import { language, languages, setLanguage, t } from './i18n.js';
 import { AccessPage } from './pages/access.js';
+import { AdministerPage } from './pages/administer.js';
 import { DashboardPage } from './pages/dashboard.js';
 import { DecidePage } from './pages/decide.js';
 import { OrderPage } from './pages/order.js';
@@ -15,6 +16,7 @@ const PAGES = [
   { path: 'order', label: 'nav.order', Page: OrderPage },
   { path: 'register', label: 'nav.register', Page: RegisterPage },
   { path: 'dashboard', label: 'nav.dashboard', Page: DashboardPage },
+  { path: 'administer', label: 'nav.administer', Page: AdministerPage },
 ];
 
 const SESSION = '{ session { authenticated registered assuranceLevel } me { id displayName email profileComplete } }';
