@@ -26,6 +26,18 @@ export default defineConfig(
     },
   },
   {
+    // The console's browser modules, served as they are (no build step).
+    files: ['src/console/web/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'history', 'navigator', 'fetch', 'FormData', 'URL', 'URLSearchParams', 'sessionStorage', 'localStorage',
+          'crypto', 'TextEncoder', 'btoa', 'addEventListener', 'removeEventListener', 'console', 'setTimeout', 'clearTimeout', 'performance', 'Blob']
+          .map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['migrations/**/*.ts'],
     rules: {
       // MikroORM's generator escapes every `$` in the SQL it writes, and a committed migration is never edited.

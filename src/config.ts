@@ -18,6 +18,11 @@ export interface TrustedIssuerConfig {
   assuranceLevelClaim?: string;
   /** Human-readable name shown to clients choosing how to sign in. */
   displayName?: string;
+  /**
+   * The console's OAuth client id at this issuer: set, the console offers sign-in with it (authorization
+   * code + PKCE at the endpoints of the issuer's discovery document).
+   */
+  consoleClientId?: string;
 }
 
 export interface Config {
@@ -114,6 +119,7 @@ const SIGNING_ALGORITHMS: Record<string, { keyTypes: string[]; curve?: string }>
 
 const ISSUER_FIELDS = new Set([
   'issuer',
+  'consoleClientId',
   'audience',
   'algorithms',
   'jwksUrl',
@@ -196,7 +202,7 @@ function trustedIssuer(raw: unknown, where: string): TrustedIssuerConfig {
     const bits = key.asymmetricKeyDetails?.modulusLength;
     if (bits !== undefined && bits < 2048) throw new ConfigError(`${where}: its RSA key has ${bits} bits, at least 2048 are needed`);
   }
-  for (const field of ['registrationNumberClaim', 'assuranceLevelClaim', 'displayName'] as const) {
+  for (const field of ['registrationNumberClaim', 'assuranceLevelClaim', 'displayName', 'consoleClientId'] as const) {
     if (entry[field] !== undefined && !nonEmptyString(entry[field])) throw new ConfigError(`${where}.${field} must be a non-empty string`);
   }
   return entry as TrustedIssuerConfig;

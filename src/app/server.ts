@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
+import type { DevIssuer } from '../auth/dev-issuer.js';
 import { TokenVerifier, type TokenVerifierOptions } from '../auth/token-verifier.js';
 import type { ViewerCache } from '../auth/viewer-cache.js';
 import type { Config, TrustedIssuerConfig } from '../config.js';
@@ -11,6 +12,8 @@ import { requestStore, type RequestStore } from '../db/request-context.js';
 import { RequestRateLimiter } from '../http/rate-limit.js';
 import { errorBody, HttpError, sendJson } from '../http/request.js';
 import { startApollo } from './apollo.js';
+import { consoleRoutes } from './http/console-routes.js';
+import { devIssuerRoutes } from './http/dev-issuer-routes.js';
 import { downloadRoutes } from './http/download-routes.js';
 import { GRAPHQL_PATH, graphqlRoute } from './http/graphql-route.js';
 import { healthRoutes } from './http/health-routes.js';
@@ -37,6 +40,8 @@ export interface HubOptions {
   viewers: ViewerCache;
   /** How issuers' JWKS are fetched and kept (tests shorten the waits). */
   jwks?: TokenVerifierOptions['jwks'];
+  /** The local development issuer, when on: the console's sign-in pages sign with it. */
+  devIssuer?: DevIssuer | null;
   port?: number;
   host?: string;
 }
@@ -55,6 +60,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     ...downloadRoutes(scopes),
     ...provisioningRoutes(scopes),
     ...scimRoutes(scopes),
+    ...consoleRoutes(config, options.devIssuer?.trustedIssuer ?? null),
+    ...(options.devIssuer ? devIssuerRoutes(options.devIssuer) : []),
   ];
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {

@@ -44,7 +44,7 @@ export async function startApp(config: Config, log: Logger, overrides: { port?: 
 
   const viewers = new ViewerCache(config.viewerCacheMs);
   const feed = await followAuthorizationChanges(orm, viewers, log.child({ job: 'authorization-feed' }));
-  const hub = await startHub({ config, orm, log, trustedIssuers, viewers, jwks: overrides.jwks, port: overrides.port, host: overrides.host });
+  const hub = await startHub({ config, orm, log, trustedIssuers, viewers, devIssuer, jwks: overrides.jwks, port: overrides.port, host: overrides.host });
   const transport = createMailTransport(config);
   const outbox = new OutboxWorker(orm, transport, log.child({ job: 'outbox' }), { ...defaultOutboxOptions, pollMs: config.outboxPollMs });
   const expiry = new PeriodicJob('grant expiry', async () => {
