@@ -70,6 +70,8 @@ interface Desired {
   phone: string | null | undefined;
   active: boolean;
   employer: string | null;
+  /** The enterprise extension's employer by name (undefined when the body leaves the extension out). */
+  workplace: { organization: string | null; department: string | null } | undefined;
 }
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -102,7 +104,17 @@ function desiredOf(body: unknown, current: ScimResource | null): Desired {
   if (typeof active !== 'boolean') throw ScimError.badRequest('invalidValue', 'active is a boolean.');
   const hub = (b[HUB_USER] && typeof b[HUB_USER] === 'object' ? b[HUB_USER] : {}) as Record<string, unknown>;
   const employer = hub.employer && typeof hub.employer === 'object' ? (text((hub.employer as Record<string, unknown>).value) ?? null) : null;
-  return { userName, givenName, familyName, phone, active, employer };
+  const enterprise = b[ENTERPRISE_USER];
+  let workplace: Desired['workplace'];
+  if (enterprise && typeof enterprise === 'object' && !Array.isArray(enterprise)) {
+    const e = enterprise as Record<string, unknown>;
+    for (const key of ['organization', 'department']) {
+      if (e[key] !== undefined && e[key] !== null && typeof e[key] !== 'string') throw ScimError.badRequest('invalidValue', `${ENTERPRISE_USER}:${key} is a string.`);
+    }
+    // A department removed (or empty) means the legal entity itself employs them.
+    workplace = { organization: text(e.organization)?.trim() || null, department: text(e.department)?.trim() || null };
+  }
+  return { userName, givenName, familyName, phone, active, employer, workplace };
 }
 
 /**
@@ -239,9 +251,8 @@ export class ScimUsers {
       const current = await this.get(globalId, tx, true);
       requireVersion(ifMatch, current.meta.version as string);
       const desired = desire(current);
-      const employer = (current[HUB_USER] as { employer: { value: string } }).employer.value;
-      if (desired.employer && desired.employer !== employer) throw ScimError.badRequest('mutability', 'A person changes employer as a mover in the hub, not through SCIM.');
       const actor = { ...this.actor, em: tx };
+      const target = await this.moveTarget(tx, current, desired);
       const userId = idOfType(globalId, 'User')!;
       if (desired.userName.toLowerCase() !== String(current.userName).toLowerCase()) await this.requireUnique(tx, desired.userName, userId);
       const name = current.name as { givenName: string; familyName: string };
@@ -253,6 +264,10 @@ export class ScimUsers {
         ...(desired.phone !== undefined && desired.phone !== phone ? { phone: desired.phone } : {}),
       };
       if (Object.keys(change).length) await new UserService(actor).updatePerson(userId, change);
+      // A mover through the same service as GraphQL's userEmploymentMove, today; a leaver in the same request just leaves.
+      if (target && desired.active) {
+        await new EmploymentService(actor).moveEmployment(globalId, { employerId: target, date: this.actor.now(), reason: `Moved through SCIM by client ${client.name}.` });
+      }
       if (current.active && !desired.active) {
         await new EmploymentService(actor).endEmployment(globalId, { endDate: this.actor.now(), reason: `Deactivated through SCIM by client ${client.name}.` });
       } else if (!current.active && desired.active) {
@@ -261,6 +276,33 @@ export class ScimUsers {
       await tx.flush();
       return this.get(globalId, tx);
     });
+  }
+
+  /**
+   * The organisation a changed employer names, as a global id, or null when it is unchanged: the hub
+   * extension's employer.value, else the enterprise extension's organization (the legal entity) and
+   * department (a unit of it) by name within the client's subtree. A name outside it, unknown or
+   * shared by two units is invalidValue, alike for all three.
+   */
+  private async moveTarget(tx: Em, current: ScimResource, desired: Desired): Promise<string | null> {
+    const employer = (current[HUB_USER] as { employer: { value: string } }).employer.value;
+    if (desired.employer && desired.employer !== employer) return desired.employer;
+    const now = current[ENTERPRISE_USER] as { organization?: string; department?: string };
+    const want = desired.workplace;
+    const same = (a: string | null | undefined, b: string | null | undefined) => (a ?? '').toLowerCase() === (b ?? '').toLowerCase();
+    if (!want || (same(want.organization ?? now.organization, now.organization) && same(want.department, now.department))) return null;
+    const organization = want.organization ?? now.organization ?? '';
+    const rows = await execute<{ id: string }>(
+      tx,
+      sql`select e.id from organisations e join organisations le on le.id = coalesce(e.legal_entity_id, e.id)
+        where ${this.actor.policy.movableEmployers('e')} and lower(le.name) = lower(${organization})
+          and ${want.department ? sql`e.id <> le.id and lower(e.name) = lower(${want.department})` : sql`e.id = le.id`}
+        order by e.id limit 2`,
+    );
+    const named = want.department ? `department "${want.department}" of "${organization}"` : `organization "${organization}"`;
+    if (rows.length === 0) throw ScimError.badRequest('invalidValue', `No organisation of your subtree is the ${named}.`);
+    if (rows.length > 1) throw ScimError.badRequest('invalidValue', `Several organisations of your subtree are the ${named}: name the employer by id in ${HUB_USER}:employer.value.`);
+    return rows[0].id === idOfType(employer, 'Organisation') ? null : toGlobalId('Organisation', rows[0].id);
   }
 
   /** userName is unique within the client's scope (RFC 7643 uniqueness "server" as the client sees it). */
@@ -329,8 +371,8 @@ export const USER_SCHEMAS: SchemaDefinition[] = [
     name: 'EnterpriseUser',
     description: 'The employer',
     attributes: [
-      { name: 'organization', type: 'string', mutability: 'readOnly', description: "The employer's legal entity" },
-      { name: 'department', type: 'string', mutability: 'readOnly', description: 'The employing unit, when the employer is a unit' },
+      { name: 'organization', type: 'string', description: "The employer's legal entity, by name; changing it (within the client's subtree) moves the person" },
+      { name: 'department', type: 'string', description: 'The employing unit of that legal entity, by name, when the employer is a unit; changing or removing it moves the person' },
     ],
   },
   {
@@ -341,8 +383,7 @@ export const USER_SCHEMAS: SchemaDefinition[] = [
       {
         name: 'employer',
         type: 'complex',
-        mutability: 'immutable',
-        description: "The employing organisation; on create, any organisation of the client's subtree (default: the client's own)",
+        description: "The employing organisation; on create, any organisation of the client's subtree (default: the client's own); changing it moves the person",
         subAttributes: [
           { name: 'value', type: 'string', description: 'Organisation id (as in the GraphQL API)' },
           { name: 'display', type: 'string', mutability: 'readOnly', description: 'Organisation name' },
