@@ -3,7 +3,8 @@ import type { Em } from '../db/orm.js';
 import { execute, Sql, sql } from '../db/sql.js';
 import { idOfType, toGlobalId } from '../domain/global-id.js';
 import { CORE_USER, ENTERPRISE_USER, HUB_USER, multiValued, type ResourceTypeDefinition, type SchemaDefinition } from '../scim/discovery.js';
-import { compileFilter, sortExpression, type ScimAttributeMap } from '../scim/filter.js';
+import { cursorBinding, cursorPage, decodeCursor, type Keyset, keysetKey, keysetPage, keyValue } from '../scim/cursor.js';
+import { compileFilter, fits, sortAttribute, type ScimAttributeMap } from '../scim/filter.js';
 import { applyPatch } from '../scim/patch.js';
 import { type ListQuery, listResponse, project, requireVersion, type ScimExtension, type ScimResource, versioned } from '../scim/resource.js';
 import { ScimError } from '../scim/scim-error.js';
@@ -58,6 +59,8 @@ interface UserRow {
   legal_id: string;
   legal_name: string;
   active: boolean;
+  /** The sortBy value of a cursor page's row (null otherwise). */
+  sort_key: unknown;
 }
 
 const iso = (d: Date | string) => new Date(d).toISOString();
@@ -130,16 +133,22 @@ export class ScimUsers {
     private readonly extensions: ScimExtension[],
   ) {}
 
+  /** Whether a filter and sortBy name only attributes of Users (a search of every resource type leaves out the types they do not fit). */
+  static fits(filter: string | null, sortBy: string | null): { filter: boolean; sortBy: boolean } {
+    return fits(filter, sortBy, userAttributes(new Date()), CORE_USER);
+  }
+
   private scope(): Sql {
     this.actor.policy.requireClient();
     return this.actor.policy.clientPeople('u');
   }
 
-  private async rows(em: Em, where: Sql, order: Sql, page: { limit: number; offset: number } | null, lock = false): Promise<UserRow[]> {
+  private async rows(em: Em, where: Sql, order: Sql, page: { limit: number; offset: number } | null, lock = false, sortKey: Sql = Sql.raw('null')): Promise<UserRow[]> {
     return execute<UserRow>(
       em,
       sql`select u.id, u.given_name, u.family_name, u.email, u.phone, u.created_at, ${lastModified(this.actor.now())} as last_modified,
-        e.id as employer_id, e.name as employer_name, le.id as legal_id, le.name as legal_name, ${active(this.actor.now())} as active
+        e.id as employer_id, e.name as employer_name, le.id as legal_id, le.name as legal_name, ${active(this.actor.now())} as active,
+        ${sortKey} as sort_key
         ${FROM} where ${where} order by ${order}
         ${page ? sql`limit ${page.limit} offset ${page.offset}` : sql``} ${lock ? sql`for update of u` : sql``}`,
     );
@@ -173,17 +182,33 @@ export class ScimUsers {
     });
   }
 
-  /** GET /Users: filtered and sorted in SQL within the client's scope, one page and its total. */
+  /**
+   * GET /Users (and POST /Users/.search): filtered and sorted in SQL within the client's scope, one
+   * page and its total; by startIndex, or by cursor (RFC 9865) as a keyset on the same order.
+   */
   async list(query: ListQuery) {
+    const client = this.actor.policy.requireClient();
     const attributes = userAttributes(this.actor.now());
     const where = sql`${this.scope()} and ${compileFilter(query.filter, attributes, CORE_USER)}`;
-    const sort = sortExpression(query.sortBy, attributes, CORE_USER);
-    const dir = Sql.raw(query.descending ? 'desc' : 'asc');
-    const order = sort ? sql`${sort} ${dir} nulls last, u.id ${dir}` : sql`u.id ${dir}`;
+    const keyset: Keyset = { sort: sortAttribute(query.sortBy, attributes, CORE_USER), id: Sql.raw('u.id'), descending: query.descending };
     const em = this.actor.em;
+    const total = execute<{ n: number | string }>(em, sql`select count(*) as n ${FROM} where ${where}`);
+    if (query.cursor !== null) {
+      const binding = cursorBinding(client.id, 'User', query.filter, query.sortBy, query.descending);
+      const from = query.cursor === '' ? null : decodeCursor(query.cursor, binding, this.actor.now());
+      const page = keysetPage(keyset, from);
+      const sortKey = keysetKey(keyset);
+      const [[{ n }], read] = await Promise.all([
+        total,
+        query.count === 0 ? Promise.resolve([]) : this.rows(em, sql`${where} and ${page.where}`, page.order, { limit: query.count + 1, offset: 0 }, false, sortKey),
+      ]);
+      const { rows, ...cursors } = cursorPage(read, query.count, from, (r) => [keyValue(r.sort_key), r.id], binding, this.actor.now());
+      const resources = await this.resources(em, rows);
+      return listResponse(resources.map((r) => project(r, query, CORE_USER)), Number(n), null, cursors);
+    }
     const [[{ n }], rows] = await Promise.all([
-      execute<{ n: number | string }>(em, sql`select count(*) as n ${FROM} where ${where}`),
-      query.count === 0 ? Promise.resolve([]) : this.rows(em, where, order, { limit: query.count, offset: query.startIndex - 1 }),
+      total,
+      query.count === 0 ? Promise.resolve([]) : this.rows(em, where, keysetPage(keyset, null).order, { limit: query.count, offset: query.startIndex - 1 }),
     ]);
     const resources = await this.resources(em, rows);
     return listResponse(resources.map((r) => project(r, query, CORE_USER)), Number(n), query.startIndex);
