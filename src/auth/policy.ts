@@ -279,9 +279,11 @@ export class Policy {
 
   /**
    * Organisations (alias e) the viewer may move people they administer into: the domains of their
-   * administrator roles with the nested mandate holders (a move may hand a person to another issuer).
+   * administrator roles with the nested mandate holders (a move may hand a person to another issuer);
+   * an organisation's client, its own subtree (the people it feeds stay its own).
    */
   movableEmployers(e: string): Sql {
+    if (this.viewer.client) return this.administeredEmployers(e);
     if (!this.viewer.user) return Sql.raw('false');
     return or(this.viewer.administers.map((r) => this.domainOrganisations(e, r)));
   }

@@ -3,7 +3,8 @@ import type { Em } from '../db/orm.js';
 import { execute, Sql, sql } from '../db/sql.js';
 import { idOfType, toGlobalId } from '../domain/global-id.js';
 import { CORE_USER, ENTERPRISE_USER, HUB_USER, multiValued, type ResourceTypeDefinition, type SchemaDefinition } from '../scim/discovery.js';
-import { compileFilter, sortExpression, type ScimAttributeMap } from '../scim/filter.js';
+import { cursorBinding, cursorPage, decodeCursor, type Keyset, keysetKey, keysetPage, keyValue } from '../scim/cursor.js';
+import { compileFilter, fits, sortAttribute, type ScimAttributeMap } from '../scim/filter.js';
 import { applyPatch } from '../scim/patch.js';
 import { type ListQuery, listResponse, project, requireVersion, type ScimExtension, type ScimResource, versioned } from '../scim/resource.js';
 import { ScimError } from '../scim/scim-error.js';
@@ -58,6 +59,8 @@ interface UserRow {
   legal_id: string;
   legal_name: string;
   active: boolean;
+  /** The sortBy value of a cursor page's row (null otherwise). */
+  sort_key: unknown;
 }
 
 const iso = (d: Date | string) => new Date(d).toISOString();
@@ -70,6 +73,8 @@ interface Desired {
   phone: string | null | undefined;
   active: boolean;
   employer: string | null;
+  /** The enterprise extension's employer by name (undefined when the body leaves the extension out). */
+  workplace: { organization: string | null; department: string | null } | undefined;
 }
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -102,7 +107,17 @@ function desiredOf(body: unknown, current: ScimResource | null): Desired {
   if (typeof active !== 'boolean') throw ScimError.badRequest('invalidValue', 'active is a boolean.');
   const hub = (b[HUB_USER] && typeof b[HUB_USER] === 'object' ? b[HUB_USER] : {}) as Record<string, unknown>;
   const employer = hub.employer && typeof hub.employer === 'object' ? (text((hub.employer as Record<string, unknown>).value) ?? null) : null;
-  return { userName, givenName, familyName, phone, active, employer };
+  const enterprise = b[ENTERPRISE_USER];
+  let workplace: Desired['workplace'];
+  if (enterprise && typeof enterprise === 'object' && !Array.isArray(enterprise)) {
+    const e = enterprise as Record<string, unknown>;
+    for (const key of ['organization', 'department']) {
+      if (e[key] !== undefined && e[key] !== null && typeof e[key] !== 'string') throw ScimError.badRequest('invalidValue', `${ENTERPRISE_USER}:${key} is a string.`);
+    }
+    // A department removed (or empty) means the legal entity itself employs them.
+    workplace = { organization: text(e.organization)?.trim() || null, department: text(e.department)?.trim() || null };
+  }
+  return { userName, givenName, familyName, phone, active, employer, workplace };
 }
 
 /**
@@ -118,16 +133,22 @@ export class ScimUsers {
     private readonly extensions: ScimExtension[],
   ) {}
 
+  /** Whether a filter and sortBy name only attributes of Users (a search of every resource type leaves out the types they do not fit). */
+  static fits(filter: string | null, sortBy: string | null): { filter: boolean; sortBy: boolean } {
+    return fits(filter, sortBy, userAttributes(new Date()), CORE_USER);
+  }
+
   private scope(): Sql {
     this.actor.policy.requireClient();
     return this.actor.policy.clientPeople('u');
   }
 
-  private async rows(em: Em, where: Sql, order: Sql, page: { limit: number; offset: number } | null, lock = false): Promise<UserRow[]> {
+  private async rows(em: Em, where: Sql, order: Sql, page: { limit: number; offset: number } | null, lock = false, sortKey: Sql = Sql.raw('null')): Promise<UserRow[]> {
     return execute<UserRow>(
       em,
       sql`select u.id, u.given_name, u.family_name, u.email, u.phone, u.created_at, ${lastModified(this.actor.now())} as last_modified,
-        e.id as employer_id, e.name as employer_name, le.id as legal_id, le.name as legal_name, ${active(this.actor.now())} as active
+        e.id as employer_id, e.name as employer_name, le.id as legal_id, le.name as legal_name, ${active(this.actor.now())} as active,
+        ${sortKey} as sort_key
         ${FROM} where ${where} order by ${order}
         ${page ? sql`limit ${page.limit} offset ${page.offset}` : sql``} ${lock ? sql`for update of u` : sql``}`,
     );
@@ -161,17 +182,33 @@ export class ScimUsers {
     });
   }
 
-  /** GET /Users: filtered and sorted in SQL within the client's scope, one page and its total. */
+  /**
+   * GET /Users (and POST /Users/.search): filtered and sorted in SQL within the client's scope, one
+   * page and its total; by startIndex, or by cursor (RFC 9865) as a keyset on the same order.
+   */
   async list(query: ListQuery) {
+    const client = this.actor.policy.requireClient();
     const attributes = userAttributes(this.actor.now());
     const where = sql`${this.scope()} and ${compileFilter(query.filter, attributes, CORE_USER)}`;
-    const sort = sortExpression(query.sortBy, attributes, CORE_USER);
-    const dir = Sql.raw(query.descending ? 'desc' : 'asc');
-    const order = sort ? sql`${sort} ${dir} nulls last, u.id ${dir}` : sql`u.id ${dir}`;
+    const keyset: Keyset = { sort: sortAttribute(query.sortBy, attributes, CORE_USER), id: Sql.raw('u.id'), descending: query.descending };
     const em = this.actor.em;
+    const total = execute<{ n: number | string }>(em, sql`select count(*) as n ${FROM} where ${where}`);
+    if (query.cursor !== null) {
+      const binding = cursorBinding(client.id, 'User', query.filter, query.sortBy, query.descending);
+      const from = query.cursor === '' ? null : decodeCursor(query.cursor, binding, this.actor.now());
+      const page = keysetPage(keyset, from);
+      const sortKey = keysetKey(keyset);
+      const [[{ n }], read] = await Promise.all([
+        total,
+        query.count === 0 ? Promise.resolve([]) : this.rows(em, sql`${where} and ${page.where}`, page.order, { limit: query.count + 1, offset: 0 }, false, sortKey),
+      ]);
+      const { rows, ...cursors } = cursorPage(read, query.count, from, (r) => [keyValue(r.sort_key), r.id], binding, this.actor.now());
+      const resources = await this.resources(em, rows);
+      return listResponse(resources.map((r) => project(r, query, CORE_USER)), Number(n), null, cursors);
+    }
     const [[{ n }], rows] = await Promise.all([
-      execute<{ n: number | string }>(em, sql`select count(*) as n ${FROM} where ${where}`),
-      query.count === 0 ? Promise.resolve([]) : this.rows(em, where, order, { limit: query.count, offset: query.startIndex - 1 }),
+      total,
+      query.count === 0 ? Promise.resolve([]) : this.rows(em, where, keysetPage(keyset, null).order, { limit: query.count, offset: query.startIndex - 1 }),
     ]);
     const resources = await this.resources(em, rows);
     return listResponse(resources.map((r) => project(r, query, CORE_USER)), Number(n), query.startIndex);
@@ -239,9 +276,8 @@ export class ScimUsers {
       const current = await this.get(globalId, tx, true);
       requireVersion(ifMatch, current.meta.version as string);
       const desired = desire(current);
-      const employer = (current[HUB_USER] as { employer: { value: string } }).employer.value;
-      if (desired.employer && desired.employer !== employer) throw ScimError.badRequest('mutability', 'A person changes employer as a mover in the hub, not through SCIM.');
       const actor = { ...this.actor, em: tx };
+      const target = await this.moveTarget(tx, current, desired);
       const userId = idOfType(globalId, 'User')!;
       if (desired.userName.toLowerCase() !== String(current.userName).toLowerCase()) await this.requireUnique(tx, desired.userName, userId);
       const name = current.name as { givenName: string; familyName: string };
@@ -253,6 +289,10 @@ export class ScimUsers {
         ...(desired.phone !== undefined && desired.phone !== phone ? { phone: desired.phone } : {}),
       };
       if (Object.keys(change).length) await new UserService(actor).updatePerson(userId, change);
+      // A mover through the same service as GraphQL's userEmploymentMove, today; a leaver in the same request just leaves.
+      if (target && desired.active) {
+        await new EmploymentService(actor).moveEmployment(globalId, { employerId: target, date: this.actor.now(), reason: `Moved through SCIM by client ${client.name}.` });
+      }
       if (current.active && !desired.active) {
         await new EmploymentService(actor).endEmployment(globalId, { endDate: this.actor.now(), reason: `Deactivated through SCIM by client ${client.name}.` });
       } else if (!current.active && desired.active) {
@@ -261,6 +301,33 @@ export class ScimUsers {
       await tx.flush();
       return this.get(globalId, tx);
     });
+  }
+
+  /**
+   * The organisation a changed employer names, as a global id, or null when it is unchanged: the hub
+   * extension's employer.value, else the enterprise extension's organization (the legal entity) and
+   * department (a unit of it) by name within the client's subtree. A name outside it, unknown or
+   * shared by two units is invalidValue, alike for all three.
+   */
+  private async moveTarget(tx: Em, current: ScimResource, desired: Desired): Promise<string | null> {
+    const employer = (current[HUB_USER] as { employer: { value: string } }).employer.value;
+    if (desired.employer && desired.employer !== employer) return desired.employer;
+    const now = current[ENTERPRISE_USER] as { organization?: string; department?: string };
+    const want = desired.workplace;
+    const same = (a: string | null | undefined, b: string | null | undefined) => (a ?? '').toLowerCase() === (b ?? '').toLowerCase();
+    if (!want || (same(want.organization ?? now.organization, now.organization) && same(want.department, now.department))) return null;
+    const organization = want.organization ?? now.organization ?? '';
+    const rows = await execute<{ id: string }>(
+      tx,
+      sql`select e.id from organisations e join organisations le on le.id = coalesce(e.legal_entity_id, e.id)
+        where ${this.actor.policy.movableEmployers('e')} and lower(le.name) = lower(${organization})
+          and ${want.department ? sql`e.id <> le.id and lower(e.name) = lower(${want.department})` : sql`e.id = le.id`}
+        order by e.id limit 2`,
+    );
+    const named = want.department ? `department "${want.department}" of "${organization}"` : `organization "${organization}"`;
+    if (rows.length === 0) throw ScimError.badRequest('invalidValue', `No organisation of your subtree is the ${named}.`);
+    if (rows.length > 1) throw ScimError.badRequest('invalidValue', `Several organisations of your subtree are the ${named}: name the employer by id in ${HUB_USER}:employer.value.`);
+    return rows[0].id === idOfType(employer, 'Organisation') ? null : toGlobalId('Organisation', rows[0].id);
   }
 
   /** userName is unique within the client's scope (RFC 7643 uniqueness "server" as the client sees it). */
@@ -329,8 +396,8 @@ export const USER_SCHEMAS: SchemaDefinition[] = [
     name: 'EnterpriseUser',
     description: 'The employer',
     attributes: [
-      { name: 'organization', type: 'string', mutability: 'readOnly', description: "The employer's legal entity" },
-      { name: 'department', type: 'string', mutability: 'readOnly', description: 'The employing unit, when the employer is a unit' },
+      { name: 'organization', type: 'string', description: "The employer's legal entity, by name; changing it (within the client's subtree) moves the person" },
+      { name: 'department', type: 'string', description: 'The employing unit of that legal entity, by name, when the employer is a unit; changing or removing it moves the person' },
     ],
   },
   {
@@ -341,8 +408,7 @@ export const USER_SCHEMAS: SchemaDefinition[] = [
       {
         name: 'employer',
         type: 'complex',
-        mutability: 'immutable',
-        description: "The employing organisation; on create, any organisation of the client's subtree (default: the client's own)",
+        description: "The employing organisation; on create, any organisation of the client's subtree (default: the client's own); changing it moves the person",
         subAttributes: [
           { name: 'value', type: 'string', description: 'Organisation id (as in the GraphQL API)' },
           { name: 'display', type: 'string', mutability: 'readOnly', description: 'Organisation name' },

@@ -130,7 +130,8 @@ export class EmploymentService {
    */
   async moveEmployment(userGlobalId: string, input: EmploymentMove): Promise<Employment> {
     const { policy } = this.actor;
-    const viewer = policy.requireUser();
+    // A person administrator, or an organisation's client (SCIM) within its subtree.
+    const { userId } = policy.requirePeopleAdministrator();
     return this.actor.em.transactional(async (tx) => {
       const user = await this.lockAdministered(tx, userGlobalId);
       const problems = new Problems();
@@ -147,13 +148,13 @@ export class EmploymentService {
       await this.checkEmailFree(tx, employer!.id, user);
       current.validTo = input.date;
       current.endReason = reason;
-      current.endedBy = tx.getReference(User, viewer.id);
+      current.endedBy = userId ? tx.getReference(User, userId) : null;
       const next = tx.create(Employment, {
         user,
         employer: tx.getReference(Organisation, employer!.id),
         validFrom: input.date,
         previous: current,
-        createdBy: tx.getReference(User, viewer.id),
+        createdBy: userId ? tx.getReference(User, userId) : null,
       });
       audit(tx, this.actor.viewer, this.actor.requestId, {
         action: 'employment.move',

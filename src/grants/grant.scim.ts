@@ -2,7 +2,8 @@ import type { Actor } from '../auth/actor.js';
 import { execute, Sql, sql } from '../db/sql.js';
 import { idOfType, toGlobalId } from '../domain/global-id.js';
 import { CORE_GROUP, HUB_USER, multiValued, type ResourceTypeDefinition, type SchemaDefinition } from '../scim/discovery.js';
-import { compileFilter, sortExpression, type ScimAttributeMap } from '../scim/filter.js';
+import { cursorBinding, cursorPage, decodeCursor, type Keyset, keysetKey, keysetPage, keyValue } from '../scim/cursor.js';
+import { compileFilter, fits, sortAttribute, type ScimAttributeMap } from '../scim/filter.js';
 import { type ListQuery, listResponse, project, type ScimExtension, type ScimResource, versioned } from '../scim/resource.js';
 import { ScimError } from '../scim/scim-error.js';
 
@@ -67,6 +68,7 @@ interface RoleRow {
   id: string;
   code: string;
   name: string;
+  sort_key?: unknown;
 }
 
 /**
@@ -78,6 +80,11 @@ export class ScimGroups {
     private readonly actor: Actor,
     private readonly base: string,
   ) {}
+
+  /** Whether a filter and sortBy name only attributes of Groups. */
+  static fits(filter: string | null, sortBy: string | null): { filter: boolean; sortBy: boolean } {
+    return fits(filter, sortBy, GROUP_ATTRIBUTES, CORE_GROUP);
+  }
 
   private serviceId(): string {
     const client = this.actor.policy.requireClient();
@@ -112,16 +119,27 @@ export class ScimGroups {
     });
   }
 
+  /** GET /Groups (and POST /Groups/.search): by startIndex, or by cursor (RFC 9865) as a keyset on the same order. */
   async list(query: ListQuery) {
     const serviceId = this.serviceId();
     const where = sql`r.service_id = ${serviceId} and ${compileFilter(query.filter, GROUP_ATTRIBUTES, CORE_GROUP)}`;
-    const sort = sortExpression(query.sortBy, GROUP_ATTRIBUTES, CORE_GROUP);
-    const dir = Sql.raw(query.descending ? 'desc' : 'asc');
-    const [[{ n }], rows] = await Promise.all([
-      execute<{ n: string | number }>(this.actor.em, sql`select count(*) as n from service_roles r where ${where}`),
-      execute<RoleRow>(this.actor.em, sql`select r.id, r.code, r.name from service_roles r where ${where}
-        order by ${sort ?? Sql.raw('r.code')} ${dir}, r.id limit ${query.count} offset ${query.startIndex - 1}`),
-    ]);
+    const sort = sortAttribute(query.sortBy ?? 'externalId', GROUP_ATTRIBUTES, CORE_GROUP);
+    const keyset: Keyset = { sort, id: Sql.raw('r.id'), descending: query.descending };
+    const total = execute<{ n: string | number }>(this.actor.em, sql`select count(*) as n from service_roles r where ${where}`);
+    const read = (page: { where: Sql; order: Sql }, limit: number, offset: number) =>
+      limit === 0
+        ? Promise.resolve([])
+        : execute<RoleRow>(this.actor.em, sql`select r.id, r.code, r.name, ${keysetKey(keyset)} as sort_key from service_roles r where ${where} and ${page.where}
+          order by ${page.order} limit ${limit} offset ${offset}`);
+    if (query.cursor !== null) {
+      const binding = cursorBinding(this.actor.policy.requireClient().id, 'Group', query.filter, query.sortBy, query.descending);
+      const from = query.cursor === '' ? null : decodeCursor(query.cursor, binding, this.actor.now());
+      const [[{ n }], rows] = await Promise.all([total, read(keysetPage(keyset, from), query.count + 1, 0)]);
+      const { rows: page, ...cursors } = cursorPage(query.count === 0 ? [] : rows, query.count, from, (r) => [keyValue(r.sort_key), r.id], binding, this.actor.now());
+      const resources = await this.resources(page, wantsMembers(query));
+      return listResponse(resources.map((r) => project(r, query, CORE_GROUP)), Number(n), null, cursors);
+    }
+    const [[{ n }], rows] = await Promise.all([total, read(keysetPage(keyset, null), query.count, query.startIndex - 1)]);
     const resources = await this.resources(rows, wantsMembers(query));
     return listResponse(resources.map((r) => project(r, query, CORE_GROUP)), Number(n), query.startIndex);
   }

@@ -1,4 +1,5 @@
-import { MAX_RESULTS } from './resource.js';
+import { CURSOR_TIMEOUT_SECONDS } from './cursor.js';
+import { DEFAULT_COUNT, MAX_RESULTS } from './resource.js';
 
 export const CORE_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const CORE_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
@@ -79,7 +80,7 @@ export function resourceTypeResource(r: ResourceTypeDefinition, base: string) {
   return { schemas: ['urn:ietf:params:scim:schemas:core:2.0:ResourceType'], ...r, meta: { resourceType: 'ResourceType', location: `${base}/ResourceTypes/${r.id}` } };
 }
 
-/** What this server does (RFC 7643 5): PATCH, Bulk, filters, sorting and ETags; no password change. */
+/** What this server does (RFC 7643 5, RFC 9865 2.4): PATCH, Bulk, filters, sorting, both ways of paging and ETags; no password change. */
 export function serviceProviderConfig(base: string) {
   return {
     schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'],
@@ -87,6 +88,15 @@ export function serviceProviderConfig(base: string) {
     patch: { supported: true },
     bulk: { supported: true, maxOperations: SCIM_LIMITS.bulkMaxOperations, maxPayloadSize: SCIM_LIMITS.bulkMaxPayloadSize },
     filter: { supported: true, maxResults: MAX_RESULTS },
+    // RFC 9865: both ways of paging; a cursor is a keyset of the list's own order, bound to its request.
+    pagination: {
+      cursor: true,
+      index: true,
+      defaultPaginationMethod: 'index',
+      defaultPageSize: DEFAULT_COUNT,
+      maxPageSize: MAX_RESULTS,
+      cursorTimeout: CURSOR_TIMEOUT_SECONDS,
+    },
     changePassword: { supported: false },
     sort: { supported: true },
     etag: { supported: true },

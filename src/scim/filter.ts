@@ -148,11 +148,31 @@ export function compileFilter(filter: string | null, map: ScimAttributeMap, core
 
 /** The SQL expression `sortBy` names (single-valued attributes only), or null for the default order. */
 export function sortExpression(sortBy: string | null, map: ScimAttributeMap, coreSchema: string): Sql | null {
+  return sortAttribute(sortBy, map, coreSchema)?.sql ?? null;
+}
+
+/** The expression `sortBy` names with its type (a cursor compares with its values), or null for the default order. */
+export function sortAttribute(sortBy: string | null, map: ScimAttributeMap, coreSchema: string): { sql: Sql; type: ScimAttribute['type'] } | null {
   if (!sortBy) return null;
+  let attr: ScimAttribute;
   try {
-    const attr = lookup(map, sortBy, coreSchema);
-    return attr.type === 'string' ? lowerIf(attr, attr.sql) : attr.sql;
+    attr = lookup(map, sortBy, coreSchema);
   } catch {
     throw ScimError.badRequest('invalidValue', `Cannot sort by "${sortBy}".`);
   }
+  return { sql: attr.type === 'string' ? lowerIf(attr, attr.sql) : attr.sql, type: attr.type };
+}
+
+/** Whether a filter (that parses) and a sortBy name only attributes of `map`; a filter that does not parse fits nothing. */
+export function fits(filter: string | null, sortBy: string | null, map: ScimAttributeMap, coreSchema: string): { filter: boolean; sortBy: boolean } {
+  const ok = (f: () => unknown) => {
+    try {
+      f();
+      return true;
+    } catch (error) {
+      if (error instanceof ScimError) return false;
+      throw error;
+    }
+  };
+  return { filter: ok(() => compileFilter(filter, map, coreSchema)), sortBy: ok(() => sortAttribute(sortBy, map, coreSchema)) };
 }

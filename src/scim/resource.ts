@@ -27,7 +27,11 @@ export interface ListQuery {
   count: number;
   attributes: string[];
   excludedAttributes: string[];
+  /** RFC 9865: null pages by startIndex; '' asks for the first cursor page, any other value continues one. */
+  cursor: string | null;
 }
+
+export const SEARCH_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
 
 const names = (v: string | null) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []);
 
@@ -41,7 +45,10 @@ function whole(params: URLSearchParams, name: string, fallback: number): number 
 export function listQuery(params: URLSearchParams): ListQuery {
   const order = params.get('sortOrder');
   if (order !== null && !/^(ascending|descending)$/i.test(order)) throw ScimError.badRequest('invalidValue', 'sortOrder is "ascending" or "descending".');
+  const cursor = params.get('cursor');
+  if (cursor !== null && params.get('startIndex') !== null) throw ScimError.badRequest('invalidValue', 'Page by startIndex or by cursor, not both.');
   return {
+    cursor,
     filter: params.get('filter'),
     sortBy: params.get('sortBy'),
     descending: order?.toLowerCase() === 'descending',
@@ -123,8 +130,48 @@ export function project(resource: ScimResource, query: { attributes: string[]; e
   return resource;
 }
 
-export function listResponse(resources: Record<string, unknown>[], totalResults: number, startIndex: number) {
-  return { schemas: [LIST_SCHEMA], totalResults, startIndex, itemsPerPage: resources.length, Resources: resources };
+/**
+ * A POST …/.search body (RFC 7644 3.4.3) as the query parameters of the GET it stands for, so both
+ * are read, checked and answered by one path.
+ */
+export function searchParams(body: unknown): URLSearchParams {
+  const b = body as Record<string, unknown> | null;
+  if (!b || typeof b !== 'object' || Array.isArray(b) || !Array.isArray(b.schemas) || !b.schemas.includes(SEARCH_REQUEST)) {
+    throw ScimError.badRequest('invalidSyntax', `A search body has schemas [${SEARCH_REQUEST}].`);
+  }
+  const params = new URLSearchParams();
+  for (const name of ['filter', 'sortBy', 'sortOrder', 'cursor']) {
+    const v = b[name];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'string') throw ScimError.badRequest('invalidValue', `"${name}" is a string.`);
+    params.set(name, v);
+  }
+  for (const name of ['startIndex', 'count']) {
+    const v = b[name];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw ScimError.badRequest('invalidValue', `"${name}" is a whole number.`);
+    params.set(name, String(v));
+  }
+  for (const name of ['attributes', 'excludedAttributes']) {
+    const v = b[name];
+    if (v === undefined || v === null) continue;
+    const list = typeof v === 'string' ? [v] : v;
+    if (!Array.isArray(list) || list.some((a) => typeof a !== 'string' || a.includes(','))) throw ScimError.badRequest('invalidValue', `"${name}" is a list of attribute names.`);
+    params.set(name, list.join(','));
+  }
+  return params;
+}
+
+export function listResponse(resources: Record<string, unknown>[], totalResults: number, startIndex: number | null, cursors: { nextCursor?: string; previousCursor?: string } = {}) {
+  // A cursor page (RFC 9865) says where it goes on, not where it starts.
+  return {
+    schemas: [LIST_SCHEMA],
+    totalResults,
+    ...(startIndex === null ? {} : { startIndex }),
+    itemsPerPage: resources.length,
+    ...cursors,
+    Resources: resources,
+  };
 }
 
 /** If-Match (RFC 7644 3.14): the change goes ahead only while the resource is still this version. */

@@ -2,8 +2,20 @@ import { AccessDenied, InvalidArgument, ProblemCode, ProblemsFound, type Problem
 
 export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
-/** The `scimType`s of RFC 7644 section 3.12 (status 400, 409 and 412 only). */
-export type ScimType = 'invalidFilter' | 'tooMany' | 'uniqueness' | 'mutability' | 'invalidSyntax' | 'invalidPath' | 'noTarget' | 'invalidValue' | 'invalidVers' | 'sensitive';
+/** The `scimType`s of RFC 7644 section 3.12 (status 400, 409 and 412 only), and RFC 9865's for cursors. */
+export type ScimType =
+  | 'invalidFilter'
+  | 'tooMany'
+  | 'uniqueness'
+  | 'mutability'
+  | 'invalidSyntax'
+  | 'invalidPath'
+  | 'noTarget'
+  | 'invalidValue'
+  | 'invalidVers'
+  | 'sensitive'
+  | 'invalidCursor'
+  | 'expiredCursor';
 
 /** A refusal the SCIM edge answers as an `Error` resource with this status and `scimType`. */
 export class ScimError extends Error {

@@ -7,7 +7,7 @@ import { requestStore } from '../../db/request-context.js';
 import type { Context } from '../../graphql/context.js';
 import { HttpError, MAX_JSON_NESTING, nestsDeeperThan, readBody } from '../../http/request.js';
 import { CORE_USER, resourceTypeResource, SCIM_LIMITS, schemaResource, serviceProviderConfig } from '../../scim/discovery.js';
-import { holdsVersion, listQuery, listResponse, project, projection, type ScimResource } from '../../scim/resource.js';
+import { holdsVersion, type ListQuery, listQuery, listResponse, project, projection, type ScimResource, searchParams } from '../../scim/resource.js';
 import { ScimError, scimErrorOf } from '../../scim/scim-error.js';
 import type { RequestScopes } from './request-scope.js';
 import type { Route, RouteRequest } from './route.js';
@@ -140,6 +140,15 @@ async function perform(ctx: Context, base: string, op: Operation): Promise<Answe
   if (more !== undefined) throw new ScimError(404, null, 'No such SCIM endpoint.');
   const users = () => new ScimUsers(ctx, base, [scimGrants]);
   const get = op.method === 'GET';
+  // POST …/.search (RFC 7644 3.4.3): the GET of the same query, with the query in the body.
+  if (id === '.search' || collection === '.search') {
+    if (op.method !== 'POST' || (collection === '.search' && id !== undefined)) throw new ScimError(405, null, 'A search takes POST.');
+    const query = listQuery(searchParams(op.body));
+    if (collection === 'Users') return { status: 200, body: await users().list(query) };
+    if (collection === 'Groups') return { status: 200, body: await new ScimGroups(ctx, base).list(query) };
+    if (collection === '.search') return { status: 200, body: await searchAll(ctx, base, query) };
+    throw new ScimError(404, null, 'No such SCIM endpoint.');
+  }
   switch (collection) {
     case 'ServiceProviderConfig':
       if (!get || id) break;
@@ -193,6 +202,36 @@ async function perform(ctx: Context, base: string, op: Operation): Promise<Answe
       throw new ScimError(404, null, 'No such SCIM endpoint.');
   }
   throw new ScimError(405, null, `${op.method} is not allowed here.`);
+}
+
+/**
+ * POST /.search: every resource type the client reads (an organisation's client Users, a service's
+ * client Users then Groups), each filtered and sorted as its own list would be, as one list paged
+ * by startIndex across them. A type the filter's attributes do not fit matches nothing; a sortBy a
+ * type lacks leaves that type in its default order. Cursors page one resource type at a time.
+ */
+async function searchAll(ctx: Context, base: string, query: ListQuery) {
+  if (query.cursor !== null) throw ScimError.badRequest('invalidValue', 'A search of every resource type pages by startIndex; page by cursor with /Users/.search or /Groups/.search.');
+  const kinds = [
+    { fits: ScimUsers.fits(query.filter, query.sortBy), list: (q: ListQuery) => new ScimUsers(ctx, base, [scimGrants]).list(q) },
+    ...(ctx.viewer.client?.serviceId ? [{ fits: ScimGroups.fits(query.filter, query.sortBy), list: (q: ListQuery) => new ScimGroups(ctx, base).list(q) }] : []),
+  ].filter((k, i, all) => k.fits.filter || (i === 0 && !all.some((o) => o.fits.filter)));
+  const queries = kinds.map((k) => ({ ...query, sortBy: k.fits.sortBy ? query.sortBy : null }));
+  const totals = await Promise.all(kinds.map((k, i) => k.list({ ...queries[i], count: 0 }).then((r) => r.totalResults)));
+  const resources: Record<string, unknown>[] = [];
+  let skip = query.startIndex - 1;
+  let wanted = query.count;
+  for (const [i, kind] of kinds.entries()) {
+    if (skip >= totals[i]) {
+      skip -= totals[i];
+      continue;
+    }
+    const take = Math.min(wanted, totals[i] - skip);
+    if (take > 0) resources.push(...(await kind.list({ ...queries[i], startIndex: skip + 1, count: take })).Resources);
+    wanted -= take;
+    skip = 0;
+  }
+  return listResponse(resources, totals.reduce((a, b) => a + b, 0), query.startIndex);
 }
 
 function projectOne(r: ScimResource, op: Operation): unknown {
