@@ -15,7 +15,7 @@ import { projectRoot } from '../db/orm.js';
 import { Progress } from '../imports/progress.js';
 import { samplePdf } from './sample-pdf.js';
 import { installPostGraphileRls } from './postgraphile-rls.js';
-import { comparePeers, PEER_END, PEER_START, peerSection, type PeerReads } from './peer.js';
+import { comparePeers, PEER_END, PEER_START, peerSection, tree, type PeerReads } from './peer.js';
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +29,8 @@ const { values } = parseArgs({
     out: { type: 'string', default: join(projectRoot, 'BENCHMARKS.md') },
     // Side by side with PostGraphile 5 (PostgreSQL only): interleaved rounds of each read, per connection count.
     peer: { type: 'boolean', default: true },
+    // Hub processes sharing the port (node:cluster, as `npm run start:compiled` with --workers).
+    workers: { type: 'string', default: '1' },
     'peer-rounds': { type: 'string', default: '4' },
     'peer-duration': { type: 'string', default: '5' },
     'peer-connections': { type: 'string', default: '1,10' },
@@ -92,9 +94,15 @@ async function waitFor(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`${url} did not come up`);
 }
 
+/** The largest peak RSS of a process and its children (a cluster's workers). */
 function peakRss(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+  return Math.max(...tree(pid).map((p) => {
+    try {
+      return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+    } catch {
+      return 0;
+    }
+  }));
 }
 
 
@@ -162,7 +170,7 @@ function multipart(operations: object, file: Buffer): { body: Buffer; contentTyp
 }
 
 const port = Number(values.port);
-const env: Record<string, string> = { PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', DEV_ISSUER: 'true', EXPOSE_SQL_COUNT: 'true', LOG_LEVEL: 'warn', SEED_DEMO: 'false',
+const env: Record<string, string> = { WORKERS: values.workers, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', DEV_ISSUER: 'true', EXPOSE_SQL_COUNT: 'true', LOG_LEVEL: 'warn', SEED_DEMO: 'false',
   // One benchmark identity sends thousands of requests a second: measured, not limited.
   RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0' };
 build();
@@ -216,7 +224,7 @@ try {
       connections: values['peer-connections'].split(',').map(Number),
       databaseUrl: config.databaseUrl!,
     });
-    peerMd = peerSection(rounds, { rss: { hub: peakRss(hub.pid!), peer: peakRss(peer.pid!) } });
+    peerMd = peerSection(rounds, { rss: { hub: peakRss(hub.pid!), peer: peakRss(peer.pid!) }, workers: Number(values.workers) });
     if (values['peer-only']) {
       console.error(peerMd);
       const old = (() => { try { return readFileSync(values.out, 'utf8'); } catch { return ''; } })();
@@ -424,7 +432,7 @@ bare Apollo + type-graphql server answering a constant ran in the same run, so t
 - ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}
 - Database: ${pgVersion}
 - Dataset (\`npm run seed:scale\`): ${actors.organisations} organisations (tree depth ${actors.max_depth}), ${actors.users} people, ${actors.grants} grants, ${actors.orders} orders
-- Server: compiled JavaScript (\`npm run build\`), \`node ${HEAP_FLAGS.join(' ')}\`, \`NODE_ENV=production\`, \`LOG_LEVEL=warn\`, one process; load generator autocannon in the bench process; ${DURATION} s per read measurement
+- Server: compiled JavaScript (\`npm run build\`), \`node ${HEAP_FLAGS.join(' ')}\`, \`NODE_ENV=production\`, \`LOG_LEVEL=warn\`, ${values.workers === '1' ? 'one process' : `${values.workers} worker processes (node:cluster)`}; load generator autocannon in the bench process; ${DURATION} s per read measurement
 
 ## Results
 

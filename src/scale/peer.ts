@@ -3,10 +3,9 @@
  * to answer the same rows, then measured in interleaved rounds (hub then peer, peer then hub, …) so both
  * see the same machine. Besides req/s and latencies it measures CPU per request per process: each Node
  * server's from /proc/<pid>/stat, PostgreSQL's from the /proc stat of the database's backends (this
- * server has no pg_stat_statements preloaded; only one server is under load at a time, so the backends'
- * CPU in a window is that server's).
+ * server has no pg_stat_statements preloaded), those whose client port is a socket of that server's process.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -100,6 +99,20 @@ function sameAnswer(what: string, hub: Person[], peer: Person[]): void {
   throw new Error(`${what}: the hub and PostGraphile answer differently (${hub.length} vs ${peer.length} people; first difference at ${at}: ${JSON.stringify(hub[at])} vs ${JSON.stringify(peer[at])})`);
 }
 
+/** A process and its descendants (a cluster's primary and its workers). */
+export function tree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      const children = readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim();
+      if (children) out.push(...children.split(/\s+/).map(Number));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
 /** utime + stime of a process, in clock ticks (USER_HZ, 100 on Linux). */
 function ticks(pid: number): number {
   try {
@@ -112,11 +125,48 @@ function ticks(pid: number): number {
 }
 const TICK_MS = 10;
 
-async function backends(client: pg.Client): Promise<Map<number, number>> {
-  const { rows } = await client.query<{ pid: number }>(
-    `select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`,
+/** The local TCP ports of a process's sockets (its pool's connections to PostgreSQL among them). */
+function localPorts(pid: number): Set<number> {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(m[1]);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  } catch {
+    return new Set();
+  }
+  const ports = new Set<number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const text = (() => {
+      try {
+        return readFileSync(table, 'utf8');
+      } catch {
+        return '';
+      }
+    })();
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length > 9 && inodes.has(cols[9])) ports.add(parseInt(cols[1].split(':')[1], 16));
+    }
+  }
+  return ports;
+}
+
+/**
+ * CPU ticks of the database backends serving one server process: those whose client port is one of
+ * that process's sockets, so other load on the same database (other engineers, the bench) is not counted.
+ */
+async function backends(client: pg.Client, pid: number): Promise<Map<number, number>> {
+  const { rows } = await client.query<{ pid: number; port: number }>(
+    `select pid, client_port as port from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`,
   );
-  return new Map(rows.map((r) => [r.pid, ticks(r.pid)]));
+  const ports = new Set(tree(pid).flatMap((p) => [...localPorts(p)]));
+  return new Map(rows.filter((r) => ports.has(r.port)).map((r) => [r.pid, ticks(r.pid)]));
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -130,8 +180,9 @@ const median = (xs: number[]) => {
 async function measure(url: string, pid: number, client: pg.Client, bearer: string, body: string, connections: number, duration: number) {
   const latencies: number[] = [];
   let errors = 0;
-  const pgBefore = await backends(client);
-  const nodeBefore = ticks(pid);
+  const pgBefore = await backends(client, pid);
+  const processTicks = () => tree(pid).reduce((sum, p) => sum + ticks(p), 0);
+  const nodeBefore = processTicks();
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       { url, connections, duration, method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` }, body },
@@ -142,8 +193,8 @@ async function measure(url: string, pid: number, client: pg.Client, bearer: stri
       if (status >= 400) errors++;
     });
   });
-  const nodeTicks = ticks(pid) - nodeBefore;
-  const pgAfter = await backends(client);
+  const nodeTicks = processTicks() - nodeBefore;
+  const pgAfter = await backends(client, pid);
   let pgTicks = 0;
   for (const [p, t] of pgAfter) pgTicks += t - (pgBefore.get(p) ?? 0);
   latencies.sort((a, b) => a - b);
@@ -218,7 +269,7 @@ export async function comparePeers(
 const f = (n: number) => (Number.isFinite(n) ? (n >= 100 ? Math.round(n).toString() : n.toFixed(1)) : '–');
 
 /** The side-by-side section of BENCHMARKS.md. */
-export function peerSection(rounds: Round[], extra: { rss: { hub: number; peer: number } }): string {
+export function peerSection(rounds: Round[], extra: { rss: { hub: number; peer: number }; workers: number }): string {
   const keys = [...new Set(rounds.map((r) => `${r.read}\u0000${r.connections}`))];
   const rows = keys.map((key) => {
     const [read, c] = key.split('\u0000');
@@ -244,8 +295,9 @@ employer and the same active grants, and the same single person. Then ${n} inter
 server (hub first in even rounds, PostGraphile first in odd ones), one server under load at a time. The machine is
 shared with other engineers' builds and tests: only the ratio within a round means much; "hub / PG" is the
 median of the per-round ratios of req/s. CPU per request in ms: the server's Node process (/proc/<pid>/stat) +
-the database's backends (/proc stat of every client backend on this database; no pg_stat_statements here).
-Peak RSS: hub ${(extra.rss.hub / 2 ** 20).toFixed(0)} MB, PostGraphile ${(extra.rss.peer / 2 ** 20).toFixed(0)} MB.
+the database backends connected from that process (matched by client port; /proc stat; no pg_stat_statements here).
+The hub ran as ${extra.workers === 1 ? 'one process' : `${extra.workers} worker processes (\`--workers ${extra.workers}\`; CPU and backends summed over them)`}, PostGraphile as one.
+Peak RSS per process: hub ${(extra.rss.hub / 2 ** 20).toFixed(0)} MB, PostGraphile ${(extra.rss.peer / 2 ** 20).toFixed(0)} MB.
 
 | read | connections | hub req/s per round | hub p50 / p99 ms | hub CPU/req Node + PG | PG req/s per round | PG p50 / p99 ms | PG CPU/req Node + PG | hub / PG | errors |
 |---|---|---|---|---|---|---|---|---|---|
