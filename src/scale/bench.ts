@@ -14,6 +14,8 @@ import { loadConfig } from '../config.js';
 import { projectRoot } from '../db/orm.js';
 import { Progress } from '../imports/progress.js';
 import { samplePdf } from './sample-pdf.js';
+import { installPostGraphileRls } from './postgraphile-rls.js';
+import { comparePeers, PEER_END, PEER_START, peerSection, tree, type PeerReads } from './peer.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +27,15 @@ const { values } = parseArgs({
     'small-url': { type: 'string' },
     'small-data-dir': { type: 'string', default: join(projectRoot, 'data', 'small') },
     out: { type: 'string', default: join(projectRoot, 'BENCHMARKS.md') },
+    // Side by side with PostGraphile 5 (PostgreSQL only): interleaved rounds of each read, per connection count.
+    peer: { type: 'boolean', default: true },
+    // Hub processes sharing the port (node:cluster, as `npm run start:compiled` with --workers).
+    workers: { type: 'string', default: '1' },
+    'peer-rounds': { type: 'string', default: '4' },
+    'peer-duration': { type: 'string', default: '5' },
+    'peer-connections': { type: 'string', default: '1,10' },
+    // Only the side-by-side section: it replaces that section of --out and leaves the rest as it is.
+    'peer-only': { type: 'boolean', default: false },
   },
 });
 const DURATION = Number(values.duration);
@@ -83,9 +94,15 @@ async function waitFor(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`${url} did not come up`);
 }
 
+/** The largest peak RSS of a process and its children (a cluster's workers). */
 function peakRss(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+  return Math.max(...tree(pid).map((p) => {
+    try {
+      return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+    } catch {
+      return 0;
+    }
+  }));
 }
 
 
@@ -153,7 +170,7 @@ function multipart(operations: object, file: Buffer): { body: Buffer; contentTyp
 }
 
 const port = Number(values.port);
-const env: Record<string, string> = { PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', DEV_ISSUER: 'true', EXPOSE_SQL_COUNT: 'true', LOG_LEVEL: 'warn', SEED_DEMO: 'false',
+const env: Record<string, string> = { WORKERS: values.workers, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', DEV_ISSUER: 'true', EXPOSE_SQL_COUNT: 'true', LOG_LEVEL: 'warn', SEED_DEMO: 'false',
   // One benchmark identity sends thousands of requests a second: measured, not limited.
   RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0' };
 build();
@@ -163,8 +180,11 @@ const smallDir = values['small-data-dir'];
 const small = values['small-url']
   ? startChild('src/app/main.js', { ...env, PORT: String(port + 2), DATABASE_URL: values['small-url'], DATA_DIR: smallDir }, join(config.dataDir, 'bench-small.log'), HEAP_FLAGS)
   : null;
+const withPeer = values.peer && Boolean(config.databaseUrl);
+if (withPeer) await installPostGraphileRls(config.databaseUrl!);
+const peer = withPeer ? startChild('src/scale/postgraphile-server.js', { PORT: String(port + 3), NODE_ENV: 'production' }, join(config.dataDir, 'bench-postgraphile.log'), HEAP_FLAGS) : null;
 const stop = () => {
-  for (const child of [bare, hub, ...(small ? [small] : [])]) {
+  for (const child of [bare, hub, ...(small ? [small] : []), ...(peer ? [peer] : [])]) {
     try {
       process.kill(-child.pid!, 'SIGTERM');
     } catch {
@@ -177,6 +197,14 @@ try {
   await waitFor(`http://127.0.0.1:${port + 1}/`, bare).catch(() => undefined);
   await waitFor(`http://127.0.0.1:${port}/readyz`, hub);
   if (small) await waitFor(`http://127.0.0.1:${port + 2}/readyz`, small);
+  if (peer) await waitFor(`http://127.0.0.1:${port + 3}/graphql?query=%7B__typename%7D`, peer).catch(async () => {
+    // grafserv answers GET /graphql only with a query; any HTTP answer means it is up.
+    for (let i = 0; i < 600 && peer.exitCode === null; i++) {
+      if (await fetch(`http://127.0.0.1:${port + 3}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{__typename}"}' }).then((r) => r.ok, () => false)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('PostGraphile did not come up (see bench-postgraphile.log)');
+  });
   const url = `http://127.0.0.1:${port}/graphql`;
   const bareUrl = `http://127.0.0.1:${port + 1}/`;
 
@@ -186,6 +214,30 @@ try {
     'content-type': 'application/json',
     authorization: `Bearer ${bearer}`,
   });
+
+  let peerMd = '';
+  if (peer) {
+    const reads: PeerReads = { hubUrl: url, peerUrl: `http://127.0.0.1:${port + 3}/graphql`, hubPid: hub.pid!, peerPid: peer.pid!, bearer: agency, outsider: await token('nobody@bench.invalid') };
+    const rounds = await comparePeers(reads, {
+      rounds: Number(values['peer-rounds']),
+      duration: Number(values['peer-duration']),
+      connections: values['peer-connections'].split(',').map(Number),
+      databaseUrl: config.databaseUrl!,
+    });
+    peerMd = peerSection(rounds, { rss: { hub: peakRss(hub.pid!), peer: peakRss(peer.pid!) }, workers: Number(values.workers) });
+    if (values['peer-only']) {
+      console.error(peerMd);
+      const old = (() => { try { return readFileSync(values.out, 'utf8'); } catch { return ''; } })();
+      const start = old.indexOf(PEER_START);
+      const end = old.indexOf(PEER_END);
+      const next = start >= 0 && end > start
+        ? old.slice(0, start) + peerMd + old.slice(end + PEER_END.length)
+        : old.replace('\n## Analysis', `\n${peerMd}\n\n## Analysis`);
+      writeFileSync(values.out, next);
+      console.error(`wrote the PostGraphile section of ${values.out}`);
+      process.exit(0);
+    }
+  }
 
   // What the operations need: a grant to fetch, the agency's people, orders to decide, the catalogue.
   const STAFF = `query($n: Int) { users(first: $n) { nodes { id displayName email employer { name } grants(state: ACTIVE, first: 10) { nodes { id role { name } service { code } scope { name } } } } } }`;
@@ -380,7 +432,7 @@ bare Apollo + type-graphql server answering a constant ran in the same run, so t
 - ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}
 - Database: ${pgVersion}
 - Dataset (\`npm run seed:scale\`): ${actors.organisations} organisations (tree depth ${actors.max_depth}), ${actors.users} people, ${actors.grants} grants, ${actors.orders} orders
-- Server: compiled JavaScript (\`npm run build\`), \`node ${HEAP_FLAGS.join(' ')}\`, \`NODE_ENV=production\`, \`LOG_LEVEL=warn\`, one process; load generator autocannon in the bench process; ${DURATION} s per read measurement
+- Server: compiled JavaScript (\`npm run build\`), \`node ${HEAP_FLAGS.join(' ')}\`, \`NODE_ENV=production\`, \`LOG_LEVEL=warn\`, ${values.workers === '1' ? 'one process' : `${values.workers} worker processes (node:cluster)`}; load generator autocannon in the bench process; ${DURATION} s per read measurement
 
 ## Results
 
@@ -411,7 +463,7 @@ ${nodeSmall ? `| scope decision the same (±20 %) on a ${smallTree!.organisation
 | each report p95 ≤ 200 ms (1 connection) | worst ${fmt(Math.max(...reportP95.map((r) => r.p95)))} ms | ${check(reportP95.every((r) => r.p95 <= 200))} |
 | bulk order of 1,000 ≤ 2 s | ${Math.round(bulkMs)} ms (${bulkOrdered} created) | ${check(bulkMs <= 2000 && bulkOrdered === bulkPeople.length)} |
 | server RSS under load ≤ 300 MB | ${(rss / 2 ** 20).toFixed(0)} MB | ${check(rss <= 300 * 2 ** 20)} |
-`;
+${peerMd ? `\n${peerMd}\n` : ''}`;
   writeFileSync(values.out, md + (readNotes() ?? ''));
   console.error(`wrote ${values.out}`);
 } finally {
