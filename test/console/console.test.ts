@@ -4,12 +4,20 @@ import { pdf } from '../support/files.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
 import { APPOINTMENT_APPROVE, APPOINTMENT_REQUEST, type AppointmentPayload } from '../delegation/queries.js';
 import { hire } from '../orders/fixtures.js';
-import { axeViolations, launchBrowser, screenshot } from './browser.js';
+import { axeViolations, CHROMIUM, launchBrowser, screenshot } from './browser.js';
+import { existsSync } from 'node:fs';
 
 const NORD = '31122333';
 const FREJA = 'freja.console@nord.dk';
 
-describe('the web console in a real browser', () => {
+/**
+ * On a newcomer's machine without Chromium these tests are skipped with a warning, so `npm test`
+ * passes there; in CI (CI set, and .ci/run installs Chromium) a missing browser fails them.
+ */
+const noBrowser = !existsSync(CHROMIUM) && !process.env.CI;
+if (noBrowser) console.warn(`console browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+
+describe.skipIf(noBrowser)('the web console in a real browser', () => {
   let hub: TestHub;
   let browser: Browser;
   let origin: string;
