@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, relative, sep } from 'node:path';
+import { dirname, extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';
 
@@ -36,11 +36,19 @@ const VENDOR_FILES: Record<string, string> = {
   'vendor/uplot.css': 'uplot/dist/uPlot.min.css',
 };
 
-/** The console's own files: src/console/web, also when run compiled from dist/. */
+/**
+ * The console's own files: src/console/web beside this module when run from src/, else the
+ * checkout's src/console/web found above the compiled module (dist/src/console, or a test build's
+ * .test-build/<pid>/src/console): tsc copies no static files.
+ */
 function webDirectory(): string {
   const here = fileURLToPath(new URL('./web/', import.meta.url));
   if (existsSync(here)) return here;
-  return fileURLToPath(new URL('../../../src/console/web/', import.meta.url));
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const candidate = join(dir, 'src', 'console', 'web');
+    if (existsSync(candidate) && statSync(candidate).isDirectory()) return candidate;
+  }
+  throw new Error(`the console's files (src/console/web) were not found above ${fileURLToPath(import.meta.url)}`);
 }
 
 function packageFile(specifier: string): string {
