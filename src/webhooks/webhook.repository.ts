@@ -37,6 +37,23 @@ export class WebhookRepository {
     return new NestedPageLoader(this.em, WebhookDelivery, (state) => ({ ...this.deliveryList(state), parentColumn: 't.subscription_id' }));
   }
 
+  /** Subscriptions among `ids` the viewer manages (node(id:)); the others are absent, as unknown ids are. */
+  async subscriptionsVisible(ids: string[]): Promise<Map<string, WebhookSubscription>> {
+    if (ids.length === 0) return new Map();
+    const rows = await execute<Record<string, unknown>>(this.em, sql`select t.* from webhook_subscriptions t where t.id in (${ids}) and ${this.policy.manageableWebhookSubscriptions('t')}`);
+    return new Map(rows.map((r) => [r.id as string, this.em.map(WebhookSubscription, r)]));
+  }
+
+  /** Deliveries among `ids` of subscriptions the viewer manages (node(id:)). */
+  async deliveriesVisible(ids: string[]): Promise<Map<string, WebhookDelivery>> {
+    if (ids.length === 0) return new Map();
+    const rows = await execute<Record<string, unknown>>(
+      this.em,
+      sql`select d.* from webhook_deliveries d join webhook_subscriptions t on t.id = d.subscription_id where d.id in (${ids}) and ${this.policy.manageableWebhookSubscriptions('t')}`,
+    );
+    return new Map(rows.map((r) => [r.id as string, this.em.map(WebhookDelivery, r)]));
+  }
+
   /** A subscription the viewer manages, locked for the transaction; null when not theirs. */
   async subscriptionForUpdate(id: string): Promise<WebhookSubscription | null> {
     const [row] = await execute<Record<string, unknown>>(

@@ -3,6 +3,7 @@ import type { Context } from '../graphql/context.js';
 import { withUserErrors } from '../graphql/payload.js';
 import { PageArgs, pageRequest, registerNode } from '../graphql/relay.js';
 import { DeliveryState, WebhookDelivery, WebhookSubscription } from './webhook.entity.js';
+import { WebhookRepository } from './webhook.repository.js';
 import { WebhookService } from './webhook.service.js';
 import {
   WebhookDeliveryConnection,
@@ -17,9 +18,9 @@ import {
 import { Client } from '../clients/client.entity.js';
 import { ClientType } from '../clients/client.type.js';
 
-// Reachable only through the client's own subscriptions; node(id:) answers null for them.
-registerNode(WebhookSubscription, { typeName: 'WebhookSubscription', loadVisible: () => Promise.resolve(new Map()) });
-registerNode(WebhookDelivery, { typeName: 'WebhookDelivery', loadVisible: () => Promise.resolve(new Map()) });
+// node(id:) answers what the lists answer: the client's own, and those of the clients a person administers.
+registerNode(WebhookSubscription, { typeName: 'WebhookSubscription', loadVisible: (ctx, ids) => new WebhookRepository(ctx.em, ctx.policy).subscriptionsVisible(ids) });
+registerNode(WebhookDelivery, { typeName: 'WebhookDelivery', loadVisible: (ctx, ids) => new WebhookRepository(ctx.em, ctx.policy).deliveriesVisible(ids) });
 
 const service = (ctx: Context) => new WebhookService(ctx, ctx.config.webhookAllowPrivateUrls);
 

@@ -67,6 +67,13 @@ const USER_CREATE = `mutation($employer: ID!, $email: EmailAddress!) { result: u
 const MOVE = `mutation($id: ID!, $employer: ID!, $date: DateTime!) { result: userEmploymentMove(id: $id, input: { employerId: $employer, date: $date, reason: "isolation" }) {
   employment { validFrom } userErrors { code field message } } }`;
 let joiners = 0;
+const SUBSCRIBE = `mutation($url: String!) { result: webhookSubscriptionCreate(input: { url: $url, eventTypes: ["grant.activated"] }) {
+  subscription { id } userErrors { code field message } } }`;
+const SUBSCRIPTION = 'query($id: ID!) { node(id: $id) { __typename id ... on WebhookSubscription { url disabledAt } } }';
+const WEBHOOK_TOGGLE = {
+  disable: 'mutation($id: ID!) { result: webhookSubscriptionDisable(id: $id, input: { reason: "isolation" }) { subscription { id disabledAt } userErrors { code field message } } }',
+  enable: 'mutation($id: ID!) { result: webhookSubscriptionEnable(id: $id, input: { reason: "isolation" }) { subscription { id disabledAt } userErrors { code field message } } }',
+};
 const END_MANDATE = 'mutation($id: ID!) { result: issuerMandateEnd(id: $id, input: { reason: "isolation" }) { issuerMandate { id state } userErrors { code field message } } }';
 
 interface Target {
@@ -96,13 +103,15 @@ class WorldRun {
   readonly api: Api;
   readonly model: Model;
   private readonly mine: Record<Collection, string[]>;
+  /** Each client's webhook subscription in this world (global id), and whether it is disabled now. */
+  private readonly subscriptions = new Map<string, { gid: string; disabled: boolean }>();
   /** What the current step is doing, for the failure message. */
   step = '';
 
   constructor(
     private readonly hub: TestHub,
     private readonly snapshot: Snapshot,
-    rows: WorldRows,
+    private readonly rows: WorldRows,
   ) {
     this.model = snapshot.model;
     this.api = new Api(hub, (id) => snapshot.subjects.get(id)!);
@@ -220,6 +229,12 @@ class WorldRun {
         });
         this.step = `issuerMandateUpdate(${t.label}${t.id ? `, ${this.model.mandates.get(t.id)!.state}` : ''}) by ${by}`;
         return this.updateMandate(actor, t, op.target.uuid);
+      }
+      case 'webhook': {
+        const clients = [...this.model.clients.values()].sort((a, b) => a.name.localeCompare(b.name));
+        const client = clients[op.client % clients.length];
+        this.step = `webhook subscription ${op.action} of client ${client.name} (${client.service ?? `organisation ${client.org}`}) by ${by}`;
+        return this.webhook(actor, client, op.action);
       }
       case 'createOrg': {
         const t = this.target('organisations', op.target, (id) => this.viewer(actor) !== null && this.model.administersOrg(this.viewer(actor)!, id));
@@ -612,6 +627,60 @@ class WorldRun {
     }
     await this.refusedWrite(outcome, actor, res, UPDATE_MANDATE, { id: gid('IssuerMandate', missing), phone });
     if (t.id) expect(await rowOf(this.hub, 'issuer_mandates', t.id), `${this.step}: the mandate must not change`).toEqual(before);
+    expect(await auditCount(this.hub), `${this.step}: no audit event`).toBe(events);
+  }
+
+  /** The client's subscription in this world, made by the client itself the first time it is needed. */
+  private async subscriptionOf(client: MClient): Promise<{ gid: string; disabled: boolean }> {
+    const known = this.subscriptions.get(client.id);
+    if (known) return known;
+    const res = await this.api.callAsClient<{ result: ({ subscription: { id: string } | null } & Payload) | null }>(client.name, SUBSCRIBE, { url: `https://hooks.isolation.invalid/${client.name}` });
+    expect(res.data?.result?.userErrors, `${this.step}: the client subscribes`).toEqual([]);
+    const made = { gid: res.data!.result!.subscription!.id, disabled: false };
+    this.rows.subscriptions.push(rawId(made.gid));
+    this.subscriptions.set(client.id, made);
+    return made;
+  }
+
+  private async subscriptionRow(id: string): Promise<Record<string, unknown>> {
+    const [row] = await this.hub.db.orm.em.getConnection().execute<Record<string, unknown>[]>('select * from webhook_subscriptions where id = ?', [id]);
+    return JSON.parse(JSON.stringify(row, (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value))) as Record<string, unknown>;
+  }
+
+  /**
+   * A person reads a client's subscription (node) or stops / starts it: only the client's
+   * administrators find it; to anyone else it answers as an id that does not exist, and nothing changes.
+   */
+  private async webhook(actor: Actor, client: MClient, action: 'read' | 'toggle'): Promise<void> {
+    const sub = await this.subscriptionOf(client);
+    const outcome = this.model.webhookManage(actor, client);
+    saw(`webhook ${action} ${outcome.kind}`);
+    const missing = gid('WebhookSubscription', '00000000-0000-7000-8000-000000000000');
+    if (action === 'read') {
+      const res = await this.api.call<{ node: { id: string; disabledAt: string | null } | null }>(actor, SUBSCRIPTION, { id: sub.gid });
+      if (outcome.kind === 'ok') {
+        expect(res.data?.node, `${this.step}: an administrator of the client reads its subscription`).toMatchObject({ id: sub.gid, url: `https://hooks.isolation.invalid/${client.name}` });
+        expect(res.data!.node!.disabledAt !== null, `${this.step}: as disabled as the model says`).toBe(sub.disabled);
+        return;
+      }
+      const absent = await this.api.call(actor, SUBSCRIPTION, { id: missing });
+      expect({ data: res.data ?? null, errors: res.errors ?? null }, `${this.step}: answers as an id that does not exist`).toEqual({ data: absent.data ?? null, errors: absent.errors ?? null });
+      return;
+    }
+    const query = sub.disabled ? WEBHOOK_TOGGLE.enable : WEBHOOK_TOGGLE.disable;
+    const id = rawId(sub.gid);
+    const before = await this.subscriptionRow(id);
+    const events = await auditCount(this.hub);
+    const res = await this.api.call<{ result: Payload | null }>(actor, query, { id: sub.gid });
+    if (outcome.kind === 'ok') {
+      expect(res.data?.result?.userErrors, `${this.step}: an administrator of the client may`).toEqual([]);
+      sub.disabled = !sub.disabled;
+      expect((await this.subscriptionRow(id)).disabled_at !== null, `${this.step}: stored`).toBe(sub.disabled);
+      expect(await auditCount(this.hub), `${this.step}: one audit event`).toBe(events + 1);
+      return;
+    }
+    await this.refusedWrite(outcome, actor, res, query, { id: missing });
+    expect(await this.subscriptionRow(id), `${this.step}: the subscription must not change`).toEqual(before);
     expect(await auditCount(this.hub), `${this.step}: no audit event`).toBe(events);
   }
 

@@ -422,6 +422,21 @@ export class Model {
     return actor.id;
   }
 
+  /**
+   * Whether a person administers a machine client (Policy.administeredClients): the authority of the
+   * service it acts for, or an administrator role of the organisation it acts for.
+   */
+  administersClient(user: string, c: MClient): boolean {
+    return this.roles(user).some((r) => (r.authority && c.service === r.service) || (c.org !== null && r.issuer === c.org));
+  }
+
+  /** Reading, disabling or enabling a client's webhook subscription: its administrators only; anyone else finds nothing. */
+  webhookManage(actor: Actor, client: MClient): Outcome {
+    const viewer = this.signedIn(actor);
+    if (typeof viewer !== 'string') return viewer;
+    return this.administersClient(viewer, client) ? { kind: 'ok' } : { kind: 'not-found' };
+  }
+
   contactUpdate(actor: Actor, person: string | null): Outcome {
     const viewer = this.signedIn(actor);
     if (typeof viewer !== 'string') return viewer;

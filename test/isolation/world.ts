@@ -34,6 +34,8 @@ export interface WorldRows {
   appointments: string[];
   /** Machine clients acting for world organisations. */
   clients: string[];
+  /** Webhook subscriptions the run made (of world and demo clients). */
+  subscriptions: string[];
   document: string;
 }
 
@@ -196,6 +198,7 @@ export async function buildWorld(hub: TestHub, shape: WorldShape): Promise<World
 
     return {
       clients: clients.map((c) => c.id),
+      subscriptions: [],
       organisations: orgs.map((o) => o.id),
       users: users.map((u) => u.id),
       grants: grants.map((g) => g.id),
@@ -230,6 +233,9 @@ export async function removeWorld(hub: TestHub, rows: WorldRows): Promise<void> 
     await run('delete from audit_events where target_id in (?)', targets);
     await run('delete from events where subject_id in (?)', targets);
     await run('delete from events where person_id in (?)', rows.users);
+    await run('delete from webhook_deliveries where subscription_id in (?)', rows.subscriptions);
+    await run('delete from webhook_subscriptions where id in (?)', rows.subscriptions);
+    await run('delete from audit_events where target_id in (?)', rows.subscriptions);
     await run('delete from client_credentials where client_id in (?)', rows.clients);
     await run('delete from clients where id in (?)', rows.clients);
     await run('delete from audit_events where actor_id in (?)', rows.users);

@@ -163,12 +163,18 @@ describe('webhook subscriptions: 410 Gone, and the people who administer a clien
       expect(letters.totalCount).toBe(1);
       expect(letters.nodes[0]).toMatchObject({ state: 'DEAD', attempts: 5, lastStatus: 500, eventId: String(receiver.received[0].headers['webhook-id']) });
 
+      // node(id:) answers what the lists answer: to the client's administrator and to the client itself.
+      const NODE = 'query ($id: ID!) { node(id: $id) { id ... on WebhookSubscription { url } ... on WebhookDelivery { state } } }';
+      expect((await hub.as(demo.jonas, NODE, { id: subscription.id })).data).toEqual({ node: { id: subscription.id, url: receiver.url } });
+      expect((await hub.as(demo.jonas, NODE, { id: letters.nodes[0].id })).data).toEqual({ node: { id: letters.nodes[0].id, state: 'DEAD' } });
+      expect((await hub.gql(NODE, { id: subscription.id }, await hub.clientToken('af-hr'))).data).toEqual({ node: { id: subscription.id, url: receiver.url } });
       // Outsiders: other organisations' and services' administrators, and another organisation's client.
       for (const email of [demo.karin, demo.sofie]) {
         const theirs = await hub.as<Hooks>(email, CLIENT_HOOKS);
         expect(theirs.data!.clients.nodes.map((c) => c.name), email).not.toContain('af-hr');
-        expect((await hub.as(email, 'query ($id: ID!) { node(id: $id) { id } }', { id: af.id })).data, email).toEqual({ node: null });
+        for (const id of [af.id, subscription.id, letters.nodes[0].id]) expect((await hub.as(email, 'query ($id: ID!) { node(id: $id) { id } }', { id })).data, email).toEqual({ node: null });
       }
+      for (const id of [subscription.id, letters.nodes[0].id]) expect((await hub.gql('query ($id: ID!) { node(id: $id) { id } }', { id }, await hub.clientToken('stockholm-hr'))).data).toEqual({ node: null });
       const outsiders = [await hub.token(demo.karin), await hub.token(demo.sofie), await hub.clientToken('stockholm-hr')];
       for (const token of outsiders) {
         for (const [query, id, unknown] of [[REPLAY, letters.nodes[0].id, UNKNOWN_DELIVERY], [DISABLE, subscription.id, UNKNOWN_SUBSCRIPTION]] as const) {
