@@ -79,7 +79,14 @@ async function ensureClients(): Promise<{ service: string; organisation: string;
   const agency = await personToken(String(actors['agency-issuer']));
   const services = await gql<{ services: { nodes: { id: string; code: string }[] } }>(authority, '{ services { nodes { id code } } }');
   const sus = services.services.nodes.find((s) => s.code === 'SUS')!;
-  const me = await gql<{ me: { employer: { id: string; name: string } } }>(agency, '{ me { employer { id name } } }');
+  // The organisation whose SUS mandate the agency's administrator holds (Myndighet 1 in the scale dataset).
+  const mandates = await gql<{ issuerMandates: { nodes: { state: string; organisation: { id: string; name: string }; administrators: { email: string }[] }[] } }>(
+    agency,
+    '{ issuerMandates(first: 100) { nodes { state organisation { id name } administrators { email } } } }',
+  );
+  const held = mandates.issuerMandates.nodes.find((m) => m.state === 'ACTIVE' && m.administrators.some((a) => a.email === actors['agency-issuer']));
+  if (!held) throw new Error(`${actors['agency-issuer']} administers no mandate in force: is this the scale dataset?`);
+  const me = { me: { employer: held.organisation } };
   const register = async (bearer: string, name: string, input: Record<string, string>) => {
     const existing = await gql<{ clients: { nodes: { name: string }[] } }>(bearer, '{ clients(first: 100) { nodes { name } } }');
     if (existing.clients.nodes.some((c) => c.name === name)) return;
@@ -136,7 +143,7 @@ const loads: { load: Load; sql: number | null; note: string }[] = [
       name: 'GraphQL accessCheck(person: { email }) (SUS back end)',
       url: `${base}/graphql`,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${service}` },
-      body: JSON.stringify({ query: 'query($e: EmailAddress!) { accessCheck(person: { email: $e }) { allowed person grants { role scope { id } validTo } } }', variables: { e: someone } }),
+      body: JSON.stringify({ query: 'query($e: EmailAddress!) { accessCheck(person: { email: $e }) { allowed person grants { grant role scope scopeName subAreas validFrom validTo } } }', variables: { e: someone } }),
     },
     sql: null,
     note: '',

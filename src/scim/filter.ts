@@ -125,7 +125,9 @@ function compileNode(node: Filter, map: ScimAttributeMap, coreSchema: string): S
     }
     default: {
       const { attrPath, compValue } = node as { attrPath: string; compValue?: unknown };
-      return sql`coalesce(${compare(lookup(map, attrPath, coreSchema), attrPath, node.op, compValue ?? null)}, false)`;
+      // Bare, so that an index on the attribute's expression serves it (`lower(u.email)` for userName):
+      // an unknown comparison excludes a row in WHERE as false does, and `not` above turns it into a match.
+      return compare(lookup(map, attrPath, coreSchema), attrPath, node.op, compValue ?? null);
     }
   }
 }
