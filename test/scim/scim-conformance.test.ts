@@ -101,6 +101,12 @@ describe('SCIM 2.0 (RFC 7644) through HTTP', () => {
         // Someone outside the subtree matches the filter but is not in the client's scope.
         ['userName eq "anna.registrar@stockholm.se"', []],
         ['name.givenName pr', ['erik.analyst@arbetsformedlingen.se', 'jonas.issuer@arbetsformedlingen.se']],
+        // Nobody has a phone number: a comparison with it is unknown, no match, and `not` makes it one.
+        ['phoneNumbers.value eq "+46 8 000 00 00"', []],
+        ['not (phoneNumbers.value eq "+46 8 000 00 00")', ['erik.analyst@arbetsformedlingen.se', 'jonas.issuer@arbetsformedlingen.se']],
+        ['phoneNumbers.value sw "+46" or name.givenName eq "Erik"', ['erik.analyst@arbetsformedlingen.se']],
+        ['not (phoneNumbers.value sw "+46" or name.givenName eq "Erik")', ['jonas.issuer@arbetsformedlingen.se']],
+        [`not (${ENTERPRISE}:department eq "Arbetsförmedlingen Stockholm")`, ['jonas.issuer@arbetsformedlingen.se']],
       ];
       for (const [filter, expected] of cases) {
         const res = await scim.filter('af-hr', filter);
