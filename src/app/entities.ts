@@ -1,5 +1,5 @@
 import { Client, ClientCredential } from '../clients/client.entity.js';
-import { HubEvent } from '../events/event.entity.js';
+import { EventHorizon, HubEvent } from '../events/event.entity.js';
 import { WebhookDelivery, WebhookSubscription } from '../webhooks/webhook.entity.js';
 import { Employment, GrantReview } from '../employments/employment.entity.js';
 import { AuditEvent } from '../audit/audit-event.entity.js';
@@ -18,4 +18,4 @@ import { Placement, User } from '../users/user.entity.js';
 import { GrantExpiryTally, GrantMonthFlow, GrantSummaryDelta, GrantTally, GrantTallySnapshot, IdlePeopleDelta, IdlePeopleTally, PersonActiveGrants } from '../reports/summary.entity.js';
 
 /** Every persisted entity; migrations are generated from this list. */
-export const entities = [Organisation, Service, ServiceRole, SubArea, User, Placement, FederatedIdentity, Grant, AuditEvent, Document, Routine, IssuerMandate, IssuerAdministrator, OrdererAppointment, Order, OrderEvent, OrderAttachment, OutboxMessage, GrantSummaryDelta, GrantTally, GrantMonthFlow, GrantTallySnapshot, GrantExpiryTally, PersonActiveGrants, IdlePeopleDelta, IdlePeopleTally, Employment, Client, ClientCredential, HubEvent, WebhookSubscription, WebhookDelivery, GrantReview, Invitation];
+export const entities = [Organisation, Service, ServiceRole, SubArea, User, Placement, FederatedIdentity, Grant, AuditEvent, Document, Routine, IssuerMandate, IssuerAdministrator, OrdererAppointment, Order, OrderEvent, OrderAttachment, OutboxMessage, GrantSummaryDelta, GrantTally, GrantMonthFlow, GrantTallySnapshot, GrantExpiryTally, PersonActiveGrants, IdlePeopleDelta, IdlePeopleTally, Employment, Client, ClientCredential, HubEvent, EventHorizon, WebhookSubscription, WebhookDelivery, GrantReview, Invitation];

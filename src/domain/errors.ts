@@ -96,10 +96,14 @@ export class AccessDenied extends Error {
 }
 
 /** An argument outside what the operation takes (a page size, a cursor, a date range): not a business rule. */
+/** Why an argument was refused, when a client can act on it: a feed cursor older than the retention starts over. */
+export type InvalidArgumentReason = 'CURSOR_EXPIRED';
+
 export class InvalidArgument extends Error {
   constructor(
     message: string,
     readonly argument?: string,
+    readonly reason?: InvalidArgumentReason,
   ) {
     super(message);
   }

@@ -46,3 +46,20 @@ export const HubEventSchema = defineEntity({
 });
 export class HubEvent extends HubEventSchema.class {}
 HubEventSchema.setClass(HubEvent);
+
+/**
+ * The newest feed position the retention job deleted (one row): a cursor before it may have missed
+ * events that no longer exist, so the feed refuses it (CURSOR_EXPIRED) instead of resuming silently.
+ */
+export const EventHorizonSchema = defineEntity({
+  name: 'EventHorizon',
+  tableName: 'event_horizon',
+  properties: {
+    id: p.integer().primary().autoincrement(false),
+    txId: p.bigint(),
+    seq: p.bigint(),
+    prunedAt: p.datetime().nullable(),
+  },
+});
+export class EventHorizon extends EventHorizonSchema.class {}
+EventHorizonSchema.setClass(EventHorizon);

@@ -61,6 +61,19 @@ const SETTLED = Sql.raw('t.tx_id < pg_snapshot_xmin(pg_current_snapshot())::text
  * readableEvents: the same scope for GraphQL, GET /events and the webhook fan-out.
  */
 export async function readFeed(em: Em, policy: Policy, q: { after: FeedPosition | null; size: number; types?: string[] | null }): Promise<FeedPage> {
+  if (q.after) {
+    const [stale] = await execute<{ pruned_at: Date | string | null }>(
+      em,
+      sql`select h.pruned_at from event_horizon h where h.id = 1 and (${q.after.tx}::bigint, ${q.after.seq}::bigint) < (h.tx_id, h.seq)`,
+    );
+    if (stale) {
+      throw new InvalidArgument(
+        'The cursor is older than the events the hub keeps (EVENT_RETENTION_DAYS): some that followed it were deleted. Read the feed again from the start (no cursor) and reconcile.',
+        'after',
+        'CURSOR_EXPIRED',
+      );
+    }
+  }
   const seek = q.after ? sql`and (t.tx_id, t.seq) > (${q.after.tx}::bigint, ${q.after.seq}::bigint)` : sql``;
   const types = q.types?.length ? sql`and t.type in (${q.types})` : sql``;
   const rows = await execute<Row>(
@@ -99,12 +112,17 @@ export async function eventsById(em: Em, ids: string[]): Promise<Map<string, Fee
 export async function pruneEvents(em: Em, retentionDays: number, batch = 5_000): Promise<number> {
   let total = 0;
   for (;;) {
-    const rows = await execute(
+    // The newest position deleted moves the horizon in the same statement: a feed cursor before it is refused.
+    const [{ n }] = await execute<{ n: number }>(
       em,
-      sql`delete from events where id in (select id from events where occurred_at < now() - ${retentionDays} * interval '1 day'
-        limit ${batch} for update skip locked) returning id`,
+      sql`with gone as (delete from events where id in (select id from events where occurred_at < now() - ${retentionDays} * interval '1 day'
+          limit ${batch} for update skip locked) returning tx_id, seq),
+        newest as (select tx_id, seq from gone order by tx_id desc, seq desc limit 1),
+        moved as (update event_horizon h set tx_id = newest.tx_id, seq = newest.seq, pruned_at = now() from newest
+          where h.id = 1 and (newest.tx_id, newest.seq) > (h.tx_id, h.seq) returning 1)
+        select (select count(*) from gone)::int as n`,
     );
-    total += rows.length;
-    if (rows.length < batch) return total;
+    total += Number(n);
+    if (Number(n) < batch) return total;
   }
 }

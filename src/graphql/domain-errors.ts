@@ -3,7 +3,7 @@ import { AccessDenied, InvalidArgument } from '../domain/errors.js';
 
 /** How the GraphQL edge answers a core error that is not a business rule (those become `userErrors`). */
 export function extensionsOf(error: AccessDenied | InvalidArgument): Record<string, unknown> {
-  if (error instanceof InvalidArgument) return { code: 'BAD_USER_INPUT', ...(error.argument ? { field: error.argument } : {}) };
+  if (error instanceof InvalidArgument) return { code: 'BAD_USER_INPUT', ...(error.argument ? { field: error.argument } : {}), ...(error.reason ? { reason: error.reason } : {}) };
   switch (error.kind) {
     case 'UNAUTHENTICATED':
       return { code: 'UNAUTHENTICATED', http: { status: 401 } };

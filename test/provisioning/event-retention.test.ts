@@ -37,8 +37,39 @@ describe('event retention', () => {
     const older = Number((await execute<{ n: number }>(em, sql`select count(*)::int as n from events where occurred_at < now() - interval '30 days'`))[0].n);
     expect(older).toBeGreaterThanOrEqual(2);
 
+    // A cursor taken before the prune, at the oldest event: what followed it is partly gone.
+    const token = await hub.clientToken('sus-backend');
+    type First = { events: { edges: { node: { data: { age?: number } } }[]; endCursor: string | null } };
+    const page = async (after: string | null, first: number) => hub.gql<First>(`query ($after: String, $first: Int) { events(after: $after, first: $first) { edges { node { data } } endCursor } }`, { after, first }, token);
+    let early: string | null = null;
+    let late: string | null = null;
+    for (let after: string | null = null; ;) {
+      const res = await page(after, 1);
+      const node = res.data!.events.edges[0]?.node;
+      if (!node) break;
+      after = res.data!.events.endCursor;
+      if (node.data.age === 40) early = after;
+      if (node.data.age === 29) late = after;
+    }
+    expect(early).not.toBeNull();
+    expect(late).not.toBeNull();
+
     expect(await pruneEvents(em, hub.config.eventRetentionDays, 1)).toBe(older);
     expect(await ages()).toEqual([1, 29]);
     expect(await pruneEvents(em, hub.config.eventRetentionDays)).toBe(0);
+
+    // The early cursor is refused, never resumed as if nothing were lost: in GraphQL, and 410 on GET /events.
+    const refused = await page(early, 10);
+    expect(refused.data ?? null).toBeNull();
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after', reason: 'CURSOR_EXPIRED' });
+    const rest = await fetch(`${hub.url.replace(/\/graphql$/, '')}/events?after=${encodeURIComponent(early!)}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(rest.status).toBe(410);
+    expect(await rest.json()).toMatchObject({ errors: [{ extensions: { code: 'CURSOR_EXPIRED' } }] });
+    // A cursor after everything deleted resumes as before.
+    const resumed = await page(late, 10);
+    expect(resumed.errors).toBeUndefined();
+    expect(resumed.data!.events.edges.map((e) => e.node.data.age).filter((a) => a !== undefined)).toEqual([1]);
+    const restLate = await fetch(`${hub.url.replace(/\/graphql$/, '')}/events?after=${encodeURIComponent(late!)}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(restLate.status).toBe(200);
   });
 });

@@ -62,6 +62,8 @@ async function asClient(scopes: RequestScopes, { res, auth, requestId }: RouteRe
     if (shaped && typeof shaped.status === 'number' && 'body' in shaped) return sendJson(res, shaped.status, shaped.body, { 'cache-control': 'private, no-store' });
     sendJson(res, 200, result, { 'cache-control': 'private, no-store' });
   } catch (error) {
+    // A cursor older than the retention: what followed it is gone (as Kubernetes answers a watch too old), start over.
+    if (error instanceof InvalidArgument && error.reason === 'CURSOR_EXPIRED') return sendJson(res, 410, { errors: [{ message: error.message, extensions: { code: 'CURSOR_EXPIRED' } }] });
     if (error instanceof InvalidArgument) return sendJson(res, 400, { errors: [{ message: error.message, extensions: { code: 'BAD_USER_INPUT' } }] });
     if (error instanceof AccessDenied) {
       if (error.kind === 'UNAUTHENTICATED') return sendJson(res, 401, errorBody('UNAUTHENTICATED', error.message), { 'www-authenticate': 'Bearer' });
