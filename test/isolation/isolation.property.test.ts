@@ -425,6 +425,20 @@ class WorldRun {
     });
     switch (of) {
       case 'users': {
+        if (n % 3 === 0) {
+          // A search by the start of some person's name or e-mail (readable or not), as the console's pickers send it.
+          const people = [...this.model.users.values()];
+          const someone = people[n % people.length];
+          const field = someone.searched[n % someone.searched.length];
+          const prefix = field.slice(0, 1 + (n % 5));
+          return {
+            declaration: ', $q: String',
+            argument: ', search: $q',
+            variables: { q: n % 2 ? prefix.toUpperCase() : prefix },
+            keep: (id) => this.model.users.get(id)!.searched.some((f) => f.startsWith(prefix.trim().replace(/\s+/g, ' '))),
+            label: `, search: ${prefix}`,
+          };
+        }
         if (process.env.TMP_SKIP_ORG) return none;
         const orgs = this.model.ids('organisations');
         const org = orgs[n % orgs.length];
@@ -476,7 +490,7 @@ class WorldRun {
     const orgFilter = of === 'users' && filter.variables.o ? rawId(filter.variables.o as string) : null;
     const expected = new Set(orgFilter && !this.model.canReadOrganisation(viewer, orgFilter) ? [] : [...this.model.readable(viewer, of)].filter(filter.keep));
     const listed = new Set(paged.ids);
-    saw(`list ${of} ${paged.pageSizes.length > 1 ? 'several pages' : 'one page'}${filter.label ? ' filtered' : ''}`);
+    saw(`list ${of} ${paged.pageSizes.length > 1 ? 'several pages' : 'one page'}${filter.label.startsWith(', search') ? ' searched' : filter.label ? ' filtered' : ''}`);
 
     expect(paged.ids.length, `${this.step}: an item came twice (pages ${JSON.stringify(paged.pageSizes)})`).toBe(listed.size);
     const leaked = paged.ids.filter((id) => !expected.has(id));
@@ -710,7 +724,7 @@ class WorldRun {
       this.mine.users.push(id);
       expect(await rowOf(this.hub, 'users', id), `${this.step}: employed where asked`).toMatchObject({ employer_id: e.id, email });
       expect(await auditCount(this.hub), `${this.step}: one audit event`).toBe(events + 1);
-      this.model.applyUserCreate(id, e.id!);
+      this.model.applyUserCreate(id, e.id!, ['iso joiner', 'joiner', email]);
       return;
     }
     await this.refusedWrite(outcome, actor, res, USER_CREATE, { employer: gid('Organisation', missing), email });

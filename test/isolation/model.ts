@@ -24,6 +24,8 @@ export interface MUser {
   id: string;
   employer: string;
   placements: ({ org: string } & MPeriod)[];
+  /** What a search of people matches the start of, lower-cased: "given family", family name, e-mail. */
+  searched: string[];
   /** Their employment has an end date (set through userEmploymentEnd): another end is refused. */
   endScheduled?: boolean;
 }
@@ -478,8 +480,8 @@ export class Model {
     return { kind: 'ok' };
   }
 
-  applyUserCreate(id: string, employer: string): void {
-    this.users.set(id, { id, employer, placements: [] });
+  applyUserCreate(id: string, employer: string, searched: string[]): void {
+    this.users.set(id, { id, employer, placements: [], searched });
   }
 
   /** Organisations an administrator role may move people into: its domain, nested mandate holders included. */

@@ -272,8 +272,8 @@ export async function loadModel(hub: TestHub): Promise<Snapshot> {
   const owners = Object.fromEntries(services.map((s) => [s.code, s.owner_id])) as Record<Svc, string>;
 
   const orgs = await q<{ id: string; parent_id: string | null; kind: OrgKind; closed: boolean }>('select id, parent_id, kind, closed_at is not null as closed from organisations');
-  const users = await q<{ id: string; employer_id: string; end_scheduled: boolean }>(
-    `select id, employer_id, exists (select 1 from employments x where x.user_id = users.id and x.valid_to is not null
+  const users = await q<{ id: string; employer_id: string; end_scheduled: boolean; searched: string[] }>(
+    `select id, employer_id, array[lower(given_name || ' ' || family_name), lower(family_name), lower(coalesce(email, ''))] as searched, exists (select 1 from employments x where x.user_id = users.id and x.valid_to is not null
       and not exists (select 1 from employments n where n.previous_id = x.id)) as end_scheduled from users`,
   );
   const placements = await q<{ user_id: string; organisation_id: string; valid_from: Date; valid_to: Date | null }>(
@@ -297,6 +297,7 @@ export async function loadModel(hub: TestHub): Promise<Snapshot> {
     users: users.map((u) => ({
       id: u.id,
       employer: u.employer_id,
+      searched: u.searched,
       endScheduled: u.end_scheduled,
       placements: placements.filter((p) => p.user_id === u.id).map((p) => ({ org: p.organisation_id, from: time(p.valid_from)!, to: time(p.valid_to) })),
     })),
