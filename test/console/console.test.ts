@@ -239,6 +239,11 @@ describe.skipIf(noBrowser)('the web console in a real browser', () => {
     await table.waitFor();
     const api = await hub.as<{ users: { totalCount: number } }>(demo.maria, '{ users { totalCount } }');
     expect(await p.getByRole('heading', { name: /My staff/ }).textContent()).toBe(`My staff (${api.data!.users.totalCount})`);
+    // Searched on the hub by a prefix of the name: only the two new people remain, counted.
+    await p.fill('#staff-search', 'Konsol person');
+    await expect.poll(() => p.getByRole('heading', { name: /My staff/ }).textContent()).toBe('My staff (2)');
+    expect(await table.locator('tbody tr').count()).toBe(2);
+    await screenshot(p, 'order-search');
     for (const email of staff) await table.locator('tr', { hasText: email }).getByRole('checkbox').check();
     await p.selectOption('#order-service', { label: 'SUS – uppföljningssystem för samordningsförbund' });
     await p.selectOption('#order-role', { label: 'Uppföljare' });
