@@ -361,7 +361,7 @@ describe.skipIf(noBrowser)('the web console in a real browser', () => {
     return res.data!.users.nodes.find((u) => u.email === email)!.id;
   }
 
-  it('an administrator creates a unit and renames it; an outsider finds neither', async () => {
+  it('an administrator creates a unit, renames, moves and closes it; an outsider finds none of it', async () => {
     const { context, page } = await tab();
     await signIn(page, { email: demo.sofie });
     await page.getByRole('link', { name: 'Administer' }).click();
@@ -383,6 +383,17 @@ describe.skipIf(noBrowser)('the web console in a real browser', () => {
     type Orgs = { organisations: { nodes: { name: string; kind: string; parent: { name: string } | null }[] } };
     const found = (await hub.as<Orgs>(demo.sofie, '{ organisations(search: "konsolenheten") { nodes { name kind parent { name } } } }')).data!.organisations.nodes;
     expect(found).toEqual([{ name: 'Konsolenheten Syd', kind: 'UNIT', parent: { name: 'Specialcenter Nord ApS' } }]);
+
+    await pick(page, 'unit-parent', 'børne', 'Børne- og Ungeklinikken A/S');
+    await page.getByRole('button', { name: 'Move here' }).click();
+    await page.getByText('Konsolenheten Syd now lies under Børne- og Ungeklinikken A/S.').waitFor();
+    await page.fill('#unit-close-reason', 'Nedlagt');
+    await page.getByRole('button', { name: 'Close organisation' }).click();
+    await page.getByText('Konsolenheten Syd is closed.').waitFor();
+    type Closed = { organisations: { nodes: { parent: { name: string }; closedAt: string | null }[] } };
+    const closed = (await hub.as<Closed>(demo.sofie, '{ organisations(search: "konsolenheten") { nodes { parent { name } closedAt } } }')).data!.organisations.nodes;
+    expect(closed.map((o) => o.parent.name)).toEqual(['Børne- og Ungeklinikken A/S']);
+    expect(closed[0].closedAt).not.toBeNull();
     await context.close();
 
     const outsider = await tab();
@@ -395,7 +406,7 @@ describe.skipIf(noBrowser)('the web console in a real browser', () => {
     await outsider.context.close();
   });
 
-  it('the orderer, mandate and routine views show what the API gives, and pass axe', async () => {
+  it('the orderer, mandate and routine views show what the API gives: appoint, end, change support; axe', async () => {
     // A mandate for Arbetsförmedlingen, granted through the API, to maintain on the page.
     const sus = (await hub.gql<{ services: { nodes: { id: string; code: string }[] } }>('{ services { nodes { id code } } }')).data!.services.nodes.find((x) => x.code === 'SUS')!.id;
     const orgs = (await hub.as<{ organisations: { nodes: { id: string; name: string }[] } }>(demo.karin, '{ organisations(search: "arbetsförmedlingen") { nodes { id name } } }')).data!.organisations.nodes;
@@ -409,6 +420,17 @@ describe.skipIf(noBrowser)('the web console in a real browser', () => {
     );
     expect(granted.data!.issuerMandateGrant.userErrors).toEqual([]);
 
+    // Maria asks to become orderer for Socialförvaltningen: appointed on the page, then the appointment ended.
+    const unit = (await hub.as<{ organisations: { nodes: { id: string }[] } }>(demo.karin, '{ organisations(search: "socialförvaltningen") { nodes { id } } }')).data!.organisations.nodes[0].id;
+    const requested = await hub.upload<{ ordererAppointmentRequest: AppointmentPayload }>(
+      await hub.token(demo.maria),
+      APPOINTMENT_REQUEST,
+      { input: { service: sus, scope: unit, requestForm: null } },
+      { 'input.requestForm': { bytes: pdf('9450'), filename: '9450.pdf' } },
+    );
+    const appointment = requested.data!.ordererAppointmentRequest.ordererAppointment.id;
+    const stateOf = async () => (await hub.as<{ node: { state: string } }>(demo.karin, 'query($id: ID!) { node(id: $id) { ... on OrdererAppointment { state } } }', { id: appointment })).data!.node.state;
+
     const { context, page } = await tab();
     await signIn(page, { email: demo.karin }, 'high');
     await page.getByRole('link', { name: 'Administer' }).click();
@@ -418,6 +440,15 @@ describe.skipIf(noBrowser)('the web console in a real browser', () => {
     await page.getByTestId('appointments').waitFor();
     expect(await page.getByRole('heading', { name: /^Orderer appointments/ }).textContent()).toBe(`Orderer appointments (${api.ordererAppointments.totalCount})`);
     await expectAccessible(page, 'administer-orderers');
+    const request = page.getByTestId('appointments').locator('tr', { hasText: 'Socialförvaltningen' }).filter({ hasText: 'Requested' });
+    await request.getByRole('button', { name: 'Appoint' }).click();
+    await page.getByText('Maria Ek is appointed orderer.').waitFor();
+    expect(await stateOf()).toBe('APPROVED');
+    const appointed = page.getByTestId('appointments').locator('tr', { hasText: 'Socialförvaltningen' }).filter({ hasText: 'Appointed' });
+    await appointed.getByLabel('Reason').fill('Byter tjänst');
+    await appointed.getByRole('button', { name: 'End appointment' }).click();
+    await page.getByText('The appointment of Maria Ek has ended.').waitFor();
+    expect(await stateOf()).toBe('REVOKED');
     await page.getByRole('button', { name: 'Issuer mandates' }).click();
     await expect.poll(() => page.getByRole('heading', { name: /^Issuer mandates \(/ }).textContent()).toBe(`Issuer mandates (${api.issuerMandates.totalCount})`);
     expect(await page.getByTestId('mandate').count()).toBe(api.issuerMandates.nodes.length);
