@@ -456,6 +456,20 @@ class WorldRun {
         return { declaration: ', $st: GrantState', argument: ', state: $st', variables: { st: state.toUpperCase() }, keep: (id) => this.model.grants.get(id)!.state === state, label: `, state: ${state}` };
       }
       case 'organisations': {
+        if (n % 3 === 0) {
+          // A search by the start of some organisation's name or registration number (readable or not).
+          const orgs = [...this.model.orgs.values()];
+          const some = orgs[n % orgs.length];
+          const field = some.searched[n % some.searched.length] || some.searched[0];
+          const prefix = field.slice(0, 1 + (n % 6));
+          return {
+            declaration: ', $q: String',
+            argument: ', search: $q',
+            variables: { q: n % 2 ? prefix.toUpperCase() : prefix },
+            keep: (id) => this.model.orgs.get(id)!.searched.some((f) => f.startsWith(prefix.trim().replace(/\s+/g, ' '))),
+            label: `, search: ${prefix}`,
+          };
+        }
         const kind = ORG_KINDS[n % ORG_KINDS.length];
         return { declaration: ', $k: OrganisationKind', argument: ', kind: $k', variables: { k: kind.toUpperCase() }, keep: (id) => this.model.orgs.get(id)!.kind === kind, label: `, kind: ${kind}` };
       }
@@ -638,15 +652,16 @@ class WorldRun {
     saw(`organisationCreate ${kind === 'unit' ? 'unit' : 'legal entity'} ${outcome.kind === 'user-error' ? outcome.code : outcome.kind}`);
     const before = await this.orgRows();
     const events = await auditCount(this.hub);
+    const registrationNumber = `ISO-${process.pid}-c${++registrationNumbers}`;
     const input = (parentId: string | null) =>
-      kind === 'unit' ? { kind: 'UNIT', name: 'Isolation', parentId } : { kind: kind.toUpperCase(), name: 'Isolation', registrationNumber: `ISO-${process.pid}-c${++registrationNumbers}` };
+      kind === 'unit' ? { kind: 'UNIT', name: 'Isolation', parentId } : { kind: kind.toUpperCase(), name: 'Isolation', registrationNumber };
     const res = await this.api.call<{ result: ({ organisation: { id: string } | null } & Payload) | null }>(actor, CREATE_ORG, { input: input(parent?.gid ?? null) });
     if (outcome.kind === 'ok') {
       const created = res.data?.result?.organisation;
       expect(res.data?.result?.userErrors, `${this.step}: in scope, must succeed`).toEqual([]);
       const id = rawId(created!.id);
       this.mine.organisations.push(id);
-      this.model.applyOrgCreate(id, parent?.id ?? null, kind);
+      this.model.applyOrgCreate(id, parent?.id ?? null, kind, ['isolation', kind === 'unit' ? '' : registrationNumber.toLowerCase()]);
       expect(this.model.administersOrg((actor as { id: string }).id, id), `${this.step}: the new organisation lies in the creator's domain`).toBe(true);
       expect(await auditCount(this.hub), `${this.step}: one audit event`).toBe(events + 1);
       return;

@@ -13,6 +13,8 @@ export interface MOrg {
   id: string;
   parent: string | null;
   kind: OrgKind;
+  /** What a search of organisations matches the start of, lower-cased: name, registration number. */
+  searched: string[];
   /** Closed (organisationClose): still readable, takes nothing new. */
   closed?: boolean;
 }
@@ -637,8 +639,8 @@ export class Model {
     return codes.length ? { kind: 'user-error', code: codes[0], codes } : { kind: 'ok' };
   }
 
-  applyOrgCreate(id: string, parent: string | null, kind: OrgKind): void {
-    this.orgs.set(id, { id, parent, kind });
+  applyOrgCreate(id: string, parent: string | null, kind: OrgKind, searched: string[]): void {
+    this.orgs.set(id, { id, parent, kind, searched });
   }
 
   applyOrgMove(org: string, parent: string): void {
