@@ -35,6 +35,12 @@ export const OrganisationSchema = defineEntity({
   },
   indexes: [
     { name: 'organisations_registration_number_idx', properties: ['registrationNumber'] },
+    // Pickers search by the start of the name or the registration number, whatever the case (any collation).
+    { name: 'organisations_search_name_idx', expression: 'create index "organisations_search_name_idx" on "organisations" (lower("name") text_pattern_ops)' },
+    {
+      name: 'organisations_search_registration_number_idx',
+      expression: 'create index "organisations_search_registration_number_idx" on "organisations" (lower("registration_number") text_pattern_ops)',
+    },
     // A legal entity's national number names one organisation; units may repeat or lack one (register unit numbers).
     {
       name: 'organisations_legal_entity_registration_unique',

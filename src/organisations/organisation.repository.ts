@@ -4,6 +4,7 @@ import { NestedPageLoader } from '../db/page-loader.js';
 import type { Em } from '../db/orm.js';
 import { and, sql, execute } from '../db/sql.js';
 import type { Page, PageRequest } from '../db/paging.js';
+import { startsWithAny } from '../db/search.js';
 import { Organisation, type OrganisationKind } from './organisation.entity.js';
 
 export interface OrganisationFilter {
@@ -12,6 +13,8 @@ export interface OrganisationFilter {
   parentId?: string | null;
   /** Only this organisation's subtree (itself included), by materialized path. */
   subtreeOfPath?: string | null;
+  /** Only organisations whose name, or registration number, starts with these words (searchWords: lower-cased). */
+  search?: string[];
 }
 
 /** Organisation queries, always through the viewer's policy. */
@@ -46,6 +49,8 @@ export class OrganisationRepository {
     if (filter.kind) conditions.push(sql`t.kind = ${filter.kind}`);
     if (filter.parentId) conditions.push(sql`t.parent_id = ${filter.parentId}`);
     if (filter.subtreeOfPath) conditions.push(sql`t.path like ${`${filter.subtreeOfPath}%`}`);
+    // Served by organisations_search_*_idx, one range scan each.
+    if (filter.search?.length) conditions.push(startsWithAny(filter.search, ['lower(t.name)', 'lower(t.registration_number)']));
     return { from: sql`organisations t`, where: and(conditions), keys: ['t.name', 't.id'] };
   }
 

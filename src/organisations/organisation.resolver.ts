@@ -6,6 +6,7 @@ import { registerEntityKey } from '../graphql/federation.js';
 import { Organisation, OrganisationKind } from './organisation.entity.js';
 import { OrganisationImportService } from './organisation-import.service.js';
 import { OrganisationRepository } from './organisation.repository.js';
+import { SEARCH_MAX_WORDS, searchWords } from '../db/search.js';
 import { OrganisationService } from './organisation.service.js';
 import {
   OrganisationCloseInput,
@@ -43,11 +44,17 @@ export class OrganisationResolver {
     @Ctx() ctx: Context,
     @Args(() => PageArgs) page: PageArgs,
     @Arg('kind', () => OrganisationKind, { nullable: true }) kind: OrganisationKind | null,
+    @Arg('search', () => String, {
+      nullable: true,
+      description: `Only organisations whose name or registration number starts with this text, whatever the case; at most ${SEARCH_MAX_WORDS} words.`,
+    })
+    search: string | null,
   ) {
     ctx.policy.requireUser();
     const repo = new OrganisationRepository(ctx.em, ctx.policy);
     const request = pageRequest(page, ctx.config.maxPageSize, KEY_WIDTH);
-    return repo.page({ kind }, request).then((p) => new OrganisationConnection(p, () => repo.count({ kind })));
+    const filter = { kind, search: searchWords(search) };
+    return repo.page(filter, request).then((p) => new OrganisationConnection(p, () => repo.count(filter)));
   }
 
   @FieldResolver(() => OrganisationType, { nullable: true, description: 'The organisation above this one; null at a root.' })

@@ -3,6 +3,7 @@ import type { Em } from '../db/orm.js';
 import { fetchPage, type ListQuery } from '../db/paginate.js';
 import { and, or, Sql, sql, execute } from '../db/sql.js';
 import type { Page, PageRequest } from '../db/paging.js';
+import { startsWithAny } from '../db/search.js';
 import { User } from './user.entity.js';
 
 /**
@@ -27,7 +28,15 @@ export interface UserRepositoryOptions {
 export interface UserFilter {
   /** Only people employed in this organisation's subtree. */
   organisationPath?: string | null;
+  /** Only people whose name ("given family"), family name or e-mail starts with these words (searchWords: lower-cased). */
+  search?: string[];
 }
+
+/**
+ * What a search of people matches the start of, lower-cased, each with a text_pattern_ops index
+ * (users_search_*_idx): "anna sv" finds Anna Svensson, "svensson" and "anna.sv" her too.
+ */
+const SEARCHED = [`lower(t.given_name || ' ' || t.family_name)`, 'lower(t.family_name)', 'lower(t.email)'];
 
 /** A list of people as every edge reads it: pages by name, and how many people paging through it returns. */
 export interface PeopleList {
@@ -81,7 +90,10 @@ export class UserRepository {
    * people do.
    */
   staff(filter: UserFilter, only?: Sql): PeopleList {
-    const { list, count } = this.staffQuery(filter, only ? [only] : []);
+    const conditions = only ? [only] : [];
+    const searching = Boolean(filter.search?.length);
+    if (searching) conditions.push(startsWithAny(filter.search!, SEARCHED));
+    const { list, count } = this.staffQuery(filter, conditions, searching);
     return {
       keyWidth: BY_NAME.length,
       page: (request) => fetchPage(this.em, User, list, request),
@@ -103,7 +115,7 @@ export class UserRepository {
    * The size probes stop at their limits, so they cost at most a few thousand index entries. The
    * count has to visit every person in scope whatever its size: it is the first plan's condition.
    */
-  private staffQuery(filter: UserFilter, only: Sql[]): { list: ListQuery; count: Sql } {
+  private staffQuery(filter: UserFilter, only: Sql[], searching = false): { list: ListQuery; count: Sql } {
     const people = this.policy.readablePeople();
     const under = filter.organisationPath ? sql`e.path like ${`${filter.organisationPath}%`}` : null;
     const simple = (where: Sql) => {
@@ -145,7 +157,9 @@ export class UserRepository {
         },
       ],
     };
-    return { list, count: sql`with ${scopeCte} select count(*)::int as n from users t where ${and([inScope, ...only])}` };
+    // A search's few matches come from its indexes and are then tested against the scope, hashed.
+    const counted = searching ? or([self, sql`t.employer_id in (select id from scope)`]) : inScope;
+    return { list, count: sql`with ${scopeCte} select count(*)::int as n from users t where ${and([counted, ...only])}` };
   }
 
   /** A user the viewer may change, locked for the rest of the transaction; null when not visible. */

@@ -7,6 +7,7 @@ import { registerEntityKey } from '../graphql/federation.js';
 import { OrganisationType } from '../organisations/organisation.type.js';
 import { Placement, User, ProfileState } from './user.entity.js';
 import { UserRepository } from './user.repository.js';
+import { SEARCH_MAX_WORDS, searchWords } from '../db/search.js';
 import { UserService } from './user.service.js';
 import { PlacementType, UserConnection, UserContactUpdateInput, UserContactUpdatePayload, UserType } from './user.type.js';
 import { NO_ORGANISATION_PATH, Organisation } from '../organisations/organisation.entity.js';
@@ -40,6 +41,11 @@ export class UserResolver {
     @Ctx() ctx: Context,
     @Args(() => PageArgs) page: PageArgs,
     @Arg('organisation', () => ID, { nullable: true, description: 'Only people employed in this organisation or below it.' }) organisation: string | null,
+    @Arg('search', () => String, {
+      nullable: true,
+      description: `Only people whose name (given, then family), family name or e-mail starts with this text, whatever the case; at most ${SEARCH_MAX_WORDS} words.`,
+    })
+    search: string | null,
   ) {
     ctx.policy.requireUser();
     let organisationPath: string | null = null;
@@ -48,7 +54,7 @@ export class UserResolver {
       // An organisation you cannot see filters to nothing, like one that does not exist.
       organisationPath = org instanceof Organisation ? org.path : NO_ORGANISATION_PATH;
     }
-    const list = new UserRepository(ctx.em, ctx.policy).staff({ organisationPath });
+    const list = new UserRepository(ctx.em, ctx.policy).staff({ organisationPath, search: searchWords(search) });
     return new UserConnection(await list.page(pageRequest(page, ctx.config.maxPageSize, list.keyWidth)), () => list.count());
   }
 

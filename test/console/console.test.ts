@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { pdf } from '../support/files.js';
 import { demo, startTestHub, type TestHub } from '../support/hub.js';
-import { APPOINTMENT_APPROVE, APPOINTMENT_REQUEST, type AppointmentPayload } from '../delegation/queries.js';
+import { APPOINTMENT_APPROVE, APPOINTMENT_REQUEST, MANDATE_GRANT, type AppointmentPayload } from '../delegation/queries.js';
 import { hire } from '../orders/fixtures.js';
 import { axeViolations, CHROMIUM, launchBrowser, screenshot } from './browser.js';
 import { existsSync } from 'node:fs';
@@ -239,6 +239,11 @@ describe.skipIf(noBrowser)('the web console in a real browser', () => {
     await table.waitFor();
     const api = await hub.as<{ users: { totalCount: number } }>(demo.maria, '{ users { totalCount } }');
     expect(await p.getByRole('heading', { name: /My staff/ }).textContent()).toBe(`My staff (${api.data!.users.totalCount})`);
+    // Searched on the hub by a prefix of the name: only the two new people remain, counted.
+    await p.fill('#staff-search', 'Konsol person');
+    await expect.poll(() => p.getByRole('heading', { name: /My staff/ }).textContent()).toBe('My staff (2)');
+    expect(await table.locator('tbody tr').count()).toBe(2);
+    await screenshot(p, 'order-search');
     for (const email of staff) await table.locator('tr', { hasText: email }).getByRole('checkbox').check();
     await p.selectOption('#order-service', { label: 'SUS – uppföljningssystem för samordningsförbund' });
     await p.selectOption('#order-role', { label: 'Uppföljare' });
@@ -289,7 +294,16 @@ describe.skipIf(noBrowser)('the web console in a real browser', () => {
     await context.close();
   });
 
-  it('an administrator adds a person and ends their employment', async () => {
+  /** Picks an organisation in a picker (a search on the hub, then the list of matches) by its name. */
+  async function pick(page: Page, id: string, search: string, name: string): Promise<void> {
+    await page.fill(`[id="${id}-search"]`, search);
+    const select = page.locator(`[id="${id}"]`);
+    await expect.poll(() => select.locator('option').allTextContents()).toContainEqual(expect.stringContaining(name));
+    const label = (await select.locator('option').allTextContents()).find((o) => o === name || o.startsWith(`${name} (`))!;
+    await select.selectOption({ label });
+  }
+
+  it('an administrator adds a person, moves them to another employer and ends the employment', async () => {
     const { context, page } = await tab();
     await signIn(page, { email: demo.sofie });
     await page.getByRole('link', { name: 'Administer' }).click();
@@ -297,22 +311,35 @@ describe.skipIf(noBrowser)('the web console in a real browser', () => {
     await page.fill('#new-given', 'Ida');
     await page.fill('#new-family', 'Konsol');
     await page.fill('#new-email', 'ida.konsol@nord.dk');
-    await page.selectOption('#new-employer', { label: 'Specialcenter Nord ApS' });
+    await pick(page, 'new-employer', 'specialc', 'Specialcenter Nord ApS');
     await expectAccessible(page, 'administer');
     await page.getByRole('button', { name: 'Add person' }).click();
     await page.getByText('Ida Konsol was added.').waitFor();
-    type People = { users: { totalCount: number; nodes: { email: string; employments: { validTo: string | null }[] }[] } };
-    const people = async () => (await hub.as<People>(demo.sofie, '{ users(first: 100) { totalCount nodes { email employments { validTo } } } }')).data!.users;
-    expect((await people()).nodes.find((u) => u.email === 'ida.konsol@nord.dk')).toBeDefined();
+    type People = { users: { totalCount: number; nodes: { email: string; employer: { name: string }; employments: { validTo: string | null }[] }[] } };
+    const people = async () => (await hub.as<People>(demo.sofie, '{ users(first: 100) { totalCount nodes { email employer { name } employments { validTo } } } }')).data!.users;
+    const ida = async () => (await people()).nodes.find((u) => u.email === 'ida.konsol@nord.dk');
+    expect((await ida())?.employer.name).toBe('Specialcenter Nord ApS');
     expect(await page.getByRole('heading', { name: /^People/ }).textContent()).toBe(`People (${(await people()).totalCount})`);
-    const row = page.getByTestId('people').locator('tr', { hasText: 'ida.konsol@nord.dk' });
+
+    // Found again by a search on the hub, then moved.
+    await page.fill('#people-search', 'IDA KON');
+    const rows = page.getByTestId('people').locator('tbody tr');
+    await expect.poll(() => rows.count()).toBe(1);
+    const row = rows.filter({ hasText: 'ida.konsol@nord.dk' });
+    await row.getByRole('button', { name: 'Move Ida Konsol to another employer' }).click();
+    await pick(page, `move-${await idOf('ida.konsol@nord.dk')}-employer`, 'børne', 'Børne- og Ungeklinikken A/S');
+    await row.getByLabel('Reason').fill('Skiftet leverandør');
+    await expectAccessible(page, 'administer-move');
+    await row.getByRole('button', { name: 'Move employment' }).click();
+    await page.getByText('Ida Konsol moves to Børne- og Ungeklinikken A/S.').waitFor();
+    await expect.poll(async () => (await ida())?.employer.name).toBe('Børne- og Ungeklinikken A/S');
+
     await row.getByRole('button', { name: 'End the employment of Ida Konsol' }).click();
     await row.getByLabel('Reason').fill('Fratrådt');
     await expectAccessible(page, 'administer-end');
     await row.getByRole('button', { name: 'End employment' }).click();
     await page.getByText('The employment of Ida Konsol ends.').waitFor();
-    const ida = (await people()).nodes.find((u) => u.email === 'ida.konsol@nord.dk')!;
-    expect(ida.employments.at(-1)!.validTo).not.toBeNull();
+    expect((await ida())!.employments[0].validTo).not.toBeNull();
     await context.close();
 
     // An outsider's Administer page holds what the API gives them, and not the new person.
@@ -322,7 +349,135 @@ describe.skipIf(noBrowser)('the web console in a real browser', () => {
     await outsider.page.getByTestId('people').waitFor();
     const theirs = (await hub.as<{ users: { totalCount: number } }>(demo.anna, '{ users { totalCount } }')).data!.users.totalCount;
     expect(await outsider.page.getByRole('heading', { name: /^People/ }).textContent()).toBe(`People (${theirs})`);
+    await outsider.page.fill('#people-search', 'ida');
+    await expect.poll(() => outsider.page.getByRole('heading', { name: /^People/ }).textContent()).toBe('People (0)');
     expect(await outsider.page.content()).not.toContain('ida.konsol@nord.dk');
+    await outsider.context.close();
+  });
+
+  /** A person's global id, as the administrator sees it. */
+  async function idOf(email: string): Promise<string> {
+    const res = await hub.as<{ users: { nodes: { id: string; email: string }[] } }>(demo.sofie, 'query($s: String) { users(search: $s) { nodes { id email } } }', { s: email });
+    return res.data!.users.nodes.find((u) => u.email === email)!.id;
+  }
+
+  it('an administrator creates a unit, renames, moves and closes it; an outsider finds none of it', async () => {
+    const { context, page } = await tab();
+    await signIn(page, { email: demo.sofie });
+    await page.getByRole('link', { name: 'Administer' }).click();
+    await page.getByRole('button', { name: 'Units' }).click();
+    await pick(page, 'unit-pick', 'Specialcenter', 'Specialcenter Nord ApS');
+    const unit = page.getByTestId('unit');
+    await unit.getByRole('heading', { name: 'Specialcenter Nord ApS' }).waitFor();
+    await expectAccessible(page, 'administer-units');
+    await page.fill('#unit-new-name', 'Konsolenheten');
+    await page.getByRole('button', { name: 'Add unit' }).click();
+    await page.getByText('Konsolenheten was added.').waitFor();
+    await unit.getByTestId('children').getByText('Konsolenheten').waitFor();
+
+    await pick(page, 'unit-pick', 'konsolenh', 'Konsolenheten');
+    await unit.getByRole('heading', { name: 'Konsolenheten' }).waitFor();
+    await page.fill('#unit-rename', 'Konsolenheten Syd');
+    await page.getByRole('button', { name: 'Save name' }).click();
+    await page.getByText('The name is now Konsolenheten Syd.').waitFor();
+    type Orgs = { organisations: { nodes: { name: string; kind: string; parent: { name: string } | null }[] } };
+    const found = (await hub.as<Orgs>(demo.sofie, '{ organisations(search: "konsolenheten") { nodes { name kind parent { name } } } }')).data!.organisations.nodes;
+    expect(found).toEqual([{ name: 'Konsolenheten Syd', kind: 'UNIT', parent: { name: 'Specialcenter Nord ApS' } }]);
+
+    await pick(page, 'unit-parent', 'børne', 'Børne- og Ungeklinikken A/S');
+    await page.getByRole('button', { name: 'Move here' }).click();
+    await page.getByText('Konsolenheten Syd now lies under Børne- og Ungeklinikken A/S.').waitFor();
+    await page.fill('#unit-close-reason', 'Nedlagt');
+    await page.getByRole('button', { name: 'Close organisation' }).click();
+    await page.getByText('Konsolenheten Syd is closed.').waitFor();
+    type Closed = { organisations: { nodes: { parent: { name: string }; closedAt: string | null }[] } };
+    const closed = (await hub.as<Closed>(demo.sofie, '{ organisations(search: "konsolenheten") { nodes { parent { name } closedAt } } }')).data!.organisations.nodes;
+    expect(closed.map((o) => o.parent.name)).toEqual(['Børne- og Ungeklinikken A/S']);
+    expect(closed[0].closedAt).not.toBeNull();
+    await context.close();
+
+    const outsider = await tab();
+    await signIn(outsider.page, { email: demo.karin });
+    await outsider.page.getByRole('link', { name: 'Administer' }).click();
+    await outsider.page.getByRole('button', { name: 'Units' }).click();
+    await outsider.page.fill('#unit-pick-search', 'konsolenheten');
+    await expect.poll(() => outsider.page.locator('label[for=unit-pick]').textContent()).toBe('Matches (0)');
+    expect(await outsider.page.locator('#unit-pick option').count()).toBe(0);
+    await outsider.context.close();
+  });
+
+  it('the orderer, mandate and routine views show what the API gives: appoint, end, change support; axe', async () => {
+    // A mandate for Arbetsförmedlingen, granted through the API, to maintain on the page.
+    const sus = (await hub.gql<{ services: { nodes: { id: string; code: string }[] } }>('{ services { nodes { id code } } }')).data!.services.nodes.find((x) => x.code === 'SUS')!.id;
+    const orgs = (await hub.as<{ organisations: { nodes: { id: string; name: string }[] } }>(demo.karin, '{ organisations(search: "arbetsförmedlingen") { nodes { id name } } }')).data!.organisations.nodes;
+    const jonas = (await hub.as<{ me: { id: string } }>(demo.jonas, '{ me { id } }')).data!.me.id;
+    const granted = await hub.upload<{ issuerMandateGrant: { userErrors: unknown[] } }>(
+      await hub.token(demo.karin, { acr: 'high' }),
+      MANDATE_GRANT,
+      { input: { service: sus, organisation: orgs.find((o) => o.name === 'Arbetsförmedlingen')!.id, agreementReference: 'FK-AF-2026-17', agreementSignatory: 'Generaldirektör',
+        agreementDocument: null, administrators: [jonas], thresholdOverrideReason: 'Överenskommelse', supportEmail: 'sus-support@arbetsformedlingen.se' } },
+      { 'input.agreementDocument': { bytes: pdf('Överenskommelse'), filename: 'overenskommelse.pdf' } },
+    );
+    expect(granted.data!.issuerMandateGrant.userErrors).toEqual([]);
+
+    // Maria asks to become orderer for Socialförvaltningen: appointed on the page, then the appointment ended.
+    const unit = (await hub.as<{ organisations: { nodes: { id: string }[] } }>(demo.karin, '{ organisations(search: "socialförvaltningen") { nodes { id } } }')).data!.organisations.nodes[0].id;
+    const requested = await hub.upload<{ ordererAppointmentRequest: AppointmentPayload }>(
+      await hub.token(demo.maria),
+      APPOINTMENT_REQUEST,
+      { input: { service: sus, scope: unit, requestForm: null } },
+      { 'input.requestForm': { bytes: pdf('9450'), filename: '9450.pdf' } },
+    );
+    const appointment = requested.data!.ordererAppointmentRequest.ordererAppointment.id;
+    const stateOf = async () => (await hub.as<{ node: { state: string } }>(demo.karin, 'query($id: ID!) { node(id: $id) { ... on OrdererAppointment { state } } }', { id: appointment })).data!.node.state;
+
+    const { context, page } = await tab();
+    await signIn(page, { email: demo.karin }, 'high');
+    await page.getByRole('link', { name: 'Administer' }).click();
+    type Counts = { ordererAppointments: { totalCount: number }; issuerMandates: { totalCount: number; nodes: { organisation: { name: string } }[] } };
+    const api = (await hub.as<Counts>(demo.karin, '{ ordererAppointments { totalCount } issuerMandates(first: 100) { totalCount nodes { organisation { name } } } }')).data!;
+    await page.getByRole('button', { name: 'Orderers' }).click();
+    await page.getByTestId('appointments').waitFor();
+    expect(await page.getByRole('heading', { name: /^Orderer appointments/ }).textContent()).toBe(`Orderer appointments (${api.ordererAppointments.totalCount})`);
+    await expectAccessible(page, 'administer-orderers');
+    const request = page.getByTestId('appointments').locator('tr', { hasText: 'Socialförvaltningen' }).filter({ hasText: 'Requested' });
+    await request.getByRole('button', { name: 'Appoint' }).click();
+    await page.getByText('Maria Ek is appointed orderer.').waitFor();
+    expect(await stateOf()).toBe('APPROVED');
+    const appointed = page.getByTestId('appointments').locator('tr', { hasText: 'Socialförvaltningen' }).filter({ hasText: 'Appointed' });
+    await appointed.getByLabel('Reason').fill('Byter tjänst');
+    await appointed.getByRole('button', { name: 'End appointment' }).click();
+    await page.getByText('The appointment of Maria Ek has ended.').waitFor();
+    expect(await stateOf()).toBe('REVOKED');
+    await page.getByRole('button', { name: 'Issuer mandates' }).click();
+    await expect.poll(() => page.getByRole('heading', { name: /^Issuer mandates \(/ }).textContent()).toBe(`Issuer mandates (${api.issuerMandates.totalCount})`);
+    expect(await page.getByTestId('mandate').count()).toBe(api.issuerMandates.nodes.length);
+    expect(api.issuerMandates.totalCount).toBeGreaterThan(0);
+    await expectAccessible(page, 'administer-mandates');
+    const mandate = page.getByTestId('mandate').filter({ hasText: 'Arbetsförmedlingen' });
+    const support = mandate.getByRole('form', { name: 'End date and support' });
+    await support.getByLabel('Support e-mail').fill('sus-stod@arbetsformedlingen.se');
+    await support.getByLabel('Reason').fill('Ny supportadress');
+    await mandate.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('The mandate of Arbetsförmedlingen was changed.').waitFor();
+    type Support = { issuerMandates: { nodes: { organisation: { name: string }; supportContact: { email: string } }[] } };
+    const saved = (await hub.as<Support>(demo.karin, '{ issuerMandates { nodes { organisation { name } supportContact { email } } } }')).data!.issuerMandates.nodes;
+    expect(saved.find((m) => m.organisation.name === 'Arbetsförmedlingen')!.supportContact.email).toBe('sus-stod@arbetsformedlingen.se');
+    await page.getByRole('button', { name: 'Routines' }).click();
+    await page.getByTestId('routines').first().waitFor();
+    await expectAccessible(page, 'administer-routines');
+    await context.close();
+
+    // A registrar without a role: no appointments of others, no mandates.
+    const outsider = await tab();
+    await signIn(outsider.page, { email: demo.anna });
+    await outsider.page.getByRole('link', { name: 'Administer' }).click();
+    const theirs = (await hub.as<Counts>(demo.anna, '{ ordererAppointments { totalCount } issuerMandates { totalCount nodes { organisation { name } } } }')).data!;
+    await outsider.page.getByRole('button', { name: 'Issuer mandates' }).click();
+    await expect.poll(() => outsider.page.getByRole('heading', { name: /^Issuer mandates \(/ }).textContent()).toBe(`Issuer mandates (${theirs.issuerMandates.totalCount})`);
+    expect(await outsider.page.getByTestId('mandate').count()).toBe(theirs.issuerMandates.nodes.length);
+    await outsider.page.getByRole('button', { name: 'Orderers' }).click();
+    await expect.poll(() => outsider.page.getByRole('heading', { name: /^Orderer appointments/ }).textContent()).toBe(`Orderer appointments (${theirs.ordererAppointments.totalCount})`);
     await outsider.context.close();
   });
 

@@ -440,6 +440,20 @@ class WorldRun {
     });
     switch (of) {
       case 'users': {
+        if (n % 3 === 0) {
+          // A search by the start of some person's name or e-mail (readable or not), as the console's pickers send it.
+          const people = [...this.model.users.values()];
+          const someone = people[n % people.length];
+          const field = someone.searched[n % someone.searched.length];
+          const prefix = field.slice(0, 1 + (n % 5));
+          return {
+            declaration: ', $q: String',
+            argument: ', search: $q',
+            variables: { q: n % 2 ? prefix.toUpperCase() : prefix },
+            keep: (id) => this.model.users.get(id)!.searched.some((f) => f.startsWith(prefix.trim().replace(/\s+/g, ' '))),
+            label: `, search: ${prefix}`,
+          };
+        }
         if (process.env.TMP_SKIP_ORG) return none;
         const orgs = this.model.ids('organisations');
         const org = orgs[n % orgs.length];
@@ -457,6 +471,20 @@ class WorldRun {
         return { declaration: ', $st: GrantState', argument: ', state: $st', variables: { st: state.toUpperCase() }, keep: (id) => this.model.grants.get(id)!.state === state, label: `, state: ${state}` };
       }
       case 'organisations': {
+        if (n % 3 === 0) {
+          // A search by the start of some organisation's name or registration number (readable or not).
+          const orgs = [...this.model.orgs.values()];
+          const some = orgs[n % orgs.length];
+          const field = some.searched[n % some.searched.length] || some.searched[0];
+          const prefix = field.slice(0, 1 + (n % 6));
+          return {
+            declaration: ', $q: String',
+            argument: ', search: $q',
+            variables: { q: n % 2 ? prefix.toUpperCase() : prefix },
+            keep: (id) => this.model.orgs.get(id)!.searched.some((f) => f.startsWith(prefix.trim().replace(/\s+/g, ' '))),
+            label: `, search: ${prefix}`,
+          };
+        }
         const kind = ORG_KINDS[n % ORG_KINDS.length];
         return { declaration: ', $k: OrganisationKind', argument: ', kind: $k', variables: { k: kind.toUpperCase() }, keep: (id) => this.model.orgs.get(id)!.kind === kind, label: `, kind: ${kind}` };
       }
@@ -491,7 +519,7 @@ class WorldRun {
     const orgFilter = of === 'users' && filter.variables.o ? rawId(filter.variables.o as string) : null;
     const expected = new Set(orgFilter && !this.model.canReadOrganisation(viewer, orgFilter) ? [] : [...this.model.readable(viewer, of)].filter(filter.keep));
     const listed = new Set(paged.ids);
-    saw(`list ${of} ${paged.pageSizes.length > 1 ? 'several pages' : 'one page'}${filter.label ? ' filtered' : ''}`);
+    saw(`list ${of} ${paged.pageSizes.length > 1 ? 'several pages' : 'one page'}${filter.label.startsWith(', search') ? ' searched' : filter.label ? ' filtered' : ''}`);
 
     expect(paged.ids.length, `${this.step}: an item came twice (pages ${JSON.stringify(paged.pageSizes)})`).toBe(listed.size);
     const leaked = paged.ids.filter((id) => !expected.has(id));
@@ -693,15 +721,16 @@ class WorldRun {
     saw(`organisationCreate ${kind === 'unit' ? 'unit' : 'legal entity'} ${outcome.kind === 'user-error' ? outcome.code : outcome.kind}`);
     const before = await this.orgRows();
     const events = await auditCount(this.hub);
+    const registrationNumber = `ISO-${process.pid}-c${++registrationNumbers}`;
     const input = (parentId: string | null) =>
-      kind === 'unit' ? { kind: 'UNIT', name: 'Isolation', parentId } : { kind: kind.toUpperCase(), name: 'Isolation', registrationNumber: `ISO-${process.pid}-c${++registrationNumbers}` };
+      kind === 'unit' ? { kind: 'UNIT', name: 'Isolation', parentId } : { kind: kind.toUpperCase(), name: 'Isolation', registrationNumber };
     const res = await this.api.call<{ result: ({ organisation: { id: string } | null } & Payload) | null }>(actor, CREATE_ORG, { input: input(parent?.gid ?? null) });
     if (outcome.kind === 'ok') {
       const created = res.data?.result?.organisation;
       expect(res.data?.result?.userErrors, `${this.step}: in scope, must succeed`).toEqual([]);
       const id = rawId(created!.id);
       this.mine.organisations.push(id);
-      this.model.applyOrgCreate(id, parent?.id ?? null, kind);
+      this.model.applyOrgCreate(id, parent?.id ?? null, kind, ['isolation', kind === 'unit' ? '' : registrationNumber.toLowerCase()]);
       expect(this.model.administersOrg((actor as { id: string }).id, id), `${this.step}: the new organisation lies in the creator's domain`).toBe(true);
       expect(await auditCount(this.hub), `${this.step}: one audit event`).toBe(events + 1);
       return;
@@ -779,7 +808,7 @@ class WorldRun {
       this.mine.users.push(id);
       expect(await rowOf(this.hub, 'users', id), `${this.step}: employed where asked`).toMatchObject({ employer_id: e.id, email });
       expect(await auditCount(this.hub), `${this.step}: one audit event`).toBe(events + 1);
-      this.model.applyUserCreate(id, e.id!);
+      this.model.applyUserCreate(id, e.id!, ['iso joiner', 'joiner', email]);
       return;
     }
     await this.refusedWrite(outcome, actor, res, USER_CREATE, { employer: gid('Organisation', missing), email });

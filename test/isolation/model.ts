@@ -13,6 +13,8 @@ export interface MOrg {
   id: string;
   parent: string | null;
   kind: OrgKind;
+  /** What a search of organisations matches the start of, lower-cased: name, registration number. */
+  searched: string[];
   /** Closed (organisationClose): still readable, takes nothing new. */
   closed?: boolean;
 }
@@ -24,6 +26,8 @@ export interface MUser {
   id: string;
   employer: string;
   placements: ({ org: string } & MPeriod)[];
+  /** What a search of people matches the start of, lower-cased: "given family", family name, e-mail. */
+  searched: string[];
   /** Their employment has an end date (set through userEmploymentEnd): another end is refused. */
   endScheduled?: boolean;
 }
@@ -493,8 +497,8 @@ export class Model {
     return { kind: 'ok' };
   }
 
-  applyUserCreate(id: string, employer: string): void {
-    this.users.set(id, { id, employer, placements: [] });
+  applyUserCreate(id: string, employer: string, searched: string[]): void {
+    this.users.set(id, { id, employer, placements: [], searched });
   }
 
   /** Organisations an administrator role may move people into: its domain, nested mandate holders included. */
@@ -650,8 +654,8 @@ export class Model {
     return codes.length ? { kind: 'user-error', code: codes[0], codes } : { kind: 'ok' };
   }
 
-  applyOrgCreate(id: string, parent: string | null, kind: OrgKind): void {
-    this.orgs.set(id, { id, parent, kind });
+  applyOrgCreate(id: string, parent: string | null, kind: OrgKind, searched: string[]): void {
+    this.orgs.set(id, { id, parent, kind, searched });
   }
 
   applyOrgMove(org: string, parent: string): void {

@@ -277,9 +277,11 @@ export async function loadModel(hub: TestHub): Promise<Snapshot> {
   const serviceIds = Object.fromEntries(services.map((s) => [s.code, s.id])) as Record<Svc, string>;
   const owners = Object.fromEntries(services.map((s) => [s.code, s.owner_id])) as Record<Svc, string>;
 
-  const orgs = await q<{ id: string; parent_id: string | null; kind: OrgKind; closed: boolean }>('select id, parent_id, kind, closed_at is not null as closed from organisations');
-  const users = await q<{ id: string; employer_id: string; end_scheduled: boolean }>(
-    `select id, employer_id, exists (select 1 from employments x where x.user_id = users.id and x.valid_to is not null
+  const orgs = await q<{ id: string; parent_id: string | null; kind: OrgKind; closed: boolean; searched: string[] }>(
+    "select id, parent_id, kind, closed_at is not null as closed, array[lower(name), lower(coalesce(registration_number, ''))] as searched from organisations",
+  );
+  const users = await q<{ id: string; employer_id: string; end_scheduled: boolean; searched: string[] }>(
+    `select id, employer_id, array[lower(given_name || ' ' || family_name), lower(family_name), lower(coalesce(email, ''))] as searched, exists (select 1 from employments x where x.user_id = users.id and x.valid_to is not null
       and not exists (select 1 from employments n where n.previous_id = x.id)) as end_scheduled from users`,
   );
   const placements = await q<{ user_id: string; organisation_id: string; valid_from: Date; valid_to: Date | null }>(
@@ -299,10 +301,11 @@ export async function loadModel(hub: TestHub): Promise<Snapshot> {
   const identities = await q<{ user_id: string; subject: string }>('select user_id, subject from federated_identities where issuer = ?', [hub.app.devIssuer!.issuer]);
 
   const model = new Model({
-    orgs: orgs.map((o) => ({ id: o.id, parent: o.parent_id, kind: o.kind, closed: o.closed })),
+    orgs: orgs.map((o) => ({ id: o.id, parent: o.parent_id, kind: o.kind, closed: o.closed, searched: o.searched })),
     users: users.map((u) => ({
       id: u.id,
       employer: u.employer_id,
+      searched: u.searched,
       endScheduled: u.end_scheduled,
       placements: placements.filter((p) => p.user_id === u.id).map((p) => ({ org: p.organisation_id, from: time(p.valid_from)!, to: time(p.valid_to) })),
     })),

@@ -1,13 +1,13 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { html } from '../lib.js';
 import { gql, problemsOf, upload } from '../api.js';
 import { t } from '../i18n.js';
-import { Problems, Status, useQuery } from './common.js';
+import { Problems, SearchBox, Status, useDebounced, useQuery } from './common.js';
 
 const PAGE_SIZE = 20;
 // The people the API lets this person see (an orderer: the employees of their scope), paged on the server.
-const STAFF = `query Staff($after: String) {
-  users(first: ${PAGE_SIZE}, after: $after) { totalCount pageInfo { hasNextPage endCursor }
+const STAFF = `query Staff($after: String, $search: String) {
+  users(first: ${PAGE_SIZE}, after: $after, search: $search) { totalCount pageInfo { hasNextPage endCursor }
     nodes { id displayName email employer { name } grants(first: 5, state: ACTIVE) { nodes { id service { code } role { name } } } } }
   services(first: 20) { nodes { id code name roles { id name } subAreas { id name } } }
 }`;
@@ -17,7 +17,11 @@ const BULK = `mutation($input: OrderBulkCreateInput!) {
 
 export function OrderPage() {
   const [after, setAfter] = useState(null);
-  const [data, error, reload] = useQuery(() => gql(STAFF, { after }), [after]);
+  const [text, setText] = useState('');
+  // Searched on the hub, a pause after the last key; a new search starts at its first page.
+  const search = useDebounced(text);
+  useEffect(() => setAfter(null), [search]);
+  const [data, error, reload] = useQuery(() => gql(STAFF, { after, search: search.trim() || null }), [after, search]);
   const [chosen, setChosen] = useState(new Set());
   const [serviceId, setServiceId] = useState(null);
   const [problems, setProblems] = useState([]);
@@ -51,6 +55,7 @@ export function OrderPage() {
   };
   return html`<h1 tabindex="-1">${t('order.title')}</h1>
     <p role="status" class="notice">${result}</p>
+    <${SearchBox} id="staff-search" label=${t('search.people')} value=${text} onSearch=${setText} />
     <${Status} data=${data} error=${error} />
     ${data && html`
       <section aria-labelledby="staff-title"><h2 id="staff-title">${t('order.staff', { n: data.users.totalCount })}</h2>
