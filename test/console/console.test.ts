@@ -272,7 +272,8 @@ describe.skipIf(noBrowser)('the web console in a real browser', () => {
     const { context, page } = await tab();
     await signIn(page, { email: demo.karin });
     await page.getByRole('link', { name: 'Dashboard' }).click();
-    await page.getByTestId('by-service').waitFor();
+    // Each section loads on its own request.
+    for (const id of ['by-service', 'orders-waiting', 'workload', 'trend', 'expiring']) await page.getByTestId(id).waitFor({ state: 'attached' });
     const api = await hub.as<{ reports: { grantStatistics: { total: number; byService: { label: string; count: number }[]; byRole: { label: string; count: number }[] }; ordersWaiting: { waiting: number }[] } }>(
       demo.karin,
       '{ reports { grantStatistics { total byService { label count } byRole { label count } } ordersWaiting { waiting } } }',
