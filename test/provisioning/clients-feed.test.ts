@@ -42,7 +42,7 @@ describe('machine clients, the event feed and the access check', () => {
 
   async function get(path: string, token: string) {
     const res = await fetch(`${base()}${path}`, { headers: { authorization: `Bearer ${token}` } });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    return { status: res.status, body: (await res.json()) as Record<string, unknown>, statements: Number(res.headers.get('x-sql-statements')) };
   }
 
   const personOf = (e: FeedEvent) => e.data.person as string | undefined;
@@ -143,6 +143,10 @@ describe('machine clients, the event feed and the access check', () => {
     expect((await get('/access-check?email=erik.analyst%40arbetsformedlingen.se', vias)).status).toBe(404);
     const ok = await get('/access-check?email=erik.analyst%40arbetsformedlingen.se', sus);
     expect(ok).toMatchObject({ status: 200, body: { allowed: true } });
+    // One request, a bounded number of statements (the client's sign-in is cached after its first).
+    const statements = (await get('/access-check?email=erik.analyst%40arbetsformedlingen.se', sus)).statements;
+    expect(statements).toBeGreaterThanOrEqual(1);
+    expect(statements).toBeLessThanOrEqual(2);
 
     const org = await hub.gql(ACCESS, { person: { email: ANNA } }, await hub.clientToken('stockholm-hr'));
     expect(org.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'CLIENT_ONLY' });

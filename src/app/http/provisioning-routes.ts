@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { IdentityProviderUnavailable } from '../../auth/auth.errors.js';
 import { AccessDenied, InvalidArgument } from '../../domain/errors.js';
+import { requestStore } from '../../db/request-context.js';
 import { eventFeed } from '../../events/event.service.js';
 import { checkAccess } from '../../grants/access-check.service.js';
 import type { Context } from '../../graphql/context.js';
@@ -58,9 +59,11 @@ async function asClient(scopes: RequestScopes, { res, auth, requestId }: RouteRe
   }
   try {
     const result = await work(ctx);
+    // What the bench counts (EXPOSE_SQL_COUNT), as on /graphql and /scim/v2.
+    const headers: Record<string, string> = { 'cache-control': 'private, no-store', ...(ctx.config.exposeSqlCount ? { 'x-sql-statements': String(requestStore.getStore()?.sqlStatements ?? 0) } : {}) };
     const shaped = result as { status?: number; body?: unknown };
-    if (shaped && typeof shaped.status === 'number' && 'body' in shaped) return sendJson(res, shaped.status, shaped.body, { 'cache-control': 'private, no-store' });
-    sendJson(res, 200, result, { 'cache-control': 'private, no-store' });
+    if (shaped && typeof shaped.status === 'number' && 'body' in shaped) return sendJson(res, shaped.status, shaped.body, headers);
+    sendJson(res, 200, result, headers);
   } catch (error) {
     // A cursor older than the retention: what followed it is gone (as Kubernetes answers a watch too old), start over.
     if (error instanceof InvalidArgument && error.reason === 'CURSOR_EXPIRED') return sendJson(res, 410, { errors: [{ message: error.message, extensions: { code: 'CURSOR_EXPIRED' } }] });
