@@ -8,7 +8,6 @@ import { openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { projectRoot } from '../db/orm.js';
-import { tree } from './peer.js';
 
 /**
  * The hub's V8 heap settings, as in `npm run start:compiled`: without a cap V8 grows its heap freely
@@ -69,6 +68,20 @@ export async function waitFor(url: string, child: ChildProcess): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${url} did not come up`);
+}
+
+/** A process and its descendants (a cluster's primary and its workers). */
+export function tree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      const children = readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim();
+      if (children) out.push(...children.split(/\s+/).map(Number));
+    } catch {
+      // gone
+    }
+  }
+  return out;
 }
 
 /** The largest peak RSS (VmHWM) of a process and its children, in bytes. */

@@ -3,8 +3,7 @@
  * with `npm run seed:scale`), next to a bare Apollo + type-graphql server answering a constant, and
  * writes BENCHMARKS.md: req/s, p50/p95/p99, SQL statements per request and the server's peak RSS.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { openSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,7 +14,8 @@ import { projectRoot } from '../db/orm.js';
 import { Progress } from '../imports/progress.js';
 import { samplePdf } from './sample-pdf.js';
 import { installPostGraphileRls } from './postgraphile-rls.js';
-import { comparePeers, PEER_END, PEER_START, peerSection, tree, type PeerReads } from './peer.js';
+import { build, HEAP_FLAGS, peakRss, percentile, startChild, waitFor } from './bench-process.js';
+import { comparePeers, PEER_END, PEER_START, peerSection, type PeerReads } from './peer.js';
 
 const { values } = parseArgs({
   options: {
@@ -58,52 +58,11 @@ interface Measured {
 }
 const results: Measured[] = [];
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
-/**
- * The hub's V8 heap settings, as in `npm run start:compiled`: without a cap V8 grows its heap freely
- * under load (430 MB at 50 connections); a larger young generation promotes less to the old one.
- */
-const HEAP_FLAGS = ['--max-old-space-size=192', '--max-semi-space-size=32'];
 
-/** Compiles the sources to dist/ (`npm run build`), so the servers run as they would in production. */
-function build(): void {
-  const result = spawnSync(process.execPath, [join(projectRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: projectRoot, stdio: 'inherit' });
-  if (result.status !== 0) throw new Error('npm run build failed');
-}
 
-function startChild(script: string, env: Record<string, string>, logFile: string, flags: string[] = []): ChildProcess {
-  const log = openSync(logFile, 'w');
-  // Its own process group, so stopping it stops everything it started; its output goes to a file.
-  return spawn(process.execPath, [...flags, join(projectRoot, 'dist', script)], { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', log, log], detached: true });
-}
 
-async function waitFor(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up`);
-}
 
-/** The largest peak RSS of a process and its children (a cluster's workers). */
-function peakRss(pid: number): number {
-  return Math.max(...tree(pid).map((p) => {
-    try {
-      return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) * 1024;
-    } catch {
-      return 0;
-    }
-  }));
-}
 
 
 type Body = string | Buffer;

@@ -5,15 +5,15 @@
  * each from a fresh page load to the performance mark the page sets once its data is shown.
  * Read-only: it refuses a database that the hub would have to migrate first.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../app/database.js';
-import { pendingMigrations, projectRoot } from '../db/orm.js';
+import { pendingMigrations } from '../db/orm.js';
+import { benchHubEnv, build, HEAP_FLAGS, startChild, stopOnExit, waitFor } from './bench-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -41,33 +41,21 @@ if (pending.length) {
   process.exit(1);
 }
 
-const built = spawnSync(process.execPath, [join(projectRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: projectRoot, stdio: 'inherit' });
-if (built.status !== 0) throw new Error('npm run build failed');
+build();
 
 const port = Number(values.port);
 const origin = `http://127.0.0.1:${port}`;
 // The server's log goes to the temporary directory: nothing is written beside the scale data.
 const logFile = join(tmpdir(), `bench-console-server-${process.pid}.log`);
-const log = openSync(logFile, 'w');
-const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', DEV_ISSUER: 'true', SEED_DEMO: 'false', JOBS: 'false', WORKERS: '1', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0' };
-const hub: ChildProcess = spawn(process.execPath, ['--max-old-space-size=192', '--max-semi-space-size=32', join(projectRoot, 'dist/src/app/main.js')], { cwd: projectRoot, env, stdio: ['ignore', log, log], detached: true });
+const hub = startChild('src/app/main.js', { ...benchHubEnv(port), JOBS: 'false', EXPOSE_SQL_COUNT: 'false' }, logFile, HEAP_FLAGS);
 /** The median of the loads after the first (the first also warms the hub's caches and the database's). */
 function median(values: number[]): number {
   const rest = values.slice(1).sort((a, b) => a - b);
   return rest.length ? rest[Math.floor(rest.length / 2)] : values[0];
 }
 
-const stop = () => {
-  if (hub.exitCode === null && hub.pid) process.kill(-hub.pid, 'SIGTERM');
-};
-process.on('exit', stop);
-
-for (let i = 0; ; i++) {
-  if (hub.exitCode !== null) throw new Error(`the hub exited with ${hub.exitCode}: see ${logFile}`);
-  if (i > 1200) throw new Error('the hub did not come up within two minutes');
-  if (await fetch(`${origin}/readyz`).then((r) => r.ok, () => false)) break;
-  await new Promise((r) => setTimeout(r, 100));
-}
+stopOnExit(() => [hub]);
+await waitFor(`${origin}/readyz`, hub);
 
 const browser = await chromium.launch({ executablePath: values.chromium, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
 try {
@@ -101,5 +89,5 @@ try {
   await context.close();
 } finally {
   await browser.close();
-  stop();
 }
+process.exit(0);

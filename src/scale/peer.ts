@@ -12,6 +12,7 @@ import pg from 'pg';
 import { projectRoot } from '../db/orm.js';
 import { fromGlobalId } from '../domain/global-id.js';
 import { Progress } from '../imports/progress.js';
+import { percentile, tree } from './bench-process.js';
 
 export const PEER_START = '<!-- postgraphile:start -->';
 export const PEER_END = '<!-- postgraphile:end -->';
@@ -99,19 +100,6 @@ function sameAnswer(what: string, hub: Person[], peer: Person[]): void {
   throw new Error(`${what}: the hub and PostGraphile answer differently (${hub.length} vs ${peer.length} people; first difference at ${at}: ${JSON.stringify(hub[at])} vs ${JSON.stringify(peer[at])})`);
 }
 
-/** A process and its descendants (a cluster's primary and its workers). */
-export function tree(pid: number): number[] {
-  const out = [pid];
-  for (let i = 0; i < out.length; i++) {
-    try {
-      const children = readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim();
-      if (children) out.push(...children.split(/\s+/).map(Number));
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
 
 /** utime + stime of a process, in clock ticks (USER_HZ, 100 on Linux). */
 function ticks(pid: number): number {
@@ -169,9 +157,6 @@ async function backends(client: pg.Client, pid: number): Promise<Map<number, num
   return new Map(rows.filter((r) => ports.has(r.port)).map((r) => [r.pid, ticks(r.pid)]));
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
-}
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
