@@ -173,7 +173,17 @@ export const opArb = fc.oneof(
   // A machine client's views: its event feed and an access check; `actor` is unused (clients are picked by `client`).
   { arbitrary: fc.record({ kind: fc.constant('client' as const), actor: actorArb, client: fc.nat(), target: targetArb }), weight: 2 },
   // A client's webhook subscription (made by the client on first use), read or stopped/started by anyone.
-  { arbitrary: fc.record({ kind: fc.constant('webhook' as const), actor: writerArb, client: fc.nat(), action: fc.constantFrom('read' as const, 'toggle' as const) }), weight: 2 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('webhook' as const),
+      actor: writerArb,
+      client: fc.nat(),
+      /** Prefer a client the actor administers (when there is one), or most steps would only be refusals. */
+      theirs: fc.boolean(),
+      action: fc.constantFrom('read' as const, 'toggle' as const),
+    }),
+    weight: 2,
+  },
   {
     arbitrary: fc.record({
       kind: fc.constant('createOrg' as const),

@@ -231,7 +231,10 @@ class WorldRun {
         return this.updateMandate(actor, t, op.target.uuid);
       }
       case 'webhook': {
-        const clients = [...this.model.clients.values()].sort((a, b) => a.name.localeCompare(b.name));
+        const all = [...this.model.clients.values()].sort((a, b) => a.name.localeCompare(b.name));
+        const v = this.viewer(actor);
+        const theirs = v === null ? [] : all.filter((c) => this.model.administersClient(v, c));
+        const clients = op.theirs && theirs.length ? theirs : all;
         const client = clients[op.client % clients.length];
         this.step = `webhook subscription ${op.action} of client ${client.name} (${client.service ?? `organisation ${client.org}`}) by ${by}`;
         return this.webhook(actor, client, op.action);
