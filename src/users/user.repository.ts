@@ -100,8 +100,9 @@ export class UserRepository {
    * - otherwise, walk the name index and keep the people in scope: tested against the scope's employers
    *   hashed when it has under `manyEmployers` organisations, else one employer lookup per person
    *   (the walk ends after about page × population / scope people, so few for a broad scope).
-   * The size probes stop at their limits, so they cost at most a few thousand index entries. The
-   * count has to visit every person in scope whatever its size: it is the first plan's condition.
+   * The scope's size is the sum of its organisations' maintained headcounts (employer_headcounts, one
+   * row per organisation, not one per person); its number of organisations a probe stopping at its
+   * limit. The count has to visit every person in scope whatever its size: it is the first plan's condition.
    */
   private staffQuery(filter: UserFilter, only: Sql[]): { list: ListQuery; count: Sql } {
     const people = this.policy.readablePeople();
@@ -129,8 +130,7 @@ export class UserRepository {
       keys: BY_NAME,
       readOnly: true,
       with: sql`${scopeCte},
-        scope_people as materialized (select count(*)::int as n from (select 1 from scope s
-          cross join lateral (select 1 from users u where u.employer_id = s.id limit ${SMALL_SCOPE}) x limit ${SMALL_SCOPE}) y),
+        scope_people as materialized (select coalesce(sum(h.n), 0)::int as n from scope s join employer_headcounts h on h.employer_id = s.id),
         scope_organisations as materialized (select count(*)::int as n from (select 1 from scope limit ${MANY_EMPLOYERS}) z)`,
       plans: [
         { gate: sql`${size} < ${SMALL_SCOPE}`, where: inScope },
