@@ -55,7 +55,7 @@ const EntityUnion = createUnionType({
   resolveType: (value: object) => nodeTypeOf(value),
 });
 
-@ObjectType('_Service', { description: "This subgraph's schema for a gateway or composition." })
+@ObjectType('_Service', { simpleResolvers: true, description: "This subgraph's schema for a gateway or composition." })
 export class SubgraphService {
   @Field(() => String, { description: 'The schema with its federation directives (`schema/subgraph.graphql`).' })
   sdl!: string;

@@ -22,6 +22,7 @@ import { EventResolver } from '../events/event.resolver.js';
 import { AccessCheckResolver } from '../grants/access-check.resolver.js';
 import { ClientWebhookResolver, WebhookDeliveryResolver, WebhookResolver } from '../webhooks/webhook.resolver.js';
 import { toGlobalId } from '../domain/global-id.js';
+import { withDirectFieldResolvers } from '../graphql/direct-resolvers.js';
 import { guardInputs } from '../graphql/input-guard.js';
 import { NodeResolver } from '../graphql/node.resolver.js';
 import { FederationResolver } from './federation.js';
@@ -83,7 +84,7 @@ let built: Promise<GraphQLSchema> | undefined;
 
 /** Builds the executable schema from the resolvers (once per process), every text and date argument guarded. */
 export function hubSchema(): Promise<GraphQLSchema> {
-  built ??= buildSchema({ resolvers: [...resolvers], validate: false }).then(withGlobalIds).then(guardInputs).then(withResponseBudget);
+  built ??= buildSchema({ resolvers: [...resolvers], validate: false }).then(withDirectFieldResolvers).then(withGlobalIds).then(guardInputs).then(withResponseBudget);
   return built;
 }
 

@@ -3,7 +3,7 @@ import { Field, ObjectType } from 'type-graphql';
 import { DateTime } from '../graphql/scalars.js';
 import { Node, connectionOf } from '../graphql/relay.js';
 
-@ObjectType('AuditEvent', { implements: Node, description: 'One change in the domain: who, what, when, why.' })
+@ObjectType('AuditEvent', { simpleResolvers: true, implements: Node, description: 'One change in the domain: who, what, when, why.' })
 export class AuditEventType extends Node {
   @Field(() => DateTime)
   occurredAt!: Date;

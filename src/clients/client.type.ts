@@ -5,7 +5,7 @@ import { connectionOf, Node } from '../graphql/relay.js';
 import { DateTime } from '../graphql/scalars.js';
 import { UserError } from '../graphql/user-errors.js';
 
-@ObjectType('ClientCredential', { description: "How a trusted issuer names the client in its client-credentials tokens (`client_id`, or `azp`)." })
+@ObjectType('ClientCredential', { simpleResolvers: true, description: "How a trusted issuer names the client in its client-credentials tokens (`client_id`, or `azp`)." })
 export class ClientCredentialType {
   @Field(() => String)
   issuer!: string;
@@ -14,7 +14,7 @@ export class ClientCredentialType {
   clientId!: string;
 }
 
-@ObjectType('Client', { implements: Node, description: 'A system acting for a service or an organisation, signing in with client-credentials tokens.' })
+@ObjectType('Client', { simpleResolvers: true, implements: Node, description: 'A system acting for a service or an organisation, signing in with client-credentials tokens.' })
 export class ClientType extends Node {
   @Field(() => String)
   name!: string;
@@ -63,7 +63,7 @@ export class ClientSuspendInput {
   reason!: string;
 }
 
-@ObjectType('ClientPayload')
+@ObjectType('ClientPayload', { simpleResolvers: true })
 export class ClientPayload {
   @Field(() => ClientType, { nullable: true })
   client!: object | null;

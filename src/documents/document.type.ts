@@ -3,7 +3,7 @@ import { DateTime } from '../graphql/scalars.js';
 import { Node } from '../graphql/relay.js';
 import { DocumentKind } from './document.entity.js';
 
-@ObjectType('Document', { implements: Node, description: 'An uploaded file, kept with the object it belongs to.' })
+@ObjectType('Document', { simpleResolvers: true, implements: Node, description: 'An uploaded file, kept with the object it belongs to.' })
 export class DocumentType extends Node {
   @Field(() => DocumentKind)
   kind!: DocumentKind;

@@ -8,7 +8,7 @@ import { UserType } from '../users/user.type.js';
 import { connectionOf } from '../graphql/relay.js';
 import { HistoryKind } from './person-history.js';
 
-@ObjectType('Employment', { description: "A person's employment by one organisation over time." })
+@ObjectType('Employment', { simpleResolvers: true, description: "A person's employment by one organisation over time." })
 export class EmploymentType {
   @Field(() => DateTime)
   validFrom!: Date;
@@ -40,7 +40,7 @@ export class UserCreateInput {
   startDate?: Date | null;
 }
 
-@ObjectType('UserCreatePayload')
+@ObjectType('UserCreatePayload', { simpleResolvers: true })
 export class UserCreatePayload {
   @Field(() => UserType, { nullable: true })
   user!: object | null;
@@ -59,7 +59,7 @@ export class UserEmploymentEndInput {
   reason!: string;
 }
 
-@ObjectType('UserEmploymentEndPayload')
+@ObjectType('UserEmploymentEndPayload', { simpleResolvers: true })
 export class UserEmploymentEndPayload {
   @Field(() => UserType, { nullable: true })
   user!: object | null;
@@ -84,7 +84,7 @@ export class UserEmploymentMoveInput {
   reason!: string;
 }
 
-@ObjectType('UserEmploymentMovePayload')
+@ObjectType('UserEmploymentMovePayload', { simpleResolvers: true })
 export class UserEmploymentMovePayload {
   @Field(() => UserType, { nullable: true, description: 'The person; null when the move took them out of your domain.' })
   user!: object | null;
@@ -126,7 +126,7 @@ export class UserPlacementEndInput {
   endDate!: Date;
 }
 
-@ObjectType('UserPlacementPayload')
+@ObjectType('UserPlacementPayload', { simpleResolvers: true })
 export class UserPlacementPayload {
   @Field(() => UserType, { nullable: true })
   user!: object | null;
@@ -137,7 +137,7 @@ export class UserPlacementPayload {
 
 registerEnumType(HistoryKind, { name: 'HistoryKind', description: "What happened in a person's working life." });
 
-@ObjectType('HistoryEntry', { description: "One moment of a person's timeline: an employment, a placement or a grant beginning or ending." })
+@ObjectType('HistoryEntry', { simpleResolvers: true, description: "One moment of a person's timeline: an employment, a placement or a grant beginning or ending." })
 export class HistoryEntryType {
   @Field(() => HistoryKind)
   kind!: HistoryKind;
@@ -162,7 +162,7 @@ export class UserImportInput {
   dryRun!: boolean;
 }
 
-@ObjectType('UserImportRow', { description: 'A person an import added, or would add in a dry run.' })
+@ObjectType('UserImportRow', { simpleResolvers: true, description: 'A person an import added, or would add in a dry run.' })
 export class UserImportRowType {
   @Field(() => Int, { description: 'The line of the file (CSV: counting the header as 1; JSON: the line the object starts on).' })
   line!: number;
@@ -171,7 +171,7 @@ export class UserImportRowType {
   email!: string;
 }
 
-@ObjectType('UserImportPayload')
+@ObjectType('UserImportPayload', { simpleResolvers: true })
 export class UserImportPayload {
   @Field(() => Boolean, { nullable: true, description: 'Whether this was a dry run; null when refused.' })
   dryRun!: boolean | null;

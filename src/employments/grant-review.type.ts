@@ -9,6 +9,7 @@ import { GrantReviewState } from './employment.entity.js';
 registerEnumType(GrantReviewState, { name: 'GrantReviewState', description: 'Where a review of a grant kept through a move stands.' });
 
 @ObjectType('GrantReview', {
+  simpleResolvers: true,
   implements: Node,
   description: "A grant kept through its holder's change of employer, pending the new responsible issuer's confirmation; unconfirmed by the deadline, it ends.",
 })
@@ -31,7 +32,7 @@ export class GrantReviewType extends Node {
 
 export const GrantReviewConnection = connectionOf('GrantReview', GrantReviewType);
 
-@ObjectType('GrantReviewPayload')
+@ObjectType('GrantReviewPayload', { simpleResolvers: true })
 export class GrantReviewPayload {
   @Field(() => GrantReviewType, { nullable: true })
   grantReview!: object | null;

@@ -1,7 +1,7 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { DateTime, JSONObject } from '../graphql/scalars.js';
 
-@ObjectType('EventSubject', { description: 'What an event is about.' })
+@ObjectType('EventSubject', { simpleResolvers: true, description: 'What an event is about.' })
 export class EventSubjectType {
   @Field(() => String, { description: 'Grant, User, Organisation or IssuerMandate.' })
   type!: string;
@@ -10,7 +10,7 @@ export class EventSubjectType {
   id!: string;
 }
 
-@ObjectType('Event', { description: 'A change delivered to clients: in the feed, and as a signed webhook (webhook-id = id).' })
+@ObjectType('Event', { simpleResolvers: true, description: 'A change delivered to clients: in the feed, and as a signed webhook (webhook-id = id).' })
 export class EventType {
   @Field(() => ID, { description: 'Stable id; the webhook-id of its deliveries.' })
   id!: string;
@@ -28,7 +28,7 @@ export class EventType {
   data!: Record<string, unknown>;
 }
 
-@ObjectType('EventEdge')
+@ObjectType('EventEdge', { simpleResolvers: true })
 export class EventEdge {
   @Field(() => String)
   cursor!: string;
@@ -37,7 +37,7 @@ export class EventEdge {
   node!: EventType;
 }
 
-@ObjectType('EventFeed', { description: 'A page of the feed; resume with `after: endCursor`.' })
+@ObjectType('EventFeed', { simpleResolvers: true, description: 'A page of the feed; resume with `after: endCursor`.' })
 export class EventFeedType {
   @Field(() => [EventEdge])
   edges!: EventEdge[];

@@ -19,7 +19,7 @@ export class PersonLookupInput {
   subject?: string | null;
 }
 
-@ObjectType('UsableGrant', { description: 'A grant the person may use now.' })
+@ObjectType('UsableGrant', { simpleResolvers: true, description: 'A grant the person may use now.' })
 export class UsableGrantType {
   @Field(() => ID)
   grant!: string;
@@ -46,7 +46,7 @@ export class UsableGrantType {
   validTo!: Date | null;
 }
 
-@ObjectType('AccessCheck', { description: "A person's usable grants of the asking client's service." })
+@ObjectType('AccessCheck', { simpleResolvers: true, description: "A person's usable grants of the asking client's service." })
 export class AccessCheckType {
   @Field(() => ID)
   person!: string;

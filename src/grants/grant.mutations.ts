@@ -7,7 +7,7 @@ import { GrantChangeInput, GrantRenewInput } from './grant-inputs.js';
 import { GrantService } from './grant.service.js';
 import { GrantType } from './grant.type.js';
 
-@ObjectType('GrantPayload')
+@ObjectType('GrantPayload', { simpleResolvers: true })
 export class GrantPayload {
   @Field(() => GrantType, { nullable: true, description: 'The grant after the change; null when nothing was changed.' })
   grant!: Grant | null;

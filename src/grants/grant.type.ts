@@ -6,7 +6,7 @@ import { GrantState } from './grant.entity.js';
 registerEnumType(GrantState, { name: 'GrantState', description: 'Where a grant is in its life; nothing is ever deleted.' });
 
 @Directive('@key(fields: "id")')
-@ObjectType('Grant', { implements: Node, description: 'A right: person × service role × scope × sub-areas, valid from/to.' })
+@ObjectType('Grant', { simpleResolvers: true, implements: Node, description: 'A right: person × service role × scope × sub-areas, valid from/to.' })
 export class GrantType extends Node {
   @Field(() => GrantState)
   state!: GrantState;

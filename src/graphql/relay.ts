@@ -46,7 +46,7 @@ export function nodeTypeNames(): string[] {
   return [...byType.keys()];
 }
 
-@ObjectType({ description: 'Where a page of a connection lies in the whole list.' })
+@ObjectType({ simpleResolvers: true, description: 'Where a page of a connection lies in the whole list.' })
 export class PageInfo {
   @Field(() => Boolean)
   hasNextPage!: boolean;
@@ -113,7 +113,7 @@ export abstract class ConnectionBase<T> {
 /** Builds the `<Name>Connection` and `<Name>Edge` types for a node type. */
 export function connectionOf(name: string, node: ClassType<object>) {
   type T = object;
-  @ObjectType(`${name}Edge`)
+  @ObjectType(`${name}Edge`, { simpleResolvers: true })
   class Edge {
     @Field(() => String)
     cursor!: string;
@@ -122,7 +122,7 @@ export function connectionOf(name: string, node: ClassType<object>) {
     node!: T;
   }
 
-  @ObjectType(`${name}Connection`, { description: `A page of ${name} objects.` })
+  @ObjectType(`${name}Connection`, { simpleResolvers: true, description: `A page of ${name} objects.` })
   class Connection extends ConnectionBase<T> {
     @Field(() => [Edge])
     override edges(): { cursor: string; node: T }[] {

@@ -14,7 +14,7 @@ registerEnumType(ProblemCode, {
   },
 });
 
-@ObjectType({ description: 'A business error in the input of a mutation; nothing was changed.' })
+@ObjectType({ simpleResolvers: true, description: 'A business error in the input of a mutation; nothing was changed.' })
 export class UserError {
   @Field(() => ProblemCode)
   code!: ProblemCode;

@@ -4,7 +4,7 @@ import { DateTime } from '../graphql/scalars.js';
 import { UserError } from '../graphql/user-errors.js';
 import { UserType } from '../users/user.type.js';
 
-@ObjectType('UserInvitationSendPayload')
+@ObjectType('UserInvitationSendPayload', { simpleResolvers: true })
 export class UserInvitationSendPayload {
   @Field(() => UserType, { nullable: true })
   user!: object | null;
@@ -23,7 +23,7 @@ export class IdentityBindInput {
   code!: string;
 }
 
-@ObjectType('IdentityBindPayload')
+@ObjectType('IdentityBindPayload', { simpleResolvers: true })
 export class IdentityBindPayload {
   @Field(() => UserType, { nullable: true, description: 'The person this sign-in is now bound to.' })
   user!: object | null;

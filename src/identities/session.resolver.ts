@@ -4,7 +4,7 @@ import type { Context } from '../graphql/context.js';
 
 registerEnumType(AssuranceLevel, { name: 'AssuranceLevel', description: 'eIDAS assurance level of a sign-in.' });
 
-@ObjectType('IdentityProvider', { description: 'A trusted issuer of sign-in tokens: where to sign in.' })
+@ObjectType('IdentityProvider', { simpleResolvers: true, description: 'A trusted issuer of sign-in tokens: where to sign in.' })
 export class IdentityProviderType {
   @Field(() => String, { description: 'The `iss` of its tokens.' })
   issuer!: string;
@@ -13,7 +13,7 @@ export class IdentityProviderType {
   name!: string;
 }
 
-@ObjectType('Session', { description: 'What the hub knows about the current sign-in.' })
+@ObjectType('Session', { simpleResolvers: true, description: 'What the hub knows about the current sign-in.' })
 export class SessionType {
   @Field(() => Boolean)
   authenticated!: boolean;

@@ -9,7 +9,7 @@ import { MandateState } from './issuer-mandate.entity.js';
 
 registerEnumType(MandateState, { name: 'MandateState', description: 'Whether issuer rights stand or have been ended.' });
 
-@ObjectType('SupportContact', { description: "Where a person gets help: their issuer's support." })
+@ObjectType('SupportContact', { simpleResolvers: true, description: "Where a person gets help: their issuer's support." })
 export class SupportContactType {
   @Field(() => EmailAddress, { nullable: true })
   email!: string | null;
@@ -22,7 +22,7 @@ export class SupportContactType {
 }
 
 @Directive('@key(fields: "id")')
-@ObjectType('IssuerMandate', { implements: Node, description: 'Issuer rights for a service, granted to an organisation by agreement.' })
+@ObjectType('IssuerMandate', { simpleResolvers: true, implements: Node, description: 'Issuer rights for a service, granted to an organisation by agreement.' })
 export class IssuerMandateType extends Node {
   @Field(() => MandateState)
   state!: MandateState;
@@ -132,7 +132,7 @@ export class IssuerMandateAdministratorInput {
   reason!: string;
 }
 
-@ObjectType('IssuerMandatePayload')
+@ObjectType('IssuerMandatePayload', { simpleResolvers: true })
 export class IssuerMandatePayload {
   @Field(() => IssuerMandateType, { nullable: true })
   issuerMandate!: object | null;

@@ -10,7 +10,7 @@ import { AppointmentState } from './orderer-appointment.entity.js';
 registerEnumType(AppointmentState, { name: 'AppointmentState', description: 'Where an orderer appointment is; nothing is deleted.' });
 
 @Directive('@key(fields: "id")')
-@ObjectType('OrdererAppointment', { implements: Node, description: 'A manager appointed to order grants for the people of a subtree.' })
+@ObjectType('OrdererAppointment', { simpleResolvers: true, implements: Node, description: 'A manager appointed to order grants for the people of a subtree.' })
 export class OrdererAppointmentType extends Node {
   @Field(() => AppointmentState)
   state!: AppointmentState;
@@ -62,7 +62,7 @@ export class OrdererAppointmentDecisionInput {
   reason?: string | null;
 }
 
-@ObjectType('OrdererAppointmentPayload')
+@ObjectType('OrdererAppointmentPayload', { simpleResolvers: true })
 export class OrdererAppointmentPayload {
   @Field(() => OrdererAppointmentType, { nullable: true })
   ordererAppointment!: object | null;

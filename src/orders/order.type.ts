@@ -13,7 +13,7 @@ registerEnumType(OrderState, { name: 'OrderState', description: 'Where an order 
 registerEnumType(ApprovalStage, { name: 'ApprovalStage', description: 'Which approval of a two-stage approval a step was.' });
 
 @Directive('@key(fields: "id")')
-@ObjectType('Order', { implements: Node, description: 'A request for a grant, decided by the responsible issuer.' })
+@ObjectType('Order', { simpleResolvers: true, implements: Node, description: 'A request for a grant, decided by the responsible issuer.' })
 export class OrderType extends Node {
   @Field(() => OrderKind)
   kind!: OrderKind;
@@ -49,7 +49,7 @@ export class OrderType extends Node {
   firstApprovedAt!: Date | null;
 }
 
-@ObjectType('RoleQuota', { description: "Where a role's quota stands for your organisation: at most `limit` people hold it at once." })
+@ObjectType('RoleQuota', { simpleResolvers: true, description: "Where a role's quota stands for your organisation: at most `limit` people hold it at once." })
 export class RoleQuotaType {
   @Field(() => Int)
   limit!: number;
@@ -61,13 +61,13 @@ export class RoleQuotaType {
   full!: boolean;
 }
 
-@ObjectType('OrderAttachment', { description: 'A document attached to an order, and the sub-area it supports.' })
+@ObjectType('OrderAttachment', { simpleResolvers: true, description: 'A document attached to an order, and the sub-area it supports.' })
 export class OrderAttachmentType {
   @Field(() => DateTime, { nullable: true, description: 'When a resubmission replaced it; null: part of the order as it stands.' })
   replacedAt!: Date | null;
 }
 
-@ObjectType('OrderEvent', { description: 'One step in an order’s life: who, when, why.' })
+@ObjectType('OrderEvent', { simpleResolvers: true, description: 'One step in an order’s life: who, when, why.' })
 export class OrderEventType {
   @Field(() => OrderState, { nullable: true, description: 'Null for the submission.' })
   fromState!: OrderState | null;
@@ -240,7 +240,7 @@ export class ProfileCompleteInput {
   phone!: string;
 }
 
-@ObjectType('OrderPayload')
+@ObjectType('OrderPayload', { simpleResolvers: true })
 export class OrderPayload {
   @Field(() => OrderType, { nullable: true })
   order!: object | null;
@@ -249,7 +249,7 @@ export class OrderPayload {
   userErrors!: UserError[];
 }
 
-@ObjectType('OrderBulkResult', { description: 'The outcome for one person of a bulk order.' })
+@ObjectType('OrderBulkResult', { simpleResolvers: true, description: 'The outcome for one person of a bulk order.' })
 export class OrderBulkResultType {
   @Field(() => ID, { description: 'The person id as given.' })
   person!: string;
@@ -261,7 +261,7 @@ export class OrderBulkResultType {
   userErrors!: UserError[];
 }
 
-@ObjectType('OrderBulkCreatePayload')
+@ObjectType('OrderBulkCreatePayload', { simpleResolvers: true })
 export class OrderBulkCreatePayload {
   @Field(() => [OrderBulkResultType], { nullable: true, description: 'One result per person, in the order given.' })
   results!: OrderBulkResultType[] | null;

@@ -18,7 +18,7 @@ registerEnumType(OrganisationKind, {
 
 @Directive('@key(fields: "id")')
 @Directive('@key(fields: "registrationNumber")')
-@ObjectType('Organisation', { implements: Node, description: 'A node of the organisation tree.' })
+@ObjectType('Organisation', { simpleResolvers: true, implements: Node, description: 'A node of the organisation tree.' })
 export class OrganisationType extends Node {
   @Field(() => OrganisationKind)
   kind!: OrganisationKind;
@@ -79,7 +79,7 @@ export class OrganisationCloseInput {
   reason?: string | null;
 }
 
-@ObjectType('OrganisationPayload', { description: 'The organisation as changed; null with userErrors when nothing was.' })
+@ObjectType('OrganisationPayload', { simpleResolvers: true, description: 'The organisation as changed; null with userErrors when nothing was.' })
 export class OrganisationPayload {
   @Field(() => OrganisationType, { nullable: true })
   organisation!: object | null;
@@ -113,7 +113,7 @@ export enum OrganisationImportAction {
 }
 registerEnumType(OrganisationImportAction, { name: 'OrganisationImportAction' });
 
-@ObjectType('OrganisationImportChange', { description: 'One change an import made, or would make in a dry run.' })
+@ObjectType('OrganisationImportChange', { simpleResolvers: true, description: 'One change an import made, or would make in a dry run.' })
 export class OrganisationImportChangeType {
   @Field(() => OrganisationImportAction)
   action!: OrganisationImportAction;
@@ -128,7 +128,7 @@ export class OrganisationImportChangeType {
   line!: number | null;
 }
 
-@ObjectType('OrganisationImportPayload')
+@ObjectType('OrganisationImportPayload', { simpleResolvers: true })
 export class OrganisationImportPayload {
   @Field(() => Boolean, { nullable: true, description: 'Whether this was a dry run; null when refused.' })
   dryRun!: boolean | null;

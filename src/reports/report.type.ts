@@ -2,7 +2,7 @@ import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { DateTime } from '../graphql/scalars.js';
 import { OrganisationType } from '../organisations/organisation.type.js';
 
-@ObjectType('CountBy', { description: 'A count for one value of a breakdown.' })
+@ObjectType('CountBy', { simpleResolvers: true, description: 'A count for one value of a breakdown.' })
 export class CountByType {
   @Field(() => ID, { description: 'The id or value counted (a service or role id, a state).' })
   key!: string;
@@ -14,7 +14,7 @@ export class CountByType {
   count!: number;
 }
 
-@ObjectType('OrganisationCount', { description: 'Grants of the people employed in an organisation and everything below it.' })
+@ObjectType('OrganisationCount', { simpleResolvers: true, description: 'Grants of the people employed in an organisation and everything below it.' })
 export class OrganisationCountType {
   @Field(() => OrganisationType)
   organisation!: object;
@@ -23,7 +23,7 @@ export class OrganisationCountType {
   subtreeTotal!: number;
 }
 
-@ObjectType('GrantStatistics', { description: 'Grants you may see, counted as of a moment.' })
+@ObjectType('GrantStatistics', { simpleResolvers: true, description: 'Grants you may see, counted as of a moment.' })
 export class GrantStatisticsType {
   @Field(() => DateTime)
   asOf!: Date;
@@ -44,7 +44,7 @@ export class GrantStatisticsType {
   byOrganisation!: OrganisationCountType[];
 }
 
-@ObjectType('OrdersWaiting', { description: 'Orders waiting for one issuer’s decision, by age.' })
+@ObjectType('OrdersWaiting', { simpleResolvers: true, description: 'Orders waiting for one issuer’s decision, by age.' })
 export class OrdersWaitingType {
   @Field(() => OrganisationType)
   issuer!: object;
@@ -68,7 +68,7 @@ export class OrdersWaitingType {
   oldestSubmittedAt!: Date;
 }
 
-@ObjectType('IssuerWorkload', { description: 'Orders one issuer decided in one week.' })
+@ObjectType('IssuerWorkload', { simpleResolvers: true, description: 'Orders one issuer decided in one week.' })
 export class IssuerWorkloadType {
   @Field(() => OrganisationType)
   issuer!: object;
@@ -83,7 +83,7 @@ export class IssuerWorkloadType {
   medianHoursToDecision!: number;
 }
 
-@ObjectType('GrantTrendPoint', { description: 'Grants issued and ended in one month.' })
+@ObjectType('GrantTrendPoint', { simpleResolvers: true, description: 'Grants issued and ended in one month.' })
 export class GrantTrendPointType {
   @Field(() => DateTime)
   month!: Date;
@@ -95,5 +95,5 @@ export class GrantTrendPointType {
   ended!: number;
 }
 
-@ObjectType('Reports', { description: 'Aggregates for dashboards, scoped exactly like the detail lists.' })
+@ObjectType('Reports', { simpleResolvers: true, description: 'Aggregates for dashboards, scoped exactly like the detail lists.' })
 export class ReportsType {}

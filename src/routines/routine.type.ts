@@ -13,7 +13,7 @@ registerEnumType(GrantsOnMove, { name: 'GrantsOnMove', description: "What a pers
 registerEnumType(SensitiveAction, { name: 'SensitiveAction', description: 'Actions a routine can demand a stronger sign-in for.' });
 registerEnumType(DocumentKind, { name: 'DocumentKind', description: 'What an uploaded document is.' });
 
-@ObjectType('RoleRule', { description: 'What ordering a role needs under a routine.' })
+@ObjectType('RoleRule', { simpleResolvers: true, description: 'What ordering a role needs under a routine.' })
 export class RoleRuleType {
   @Field(() => String, { description: 'The role code.' })
   role!: string;
@@ -31,7 +31,7 @@ export class RoleRuleType {
   secondApproval!: boolean;
 }
 
-@ObjectType('AssuranceRequirement')
+@ObjectType('AssuranceRequirement', { simpleResolvers: true })
 export class AssuranceRequirementType {
   @Field(() => SensitiveAction)
   action!: SensitiveAction;
@@ -40,7 +40,7 @@ export class AssuranceRequirementType {
   level!: AssuranceLevel;
 }
 
-@ObjectType('RoutineRules', { description: 'The rules a routine sets.' })
+@ObjectType('RoutineRules', { simpleResolvers: true, description: 'The rules a routine sets.' })
 export class RoutineRulesType {
   @Field(() => Decider)
   decider!: Decider;
@@ -76,7 +76,7 @@ export class RoutineRulesType {
   assurance!: AssuranceRequirementType[];
 }
 
-@ObjectType('Routine', { implements: Node, description: 'The rules of a service in force from a date, optionally for one kind of organisation.' })
+@ObjectType('Routine', { simpleResolvers: true, implements: Node, description: 'The rules of a service in force from a date, optionally for one kind of organisation.' })
 export class RoutineType extends Node {
   @Field(() => String)
   name!: string;
@@ -161,7 +161,7 @@ export class RoutineCreateInput {
   assurance!: AssuranceRequirementInput[];
 }
 
-@ObjectType('RoutineCreatePayload')
+@ObjectType('RoutineCreatePayload', { simpleResolvers: true })
 export class RoutineCreatePayload {
   @Field(() => RoutineType, { nullable: true })
   routine!: object | null;

@@ -2,7 +2,7 @@ import { Directive, Field, ObjectType } from 'type-graphql';
 import { Node, connectionOf } from '../graphql/relay.js';
 
 @Directive('@key(fields: "id")')
-@ObjectType('Service', { implements: Node, description: 'A downstream system that access is provisioned to (SUS, VIAS).' })
+@ObjectType('Service', { simpleResolvers: true, implements: Node, description: 'A downstream system that access is provisioned to (SUS, VIAS).' })
 export class ServiceType extends Node {
   @Field(() => String, { description: 'Short unique code, e.g. "SUS".' })
   code!: string;
@@ -15,7 +15,7 @@ export class ServiceType extends Node {
 }
 
 @Directive('@key(fields: "id")')
-@ObjectType('ServiceRole', { implements: Node, description: 'What a grant allows in a service.' })
+@ObjectType('ServiceRole', { simpleResolvers: true, implements: Node, description: 'What a grant allows in a service.' })
 export class ServiceRoleType extends Node {
   @Field(() => String)
   code!: string;
@@ -27,7 +27,7 @@ export class ServiceRoleType extends Node {
   description!: string | null;
 }
 
-@ObjectType('SubArea', { implements: Node, description: 'A part of a service a grant can be scoped to ("delaftale").' })
+@ObjectType('SubArea', { simpleResolvers: true, implements: Node, description: 'A part of a service a grant can be scoped to ("delaftale").' })
 export class SubAreaType extends Node {
   @Field(() => String)
   code!: string;

@@ -57,3 +57,19 @@ export const PlacementSchema = defineEntity({
 });
 export class Placement extends PlacementSchema.class {}
 PlacementSchema.setClass(Placement);
+
+/**
+ * How many people an organisation employs (users.employer_id), kept by a trigger on users in the
+ * changing transaction: the staff list sizes a scope by summing these over its organisations
+ * instead of counting people. Per employer, not per subtree, so moving a subtree changes nothing here.
+ */
+export const EmployerHeadcountSchema = defineEntity({
+  name: 'EmployerHeadcount',
+  tableName: 'employer_headcounts',
+  properties: {
+    employer: () => p.manyToOne(Organisation).primary(),
+    n: p.integer(),
+  },
+});
+export class EmployerHeadcount extends EmployerHeadcountSchema.class {}
+EmployerHeadcountSchema.setClass(EmployerHeadcount);

@@ -112,8 +112,11 @@ export class UserRepository {
    * - otherwise, walk the name index and keep the people in scope: tested against the scope's employers
    *   hashed when it has under `manyEmployers` organisations, else one employer lookup per person
    *   (the walk ends after about page × population / scope people, so few for a broad scope).
-   * The size probes stop at their limits, so they cost at most a few thousand index entries. The
-   * count has to visit every person in scope whatever its size: it is the first plan's condition.
+   * The scope's size is a running sum of its organisations' maintained headcounts (employer_headcounts),
+   * stopped once it reaches `smallScope`: one key lookup per organisation until then, not one index entry
+   * per person (n is that first sum reaching it, or 0 below it, so the gates compare exactly as with the
+   * whole count). Its number of organisations is a probe stopping at its limit. The count has to visit
+   * every person in scope whatever its size: it is the first plan's condition.
    */
   private staffQuery(filter: UserFilter, only: Sql[], searching = false): { list: ListQuery; count: Sql } {
     const people = this.policy.readablePeople();
@@ -141,8 +144,8 @@ export class UserRepository {
       keys: BY_NAME,
       readOnly: true,
       with: sql`${scopeCte},
-        scope_people as materialized (select count(*)::int as n from (select 1 from scope s
-          cross join lateral (select 1 from users u where u.employer_id = s.id limit ${SMALL_SCOPE}) x limit ${SMALL_SCOPE}) y),
+        scope_people as materialized (select coalesce((select w.n from (select sum(h.n) over (rows between unbounded preceding and current row) as n
+          from scope s cross join lateral (select h.n from employer_headcounts h where h.employer_id = s.id) h) w where w.n >= ${SMALL_SCOPE} limit 1), 0)::int as n),
         scope_organisations as materialized (select count(*)::int as n from (select 1 from scope limit ${MANY_EMPLOYERS}) z)`,
       plans: [
         { gate: sql`${size} < ${SMALL_SCOPE}`, where: inScope },

@@ -8,7 +8,7 @@ registerEnumType(ProfileState, { name: 'ProfileState', description: 'Whether the
 
 @Directive('@key(fields: "id")')
 @Directive('@key(fields: "email")')
-@ObjectType('User', { implements: Node, description: 'A person, employed by one organisation and possibly placed at others.' })
+@ObjectType('User', { simpleResolvers: true, implements: Node, description: 'A person, employed by one organisation and possibly placed at others.' })
 export class UserType extends Node {
   @Field(() => String)
   givenName!: string;
@@ -26,7 +26,7 @@ export class UserType extends Node {
   profileState!: ProfileState;
 }
 
-@ObjectType('Placement', { description: 'Where a person works outside their employer, e.g. inside a coordination association.' })
+@ObjectType('Placement', { simpleResolvers: true, description: 'Where a person works outside their employer, e.g. inside a coordination association.' })
 export class PlacementType {
   @Field(() => DateTime)
   validFrom!: Date;
@@ -44,7 +44,7 @@ export class UserContactUpdateInput {
   phone?: string | null;
 }
 
-@ObjectType('UserContactUpdatePayload')
+@ObjectType('UserContactUpdatePayload', { simpleResolvers: true })
 export class UserContactUpdatePayload {
   @Field(() => UserType, { nullable: true, description: 'The user as changed; null when nothing was changed.' })
   user!: object | null;
@@ -55,7 +55,7 @@ export class UserContactUpdatePayload {
 
 export const UserConnection = connectionOf('User', UserType);
 
-@ObjectType('ProfileCompletePayload')
+@ObjectType('ProfileCompletePayload', { simpleResolvers: true })
 export class ProfileCompletePayload {
   @Field(() => UserType, { nullable: true })
   user!: object | null;

@@ -16,7 +16,7 @@ registerEnumType(DisabledCause, {
   },
 });
 
-@ObjectType('WebhookDelivery', { implements: Node, description: 'One event sent to one subscription.' })
+@ObjectType('WebhookDelivery', { simpleResolvers: true, implements: Node, description: 'One event sent to one subscription.' })
 export class WebhookDeliveryType extends Node {
   @Field(() => String, { description: 'The event id: the webhook-id header.' })
   eventId!: string;
@@ -42,7 +42,7 @@ export class WebhookDeliveryType extends Node {
 
 export const WebhookDeliveryConnection = connectionOf('WebhookDelivery', WebhookDeliveryType);
 
-@ObjectType('WebhookSubscription', { implements: Node, description: "A client's webhook: Standard Webhooks signed POSTs of its events." })
+@ObjectType('WebhookSubscription', { simpleResolvers: true, implements: Node, description: "A client's webhook: Standard Webhooks signed POSTs of its events." })
 export class WebhookSubscriptionType extends Node {
   @Field(() => String)
   url!: string;
@@ -86,7 +86,7 @@ export class WebhookSubscriptionReasonInput {
   reason!: string;
 }
 
-@ObjectType('WebhookSubscriptionPayload')
+@ObjectType('WebhookSubscriptionPayload', { simpleResolvers: true })
 export class WebhookSubscriptionPayload {
   @Field(() => WebhookSubscriptionType, { nullable: true })
   subscription!: object | null;
@@ -98,7 +98,7 @@ export class WebhookSubscriptionPayload {
   userErrors!: UserError[];
 }
 
-@ObjectType('WebhookDeliveryPayload')
+@ObjectType('WebhookDeliveryPayload', { simpleResolvers: true })
 export class WebhookDeliveryPayload {
   @Field(() => WebhookDeliveryType, { nullable: true })
   delivery!: object | null;
