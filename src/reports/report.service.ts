@@ -210,12 +210,16 @@ export class ReportService {
     range(from, to);
     const rows = await execute<Record<string, unknown>>(
       this.em,
-      sql`select o.decider_id, d.name, date_trunc('week', o.decided_at) as week, count(*)::int as decided,
-          percentile_cont(0.5) within group (order by extract(epoch from o.decided_at - o.submitted_at) / 3600) as median_hours
-        from orders o join organisations d on d.id = o.decider_id
-        where o.state in ('approved', 'rejected') and o.decided_at >= ${from.toISOString()}::timestamptz and o.decided_at < ${to.toISOString()}::timestamptz
-          and ${this.policy.readableOrders('o')} ${serviceId ? sql`and o.service_id = ${serviceId}` : sql``}
-        group by o.decider_id, d.name, week order by week, d.name`,
+      // Summed per issuer and week first, named after: the names join a few hundred rows, not every decision.
+      sql`select w.decider_id, d.name, w.week, w.decided, w.median_hours from (
+          select o.decider_id, date_trunc('week', o.decided_at) as week, count(*)::int as decided,
+            percentile_cont(0.5) within group (order by extract(epoch from o.decided_at - o.submitted_at) / 3600) as median_hours
+          from orders o
+          where o.state in ('approved', 'rejected') and o.decided_at >= ${from.toISOString()}::timestamptz and o.decided_at < ${to.toISOString()}::timestamptz
+            and ${this.policy.readableOrders('o')} ${serviceId ? sql`and o.service_id = ${serviceId}` : sql``}
+          group by o.decider_id, week) w
+        join organisations d on d.id = w.decider_id
+        order by w.week, d.name`,
     );
     return rows.map((r) => ({
       issuerId: String(r.decider_id),
