@@ -14,7 +14,7 @@ import { projectRoot } from '../db/orm.js';
 import { Progress } from '../imports/progress.js';
 import { samplePdf } from './sample-pdf.js';
 import { installPostGraphileRls } from './postgraphile-rls.js';
-import { build, HEAP_FLAGS, peakRss, percentile, startChild, waitFor } from './bench-process.js';
+import { build, HEAP_FLAGS, peakRss, percentile, startChild, waitFor, type Measured } from './bench-process.js';
 import { comparePeers, PEER_END, PEER_START, peerSection, type PeerReads } from './peer.js';
 
 const { values } = parseArgs({
@@ -45,17 +45,6 @@ const actors = JSON.parse(readFileSync(join(config.dataDir, 'scale-actors.json')
 const issuer = await DevIssuer.loadOrCreate(config.dataDir, config.devIssuerUrl, config.tokenAudience);
 const token = (email: string, acr = 'high') => issuer.sign({ sub: email, email, acr }, 3600);
 
-interface Measured {
-  op: string;
-  connections: number;
-  requests: number;
-  rps: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  errors: number;
-  sql: number | null;
-}
 const results: Measured[] = [];
 
 
