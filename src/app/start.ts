@@ -17,6 +17,7 @@ import { ViewerCache } from '../auth/viewer-cache.js';
 import { followAuthorizationChanges } from '../auth/authorization-feed.js';
 import { pruneEvents } from '../events/event.repository.js';
 import { WebhookWorker } from '../webhooks/webhook-worker.js';
+import { pruneDeliveries } from '../webhooks/webhook.repository.js';
 
 export interface App {
   hub: Hub;
@@ -65,7 +66,8 @@ export async function startApp(config: Config, log: Logger, overrides: { port?: 
   });
   const pruning = new PeriodicJob('event pruning', async () => {
     const pruned = await pruneEvents(orm.em.fork(), config.eventRetentionDays);
-    return pruned ? { pruned } : null;
+    const deliveries = await pruneDeliveries(orm.em.fork(), config.eventRetentionDays);
+    return pruned || deliveries ? { pruned, deliveries } : null;
   }, log.child({ job: 'event-pruning' }), 3_600_000);
   const summaries = new PeriodicJob('report summaries', () => maintainGrantSummaries(orm.em.fork()), log.child({ job: 'report-summaries' }), config.summaryIntervalMs);
   if (config.jobs) {

@@ -82,3 +82,23 @@ export class WebhookRepository {
     return row?.organisation_id ?? null;
   }
 }
+
+/**
+ * Deletes finished deliveries older than the retention period (batches), as the feed deletes its
+ * events: delivered ones by when they were delivered, dead letters by when they were made (their
+ * event is gone by then, so a replay could only fail). Pending ones stay. Safe on several instances.
+ */
+export async function pruneDeliveries(em: Em, retentionDays: number, batch = 5_000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const rows = await execute(
+      em,
+      sql`delete from webhook_deliveries where id in (select id from webhook_deliveries
+          where (state = 'delivered' and delivered_at < now() - ${retentionDays} * interval '1 day')
+             or (state = 'dead' and created_at < now() - ${retentionDays} * interval '1 day')
+          limit ${batch} for update skip locked) returning id`,
+    );
+    total += rows.length;
+    if (rows.length < batch) return total;
+  }
+}
