@@ -138,6 +138,7 @@ export class EmploymentService {
       const reason = problems.text(input.reason, ['input', 'reason'], REASON_MAX_LENGTH);
       const employer = await this.findEmployer(tx, input.employerId, policy.movableEmployers('e'));
       if (!employer) problems.add(ProblemCode.NOT_FOUND, ['input', 'employerId'], 'No organisation with this id in your domain.');
+      else if (employer.closed) problems.add(ProblemCode.ORGANISATION_CLOSED, ['input', 'employerId'], 'The organisation is closed: it takes no new people.');
       problems.throwIfAny();
       const current = await this.currentEmployment(tx, user);
       if (!current) throw Problems.single(ProblemCode.INVALID_STATE, ['id'], 'The employment has ended or has an end date: there is nothing to move.');
@@ -182,8 +183,11 @@ export class EmploymentService {
     const viewer = policy.requireUser();
     return this.actor.em.transactional(async (tx) => {
       const user = await this.lockAdministered(tx, userGlobalId);
-      const employer = input.employerId ? await this.findEmployer(tx, input.employerId, policy.administeredEmployers('e')) : { id: user.employer.id };
+      const employer = input.employerId
+        ? await this.findEmployer(tx, input.employerId, policy.administeredEmployers('e'))
+        : { id: user.employer.id, closed: Boolean((await execute<{ closed: boolean }>(tx, sql`select closed_at is not null as closed from organisations where id = ${user.employer.id}`))[0]?.closed) };
       if (!employer) throw Problems.single(ProblemCode.NOT_FOUND, ['input', 'employerId'], 'No organisation with this id in your domain.');
+      if (employer.closed) throw Problems.single(ProblemCode.ORGANISATION_CLOSED, ['input', 'employerId'], 'The organisation is closed: it takes no new people. Name another employer.');
       const rows = await tx.find(Employment, { user }, { orderBy: { validFrom: 'desc' } });
       const now = this.actor.now();
       const last = rows[0];
@@ -219,6 +223,7 @@ export class EmploymentService {
       const organisation = await this.findEmployer(tx, input.organisationId, policy.readableOrganisations('e'));
       if (!organisation) problems.add(ProblemCode.NOT_FOUND, ['input', 'organisationId'], 'No organisation with this id.');
       else if (organisation.id === user.employer.id) problems.add(ProblemCode.INVALID, ['input', 'organisationId'], 'A person is not placed at their own employer.');
+      else if (organisation.closed) problems.add(ProblemCode.ORGANISATION_CLOSED, ['input', 'organisationId'], 'The organisation is closed: nobody new is placed there.');
       const from = input.validFrom ?? this.actor.now();
       problems.period(from, input.validTo, ['input', 'validTo']);
       problems.throwIfAny();
@@ -285,10 +290,11 @@ export class EmploymentService {
   }
 
   /** An organisation by global id within a scope condition on alias e; null when absent or out of it. */
-  private async findEmployer(tx: Em, globalId: string, scope: ReturnType<Actor['policy']['administeredEmployers']>): Promise<{ id: string } | null> {
+  /** An organisation in scope, with whether it is closed (a closed one keeps its history and takes nobody new). */
+  private async findEmployer(tx: Em, globalId: string, scope: ReturnType<Actor['policy']['administeredEmployers']>): Promise<{ id: string; closed: boolean } | null> {
     const id = idOfType(globalId, 'Organisation');
     if (!id) return null;
-    const [row] = await execute<{ id: string }>(tx, sql`select e.id from organisations e where e.id = ${id} and ${scope}`);
+    const [row] = await execute<{ id: string; closed: boolean }>(tx, sql`select e.id, e.closed_at is not null as closed from organisations e where e.id = ${id} and ${scope}`);
     return row ?? null;
   }
 

@@ -806,7 +806,7 @@ class WorldRun {
     const res = await this.api.call<{ result: (Payload & { user: { id: string } | null }) | null }>(actor, USER_CREATE, { employer: e.gid, email });
     if (outcome.kind === 'ok') {
       const result = res.data?.result;
-      expect(result?.userErrors, `${this.step}: in scope, must succeed`).toEqual([]);
+      expect(result?.userErrors, `${this.step}: in scope, must succeed (${JSON.stringify(result?.userErrors)})`).toEqual([]);
       const id = rawId(result!.user!.id);
       this.mine.users.push(id);
       expect(await rowOf(this.hub, 'users', id), `${this.step}: employed where asked`).toMatchObject({ employer_id: e.id, email });

@@ -494,6 +494,7 @@ export class Model {
     const viewer = this.signedIn(actor);
     if (typeof viewer !== 'string') return viewer;
     if (employer === null || !this.orgs.has(employer) || !this.roles(viewer).some((r) => this.employsAt(r, employer))) return { kind: 'not-found' };
+    if (this.orgs.get(employer)!.closed) return { kind: 'user-error', code: 'ORGANISATION_CLOSED' };
     return { kind: 'ok' };
   }
 
@@ -517,6 +518,7 @@ export class Model {
     if (person === null || !this.users.has(person) || !this.canReadUser(viewer, person)) return { kind: 'not-found' };
     if (viewer === person || !this.roles(viewer).some((r) => this.administers(r, person))) return { kind: 'forbidden' };
     if (employer === null || !this.orgs.has(employer) || !this.roles(viewer).some((r) => this.inDomain(r, employer))) return { kind: 'employer-not-found' };
+    if (this.orgs.get(employer)!.closed) return { kind: 'user-error', code: 'ORGANISATION_CLOSED' };
     const user = this.users.get(person)!;
     if (user.endScheduled) return { kind: 'user-error', code: 'INVALID_STATE' };
     if (user.employer === employer) return { kind: 'user-error', code: 'INVALID' };

@@ -180,6 +180,23 @@ describe('the organisation tree, administered within scope', () => {
     expect(codes((await as(karin, CLOSE, { id: ids['Familjehem'] })).data!.organisationClose)).toEqual(['INVALID_STATE']);
     const person = (await as(karin, USER_CREATE, { input: { givenName: 'Nils', familyName: 'Ny', email: 'nils.ny@stockholm.se', employerId: ids['Familjehem'] } })).data!.userCreate;
     expect(codes(person)).toEqual(['ORGANISATION_CLOSED']);
+    // Nobody is moved or placed there, nor rehired at it (Frida left it before it closed).
+    const joiner = await as<{ userCreate: UserErrors & { user: { id: string } } }>(karin, USER_CREATE, { input: { givenName: 'Olle', familyName: 'Ung', email: 'olle.ung@stockholm.se', employerId: ids['Barn och unga'] } });
+    expect(codes(joiner.data!.userCreate)).toEqual([]);
+    const someone = joiner.data!.userCreate.user.id;
+    const employments = async () => sql(`select count(*)::int as n from employments`);
+    const placements = async () => sql(`select count(*)::int as n from placements`);
+    const [employmentsBefore, placementsBefore] = [await employments(), await placements()];
+    const move = await as<{ userEmploymentMove: UserErrors }>(karin, 'mutation($id: ID!, $input: UserEmploymentMoveInput!) { userEmploymentMove(id: $id, input: $input) { userErrors { code field message } } }',
+      { id: someone, input: { employerId: ids['Familjehem'], date: new Date().toISOString(), reason: 'Omorganisation' } });
+    expect(move.errors).toBeUndefined();
+    expect(move.data!.userEmploymentMove.userErrors).toEqual([expect.objectContaining({ code: 'ORGANISATION_CLOSED', field: ['input', 'employerId'] })]);
+    const place = await as<{ userPlacementAdd: UserErrors }>(karin, 'mutation($id: ID!, $input: UserPlacementAddInput!) { userPlacementAdd(id: $id, input: $input) { userErrors { code field message } } }',
+      { id: someone, input: { organisationId: ids['Familjehem'] } });
+    expect(codes(place.data!.userPlacementAdd)).toEqual(['ORGANISATION_CLOSED']);
+    const rehire = await as<{ userRehire: UserErrors }>(karin, 'mutation($id: ID!, $input: UserRehireInput!) { userRehire(id: $id, input: $input) { userErrors { code field message } } }', { id: ids.frida, input: {} });
+    expect(codes(rehire.data!.userRehire)).toEqual(['ORGANISATION_CLOSED']);
+    expect([await employments(), await placements()]).toEqual([employmentsBefore, placementsBefore]);
     expect(await orgTable()).toEqual(before);
   });
 
