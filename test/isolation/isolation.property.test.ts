@@ -92,6 +92,24 @@ interface Filter {
 type Payload = { userErrors: { code: string }[] } & Data;
 
 const sorted = (ids: Iterable<string>) => [...ids].sort();
+/**
+ * A search by the start of some record's name, e-mail or registration number (readable or not), as the
+ * console's pickers send it, upper-cased every other time; kept: the records one of whose fields starts with it.
+ */
+function searchFilter(records: Map<string, { searched: string[] }>, n: number, longest: number): Filter {
+  const all = [...records.values()];
+  const some = all[n % all.length];
+  const field = some.searched[n % some.searched.length] || some.searched[0];
+  const prefix = field.slice(0, 1 + (n % longest));
+  const normal = prefix.trim().replace(/\s+/g, ' ');
+  return {
+    declaration: ', $q: String',
+    argument: ', search: $q',
+    variables: { q: n % 2 ? prefix.toUpperCase() : prefix },
+    keep: (id) => records.get(id)!.searched.some((f) => f.startsWith(normal)),
+    label: `, search: ${prefix}`,
+  };
+}
 let phones = 0;
 let registrationNumbers = 0;
 /** How often each kind of step met each kind of case, printed at the end: what the run really covered. */
@@ -445,19 +463,8 @@ class WorldRun {
       case 'users': {
         if (n % 3 === 0) {
           // A search by the start of some person's name or e-mail (readable or not), as the console's pickers send it.
-          const people = [...this.model.users.values()];
-          const someone = people[n % people.length];
-          const field = someone.searched[n % someone.searched.length];
-          const prefix = field.slice(0, 1 + (n % 5));
-          return {
-            declaration: ', $q: String',
-            argument: ', search: $q',
-            variables: { q: n % 2 ? prefix.toUpperCase() : prefix },
-            keep: (id) => this.model.users.get(id)!.searched.some((f) => f.startsWith(prefix.trim().replace(/\s+/g, ' '))),
-            label: `, search: ${prefix}`,
-          };
+          return searchFilter(this.model.users, n, 5);
         }
-        if (process.env.TMP_SKIP_ORG) return none;
         const orgs = this.model.ids('organisations');
         const org = orgs[n % orgs.length];
         return {
@@ -476,17 +483,7 @@ class WorldRun {
       case 'organisations': {
         if (n % 3 === 0) {
           // A search by the start of some organisation's name or registration number (readable or not).
-          const orgs = [...this.model.orgs.values()];
-          const some = orgs[n % orgs.length];
-          const field = some.searched[n % some.searched.length] || some.searched[0];
-          const prefix = field.slice(0, 1 + (n % 6));
-          return {
-            declaration: ', $q: String',
-            argument: ', search: $q',
-            variables: { q: n % 2 ? prefix.toUpperCase() : prefix },
-            keep: (id) => this.model.orgs.get(id)!.searched.some((f) => f.startsWith(prefix.trim().replace(/\s+/g, ' '))),
-            label: `, search: ${prefix}`,
-          };
+          return searchFilter(this.model.orgs, n, 6);
         }
         const kind = ORG_KINDS[n % ORG_KINDS.length];
         return { declaration: ', $k: OrganisationKind', argument: ', kind: $k', variables: { k: kind.toUpperCase() }, keep: (id) => this.model.orgs.get(id)!.kind === kind, label: `, kind: ${kind}` };
