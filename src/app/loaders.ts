@@ -7,7 +7,7 @@ import { createNodeLoader } from '../graphql/node.resolver.js';
 import { createEntityKeyLoader } from '../graphql/federation.js';
 import { Organisation } from '../organisations/organisation.entity.js';
 import { Service, ServiceRole, SubArea } from '../services/service.entity.js';
-import { referenceData } from '../services/reference-data.js';
+import { referenceData, referenceDataNow, type ReferenceData } from '../services/reference-data.js';
 import { Placement, User } from '../users/user.entity.js';
 import { Employment } from '../employments/employment.entity.js';
 import { GrantRepository } from '../grants/grant.repository.js';
@@ -16,6 +16,8 @@ import { Grant } from '../grants/grant.entity.js';
 import { OrderAttachment, OrderEvent } from '../orders/order.entity.js';
 import { execute, Sql, sql } from '../db/sql.js';
 import { readOnlyRow } from '../db/read-only-row.js';
+import { SettledLoader } from '../db/settled-loader.js';
+import { executeRead } from '../db/prepared.js';
 import { activeMandate } from '../issuers/issuer-mandate.sql.js';
 import { Routine } from '../routines/routine.entity.js';
 import { AdministratorState, IssuerAdministrator } from '../issuers/issuer-mandate.entity.js';
@@ -37,10 +39,10 @@ function byIdLoader<T extends { id: string }>(em: Em, entity: EntityName<T>): Da
  * The same as read-only rows (readOnlyRow): for links only resolvers follow (a person's employer, a
  * grant's scope), never handed to a service that writes. Lists of people name dozens of them.
  */
-function readOnlyByIdLoader<T extends { id: string }>(em: Em, entity: EntityName<T>): DataLoader<string, T | null> {
+function readOnlyByIdLoader<T extends { id: string }>(em: Em, entity: EntityName<T>): SettledLoader<string, T | null> {
   const table = Sql.raw(em.getMetadata().get(entity).tableName);
-  return new DataLoader(async (ids) => {
-    const rows = await execute<Record<string, unknown>>(em, sql`select * from ${table} where id in (${[...ids]})`);
+  return new SettledLoader(async (ids) => {
+    const rows = await executeRead<Record<string, unknown>>(em, sql`select * from ${table} where id in (${[...ids]})`);
     const map = new Map(rows.map((r) => [String(r.id), readOnlyRow(em, entity, r)]));
     return ids.map((id) => map.get(id) ?? null);
   });
@@ -60,17 +62,25 @@ function groupLoader<T extends object>(load: (keys: string[]) => Promise<T[]>, k
   });
 }
 
+/** One table of the catalogue by id: answered at once (SettledLoader.get) while the process's copy is fresh. */
+function catalogueLoader<V>(em: Em, table: (data: ReferenceData) => Map<string, V>): SettledLoader<string, V | null> {
+  return new SettledLoader<string, V | null>(
+    async (ids) => {
+      const data = await referenceData(em);
+      return ids.map((id) => table(data).get(id) ?? null);
+    },
+    (id) => {
+      const now = referenceDataNow(em);
+      return now && { value: table(now).get(id) ?? null };
+    },
+  );
+}
+
 /** The service catalogue (services, roles, sub-areas), cached per process, looked up per request. */
 function catalogueLoaders(em: Em) {
   return {
-    service: new DataLoader<string, Service | null>(async (ids) => {
-      const { services } = await referenceData(em);
-      return ids.map((id) => services.get(id) ?? null);
-    }),
-    role: new DataLoader<string, ServiceRole | null>(async (ids) => {
-      const { roles } = await referenceData(em);
-      return ids.map((id) => roles.get(id) ?? null);
-    }),
+    service: catalogueLoader<Service>(em, (d) => d.services),
+    role: catalogueLoader<ServiceRole>(em, (d) => d.roles),
     rolesByService: new DataLoader<string, ServiceRole[]>(async (ids) => {
       const { roles } = await referenceData(em);
       return ids.map((id) => [...roles.values()].filter((r) => r.service.id === id));

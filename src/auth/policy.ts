@@ -1,5 +1,5 @@
 import { AccessDenied } from '../domain/errors.js';
-import { and, or, Sql, sql } from '../db/sql.js';
+import { and, or, Sql, sql, startsWith } from '../db/sql.js';
 import { AssuranceLevel, meetsAssurance } from './assurance.js';
 import type { AdministratorRole, Viewer, ViewerClient, ViewerUser } from './viewer.js';
 
@@ -12,7 +12,10 @@ export interface PeopleScope {
 }
 
 const ref = (alias: string, column: string) => Sql.raw(`${alias}.${column}`);
-const under = (pathColumn: Sql, path: string) => sql`${pathColumn} like ${`${path}%`}`;
+/** An organisation's subtree: organisations.path (collation C, a btree) as a range, which prepared statements keep. */
+const under = (pathColumn: Sql, path: string) => startsWith(pathColumn, path);
+/** The same test on the events' paths, whose text_pattern_ops indexes serve LIKE only. */
+const underLike = (pathColumn: Sql, path: string) => sql`${pathColumn} like ${`${path}%`}`;
 
 /**
  * The one place that decides what a viewer may see and do. Every scope is a SQL condition, so lists,
@@ -63,7 +66,7 @@ export class Policy {
         and exists (select 1 from grants hg where hg.user_id = ${ref(ev, 'person_id')} and hg.service_id = ${client.serviceId})))`;
     }
     if (!client.organisationPath) return Sql.raw('false');
-    return sql`(${under(ref(ev, 'scope_path'), client.organisationPath)} or ${under(ref(ev, 'scope_path_before'), client.organisationPath)})`;
+    return sql`(${underLike(ref(ev, 'scope_path'), client.organisationPath)} or ${underLike(ref(ev, 'scope_path_before'), client.organisationPath)})`;
   }
 
   /**

@@ -47,12 +47,12 @@ export class ClientResolver {
 
   @FieldResolver(() => ServiceType, { nullable: true, description: 'The service it acts for.' })
   service(@Root() c: Client, @Ctx() ctx: Context) {
-    return c.service ? ctx.loaders.service.load(c.service.id) : null;
+    return c.service ? ctx.loaders.service.get(c.service.id) : null;
   }
 
   @FieldResolver(() => OrganisationType, { nullable: true, description: 'The organisation it acts for.' })
   organisation(@Root() c: Client, @Ctx() ctx: Context) {
-    return c.organisation ? ctx.loaders.organisation.load(c.organisation.id) : null;
+    return c.organisation ? ctx.loaders.organisation.get(c.organisation.id) : null;
   }
 
   @FieldResolver(() => [ClientCredentialType])

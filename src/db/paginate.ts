@@ -1,6 +1,7 @@
 import type { EntityName } from '@mikro-orm/core';
 import type { Em } from './orm.js';
-import { and, Sql, sql, execute } from './sql.js';
+import { and, Sql, sql } from './sql.js';
+import { executeRead } from './prepared.js';
 import { readOnlyRow } from './read-only-row.js';
 import { encodeCursor, type Page, type PageRequest } from './paging.js';
 import { InvalidArgument } from '../domain/errors.js';
@@ -22,6 +23,17 @@ export interface ListQuery {
   plans?: { gate: Sql; where: Sql }[];
   /** Build the items as read-only rows (readOnlyRow) instead of managed entities: for lists only read. */
   readOnly?: boolean;
+  /**
+   * A row each item links to (its employer, say), read in the same statement by a join on the page's
+   * rows: Page.included holds them as read-only rows, for the caller to prime its loader with.
+   */
+  include?: { column: string; entity: EntityName<object> };
+  /**
+   * The listed table (aliased t in `from`, its keys `t.<column>`), when its page is best found from an
+   * index alone: each plan then selects only the ids and sort keys of its page (an index-only walk when
+   * an index holds the keys and what `where` tests) and reads those rows by primary key afterwards.
+   */
+  rowsById?: string;
 }
 
 /** Fetches one page with a single statement; the cursor is the row's sort key. */
@@ -34,29 +46,89 @@ export async function fetchPage<T extends object>(em: Em, entity: EntityName<T>,
     : Sql.raw('');
   const order = Sql.raw(query.keys.map((k) => `${k} ${forward ? 'asc' : 'desc'}`).join(', '));
   const keyAliases = Sql.raw(query.keys.map((k, i) => `${k}::text as "__k${i}"`).join(', '));
-  const select = (where: Sql) => sql`select t.*, ${keyAliases} from ${query.from} where ${where}${seek} order by ${order} limit ${request.size + 1}`;
+  const limit = literalLimit(request.size + 1);
+  const select = (where: Sql) => {
+    if (!query.rowsById) return sql`select t.*, ${keyAliases} from ${query.from} where ${where}${seek} order by ${order} limit ${limit}`;
+    const found = sql`select t.id as "__id", ${keyAliases} from ${query.from} where ${where}${seek} order by ${order} limit ${limit}`;
+    const byRow = Sql.raw(query.keys.map((k) => `r.${k.slice(k.indexOf('.') + 1)} ${forward ? 'asc' : 'desc'}`).join(', '));
+    const keyColumns = Sql.raw(query.keys.map((_, i) => `k."__k${i}"`).join(', '));
+    return sql`select r.*, ${keyColumns} from (${found}) k join ${Sql.raw(query.rowsById)} r on r.id = k."__id" order by ${byRow}`;
+  };
   const body = query.plans
-    ? sql`select * from (${Sql.join(query.plans.map((p) => sql`(${select(and([query.where, p.gate, p.where]))})`), ' union all ')}) t order by ${order} limit ${request.size + 1}`
+    ? sql`select * from (${Sql.join(query.plans.map((p) => sql`(${select(and([query.where, p.gate, p.where]))})`), ' union all ')}) t order by ${order} limit ${limit}`
     : select(sql`(${query.where})`);
-  const statement = query.with ? sql`with ${query.with} ${body}` : body;
-  const rows = await execute<Record<string, unknown>>(em, statement);
+  const included = query.include ? includedColumns(em, query.include.entity) : null;
+  const joined = included
+    ? sql`select t.*, ${Sql.raw(included.select)} from (${body}) t
+        left join lateral (select * from ${Sql.raw(included.table)} i where i.id = t.${Sql.raw(query.include!.column)}) i on true order by ${order}`
+    : body;
+  const statement = query.with ? sql`with ${query.with} ${joined}` : joined;
+  const rows = await executeRead<Record<string, unknown>>(em, statement);
   const more = rows.length > request.size;
   const pageRows = rows.slice(0, request.size);
   if (!forward) pageRows.reverse();
-  const cursors = pageRows.map((row) => encodeCursor(query.keys.map((_, i) => cursorValue(row[`__k${i}`]))));
   const items = pageRows.map((row) => toItem(em, entity, query, row));
-  return {
-    items,
-    cursors,
-    hasNextPage: forward ? more : request.cursor != null,
-    hasPreviousPage: forward ? request.cursor != null : more,
-  };
+  return withCursors(
+    {
+      items,
+      hasNextPage: forward ? more : request.cursor != null,
+      hasPreviousPage: forward ? request.cursor != null : more,
+      ...(included && { included: includedRows(em, query.include!.entity, included.fields, pageRows) }),
+    },
+    query.keys,
+    pageRows,
+  );
+}
+
+/** The page with its cursors encoded when first read: most clients ask for nodes, not edges. */
+function withCursors<T>(page: Omit<Page<T>, 'cursors'>, keys: string[], rows: Record<string, unknown>[]): Page<T> {
+  let cursors: string[] | undefined;
+  return Object.defineProperty(page, 'cursors', {
+    enumerable: true,
+    get: () => (cursors ??= rows.map((row) => encodeCursor(keys.map((_, i) => cursorValue(row[`__k${i}`]))))),
+  }) as Page<T>;
+}
+
+const includedShapes = new WeakMap<object, { table: string; select: string; fields: string[] }>();
+
+/** The included entity's table and its columns, selected as `__i_<column>` next to the page's own. */
+function includedColumns(em: Em, entity: EntityName<object>): { table: string; select: string; fields: string[] } {
+  const meta = em.getMetadata().get(entity);
+  let shape = includedShapes.get(meta);
+  if (!shape) {
+    const fields = meta.props.filter((p) => p.persist !== false && p.fieldNames?.length === 1 && !p.mappedBy).map((p) => p.fieldNames[0]);
+    shape = { table: meta.tableName, select: fields.map((f) => `i."${f}" as "__i_${f}"`).join(', '), fields };
+    includedShapes.set(meta, shape);
+  }
+  return shape;
+}
+
+function includedRows(em: Em, entity: EntityName<object>, fields: string[], rows: Record<string, unknown>[]): object[] {
+  const seen = new Map<unknown, object>();
+  for (const row of rows) {
+    const id = row.__i_id;
+    if (id == null || seen.has(id)) continue;
+    const own: Record<string, unknown> = {};
+    for (const field of fields) own[field] = row[`__i_${field}`];
+    seen.set(id, readOnlyRow(em, entity, own));
+  }
+  return [...seen.values()];
 }
 
 export async function countRows(em: Em, query: Pick<ListQuery, 'from' | 'where'>): Promise<number> {
   const statement = sql`select count(*)::int as n from ${query.from} where ${query.where}`;
-  const [row] = await execute<{ n: number }>(em, statement);
+  const [row] = await executeRead<{ n: number }>(em, statement);
   return Number(row.n);
+}
+
+/**
+ * A page's row limit written into the statement rather than passed: the planner chooses by it (walk an
+ * index or sort, a lookup per row or a hash), and a prepared statement's generic plan would not know it.
+ * Page sizes are a few validated integers, so each shape of list has a handful of texts.
+ */
+function literalLimit(n: number): Sql {
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`page limit ${n} is not a count`);
+  return Sql.raw(String(n));
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -109,8 +181,8 @@ export async function fetchPagesByParent<T extends object>(
       select t.*, ${keyAliases}, ${parent} as "__parent",
         row_number() over (partition by ${parent} order by ${Sql.raw(query.keys.join(', '))}) as "__rn"
       from ${query.from} where (${query.where}) and ${parent} in (${parentIds})${seek}
-    ) paged where "__rn" <= ${request.size + 1} order by "__parent", "__rn"`;
-  const rows = await execute<Record<string, unknown>>(em, statement);
+    ) paged where "__rn" <= ${literalLimit(request.size + 1)} order by "__parent", "__rn"`;
+  const rows = await executeRead<Record<string, unknown>>(em, statement);
   const byParent = new Map<string, Record<string, unknown>[]>();
   for (const row of rows) {
     const id = String(row.__parent);
@@ -120,12 +192,10 @@ export async function fetchPagesByParent<T extends object>(
   for (const id of parentIds) {
     const all = byParent.get(id) ?? [];
     const pageRows = all.slice(0, request.size);
-    pages.set(id, {
-      items: pageRows.map((row) => toItem(em, entity, query, row)),
-      cursors: pageRows.map((row) => encodeCursor(query.keys.map((_, i) => cursorValue(row[`__k${i}`])))),
-      hasNextPage: all.length > request.size,
-      hasPreviousPage: request.cursor != null,
-    });
+    pages.set(
+      id,
+      withCursors({ items: pageRows.map((row) => toItem(em, entity, query, row)), hasNextPage: all.length > request.size, hasPreviousPage: request.cursor != null }, query.keys, pageRows),
+    );
   }
   return pages;
 }
@@ -141,7 +211,7 @@ export async function countRowsByParent(
   const parent = Sql.raw(query.parentColumn);
   const statement = sql`select ${parent} as parent, count(*)::int as n from ${query.from}
     where (${query.where}) and ${parent} in (${parentIds}) group by ${parent}`;
-  const rows = await execute<{ parent: string; n: number }>(em, statement);
+  const rows = await executeRead<{ parent: string; n: number }>(em, statement);
   for (const row of rows) counts.set(String(row.parent), Number(row.n));
   return counts;
 }

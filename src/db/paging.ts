@@ -13,6 +13,8 @@ export interface Page<T> {
   cursors: string[];
   hasNextPage: boolean;
   hasPreviousPage: boolean;
+  /** The rows the items link to, read with them (ListQuery.include), once each. */
+  included?: object[];
 }
 
 /** The validated direction and size of a page request. */

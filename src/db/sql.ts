@@ -40,3 +40,16 @@ export const or = (parts: Sql[]): Sql => (parts.length ? sql`(${Sql.join(parts.m
 export function execute<T = Record<string, unknown>>(em: { getConnection(): { execute(q: string, p: unknown[], m: 'all', ctx?: unknown): Promise<unknown> }; getTransactionContext(): unknown }, statement: Sql): Promise<T[]> {
   return em.getConnection().execute(statement.text, statement.params, 'all', em.getTransactionContext()) as Promise<T[]>;
 }
+
+/**
+ * `column` starts with `prefix` (a materialized path's subtree), written as a range in byte order
+ * (`collate "C"`): the same rows as `like 'prefix%'`, but a range a generic plan of a prepared statement
+ * can still take from the index, where LIKE needs its pattern at planning time. A prefix not ending
+ * in a plain ASCII character keeps LIKE (with its wildcards escaped).
+ */
+export function startsWith(column: Sql, prefix: string): Sql {
+  const last = prefix.charCodeAt(prefix.length - 1);
+  if (prefix.length === 0 || !(last >= 0x20 && last < 0x7e)) return sql`${column} like ${`${prefix.replace(/[\\%_]/g, '\\$&')}%`}`;
+  const next = `${prefix.slice(0, -1)}${String.fromCharCode(last + 1)}`;
+  return sql`(${column} >= ${prefix} collate "C" and ${column} < ${next} collate "C")`;
+}

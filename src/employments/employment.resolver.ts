@@ -126,6 +126,6 @@ export class HistoryEntryResolver {
 export class EmploymentResolver {
   @FieldResolver(() => OrganisationType, { nullable: true, description: 'The employer; null when you may not see it.' })
   employer(@Root() employment: Employment, @Ctx() ctx: Context) {
-    return ctx.loaders.organisation.load(employment.employer.id);
+    return ctx.loaders.organisation.get(employment.employer.id);
   }
 }

@@ -49,6 +49,6 @@ export class GrantReviewResolver {
 
   @FieldResolver(() => OrganisationType, { description: 'The new responsible issuer, who decides.' })
   issuer(@Root() review: GrantReview, @Ctx() ctx: Context) {
-    return ctx.loaders.organisation.load(review.issuer.id);
+    return ctx.loaders.organisation.get(review.issuer.id);
   }
 }

@@ -3,6 +3,7 @@ import { NestedPageLoader } from '../db/page-loader.js';
 import type { Em } from '../db/orm.js';
 import { countRows, fetchPage } from '../db/paginate.js';
 import { and, sql, execute } from '../db/sql.js';
+import { executeRead } from '../db/prepared.js';
 import type { Page, PageRequest } from '../db/paging.js';
 import { SubArea } from '../services/service.entity.js';
 import { Grant, type GrantState } from './grant.entity.js';
@@ -22,7 +23,7 @@ export class GrantRepository {
   async findVisible(ids: string[]): Promise<Grant[]> {
     if (ids.length === 0) return [];
     const q = sql`select g.* from grants g where g.id in (${ids}) and ${this.policy.readableGrants('g')}`;
-    const rows = await execute<Record<string, unknown>>(this.em, q);
+    const rows = await executeRead<Record<string, unknown>>(this.em, q);
     return rows.map((r) => this.em.map(Grant, r));
   }
 

@@ -52,17 +52,17 @@ export class GrantResolver {
 
   @FieldResolver(() => ServiceType)
   service(@Root() grant: Grant, @Ctx() ctx: Context) {
-    return ctx.loaders.service.load(grant.service.id);
+    return ctx.loaders.service.get(grant.service.id);
   }
 
   @FieldResolver(() => ServiceRoleType)
   role(@Root() grant: Grant, @Ctx() ctx: Context) {
-    return ctx.loaders.role.load(grant.role.id);
+    return ctx.loaders.role.get(grant.role.id);
   }
 
   @FieldResolver(() => OrganisationType, { description: 'The organisation (subtree) the grant applies to.' })
   scope(@Root() grant: Grant, @Ctx() ctx: Context) {
-    return ctx.loaders.organisation.load(grant.scope.id);
+    return ctx.loaders.organisation.get(grant.scope.id);
   }
 
   @FieldResolver(() => [SubAreaType], { description: 'Empty when the grant covers the whole service.' })
@@ -72,7 +72,7 @@ export class GrantResolver {
 
   @FieldResolver(() => OrganisationType, { description: 'The issuer organisation that decided the grant.' })
   issuedBy(@Root() grant: Grant, @Ctx() ctx: Context) {
-    return ctx.loaders.organisation.load(grant.issuedBy.id);
+    return ctx.loaders.organisation.get(grant.issuedBy.id);
   }
 }
 

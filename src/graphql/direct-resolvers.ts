@@ -1,7 +1,7 @@
-import { GraphQLObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
+import { getNamedType, GraphQLEnumType, GraphQLObjectType, GraphQLScalarType, type GraphQLField, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 import { getMetadataStorage } from 'type-graphql';
 
-type Param = { kind: string; index: number; propertyName?: string; getType?: () => unknown };
+type Param = { kind: string; index: number; name?: string; propertyName?: string; getType?: () => unknown };
 type FieldResolverMeta = {
   kind: 'internal' | 'external';
   target: new () => Record<string, (...args: unknown[]) => unknown>;
@@ -31,12 +31,13 @@ export function withDirectFieldResolvers(schema: GraphQLSchema): GraphQLSchema {
   for (const meta of storage.fieldResolvers) {
     if (meta.kind !== 'external' || meta.middlewares?.length || meta.roles?.length || !meta.getObjectType) continue;
     const params = [...(meta.params ?? [])].sort((a, b) => a.index - b.index);
-    if (params.some((p, i) => p.index !== i || !['root', 'context', 'info'].includes(p.kind) || (p.kind === 'root' && p.propertyName))) continue;
+    if (params.some((p, i) => p.index !== i || !['root', 'context', 'info', 'args', 'arg'].includes(p.kind) || (p.kind === 'root' && p.propertyName))) continue;
     const objectClass = meta.getObjectType();
     const typeName = storage.objectTypes.find((o) => o.target === objectClass)?.name;
     const type = typeName ? schema.getType(typeName) : undefined;
     const field = type instanceof GraphQLObjectType ? type.getFields()[meta.schemaName] : undefined;
     if (!field?.resolve) continue;
+    if (params.some((p) => p.kind === 'args' || p.kind === 'arg') && !plainArguments(field, params)) continue;
     let instance = instances.get(meta.target);
     if (!instance) instances.set(meta.target, (instance = new meta.target()));
     const method = instance[meta.methodName];
@@ -55,8 +56,20 @@ function direct(
   const rootType = params.find((p) => p.kind === 'root')?.getType?.();
   const rootClass = typeof rootType === 'function' ? (rootType as abstract new (...args: never[]) => unknown) : null;
   const context = params.find((p) => p.kind === 'context')?.propertyName;
-  const pick = (kind: string, root: unknown, ctx: Record<string, unknown>, info: unknown) =>
-    kind === 'root' ? root : kind === 'info' ? info : context ? ctx[context] : ctx;
+  const pick = (p: Param, root: unknown, args: Record<string, unknown>, ctx: Record<string, unknown>, info: unknown) => {
+    switch (p.kind) {
+      case 'root':
+        return root;
+      case 'info':
+        return info;
+      case 'arg':
+        return args[p.name!];
+      case 'args':
+        return Object.assign(new (p.getType!() as new () => object)(), definedOnly(args, argsFieldNames(p.getType!())));
+      default:
+        return context ? ctx[context] : ctx;
+    }
+  };
   const [first, second] = params.map((p) => p.kind);
   const convertible = (root: unknown) => rootClass !== null && root !== null && typeof root === 'object' && !(root instanceof rootClass);
   // The usual shapes without a per-call array: (root), (root, ctx).
@@ -65,5 +78,43 @@ function direct(
     return (root, args, ctx, info) => (convertible(root) ? fallback(root, args, ctx, info) : method.call(instance, root, ctx));
   }
   return (root, args, ctx, info) =>
-    convertible(root) ? fallback(root, args, ctx, info) : method.apply(instance, params.map((p) => pick(p.kind, root, ctx as Record<string, unknown>, info)));
+    convertible(root) ? fallback(root, args, ctx, info) : method.apply(instance, params.map((p) => pick(p, root, args as Record<string, unknown>, ctx as Record<string, unknown>, info)));
+}
+
+/**
+ * Arguments type-graphql would hand over unchanged: every argument of the field a scalar or an enum
+ * (no input object to turn into a class instance), and an @Args class with no field initialisers, which
+ * type-graphql fills with the given values only. type-graphql's path also awaits its (disabled)
+ * validation, so each such field cost a promise and a Promise.all per call.
+ */
+function plainArguments(field: GraphQLField<unknown, unknown>, params: Param[]): boolean {
+  if (!field.args.every((a) => { const named = getNamedType(a.type); return named instanceof GraphQLScalarType || named instanceof GraphQLEnumType; })) return false;
+  return params.every((p) => {
+    if (p.kind === 'arg') return typeof p.name === 'string';
+    if (p.kind !== 'args') return true;
+    const Cls = p.getType?.();
+    return typeof Cls === 'function' && Object.keys(new (Cls as new () => object)()).length === 0;
+  });
+}
+
+function definedOnly(args: Record<string, unknown>, names: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of names) if (args[name] !== undefined) out[name] = args[name];
+  return out;
+}
+
+const argsFields = new Map<unknown, string[]>();
+
+/** The fields an @ArgsType class declares, its superclasses' included (what type-graphql copies). */
+function argsFieldNames(cls: unknown): string[] {
+  let names = argsFields.get(cls);
+  if (!names) {
+    const storage = getMetadataStorage() as unknown as { argumentTypes: { target: unknown; fields: { name: string }[] }[] };
+    names = [];
+    for (let c = cls as { prototype?: unknown } | null; c && c.prototype !== undefined; c = Object.getPrototypeOf(c) as typeof c) {
+      names.push(...(storage.argumentTypes.find((t) => t.target === c)?.fields.map((f) => f.name) ?? []));
+    }
+    argsFields.set(cls, names);
+  }
+  return names;
 }

@@ -84,12 +84,12 @@ export class IssuerMandateResolver {
 
   @FieldResolver(() => ServiceType)
   service(@Root() m: IssuerMandate, @Ctx() ctx: Context) {
-    return ctx.loaders.service.load(m.service.id);
+    return ctx.loaders.service.get(m.service.id);
   }
 
   @FieldResolver(() => OrganisationType, { description: 'The organisation holding the rights.' })
   organisation(@Root() m: IssuerMandate, @Ctx() ctx: Context) {
-    return ctx.loaders.organisation.load(m.organisation.id);
+    return ctx.loaders.organisation.get(m.organisation.id);
   }
 
   @FieldResolver(() => DocumentType, { description: 'The signed agreement.' })
@@ -122,7 +122,7 @@ export class UserIssuerResolver {
   })
   async responsibleIssuer(@Root() user: User, @Ctx() ctx: Context, @Arg('service', () => ID) service: string) {
     const found = await responsibleFor(user, ctx, service);
-    return found ? ctx.loaders.organisation.load(found.issuerId) : null;
+    return found ? ctx.loaders.organisation.get(found.issuerId) : null;
   }
 
   @FieldResolver(() => SupportContactType, {

@@ -72,12 +72,12 @@ export class OrdererAppointmentResolver {
 
   @FieldResolver(() => ServiceType)
   service(@Root() a: OrdererAppointment, @Ctx() ctx: Context) {
-    return ctx.loaders.service.load(a.service.id);
+    return ctx.loaders.service.get(a.service.id);
   }
 
   @FieldResolver(() => OrganisationType, { description: 'The subtree the orderer orders for.' })
   scope(@Root() a: OrdererAppointment, @Ctx() ctx: Context) {
-    return ctx.loaders.organisation.load(a.scope.id);
+    return ctx.loaders.organisation.get(a.scope.id);
   }
 
   @FieldResolver(() => DocumentType)

@@ -119,12 +119,12 @@ export class OrderResolver {
 
   @FieldResolver(() => ServiceType)
   service(@Root() o: Order, @Ctx() ctx: Context) {
-    return ctx.loaders.service.load(o.service.id);
+    return ctx.loaders.service.get(o.service.id);
   }
 
   @FieldResolver(() => ServiceRoleType)
   role(@Root() o: Order, @Ctx() ctx: Context) {
-    return ctx.loaders.role.load(o.role.id);
+    return ctx.loaders.role.get(o.role.id);
   }
 
   @FieldResolver(() => [SubAreaType])
@@ -134,12 +134,12 @@ export class OrderResolver {
 
   @FieldResolver(() => OrganisationType)
   scope(@Root() o: Order, @Ctx() ctx: Context) {
-    return ctx.loaders.organisation.load(o.scope.id);
+    return ctx.loaders.organisation.get(o.scope.id);
   }
 
   @FieldResolver(() => OrganisationType, { description: 'The issuer that decides.' })
   decider(@Root() o: Order, @Ctx() ctx: Context) {
-    return ctx.loaders.organisation.load(o.decider.id);
+    return ctx.loaders.organisation.get(o.decider.id);
   }
 
   @FieldResolver(() => RoutineType, { description: 'The routine in force when it was submitted: the one it is judged by.' })

@@ -59,7 +59,7 @@ export class OrganisationResolver {
 
   @FieldResolver(() => OrganisationType, { nullable: true, description: 'The organisation above this one; null at a root.' })
   parent(@Root() org: Organisation, @Ctx() ctx: Context) {
-    return org.parent ? ctx.loaders.organisation.load(org.parent.id) : null;
+    return org.parent ? ctx.loaders.organisation.get(org.parent.id) : null;
   }
 
   @FieldResolver(() => OrganisationConnection, { description: 'The organisations directly below this one that you may see.' })

@@ -42,7 +42,7 @@ export class RoutineResolver {
 
   @FieldResolver(() => ServiceType)
   service(@Root() routine: Routine, @Ctx() ctx: Context) {
-    return ctx.loaders.service.load(routine.service.id);
+    return ctx.loaders.service.get(routine.service.id);
   }
 
   @FieldResolver(() => RoutineRulesType)

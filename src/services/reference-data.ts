@@ -13,7 +13,7 @@ export interface ReferenceData {
 }
 
 const TTL_MS = 60_000;
-const cache = new WeakMap<object, { at: number; data: Promise<ReferenceData> }>();
+const cache = new WeakMap<object, { at: number; data: Promise<ReferenceData>; settled?: ReferenceData }>();
 
 async function load(em: Em): Promise<ReferenceData> {
   const fork = em.fork();
@@ -35,7 +35,17 @@ export function referenceData(em: Em): Promise<ReferenceData> {
   const hit = cache.get(key);
   if (hit && Date.now() - hit.at < TTL_MS) return hit.data;
   const data = load(em);
-  cache.set(key, { at: Date.now(), data });
-  data.catch(() => cache.delete(key));
+  const entry: { at: number; data: Promise<ReferenceData>; settled?: ReferenceData } = { at: Date.now(), data };
+  cache.set(key, entry);
+  data.then(
+    (loaded) => (entry.settled = loaded),
+    () => cache.delete(key),
+  );
   return data;
+}
+
+/** The same catalogue when it is loaded and fresh, without waiting; undefined when it has to be asked for. */
+export function referenceDataNow(em: Em): ReferenceData | undefined {
+  const hit = cache.get(em.getDriver());
+  return hit && Date.now() - hit.at < TTL_MS ? hit.settled : undefined;
 }

@@ -22,7 +22,7 @@ export class ServiceResolver {
 
   @FieldResolver(() => OrganisationType, { description: 'The authority that owns the service.' })
   owner(@Root() service: Service, @Ctx() ctx: Context) {
-    return ctx.loaders.organisation.load(service.owner.id);
+    return ctx.loaders.organisation.get(service.owner.id);
   }
 
   @FieldResolver(() => [ServiceRoleType])
@@ -40,6 +40,6 @@ export class ServiceResolver {
 export class ServiceRoleResolver {
   @FieldResolver(() => ServiceType)
   service(@Root() role: ServiceRole, @Ctx() ctx: Context) {
-    return ctx.loaders.service.load(role.service.id);
+    return ctx.loaders.service.get(role.service.id);
   }
 }

@@ -28,8 +28,9 @@ export const UserSchema = defineEntity({
     { name: 'users_email_idx', properties: ['email'] },
     // The access check finds a person by e-mail whatever its case.
     { name: 'users_email_lower_idx', expression: 'create index "users_email_lower_idx" on "users" (lower("email"))' },
-    // Staff lists are ordered by name: lets a broad scope stream its first page in order.
-    { name: 'users_name_idx', properties: ['familyName', 'givenName', 'id'] },
+    // Staff lists are ordered by name: lets a broad scope stream its first page in order. The employer
+    // rides along, so the walk tests each person against the scope from the index alone (index-only).
+    { name: 'users_name_idx', properties: ['familyName', 'givenName', 'id'], include: ['employer'] },
     // Search is by prefix, whatever the case: text_pattern_ops serves LIKE 'x%' under any collation.
     { name: 'users_search_name_idx', expression: `create index "users_search_name_idx" on "users" (lower("given_name" || ' ' || "family_name") text_pattern_ops)` },
     { name: 'users_search_family_name_idx', expression: 'create index "users_search_family_name_idx" on "users" (lower("family_name") text_pattern_ops)' },

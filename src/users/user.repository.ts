@@ -1,9 +1,11 @@
 import type { Policy } from '../auth/policy.js';
 import type { Em } from '../db/orm.js';
 import { fetchPage, type ListQuery } from '../db/paginate.js';
-import { and, or, Sql, sql, execute } from '../db/sql.js';
+import { and, or, Sql, sql, execute, startsWith } from '../db/sql.js';
+import { executeRead } from '../db/prepared.js';
 import type { Page, PageRequest } from '../db/paging.js';
 import { startsWithAny } from '../db/search.js';
+import { Organisation } from '../organisations/organisation.entity.js';
 import { User } from './user.entity.js';
 
 /**
@@ -42,7 +44,8 @@ const SEARCHED = [`lower(t.given_name || ' ' || t.family_name)`, 'lower(t.family
 export interface PeopleList {
   /** How many sort keys its cursors hold (what pageRequest checks a client's cursor against). */
   keyWidth: number;
-  page(request: PageRequest): Promise<Page<User>>;
+  /** A page by name; with `employers`, Page.included holds the page's employers, read in the same statement. */
+  page(request: PageRequest, options?: { employers?: boolean }): Promise<Page<User>>;
   count(): Promise<number>;
 }
 
@@ -63,7 +66,7 @@ export class UserRepository {
   async findVisible(ids: string[]): Promise<User[]> {
     if (ids.length === 0) return [];
     const q = sql`select u.* from users u where u.id in (${ids}) and ${this.policy.readableUsers('u')}`;
-    const rows = await execute<Record<string, unknown>>(this.em, q);
+    const rows = await executeRead<Record<string, unknown>>(this.em, q);
     return rows.map((r) => this.em.map(User, r));
   }
 
@@ -96,9 +99,9 @@ export class UserRepository {
     const { list, count } = this.staffQuery(filter, conditions, searching);
     return {
       keyWidth: BY_NAME.length,
-      page: (request) => fetchPage(this.em, User, list, request),
+      page: (request, options) => fetchPage(this.em, User, options?.employers ? { ...list, include: { column: 'employer_id', entity: Organisation } } : list, request),
       count: async () => {
-        const [row] = await execute<{ n: number }>(this.em, count);
+        const [row] = await executeRead<{ n: number }>(this.em, count);
         return Number(row.n);
       },
     };
@@ -120,7 +123,7 @@ export class UserRepository {
    */
   private staffQuery(filter: UserFilter, only: Sql[], searching = false): { list: ListQuery; count: Sql } {
     const people = this.policy.readablePeople();
-    const under = filter.organisationPath ? sql`e.path like ${`${filter.organisationPath}%`}` : null;
+    const under = filter.organisationPath ? startsWith(Sql.raw('e.path'), filter.organisationPath) : null;
     const simple = (where: Sql) => {
       const list = { from: sql`users t`, where: and([where, ...only]), keys: BY_NAME, readOnly: true };
       return { list, count: sql`select count(*)::int as n from users t where ${list.where}` };
@@ -143,6 +146,9 @@ export class UserRepository {
       where: and(only),
       keys: BY_NAME,
       readOnly: true,
+      // Each plan walks an index holding the name and the employer (users_name_idx includes it,
+      // users_employer_family_name_idx leads with it), so the people it skips are never read.
+      rowsById: 'users',
       with: sql`${scopeCte},
         scope_people as materialized (select coalesce((select w.n from (select sum(h.n) over (rows between unbounded preceding and current row) as n
           from scope s cross join lateral (select h.n from employer_headcounts h where h.employer_id = s.id) h) w where w.n >= ${SMALL_SCOPE} limit 1), 0)::int as n),

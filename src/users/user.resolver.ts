@@ -55,7 +55,10 @@ export class UserResolver {
       organisationPath = org instanceof Organisation ? org.path : NO_ORGANISATION_PATH;
     }
     const list = new UserRepository(ctx.em, ctx.policy).staff({ organisationPath, search: searchWords(search) });
-    return new UserConnection(await list.page(pageRequest(page, ctx.config.maxPageSize, list.keyWidth)), () => list.count());
+    // A list of people nearly always shows where they work: their employers come with the page.
+    const found = await list.page(pageRequest(page, ctx.config.maxPageSize, list.keyWidth), { employers: true });
+    for (const employer of found.included ?? []) ctx.loaders.organisation.prime((employer as Organisation).id, employer as Organisation);
+    return new UserConnection(found, () => list.count());
   }
 
   @Mutation(() => UserContactUpdatePayload, { description: "Changes a person's e-mail address or phone number." })
@@ -83,7 +86,7 @@ export class UserResolver {
 
   @FieldResolver(() => OrganisationType, { description: 'The organisation that employs the person.' })
   employer(@Root() user: User, @Ctx() ctx: Context) {
-    return ctx.loaders.organisation.load(user.employer.id);
+    return ctx.loaders.organisation.get(user.employer.id);
   }
 
   @FieldResolver(() => [PlacementType], { description: 'Where the person works outside their employer.' })
@@ -96,7 +99,7 @@ export class UserResolver {
 export class PlacementResolver {
   @FieldResolver(() => OrganisationType)
   organisation(@Root() placement: Placement, @Ctx() ctx: Context) {
-    return ctx.loaders.organisation.load(placement.organisation.id);
+    return ctx.loaders.organisation.get(placement.organisation.id);
   }
 }
 
