@@ -33,7 +33,7 @@ export interface App {
 
 /** Opens the database, applies migrations, loads the demo on an empty database, and serves. */
 export async function startApp(config: Config, log: Logger, overrides: { port?: number; host?: string; orm?: Orm; jwks?: Partial<JwksOptions> } = {}): Promise<App> {
-  const orm = overrides.orm ?? (await openDatabase({ databaseUrl: config.databaseUrl, pgliteDataDir: config.dataDir, statementTimeoutMs: config.statementTimeoutMs }, log));
+  const orm = overrides.orm ?? (await openDatabase({ databaseUrl: config.databaseUrl, pgliteDataDir: config.dataDir, statementTimeoutMs: config.statementTimeoutMs, preparedStatements: config.preparedStatements }, log));
   const applied = await migrateUp(orm);
   if (applied.length) log.info({ applied }, 'migrations applied');
 

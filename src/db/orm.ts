@@ -9,6 +9,7 @@ import { MikroORM as PostgresORM } from '@mikro-orm/postgresql';
 import type { EntityManager, MikroORM } from '@mikro-orm/sql';
 import type { Logger as Pino } from 'pino';
 import { requestStore } from './request-context.js';
+import { withoutPreparedStatements } from './prepared.js';
 
 export type Orm = MikroORM;
 export type Em = EntityManager;
@@ -47,6 +48,8 @@ export interface DatabaseTarget {
   statementTimeoutMs?: number;
   /** PGlite data directory, or "memory://" for a throw-away database. */
   pgliteDataDir?: string;
+  /** PostgreSQL: list reads as named prepared statements, their plans kept (src/db/prepared.ts); default on. */
+  preparedStatements?: boolean;
 }
 
 export function ormOptions(target: DatabaseTarget, log?: Pino): Partial<Options> {
@@ -94,6 +97,7 @@ export function ormOptions(target: DatabaseTarget, log?: Pino): Partial<Options>
 export async function openOrm(target: DatabaseTarget, log?: Pino): Promise<Orm> {
   const options = ormOptions(target, log);
   const orm = target.databaseUrl ? await PostgresORM.init(options as never) : await PgliteORM.init(options as never);
+  if (target.preparedStatements === false) withoutPreparedStatements(orm.em.getConnection());
   return orm;
 }
 

@@ -22,11 +22,20 @@ import { execute, type Sql } from './sql.js';
 const MAX_PREPARED_PER_CONNECTION = 500;
 
 const pools = new WeakMap<object, Promise<Pool>>();
+const unprepared = new WeakSet<object>();
+
+/**
+ * Sends this database's reads as MikroORM does (values written in, planned each time): for a pooler in
+ * transaction mode that cannot keep a session's prepared statements (DATABASE_PREPARED_STATEMENTS=false).
+ */
+export function withoutPreparedStatements(connection: object): void {
+  unprepared.add(connection);
+}
 const prepared = new WeakMap<PoolClient, Set<string>>();
 
 export async function executeRead<T = Record<string, unknown>>(em: Em, statement: Sql): Promise<T[]> {
   const connection = em.getConnection();
-  if (!(connection instanceof PostgreSqlConnection) || em.getTransactionContext()) return execute<T>(em, statement);
+  if (!(connection instanceof PostgreSqlConnection) || em.getTransactionContext() || unprepared.has(connection)) return execute<T>(em, statement);
   let pool = pools.get(connection);
   if (!pool) pools.set(connection, (pool = connection.getNativeClient()));
   const { text, values } = positional(statement);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgreSqlConnection } from '@mikro-orm/postgresql';
+import { openDatabase } from '../../src/app/database.js';
 import { migrateUp } from '../../src/db/orm.js';
 import { executeRead, positional } from '../../src/db/prepared.js';
 import { requestStore } from '../../src/db/request-context.js';
@@ -85,5 +86,18 @@ describe('prepared reads and subtree ranges', () => {
     const pool = await (connection as PostgreSqlConnection).getNativeClient();
     const { rows } = await pool.query<{ n: number }>(`select count(*)::int as n from pg_prepared_statements where statement like '%$1::text as prepared_marker%'`);
     expect(rows[0].n).toBe(1);
+  });
+
+  it.runIf(Boolean(process.env.DATABASE_URL))('should prepare nothing where DATABASE_PREPARED_STATEMENTS is off (a pooler in transaction mode)', async () => {
+    const orm = await openDatabase({ databaseUrl: db.url, preparedStatements: false });
+    try {
+      const em = orm.em.fork();
+      expect(await executeRead(em, sql`select ${'unprepared'}::text as unprepared_marker`)).toEqual([{ unprepared_marker: 'unprepared' }]);
+      const pool = await (em.getConnection() as PostgreSqlConnection).getNativeClient();
+      const { rows } = await pool.query<{ n: number }>(`select count(*)::int as n from pg_prepared_statements where statement like '%unprepared_marker%'`);
+      expect(rows[0].n).toBe(0);
+    } finally {
+      await orm.close(true);
+    }
   });
 });
