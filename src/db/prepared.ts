@@ -39,9 +39,26 @@ export async function executeRead<T = Record<string, unknown>>(em: Em, statement
   let pool = pools.get(connection);
   if (!pool) pools.set(connection, (pool = connection.getNativeClient()));
   const { text, values } = positional(statement);
-  const client = await (await pool).connect();
   const store = requestStore.getStore();
   if (store) store.sqlStatements++;
+  const ready = await pool;
+  // A table changed under a kept plan (a migration while this process runs): PostgreSQL refuses the
+  // statement on each connection that prepared it. Each such connection is dropped with its plans, and
+  // the read asked again, at most once per connection the pool holds.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await run<T>(ready, text, values);
+    } catch (error) {
+      if (!stalePlan(error) || attempt >= (ready.options.max ?? 10)) throw error;
+    }
+  }
+}
+
+const stalePlan = (error: unknown) => (error as { code?: string }).code === '0A000' && /cached plan must not change result type/.test(String((error as Error).message));
+
+async function run<T>(pool: Pool, text: string, values: unknown[]): Promise<T[]> {
+  const client = await pool.connect();
+  let failed: Error | undefined;
   try {
     let names = prepared.get(client);
     if (!names) prepared.set(client, (names = new Set()));
@@ -49,8 +66,12 @@ export async function executeRead<T = Record<string, unknown>>(em: Em, statement
     if (name) names.add(text);
     const result = await client.query<T & object>({ name, text, values });
     return result.rows;
+  } catch (error) {
+    if (stalePlan(error)) failed = error as Error;
+    throw error;
   } finally {
-    client.release();
+    // Released with the error, the pool closes the connection, and its stale plans go with it.
+    client.release(failed);
   }
 }
 

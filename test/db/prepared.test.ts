@@ -100,4 +100,16 @@ describe('prepared reads and subtree ranges', () => {
       await orm.close(true);
     }
   });
+
+  it.runIf(Boolean(process.env.DATABASE_URL))('should answer after a table changed under a kept plan, as after a migration', async () => {
+    const em = db.orm.em.fork();
+    await execute(em, sql`create table prepared_probe (id int primary key)`);
+    await execute(em, sql`insert into prepared_probe values (1)`);
+    const read = sql`select * from prepared_probe where id = ${1}`;
+    // Prepared on several of the pool's connections at once, then the table gains a column.
+    await Promise.all([1, 2, 3].map(() => executeRead(em, read)));
+    await execute(em, sql`alter table prepared_probe add column label text default 'new'`);
+    expect(await executeRead(em, read)).toEqual([{ id: 1, label: 'new' }]);
+    expect(await Promise.all([1, 2, 3].map(() => executeRead(em, read)))).toEqual([1, 2, 3].map(() => [{ id: 1, label: 'new' }]));
+  });
 });
