@@ -408,9 +408,9 @@ SQL statements of the staff list: 10 people ${staff10.sql}, 50 people ${staff.sq
 | node(id:) with scope check p99 ≤ 5 ms (1 connection) | ${fmt(nodeAgency.p99)} ms (agency), ${fmt(nodeAuthority.p99)} ms (authority) | ${check(Math.max(nodeAgency.p99, nodeAuthority.p99) <= 5)} |
 | scope decision the same (±20 %) on ≈600 and ≈21,000 organisations (p50, 1 connection) | p50 ${fmt(nodeAgency.p50)} vs ${fmt(nodeAuthority.p50)} ms | ${check(Math.abs(nodeAuthority.p50 - nodeAgency.p50) <= 0.2 * nodeAgency.p50)} |
 ${nodeSmall ? `| scope decision the same (±20 %) on a ${smallTree!.organisations}- and a ${actors.organisations}-organisation tree (authority, p50, 1 connection) | p50 ${fmt(nodeSmall.p50)} vs ${fmt(nodeAuthority.p50)} ms | ${check(Math.abs(nodeAuthority.p50 - nodeSmall.p50) <= 0.2 * nodeSmall.p50)} |\n` : ''}| SQL statements of the staff list the same at 10 and 100, at most 5 | ${staff10.sql} / ${staff100.sql} | ${check(staff10.sql === staff100.sql && staff100.sql <= 5)} |
-| each report p95 ≤ 200 ms (1 connection) | worst ${fmt(Math.max(...reportP95.map((r) => r.p95)))} ms | ${check(reportP95.every((r) => r.p95 <= 200))} |
+| each report p95 ≤ 100 ms (1 connection) | worst ${fmt(Math.max(...reportP95.map((r) => r.p95)))} ms (${reportP95.reduce((w, r) => (r.p95 > w.p95 ? r : w)).op.replace('report: ', '')}) | ${check(reportP95.every((r) => r.p95 <= 100))} |
 | bulk order of 1,000 ≤ 2 s | ${Math.round(bulkMs)} ms (${bulkOrdered} created) | ${check(bulkMs <= 2000 && bulkOrdered === bulkPeople.length)} |
-| server RSS under load ≤ 300 MB | ${(rss / 2 ** 20).toFixed(0)} MB | ${check(rss <= 300 * 2 ** 20)} |
+| server RSS under load ≤ 256 MB per process | ${(rss / 2 ** 20).toFixed(0)} MB | ${check(rss <= 256 * 2 ** 20)} |
 ${peerMd ? `\n${peerMd}\n` : ''}`;
   writeFileSync(values.out, md + (readNotes() ?? ''));
   console.error(`wrote ${values.out}`);
@@ -418,12 +418,22 @@ ${peerMd ? `\n${peerMd}\n` : ''}`;
   stop();
 }
 
-/** Analysis written by hand below the generated part survives a re-run. */
+/**
+ * What survives a re-run: the sections other benches write between their markers (the provisioning
+ * bench's), then the analysis written by hand below the generated part.
+ */
 function readNotes(): string | null {
   try {
     const old = readFileSync(values.out, 'utf8');
+    const kept = [['<!-- provisioning:start -->', '<!-- provisioning:end -->']]
+      .map(([start, end]) => {
+        const from = old.indexOf(start);
+        const to = old.indexOf(end);
+        return from >= 0 && to > from ? `\n${old.slice(from, to + end.length)}\n` : '';
+      })
+      .join('');
     const at = old.indexOf('\n## Analysis');
-    return at >= 0 ? old.slice(at) : null;
+    return kept + (at >= 0 ? old.slice(at) : '');
   } catch {
     return null;
   }

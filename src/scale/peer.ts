@@ -256,16 +256,19 @@ const f = (n: number) => (Number.isFinite(n) ? (n >= 100 ? Math.round(n).toStrin
 /** The side-by-side section of BENCHMARKS.md. */
 export function peerSection(rounds: Round[], extra: { rss: { hub: number; peer: number }; workers: number }): string {
   const keys = [...new Set(rounds.map((r) => `${r.read}\u0000${r.connections}`))];
+  const of = (read: string, c: number, server: 'hub' | 'peer') => rounds.filter((r) => r.read === read && r.connections === c && r.server === server);
+  const ratioOf = (read: string, c: number) => {
+    const peer = of(read, c, 'peer');
+    return median(of(read, c, 'hub').map((h) => h.rps / (peer.find((p) => p.round === h.round)?.rps ?? NaN)));
+  };
+  const cpu = (rs: Round[], k: 'nodeMs' | 'pgMs') => rs.reduce((s, r) => s + r[k] * r.requests, 0) / Math.max(1, rs.reduce((s, r) => s + r.requests, 0));
   const rows = keys.map((key) => {
     const [read, c] = key.split('\u0000');
-    const of = (server: 'hub' | 'peer') => rounds.filter((r) => r.read === read && r.connections === Number(c) && r.server === server);
-    const hub = of('hub');
-    const peer = of('peer');
-    const ratios = hub.map((h) => h.rps / (peer.find((p) => p.round === h.round)?.rps ?? NaN));
-    const cpu = (rs: Round[], k: 'nodeMs' | 'pgMs') => rs.reduce((s, r) => s + r[k] * r.requests, 0) / Math.max(1, rs.reduce((s, r) => s + r.requests, 0));
+    const hub = of(read, Number(c), 'hub');
+    const peer = of(read, Number(c), 'peer');
     const cell = (rs: Round[]) => `${rs.map((r) => Math.round(r.rps)).join(' ')} | ${f(median(rs.map((r) => r.p50)))} / ${f(median(rs.map((r) => r.p99)))} | ${cpu(rs, 'nodeMs').toFixed(2)} + ${cpu(rs, 'pgMs').toFixed(2)}`;
     const errors = [...hub, ...peer].reduce((s, r) => s + r.errors, 0);
-    return `| ${read} | ${c} | ${cell(hub)} | ${cell(peer)} | **${median(ratios).toFixed(2)}** | ${errors} |`;
+    return `| ${read} | ${c} | ${cell(hub)} | ${cell(peer)} | **${ratioOf(read, Number(c)).toFixed(2)}** | ${errors} |`;
   });
   const n = Math.max(...rounds.map((r) => r.round)) + 1;
   const duration = rounds[0] ? Math.round(rounds[0].requests / Math.max(0.001, rounds[0].rps)) : 0;
@@ -287,7 +290,35 @@ Peak RSS per process: hub ${(extra.rss.hub / 2 ** 20).toFixed(0)} MB, PostGraphi
 | read | connections | hub req/s per round | hub p50 / p99 ms | hub CPU/req Node + PG | PG req/s per round | PG p50 / p99 ms | PG CPU/req Node + PG | hub / PG | errors |
 |---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
+
+${peerTargets(rounds, extra.rss.hub, ratioOf, (rs) => cpu(rs, 'nodeMs') + cpu(rs, 'pgMs'), of)}
 ${PEER_END}`;
+}
+
+/** Issue 16's targets, judged on this run. */
+function peerTargets(
+  rounds: Round[],
+  rss: number,
+  ratioOf: (read: string, c: number) => number,
+  cpuPerPage: (rs: Round[]) => number,
+  of: (read: string, c: number, server: 'hub' | 'peer') => Round[],
+): string {
+  const staff = rounds.find((r) => r.read.startsWith('staff list'))?.read;
+  const person = rounds.find((r) => r.read.startsWith('one person'))?.read;
+  if (!staff || !person) return '';
+  const check = (ok: boolean) => (ok ? 'met' : '**missed**');
+  const staff10 = of(staff, 10, 'hub');
+  const p99 = median(staff10.map((r) => r.p99));
+  const staffCpu = cpuPerPage(staff10);
+  const person1 = ratioOf(person, 1);
+  const person10 = ratioOf(person, 10);
+  return `| target (issue 16) | measured | |
+|---|---|---|
+| staff list at 10 connections ≥ 2× PostGraphile's req/s | ${ratioOf(staff, 10).toFixed(2)}× | ${check(ratioOf(staff, 10) >= 2)} |
+| staff list p99 ≤ 60 ms at 10 connections | ${f(p99)} ms | ${check(p99 <= 60)} |
+| staff list CPU per page (Node + PostgreSQL) ≤ 6 ms | ${staffCpu.toFixed(2)} ms | ${check(staffCpu <= 6)} |
+| one person by id ≥ 2× PostGraphile's req/s (1 / 10 connections) | ${person1.toFixed(2)}× / ${person10.toFixed(2)}× | ${check(person1 >= 2 && person10 >= 2)} |
+| peak RSS ≤ 256 MB per process | ${(rss / 2 ** 20).toFixed(0)} MB | ${check(rss <= 256 * 2 ** 20)} |`;
 }
 
 function peerVersion(): string {
