@@ -65,7 +65,7 @@ function direct(
       case 'arg':
         return args[p.name!];
       case 'args':
-        return Object.assign(new (p.getType!() as new () => object)(), definedOnly(args, argsFieldNames(p.getType!())));
+        return argsInstance(p.getType!() as new () => object, args);
       default:
         return context ? ctx[context] : ctx;
     }
@@ -93,14 +93,17 @@ function plainArguments(field: GraphQLField<unknown, unknown>, params: Param[]):
     if (p.kind === 'arg') return typeof p.name === 'string';
     if (p.kind !== 'args') return true;
     const Cls = p.getType?.();
-    return typeof Cls === 'function' && Object.keys(new (Cls as new () => object)()).length === 0;
+    // Fields declared without a value still exist on an instance (as undefined): only a real default counts.
+    return typeof Cls === 'function' && Object.values(new (Cls as new () => object)()).every((v) => v === undefined);
   });
 }
 
-function definedOnly(args: Record<string, unknown>, names: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const name of names) if (args[name] !== undefined) out[name] = args[name];
-  return out;
+/** As type-graphql builds it: an instance holding the given values of the class's fields, and no other keys. */
+function argsInstance(Cls: new () => object, args: Record<string, unknown>): object {
+  const instance = new Cls() as Record<string, unknown>;
+  for (const key of Object.keys(instance)) if (!(key in args)) delete instance[key];
+  for (const name of argsFieldNames(Cls)) if (args[name] !== undefined) instance[name] = args[name];
+  return instance;
 }
 
 const argsFields = new Map<unknown, string[]>();
