@@ -15,7 +15,7 @@ import { Invitation } from '../identities/invitation.entity.js';
 import { Organisation } from '../organisations/organisation.entity.js';
 import { Service, ServiceRole, SubArea } from '../services/service.entity.js';
 import { EmployerHeadcount, Placement, User } from '../users/user.entity.js';
-import { GrantExpiryTally, GrantMonthFlow, GrantSummaryDelta, GrantTally, GrantTallySnapshot, IdlePeopleDelta, IdlePeopleTally, PersonActiveGrants } from '../reports/summary.entity.js';
+import { GrantExpiryTally, GrantExpiryTotal, GrantMonthFlow, GrantMonthTotal, GrantSummaryDelta, GrantTally, GrantTallySnapshot, IdlePeopleDelta, IdlePeopleTally, PersonActiveGrants } from '../reports/summary.entity.js';
 
 /** Every persisted entity; migrations are generated from this list. */
-export const entities = [Organisation, Service, ServiceRole, SubArea, User, Placement, EmployerHeadcount, FederatedIdentity, Grant, AuditEvent, Document, Routine, IssuerMandate, IssuerAdministrator, OrdererAppointment, Order, OrderEvent, OrderAttachment, OutboxMessage, GrantSummaryDelta, GrantTally, GrantMonthFlow, GrantTallySnapshot, GrantExpiryTally, PersonActiveGrants, IdlePeopleDelta, IdlePeopleTally, Employment, Client, ClientCredential, HubEvent, EventHorizon, WebhookSubscription, WebhookDelivery, GrantReview, Invitation];
+export const entities = [Organisation, Service, ServiceRole, SubArea, User, Placement, EmployerHeadcount, FederatedIdentity, Grant, AuditEvent, Document, Routine, IssuerMandate, IssuerAdministrator, OrdererAppointment, Order, OrderEvent, OrderAttachment, OutboxMessage, GrantSummaryDelta, GrantTally, GrantMonthFlow, GrantMonthTotal, GrantTallySnapshot, GrantExpiryTally, GrantExpiryTotal, PersonActiveGrants, IdlePeopleDelta, IdlePeopleTally, Employment, Client, ClientCredential, HubEvent, EventHorizon, WebhookSubscription, WebhookDelivery, GrantReview, Invitation];

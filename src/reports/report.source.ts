@@ -26,6 +26,8 @@ export const ACTIVE_NOW_NONE = Sql.raw(`not exists (select 1 from grants ag wher
 
 /** An id no person has: stands for the viewer when there is none. */
 const NOT_A_USER = '00000000-0000-0000-0000-000000000000';
+/** An id no service has: the services of a viewer who holds no role. */
+const NO_SERVICE = NOT_A_USER;
 
 /**
  * The employer of grant g's holder, probed per grant: these correction sets are small, and a join lets
@@ -52,6 +54,24 @@ export async function countOf(em: Em, statement: Sql): Promise<number> {
 }
 
 const moment = (at: Date | null): Sql => (at ? timestamp(at) : Sql.raw('now()'));
+
+/**
+ * How the summaries keyed by employer read a scope: `auto` per service, whichever of the employers in
+ * scope and those outside it are fewer; `inside` always the employers in scope; `outside` always the
+ * service totals minus the employers outside. All three give the same figures (tests force each).
+ */
+export type ScopePlan = 'auto' | 'inside' | 'outside';
+
+/** A summary keyed by (key, employer, service) with service-level totals kept beside it by triggers. */
+interface EmployerSummary {
+  table: string;
+  totals: string;
+  key: string;
+  values: string[];
+}
+
+const MONTH_FLOWS: EmployerSummary = { table: 'grant_month_flows', totals: 'grant_month_totals', key: 'month', values: ['issued', 'ended'] };
+const EXPIRY_TALLIES: EmployerSummary = { table: 'grant_expiry_tallies', totals: 'grant_expiry_totals', key: 'expires_on', values: ['n'] };
 const ofService = (alias: string, serviceId: string | null) => (serviceId ? sql`and ${Sql.raw(alias)}.service_id = ${serviceId}` : sql``);
 
 /**
@@ -64,7 +84,38 @@ export class SummaryReportSource implements ReportSource {
   constructor(
     private readonly em: Em,
     private readonly policy: Policy,
+    private readonly plan: ScopePlan = 'auto',
   ) {}
+
+  /**
+   * Rows (key, ...values) of an employer summary in the viewer's scope (Policy.readableGrantGroups),
+   * plus its unfolded deltas: for each service, the employers in scope one index probe each, or, when
+   * the scope holds most organisations (an authority's domain), the service totals minus the
+   * employers outside, one probe each. Either way the same sum: every row's employer is an organisation.
+   */
+  private inScope(summary: EmployerSummary, range: (column: Sql) => Sql, deltas: Sql, serviceId: string | null): Sql {
+    const { table, totals, key, values } = summary;
+    const cols = Sql.raw(values.map((v) => `f.${v}`).join(', '));
+    const negated = Sql.raw(values.map((v) => `-f.${v}`).join(', '));
+    const k = Sql.raw(`f.${key}`);
+    // Only the services the viewer holds a role in can be in its scope: the others would be pairs that are all outside.
+    const viewer = this.policy.viewer;
+    const roles = [...new Set([...viewer.administers, ...viewer.orders].map((r) => r.serviceId))].filter((id) => !serviceId || id === serviceId);
+    const services = roles.length ? roles : [NO_SERVICE];
+    const wide = { auto: sql`count(*) filter (where inside) * 2 > count(*)`, inside: sql`false`, outside: sql`true` }[this.plan];
+    // offset 0 keeps each probe a parameterised index scan: the planner cannot know how many pairs there are.
+    const probe = sql`cross join lateral (select ${k}, ${cols} from ${Sql.raw(table)} f
+      where f.employer_id = p.employer_id and f.service_id = p.service_id and ${range(k)} offset 0) f`;
+    return sql`with pairs as materialized (
+        select e.id as employer_id, s.id as service_id, coalesce(${this.policy.readableGrantGroups('e', Sql.raw('s.id'))}, false) as inside
+        from organisations e cross join services s where s.id in (${services})
+      ),
+      wide as materialized (select service_id from pairs group by service_id having ${wide})
+      select ${k}, ${cols} from pairs p ${probe} where p.inside and p.service_id not in (select service_id from wide)
+      union all select ${k}, ${cols} from ${Sql.raw(totals)} f where ${range(k)} and f.service_id in (select service_id from wide)
+      union all select ${k}, ${negated} from pairs p ${probe} where not p.inside and p.service_id in (select service_id from wide)
+      union all select ${k}, ${cols} from (${deltas}) f join pairs p on p.employer_id = f.employer_id and p.service_id = f.service_id where p.inside`;
+  }
 
   /**
    * Now: the tallies plus the changes not yet folded. A past moment: the monthly snapshot before it,
@@ -105,11 +156,9 @@ export class SummaryReportSource implements ReportSource {
   }
 
   grantFlows(lo: Sql, hi: Sql, serviceId: string | null): Sql {
-    return sql`select f.month, f.issued, f.ended from (
-        select month, employer_id, service_id, issued, ended from grant_month_flows where month between ${lo} and ${hi}
-        union all select issued_month, employer_id, service_id, n, 0 from grant_summary_deltas where issued_month between ${lo} and ${hi}
-        union all select ended_month, employer_id, service_id, 0, n from grant_summary_deltas where ended_month between ${lo} and ${hi}
-      ) f join organisations e on e.id = f.employer_id where ${this.policy.readableGrantGroups('e', Sql.raw('f.service_id'))} ${ofService('f', serviceId)}
+    const deltas = sql`select issued_month as month, employer_id, service_id, n as issued, 0 as ended from grant_summary_deltas where issued_month between ${lo} and ${hi}
+      union all select ended_month, employer_id, service_id, 0, n from grant_summary_deltas where ended_month between ${lo} and ${hi}`;
+    return sql`select f.month, f.issued, f.ended from (${this.inScope(MONTH_FLOWS, (month) => sql`${month} between ${lo} and ${hi}`, deltas, serviceId)}) f
       union all select v.month, v.issued, v.ended from ${this.ownGrantsOutsideRoles()} o ${monthsOf('o')}
         where v.month between ${lo} and ${hi} ${ofService('o', serviceId)}`;
   }
@@ -119,13 +168,12 @@ export class SummaryReportSource implements ReportSource {
     // Whole days d with now < d and d + 1 day <= now + withinDays: lo <= d < hi.
     const lo = sql`(date_trunc('day', now(), 'UTC') + interval '1 day')`;
     const hi = sql`date_trunc('day', now() + ${withinDays} * interval '1 day', 'UTC')`;
+    const within = (day: Sql) => sql`${day} >= ${lo} and ${day} < ${hi}`;
+    const deltas = sql`select expires_on, employer_id, service_id, n from grant_summary_deltas where ${within(Sql.raw('expires_on'))}`;
     return countOf(
       this.em,
       sql`select (
-        (select coalesce(sum(x.n), 0) from (
-            select expires_on, employer_id, service_id, n from grant_expiry_tallies where expires_on >= ${lo} and expires_on < ${hi}
-            union all select expires_on, employer_id, service_id, n from grant_summary_deltas where expires_on >= ${lo} and expires_on < ${hi}
-          ) x join organisations e on e.id = x.employer_id where ${this.policy.readableGrantGroups('e', Sql.raw('x.service_id'))} ${ofService('x', serviceId)})
+        (select coalesce(sum(x.n), 0) from (${this.inScope(EXPIRY_TALLIES, within, deltas, serviceId)}) x)
         + (select count(*) from ${this.ownGrantsOutsideRoles()} o where o.state = 'active' and o.valid_to >= ${lo} and o.valid_to < ${hi} ${ofService('o', serviceId)})
         + (select count(*) from grants t where ${where} and t.valid_to < ${lo})
         + (select count(*) from grants t where ${where} and t.valid_to >= greatest(${lo}, ${hi}))

@@ -54,9 +54,28 @@ export const GrantMonthFlowSchema = defineEntity({
     issued: p.integer(),
     ended: p.integer(),
   },
+  // A scope that leaves out only a few employers reads the service totals minus theirs, one probe each.
+  indexes: [{ name: 'grant_month_flows_employer_idx', properties: ['employerId', 'serviceId', 'month'] }],
 });
 export class GrantMonthFlow extends GrantMonthFlowSchema.class {}
 GrantMonthFlowSchema.setClass(GrantMonthFlow);
+
+/**
+ * grant_month_flows summed over every employer, per month and service, folded in the same statement:
+ * a scope that covers most employers reads these minus the employers it leaves out.
+ */
+export const GrantMonthTotalSchema = defineEntity({
+  name: 'GrantMonthTotal',
+  tableName: 'grant_month_totals',
+  properties: {
+    month: p.datetime().primary(),
+    serviceId: p.uuid().primary(),
+    issued: p.integer(),
+    ended: p.integer(),
+  },
+});
+export class GrantMonthTotal extends GrantMonthTotalSchema.class {}
+GrantMonthTotalSchema.setClass(GrantMonthTotal);
 
 /**
  * Grants by their state as it was at `takenAt` (the first instant of a month, UTC), per employer,
@@ -131,6 +150,20 @@ export const GrantExpiryTallySchema = defineEntity({
     serviceId: p.uuid().primary(),
     n: p.integer(),
   },
+  indexes: [{ name: 'grant_expiry_tallies_employer_idx', properties: ['employerId', 'serviceId', 'expiresOn'] }],
 });
 export class GrantExpiryTally extends GrantExpiryTallySchema.class {}
 GrantExpiryTallySchema.setClass(GrantExpiryTally);
+
+/** grant_expiry_tallies summed over every employer, per day and service (see GrantMonthTotal). */
+export const GrantExpiryTotalSchema = defineEntity({
+  name: 'GrantExpiryTotal',
+  tableName: 'grant_expiry_totals',
+  properties: {
+    expiresOn: p.datetime().primary(),
+    serviceId: p.uuid().primary(),
+    n: p.integer(),
+  },
+});
+export class GrantExpiryTotal extends GrantExpiryTotalSchema.class {}
+GrantExpiryTotalSchema.setClass(GrantExpiryTotal);
