@@ -11,14 +11,26 @@ import { existedAt, snapshotFor, stateAt, timestamp } from './summaries.js';
  * themselves. Either way every figure is scoped by the viewer's Policy, with the lists' predicates.
  */
 export interface ReportSource {
-  /** The readable grants as they were at `asOf` (now when null): rows of (path of the holder's employer, service_id, role_id, state, n). */
-  grantGroups(asOf: Date | null): Promise<Sql>;
+  /**
+   * The readable grants as they were at `asOf` (now when null): rows of (path of the holder's employer,
+   * service_id, role_id, state, n, sub), where n counts in the totals by service, role and state and sub
+   * in the subtree totals; a row may count in only one of them (the other 0, its path or role and state
+   * null). `narrowing` is what the report filters the rows by after: a source may leave out rows it excludes,
+   * and give a path only through the first organisation below narrowing.organisationPath (all a subtree total reads).
+   */
+  grantGroups(asOf: Date | null, narrowing: GrantGroupsNarrowing): Promise<Sql>;
   /** Readable grants issued (by creation) and ended, in the UTC months from `lo` through `hi`: rows of (month, issued, ended). */
   grantFlows(lo: Sql, hi: Sql, serviceId: string | null): Sql;
   /** How many grants the list of expiring grants holds; `where` is that list's condition (grants, alias t). */
   expiringGrantsCount(where: Sql, withinDays: number, serviceId: string | null): Promise<number>;
   /** How many people the list of people without a grant in force holds; `where` is that list's condition (users, alias t). */
   peopleWithoutActiveGrantCount(where: Sql, organisationPath: string | null): Promise<number>;
+}
+
+/** What grant statistics narrows the grouped grants to: a service, an organisation subtree (by path prefix). */
+export interface GrantGroupsNarrowing {
+  serviceId: string | null;
+  organisationPath: string | null;
 }
 
 /** Person `t` holds no grant in force now. */
@@ -37,7 +49,7 @@ const HOLDER_EMPLOYER = Sql.raw('(select hu.employer_id from users hu where hu.i
 
 /** The readable grants as they were at `at`, read from the grants themselves, as grantGroups rows. */
 export function grantGroupsFromGrants(policy: Policy, at: Sql): Sql {
-  return sql`select e.path, g.service_id, g.role_id, ${stateAt('g', at)} as state, 1 as n
+  return sql`select e.path, g.service_id, g.role_id, ${stateAt('g', at)} as state, 1 as n, 1 as sub
     from grants g join users u on u.id = g.user_id join organisations e on e.id = u.employer_id
     where ${policy.readableGrants('g')} and ${existedAt('g', at)}`;
 }
@@ -88,6 +100,26 @@ export class SummaryReportSource implements ReportSource {
   ) {}
 
   /**
+   * CTEs `pairs` (employer_id, service_id, inside: in the viewer's scope) for every organisation (under
+   * `under`) and service the viewer holds a role in, and `wide`: the services read as totals minus the
+   * pairs outside (none when narrowed to a subtree, whose totals no summary keeps).
+   */
+  private pairs(serviceId: string | null, under: string | null): Sql {
+    // Only the services the viewer holds a role in can be in its scope: the others would be pairs that are all outside.
+    const viewer = this.policy.viewer;
+    const roles = [...new Set([...viewer.administers, ...viewer.orders].map((r) => r.serviceId))].filter((id) => !serviceId || id === serviceId);
+    const services = roles.length ? roles : [NO_SERVICE];
+    const plan = under ? 'inside' : this.plan;
+    const wide = { auto: sql`count(*) filter (where inside) * 2 > count(*)`, inside: sql`false`, outside: sql`true` }[plan];
+    return sql`pairs as materialized (
+        select e.id as employer_id, s.id as service_id, coalesce(${this.policy.readableGrantGroups('e', Sql.raw('s.id'))}, false) as inside,
+          split_part(e.path, '/', 1) as top
+        from organisations e cross join services s where s.id in (${services}) ${under ? sql`and e.path like ${`${under}%`}` : sql``}
+      ),
+      wide as materialized (select service_id from pairs group by service_id having ${wide})`;
+  }
+
+  /**
    * Rows (key, ...values) of an employer summary in the viewer's scope (Policy.readableGrantGroups),
    * plus its unfolded deltas: for each service, the employers in scope one index probe each, or, when
    * the scope holds most organisations (an authority's domain), the service totals minus the
@@ -98,19 +130,10 @@ export class SummaryReportSource implements ReportSource {
     const cols = Sql.raw(values.map((v) => `f.${v}`).join(', '));
     const negated = Sql.raw(values.map((v) => `-f.${v}`).join(', '));
     const k = Sql.raw(`f.${key}`);
-    // Only the services the viewer holds a role in can be in its scope: the others would be pairs that are all outside.
-    const viewer = this.policy.viewer;
-    const roles = [...new Set([...viewer.administers, ...viewer.orders].map((r) => r.serviceId))].filter((id) => !serviceId || id === serviceId);
-    const services = roles.length ? roles : [NO_SERVICE];
-    const wide = { auto: sql`count(*) filter (where inside) * 2 > count(*)`, inside: sql`false`, outside: sql`true` }[this.plan];
     // offset 0 keeps each probe a parameterised index scan: the planner cannot know how many pairs there are.
     const probe = sql`cross join lateral (select ${k}, ${cols} from ${Sql.raw(table)} f
       where f.employer_id = p.employer_id and f.service_id = p.service_id and ${range(k)} offset 0) f`;
-    return sql`with pairs as materialized (
-        select e.id as employer_id, s.id as service_id, coalesce(${this.policy.readableGrantGroups('e', Sql.raw('s.id'))}, false) as inside
-        from organisations e cross join services s where s.id in (${services})
-      ),
-      wide as materialized (select service_id from pairs group by service_id having ${wide})
+    return sql`with ${this.pairs(serviceId, null)}
       select ${k}, ${cols} from pairs p ${probe} where p.inside and p.service_id not in (select service_id from wide)
       union all select ${k}, ${cols} from ${Sql.raw(totals)} f where ${range(k)} and f.service_id in (select service_id from wide)
       union all select ${k}, ${negated} from pairs p ${probe} where not p.inside and p.service_id in (select service_id from wide)
@@ -121,15 +144,26 @@ export class SummaryReportSource implements ReportSource {
    * Now: the tallies plus the changes not yet folded. A past moment: the monthly snapshot before it,
    * corrected by the grants that changed since; from the grants themselves when no snapshot covers it.
    */
-  async grantGroups(asOf: Date | null): Promise<Sql> {
+  async grantGroups(asOf: Date | null, narrowing: GrantGroupsNarrowing): Promise<Sql> {
     const groups = (alias: string) => this.policy.readableGrantGroups('e', Sql.raw(`${alias}.service_id`));
     const at = moment(asOf);
-    const own = sql`select o.employer_path, o.service_id, o.role_id, ${stateAt('o', at)}, 1 from ${this.ownGrantsOutsideRoles()} o where ${existedAt('o', at)}`;
+    const own = sql`select o.employer_path, o.service_id, o.role_id, ${stateAt('o', at)}, 1, 1 from ${this.ownGrantsOutsideRoles()} o where ${existedAt('o', at)}`;
     if (!asOf) {
-      // Stored states, corrected where the clock has moved on: past validTo but not yet marked expired, or not yet begun.
-      return sql`select e.path, t.service_id, t.role_id, t.state, t.n from (
-          select employer_id, service_id, role_id, state, n from grant_tallies
-          union all select employer_id, service_id, role_id, state, n from grant_summary_deltas
+      // The tallies by the plan of inScope: the totals by service, role and state from grant_tally_totals
+      // minus the employers outside, and the subtree totals from one row per employer in scope, summed per
+      // top-level organisation (wide services are never narrowed to a subtree: see pairs).
+      const probe = sql`cross join lateral (select t.role_id, t.state, t.n from grant_tallies t where t.employer_id = p.employer_id and t.service_id = p.service_id offset 0) t`;
+      const tallies = sql`with ${this.pairs(narrowing.serviceId, narrowing.organisationPath)}
+        select e.path, p.service_id, t.role_id, t.state, t.n, t.n from pairs p ${probe} join organisations e on e.id = p.employer_id
+          where p.inside and p.service_id not in (select service_id from wide)
+        union all select null, t.service_id, t.role_id, t.state, t.n, 0 from grant_tally_totals t where t.service_id in (select service_id from wide)
+        union all select null, p.service_id, t.role_id, t.state, -t.n, 0 from pairs p ${probe} where not p.inside and p.service_id in (select service_id from wide)
+        union all select p.top || '/', p.service_id, null, null, 0, sum(t.n) from pairs p join grant_employer_totals t on t.employer_id = p.employer_id and t.service_id = p.service_id
+          where p.inside and p.service_id in (select service_id from wide) group by p.top, p.service_id`;
+      // Changes not yet folded, and stored states corrected where the clock has moved on: past validTo but not yet marked expired, or not yet begun.
+      return sql`select * from (${tallies}) tallied
+        union all select e.path, t.service_id, t.role_id, t.state, t.n, t.n from (
+          select employer_id, service_id, role_id, state, n from grant_summary_deltas
           union all select ${HOLDER_EMPLOYER}, g.service_id, g.role_id, g.state, -1 from grants g
             where (g.state in ('active', 'suspended') and g.valid_to <= now()) or g.valid_from > now()
           union all select ${HOLDER_EMPLOYER}, g.service_id, g.role_id, 'expired', 1 from grants g
@@ -147,7 +181,7 @@ export class SummaryReportSource implements ReportSource {
     return sql`with changed as materialized (
         select * from grants c where ${between('created_at')} or ${between('valid_from')} or ${between('ended_at')} or ${between('valid_to')} or ${between('suspended_at')}
       )
-      select e.path, t.service_id, t.role_id, t.state, t.n from (
+      select e.path, t.service_id, t.role_id, t.state, t.n, t.n from (
         select employer_id, service_id, role_id, state, n from grant_tally_snapshots where taken_at = ${base}
         union all select u.employer_id, c.service_id, c.role_id, ${stateAt('c', base)}, -1 from changed c join users u on u.id = c.user_id where ${existedAt('c', base)}
         union all select u.employer_id, c.service_id, c.role_id, ${stateAt('c', at)}, 1 from changed c join users u on u.id = c.user_id where ${existedAt('c', at)}

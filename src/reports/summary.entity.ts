@@ -43,6 +43,33 @@ export const GrantTallySchema = defineEntity({
 export class GrantTally extends GrantTallySchema.class {}
 GrantTallySchema.setClass(GrantTally);
 
+/** grant_tallies summed over every employer, per service, role and state (see GrantMonthTotal). */
+export const GrantTallyTotalSchema = defineEntity({
+  name: 'GrantTallyTotal',
+  tableName: 'grant_tally_totals',
+  properties: {
+    serviceId: p.uuid().primary(),
+    roleId: p.uuid().primary(),
+    state: p.string().length(16).primary(),
+    n: p.integer(),
+  },
+});
+export class GrantTallyTotal extends GrantTallyTotalSchema.class {}
+GrantTallyTotalSchema.setClass(GrantTallyTotal);
+
+/** grant_tallies summed over roles and states, per employer and service: the subtree totals of grant statistics. */
+export const GrantEmployerTotalSchema = defineEntity({
+  name: 'GrantEmployerTotal',
+  tableName: 'grant_employer_totals',
+  properties: {
+    employerId: p.uuid().primary(),
+    serviceId: p.uuid().primary(),
+    n: p.integer(),
+  },
+});
+export class GrantEmployerTotal extends GrantEmployerTotalSchema.class {}
+GrantEmployerTotalSchema.setClass(GrantEmployerTotal);
+
 /** Grants issued (by created_at) and ended (by ended_at) per month (UTC), employer and service. */
 export const GrantMonthFlowSchema = defineEntity({
   name: 'GrantMonthFlow',

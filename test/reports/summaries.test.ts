@@ -50,6 +50,10 @@ describe('report summaries', () => {
         const expected = await raw.grantStatistics({ asOf });
         expect(await summary.grantStatistics({ asOf }), `${label}: ${email} as of ${asOf?.toISOString() ?? 'now'}`).toEqual(expected);
       }
+      for (const narrowing of [{}, { serviceId: roles[0].service_id }, { organisationPath: employerPaths[0] }]) {
+        const expected = await raw.grantStatistics(narrowing);
+        for (const { plan, reports } of plans) expect(await reports.grantStatistics(narrowing), `${label}: ${email} now, ${JSON.stringify(narrowing)} (${plan})`).toEqual(expected);
+      }
       for (const within of [0, 1, 30, 400]) {
         const expected = await raw.grantsExpiring(within, null).count();
         for (const { plan, reports } of plans) expect(await reports.grantsExpiring(within, null).count(), `${label}: ${email} expiring within ${within} days (${plan})`).toBe(expected);
