@@ -83,6 +83,15 @@ interface EmployerSummary {
 }
 
 const MONTH_FLOWS: EmployerSummary = { table: 'grant_month_flows', totals: 'grant_month_totals', key: 'month', values: ['issued', 'ended'] };
+/** A tally by employer, service, role and state, with its two sums kept by triggers (see tallyGroups). */
+interface Tally {
+  table: string;
+  totals: string;
+  employerTotals: string;
+}
+
+const NOW_TALLIES: Tally = { table: 'grant_tallies', totals: 'grant_tally_totals', employerTotals: 'grant_employer_totals' };
+const SNAPSHOT_TALLIES: Tally = { table: 'grant_tally_snapshots', totals: 'grant_snapshot_totals', employerTotals: 'grant_snapshot_employer_totals' };
 const EXPIRY_TALLIES: EmployerSummary = { table: 'grant_expiry_tallies', totals: 'grant_expiry_totals', key: 'expires_on', values: ['n'] };
 const ofService = (alias: string, serviceId: string | null) => (serviceId ? sql`and ${Sql.raw(alias)}.service_id = ${serviceId}` : sql``);
 
@@ -100,9 +109,10 @@ export class SummaryReportSource implements ReportSource {
   ) {}
 
   /**
-   * CTEs `pairs` (employer_id, service_id, inside: in the viewer's scope) for every organisation (under
-   * `under`) and service the viewer holds a role in, and `wide`: the services read as totals minus the
-   * pairs outside (none when narrowed to a subtree, whose totals no summary keeps).
+   * CTEs `pairs` (employer_id, service_id, inside: in the viewer's scope, path: the employer's, through
+   * the top-level organisation unless narrowed to a subtree) for every organisation (under `under`) and
+   * service the viewer holds a role in, and `wide`: the services read as totals minus the pairs outside
+   * (none when narrowed to a subtree, whose totals no summary keeps).
    */
   private pairs(serviceId: string | null, under: string | null): Sql {
     // Only the services the viewer holds a role in can be in its scope: the others would be pairs that are all outside.
@@ -113,7 +123,7 @@ export class SummaryReportSource implements ReportSource {
     const wide = { auto: sql`count(*) filter (where inside) * 2 > count(*)`, inside: sql`false`, outside: sql`true` }[plan];
     return sql`pairs as materialized (
         select e.id as employer_id, s.id as service_id, coalesce(${this.policy.readableGrantGroups('e', Sql.raw('s.id'))}, false) as inside,
-          split_part(e.path, '/', 1) as top
+          ${under ? sql`e.path` : sql`split_part(e.path, '/', 1) || '/'`} as path
         from organisations e cross join services s where s.id in (${services}) ${under ? sql`and e.path like ${`${under}%`}` : sql``}
       ),
       wide as materialized (select service_id from pairs group by service_id having ${wide})`;
@@ -145,31 +155,16 @@ export class SummaryReportSource implements ReportSource {
    * corrected by the grants that changed since; from the grants themselves when no snapshot covers it.
    */
   async grantGroups(asOf: Date | null, narrowing: GrantGroupsNarrowing): Promise<Sql> {
-    const groups = (alias: string) => this.policy.readableGrantGroups('e', Sql.raw(`${alias}.service_id`));
     const at = moment(asOf);
     const own = sql`select o.employer_path, o.service_id, o.role_id, ${stateAt('o', at)}, 1, 1 from ${this.ownGrantsOutsideRoles()} o where ${existedAt('o', at)}`;
     if (!asOf) {
-      // The tallies by the plan of inScope: the totals by service, role and state from grant_tally_totals
-      // minus the employers outside, and the subtree totals from one row per employer in scope, summed per
-      // top-level organisation (wide services are never narrowed to a subtree: see pairs).
-      const probe = sql`cross join lateral (select t.role_id, t.state, t.n from grant_tallies t where t.employer_id = p.employer_id and t.service_id = p.service_id offset 0) t`;
-      const tallies = sql`with ${this.pairs(narrowing.serviceId, narrowing.organisationPath)}
-        select e.path, p.service_id, t.role_id, t.state, t.n, t.n from pairs p ${probe} join organisations e on e.id = p.employer_id
-          where p.inside and p.service_id not in (select service_id from wide)
-        union all select null, t.service_id, t.role_id, t.state, t.n, 0 from grant_tally_totals t where t.service_id in (select service_id from wide)
-        union all select null, p.service_id, t.role_id, t.state, -t.n, 0 from pairs p ${probe} where not p.inside and p.service_id in (select service_id from wide)
-        union all select p.top || '/', p.service_id, null, null, 0, sum(t.n) from pairs p join grant_employer_totals t on t.employer_id = p.employer_id and t.service_id = p.service_id
-          where p.inside and p.service_id in (select service_id from wide) group by p.top, p.service_id`;
-      // Changes not yet folded, and stored states corrected where the clock has moved on: past validTo but not yet marked expired, or not yet begun.
-      return sql`select * from (${tallies}) tallied
-        union all select e.path, t.service_id, t.role_id, t.state, t.n, t.n from (
-          select employer_id, service_id, role_id, state, n from grant_summary_deltas
-          union all select ${HOLDER_EMPLOYER}, g.service_id, g.role_id, g.state, -1 from grants g
-            where (g.state in ('active', 'suspended') and g.valid_to <= now()) or g.valid_from > now()
-          union all select ${HOLDER_EMPLOYER}, g.service_id, g.role_id, 'expired', 1 from grants g
-            where g.state in ('active', 'suspended') and g.valid_to <= now() and g.valid_from <= now()
-        ) t join organisations e on e.id = t.employer_id where ${groups('t')}
-        union all ${own}`;
+      // Stored states, corrected where the clock has moved on: past validTo but not yet marked expired, or not yet begun.
+      const corrections = sql`select employer_id, service_id, role_id, state, n from grant_summary_deltas
+        union all select ${HOLDER_EMPLOYER}, g.service_id, g.role_id, g.state, -1 from grants g
+          where (g.state in ('active', 'suspended') and g.valid_to <= now()) or g.valid_from > now()
+        union all select ${HOLDER_EMPLOYER}, g.service_id, g.role_id, 'expired', 1 from grants g
+          where g.state in ('active', 'suspended') and g.valid_to <= now() and g.valid_from <= now()`;
+      return sql`select * from (${this.tallyGroups(NOW_TALLIES, null, null, corrections, narrowing)}) tallied union all ${own}`;
     }
     const snapshot = await snapshotFor(this.em, asOf);
     if (!snapshot) return grantGroupsFromGrants(this.policy, at);
@@ -178,15 +173,37 @@ export class SummaryReportSource implements ReportSource {
     const base = timestamp(snapshot);
     const [lo, hi] = snapshot <= asOf ? [base, at] : [at, base];
     const between = (column: string) => sql`(c.${Sql.raw(column)} > ${lo} and c.${Sql.raw(column)} <= ${hi})`;
-    return sql`with changed as materialized (
-        select * from grants c where ${between('created_at')} or ${between('valid_from')} or ${between('ended_at')} or ${between('valid_to')} or ${between('suspended_at')}
-      )
-      select e.path, t.service_id, t.role_id, t.state, t.n, t.n from (
-        select employer_id, service_id, role_id, state, n from grant_tally_snapshots where taken_at = ${base}
-        union all select u.employer_id, c.service_id, c.role_id, ${stateAt('c', base)}, -1 from changed c join users u on u.id = c.user_id where ${existedAt('c', base)}
-        union all select u.employer_id, c.service_id, c.role_id, ${stateAt('c', at)}, 1 from changed c join users u on u.id = c.user_id where ${existedAt('c', at)}
-      ) t join organisations e on e.id = t.employer_id where ${groups('t')}
-      union all ${own}`;
+    // The holder's employer looked up once per changed grant, not once for each moment.
+    const changed = sql`changed as materialized (
+        select c.*, u.employer_id as holder_employer_id from grants c join users u on u.id = c.user_id
+        where ${between('created_at')} or ${between('valid_from')} or ${between('ended_at')} or ${between('valid_to')} or ${between('suspended_at')}
+      )`;
+    const corrections = sql`select c.holder_employer_id, c.service_id, c.role_id, ${stateAt('c', base)}, -1 from changed c where ${existedAt('c', base)}
+        union all select c.holder_employer_id, c.service_id, c.role_id, ${stateAt('c', at)}, 1 from changed c where ${existedAt('c', at)}`;
+    return sql`select * from (${this.tallyGroups(SNAPSHOT_TALLIES, base, changed, corrections, narrowing)}) tallied union all ${own}`;
+  }
+
+  /**
+   * Grouped-grant rows (path, service_id, role_id, state, n, sub) of a tally by employer, service, role
+   * and state (the current tallies, or one snapshot's when `takenAt`) in the viewer's scope, by the plan
+   * of inScope: for a wide service the totals by service, role and state minus the employers outside
+   * (n only), and one row per employer in scope summed per top-level organisation (sub only); plus
+   * `corrections`, rows (employer_id, service_id, role_id, state, n) of the employers in scope.
+   */
+  private tallyGroups(tally: Tally, takenAt: Sql | null, prelude: Sql | null, corrections: Sql, narrowing: GrantGroupsNarrowing): Sql {
+    const at = (alias: string) => (takenAt ? sql`${Sql.raw(alias)}.taken_at = ${takenAt} and` : sql``);
+    const wide = sql`(select service_id from wide)`;
+    const probe = sql`cross join lateral (select t.role_id, t.state, t.n from ${Sql.raw(tally.table)} t
+      where ${at('t')} t.employer_id = p.employer_id and t.service_id = p.service_id offset 0) t`;
+    return sql`with ${prelude ? sql`${prelude},` : sql``} ${this.pairs(narrowing.serviceId, narrowing.organisationPath)}
+      select p.path, p.service_id, t.role_id, t.state, t.n, t.n from pairs p ${probe} where p.inside and p.service_id not in ${wide}
+      union all select null, t.service_id, t.role_id, t.state, t.n, 0 from ${Sql.raw(tally.totals)} t where ${at('t')} t.service_id in ${wide}
+      union all select null, p.service_id, t.role_id, t.state, -t.n, 0 from pairs p ${probe} where not p.inside and p.service_id in ${wide}
+      union all select p.path, p.service_id, null, null, 0, sum(t.n) from pairs p join ${Sql.raw(tally.employerTotals)} t
+          on ${at('t')} t.employer_id = p.employer_id and t.service_id = p.service_id
+        where p.inside and p.service_id in ${wide} group by p.path, p.service_id
+      union all select p.path, c.service_id, c.role_id, c.state, c.n, c.n from (${corrections}) c (employer_id, service_id, role_id, state, n)
+        join pairs p on p.employer_id = c.employer_id and p.service_id = c.service_id where p.inside`;
   }
 
   grantFlows(lo: Sql, hi: Sql, serviceId: string | null): Sql {

@@ -123,6 +123,35 @@ export const GrantTallySnapshotSchema = defineEntity({
 export class GrantTallySnapshot extends GrantTallySnapshotSchema.class {}
 GrantTallySnapshotSchema.setClass(GrantTallySnapshot);
 
+/** grant_tally_snapshots summed over every employer, per snapshot, service, role and state (see GrantTallyTotal). */
+export const GrantSnapshotTotalSchema = defineEntity({
+  name: 'GrantSnapshotTotal',
+  tableName: 'grant_snapshot_totals',
+  properties: {
+    takenAt: p.datetime().primary(),
+    serviceId: p.uuid().primary(),
+    roleId: p.uuid().primary(),
+    state: p.string().length(16).primary(),
+    n: p.integer(),
+  },
+});
+export class GrantSnapshotTotal extends GrantSnapshotTotalSchema.class {}
+GrantSnapshotTotalSchema.setClass(GrantSnapshotTotal);
+
+/** grant_tally_snapshots summed over roles and states, per snapshot, employer and service (see GrantEmployerTotal). */
+export const GrantSnapshotEmployerTotalSchema = defineEntity({
+  name: 'GrantSnapshotEmployerTotal',
+  tableName: 'grant_snapshot_employer_totals',
+  properties: {
+    takenAt: p.datetime().primary(),
+    employerId: p.uuid().primary(),
+    serviceId: p.uuid().primary(),
+    n: p.integer(),
+  },
+});
+export class GrantSnapshotEmployerTotal extends GrantSnapshotEmployerTotalSchema.class {}
+GrantSnapshotEmployerTotalSchema.setClass(GrantSnapshotEmployerTotal);
+
 /**
  * Grants in stored state `active` per person, kept by the grant trigger in the changing transaction
  * (one row per person: only changes to the same person's grants wait on each other). A person's

@@ -48,7 +48,7 @@ describe('report summaries', () => {
       const { summary, plans, raw } = await reportsFor(email);
       for (const asOf of asOfs) {
         const expected = await raw.grantStatistics({ asOf });
-        expect(await summary.grantStatistics({ asOf }), `${label}: ${email} as of ${asOf?.toISOString() ?? 'now'}`).toEqual(expected);
+        for (const { plan, reports } of plans) expect(await reports.grantStatistics({ asOf }), `${label}: ${email} as of ${asOf?.toISOString() ?? 'now'} (${plan})`).toEqual(expected);
       }
       for (const narrowing of [{}, { serviceId: roles[0].service_id }, { organisationPath: employerPaths[0] }]) {
         const expected = await raw.grantStatistics(narrowing);
