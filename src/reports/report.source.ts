@@ -173,9 +173,9 @@ export class SummaryReportSource implements ReportSource {
     const base = timestamp(snapshot);
     const [lo, hi] = snapshot <= asOf ? [base, at] : [at, base];
     const between = (column: string) => sql`(c.${Sql.raw(column)} > ${lo} and c.${Sql.raw(column)} <= ${hi})`;
-    // The holder's employer looked up once per changed grant, not once for each moment.
+    // The holder's employer looked up once per changed grant, not once for each moment (probed: see HOLDER_EMPLOYER).
     const changed = sql`changed as materialized (
-        select c.*, u.employer_id as holder_employer_id from grants c join users u on u.id = c.user_id
+        select c.*, (select hu.employer_id from users hu where hu.id = c.user_id) as holder_employer_id from grants c
         where ${between('created_at')} or ${between('valid_from')} or ${between('ended_at')} or ${between('valid_to')} or ${between('suspended_at')}
       )`;
     const corrections = sql`select c.holder_employer_id, c.service_id, c.role_id, ${stateAt('c', base)}, -1 from changed c where ${existedAt('c', base)}
