@@ -66,6 +66,7 @@ export async function countOf(em: Em, statement: Sql): Promise<number> {
 }
 
 const moment = (at: Date | null): Sql => (at ? timestamp(at) : Sql.raw('now()'));
+const ofService = (alias: string, serviceId: string | null) => (serviceId ? sql`and ${Sql.raw(alias)}.service_id = ${serviceId}` : sql``);
 
 /**
  * How the summaries keyed by employer read a scope: `auto` per service, whichever of the employers in
@@ -83,6 +84,8 @@ interface EmployerSummary {
 }
 
 const MONTH_FLOWS: EmployerSummary = { table: 'grant_month_flows', totals: 'grant_month_totals', key: 'month', values: ['issued', 'ended'] };
+const EXPIRY_TALLIES: EmployerSummary = { table: 'grant_expiry_tallies', totals: 'grant_expiry_totals', key: 'expires_on', values: ['n'] };
+
 /** A tally by employer, service, role and state, with its two sums kept by triggers (see tallyGroups). */
 interface Tally {
   table: string;
@@ -92,8 +95,6 @@ interface Tally {
 
 const NOW_TALLIES: Tally = { table: 'grant_tallies', totals: 'grant_tally_totals', employerTotals: 'grant_employer_totals' };
 const SNAPSHOT_TALLIES: Tally = { table: 'grant_tally_snapshots', totals: 'grant_snapshot_totals', employerTotals: 'grant_snapshot_employer_totals' };
-const EXPIRY_TALLIES: EmployerSummary = { table: 'grant_expiry_tallies', totals: 'grant_expiry_totals', key: 'expires_on', values: ['n'] };
-const ofService = (alias: string, serviceId: string | null) => (serviceId ? sql`and ${Sql.raw(alias)}.service_id = ${serviceId}` : sql``);
 
 /**
  * The maintained summaries (src/reports/summaries.ts): tallies per employer × service, plus the
