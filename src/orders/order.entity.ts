@@ -76,6 +76,12 @@ export const OrderSchema = defineEntity({
       expression:
         `create index "orders_decided_idx" on "orders" ("decided_at") include ("decider_id", "service_id", "user_id", "ordered_by_id", "submitted_at") where "state" in ('approved', 'rejected')`,
     },
+    {
+      // The orders-waiting report: undecided orders by issuer, with what its scope test and sums read (index-only).
+      name: 'orders_waiting_idx',
+      expression:
+        `create index "orders_waiting_idx" on "orders" ("decider_id") include ("service_id", "user_id", "ordered_by_id", "submitted_at") where "state" = 'submitted'`,
+    },
   ],
 });
 export class Order extends OrderSchema.class {}

@@ -145,26 +145,28 @@ export class ReportService {
   async grantStatistics(filter: { serviceId?: string | null; organisationPath?: string | null; organisationId?: string | null; asOf?: Date | null }): Promise<GrantStatistics> {
     if (filter.asOf && filter.asOf.getTime() > this.actor.now().getTime()) throw new InvalidArgument('`asOf` cannot be in the future.', 'asOf');
     const asOf = filter.asOf ?? null;
-    const source = await this.source.grantGroups(asOf);
+    const source = await this.source.grantGroups(asOf, { serviceId: filter.serviceId ?? null, organisationPath: filter.organisationPath ?? null });
     const where: Sql[] = [];
     if (filter.serviceId) where.push(sql`s.service_id = ${filter.serviceId}`);
     if (filter.organisationPath) where.push(sql`s.path like ${`${filter.organisationPath}%`}`);
     const child = filter.organisationPath ? sql`split_part(substr(s.path, ${filter.organisationPath.length + 1}), '/', 1)` : sql`split_part(s.path, '/', 1)`;
     // Grouping sets give every breakdown in one pass, and the child subtree of each row's employer.
-    const rows = await execute<{ service_id: string | null; role_id: string | null; state: string | null; child: string | null; n: number; g_service: number; g_role: number; g_state: number; g_child: number }>(
+    const rows = await execute<{ service_id: string | null; role_id: string | null; state: string | null; child: string | null; n: number; sub: number; g_service: number; g_role: number; g_state: number; g_child: number }>(
       this.em,
       // Summed per (service, role, state, child) first: the grouping sets then run over a few thousand rows, not one per tally.
-      sql`with scoped as (select s.service_id, s.role_id, s.state, ${child} as child, sum(s.n) as n from (${source}) s where ${and(where)} group by 1, 2, 3, 4)
-        select service_id, role_id, state, child, sum(n)::int as n,
+      sql`with scoped as (select s.service_id, s.role_id, s.state, ${child} as child, sum(s.n) as n, sum(s.sub) as sub from (${source}) s (path, service_id, role_id, state, n, sub) where ${and(where)} group by 1, 2, 3, 4)
+        select service_id, role_id, state, child, sum(n)::int as n, sum(sub)::int as sub,
           grouping(service_id)::int as g_service, grouping(role_id)::int as g_role, grouping(state)::int as g_state, grouping(child)::int as g_child
         from scoped group by grouping sets ((), (service_id), (role_id), (state), (child))`,
     );
     const total = rows.find((r) => r.g_service && r.g_role && r.g_state && r.g_child)?.n ?? 0;
     // Summaries can hold groups that netted to zero; the breakdowns show only what exists.
+    // Subtree totals count `sub`, everything else `n` (a source may give rows that count in only one).
     const pick = (flag: 'g_service' | 'g_role' | 'g_state' | 'g_child', col: 'service_id' | 'role_id' | 'state' | 'child') =>
       rows
-        .filter((r) => !r[flag] && Number(r.n) !== 0 && ['g_service', 'g_role', 'g_state', 'g_child'].filter((f) => f !== flag).every((f) => r[f as typeof flag]))
-        .map((r) => ({ key: String(r[col]), count: Number(r.n) }));
+        .map((r) => ({ ...r, count: Number(flag === 'g_child' ? r.sub : r.n) }))
+        .filter((r) => !r[flag] && r.count !== 0 && ['g_service', 'g_role', 'g_state', 'g_child'].filter((f) => f !== flag).every((f) => r[f as typeof flag]))
+        .map((r) => ({ key: String(r[col]), count: r.count }));
     const services = await this.labels('services', 'code', pick('g_service', 'service_id').map((r) => r.key));
     const roles = await this.labels('service_roles', 'name', pick('g_role', 'role_id').map((r) => r.key));
     const children = pick('g_child', 'child').filter((r) => r.key !== '');
@@ -184,15 +186,17 @@ export class ReportService {
   async ordersWaiting(serviceId: string | null): Promise<WaitingRow[]> {
     const rows = await execute<Record<string, unknown>>(
       this.em,
-      sql`select o.decider_id, d.name, count(*)::int as waiting,
+      // Counted per issuer first, named after by one lookup each (a join would hash every organisation for a few rows).
+      sql`select w.*, (select d.name from organisations d where d.id = w.decider_id) as name from (select o.decider_id, count(*)::int as waiting,
           count(*) filter (where now() - o.submitted_at < interval '1 day')::int as d1,
           count(*) filter (where now() - o.submitted_at >= interval '1 day' and now() - o.submitted_at < interval '7 days')::int as d7,
           count(*) filter (where now() - o.submitted_at >= interval '7 days' and now() - o.submitted_at < interval '30 days')::int as d30,
           count(*) filter (where now() - o.submitted_at >= interval '30 days')::int as dmore,
           min(o.submitted_at) as oldest
-        from orders o join organisations d on d.id = o.decider_id
+        from orders o
         where o.state = 'submitted' and ${this.policy.readableOrders('o')} ${serviceId ? sql`and o.service_id = ${serviceId}` : sql``}
-        group by o.decider_id, d.name order by waiting desc, d.name`,
+        group by o.decider_id) w
+        order by w.waiting desc, name`,
     );
     return rows.map((r) => ({
       issuerId: String(r.decider_id),
@@ -210,16 +214,15 @@ export class ReportService {
     range(from, to);
     const rows = await execute<Record<string, unknown>>(
       this.em,
-      // Summed per issuer and week first, named after: the names join a few hundred rows, not every decision.
-      sql`select w.decider_id, d.name, w.week, w.decided, w.median_hours from (
+      // Summed per issuer and week first, named after by one lookup each: a few hundred rows, not every decision.
+      sql`select w.decider_id, (select d.name from organisations d where d.id = w.decider_id) as name, w.week, w.decided, w.median_hours from (
           select o.decider_id, date_trunc('week', o.decided_at) as week, count(*)::int as decided,
             percentile_cont(0.5) within group (order by extract(epoch from o.decided_at - o.submitted_at) / 3600) as median_hours
           from orders o
           where o.state in ('approved', 'rejected') and o.decided_at >= ${from.toISOString()}::timestamptz and o.decided_at < ${to.toISOString()}::timestamptz
             and ${this.policy.readableOrders('o')} ${serviceId ? sql`and o.service_id = ${serviceId}` : sql``}
           group by o.decider_id, week) w
-        join organisations d on d.id = w.decider_id
-        order by w.week, d.name`,
+        order by w.week, name`,
     );
     return rows.map((r) => ({
       issuerId: String(r.decider_id),

@@ -43,6 +43,33 @@ export const GrantTallySchema = defineEntity({
 export class GrantTally extends GrantTallySchema.class {}
 GrantTallySchema.setClass(GrantTally);
 
+/** grant_tallies summed over every employer, per service, role and state (see GrantMonthTotal). */
+export const GrantTallyTotalSchema = defineEntity({
+  name: 'GrantTallyTotal',
+  tableName: 'grant_tally_totals',
+  properties: {
+    serviceId: p.uuid().primary(),
+    roleId: p.uuid().primary(),
+    state: p.string().length(16).primary(),
+    n: p.integer(),
+  },
+});
+export class GrantTallyTotal extends GrantTallyTotalSchema.class {}
+GrantTallyTotalSchema.setClass(GrantTallyTotal);
+
+/** grant_tallies summed over roles and states, per employer and service: the subtree totals of grant statistics. */
+export const GrantEmployerTotalSchema = defineEntity({
+  name: 'GrantEmployerTotal',
+  tableName: 'grant_employer_totals',
+  properties: {
+    employerId: p.uuid().primary(),
+    serviceId: p.uuid().primary(),
+    n: p.integer(),
+  },
+});
+export class GrantEmployerTotal extends GrantEmployerTotalSchema.class {}
+GrantEmployerTotalSchema.setClass(GrantEmployerTotal);
+
 /** Grants issued (by created_at) and ended (by ended_at) per month (UTC), employer and service. */
 export const GrantMonthFlowSchema = defineEntity({
   name: 'GrantMonthFlow',
@@ -54,9 +81,28 @@ export const GrantMonthFlowSchema = defineEntity({
     issued: p.integer(),
     ended: p.integer(),
   },
+  // A scope that leaves out only a few employers reads the service totals minus theirs, one probe each.
+  indexes: [{ name: 'grant_month_flows_employer_idx', properties: ['employerId', 'serviceId', 'month'] }],
 });
 export class GrantMonthFlow extends GrantMonthFlowSchema.class {}
 GrantMonthFlowSchema.setClass(GrantMonthFlow);
+
+/**
+ * grant_month_flows summed over every employer, per month and service, folded in the same statement:
+ * a scope that covers most employers reads these minus the employers it leaves out.
+ */
+export const GrantMonthTotalSchema = defineEntity({
+  name: 'GrantMonthTotal',
+  tableName: 'grant_month_totals',
+  properties: {
+    month: p.datetime().primary(),
+    serviceId: p.uuid().primary(),
+    issued: p.integer(),
+    ended: p.integer(),
+  },
+});
+export class GrantMonthTotal extends GrantMonthTotalSchema.class {}
+GrantMonthTotalSchema.setClass(GrantMonthTotal);
 
 /**
  * Grants by their state as it was at `takenAt` (the first instant of a month, UTC), per employer,
@@ -76,6 +122,35 @@ export const GrantTallySnapshotSchema = defineEntity({
 });
 export class GrantTallySnapshot extends GrantTallySnapshotSchema.class {}
 GrantTallySnapshotSchema.setClass(GrantTallySnapshot);
+
+/** grant_tally_snapshots summed over every employer, per snapshot, service, role and state (see GrantTallyTotal). */
+export const GrantSnapshotTotalSchema = defineEntity({
+  name: 'GrantSnapshotTotal',
+  tableName: 'grant_snapshot_totals',
+  properties: {
+    takenAt: p.datetime().primary(),
+    serviceId: p.uuid().primary(),
+    roleId: p.uuid().primary(),
+    state: p.string().length(16).primary(),
+    n: p.integer(),
+  },
+});
+export class GrantSnapshotTotal extends GrantSnapshotTotalSchema.class {}
+GrantSnapshotTotalSchema.setClass(GrantSnapshotTotal);
+
+/** grant_tally_snapshots summed over roles and states, per snapshot, employer and service (see GrantEmployerTotal). */
+export const GrantSnapshotEmployerTotalSchema = defineEntity({
+  name: 'GrantSnapshotEmployerTotal',
+  tableName: 'grant_snapshot_employer_totals',
+  properties: {
+    takenAt: p.datetime().primary(),
+    employerId: p.uuid().primary(),
+    serviceId: p.uuid().primary(),
+    n: p.integer(),
+  },
+});
+export class GrantSnapshotEmployerTotal extends GrantSnapshotEmployerTotalSchema.class {}
+GrantSnapshotEmployerTotalSchema.setClass(GrantSnapshotEmployerTotal);
 
 /**
  * Grants in stored state `active` per person, kept by the grant trigger in the changing transaction
@@ -131,6 +206,20 @@ export const GrantExpiryTallySchema = defineEntity({
     serviceId: p.uuid().primary(),
     n: p.integer(),
   },
+  indexes: [{ name: 'grant_expiry_tallies_employer_idx', properties: ['employerId', 'serviceId', 'expiresOn'] }],
 });
 export class GrantExpiryTally extends GrantExpiryTallySchema.class {}
 GrantExpiryTallySchema.setClass(GrantExpiryTally);
+
+/** grant_expiry_tallies summed over every employer, per day and service (see GrantMonthTotal). */
+export const GrantExpiryTotalSchema = defineEntity({
+  name: 'GrantExpiryTotal',
+  tableName: 'grant_expiry_totals',
+  properties: {
+    expiresOn: p.datetime().primary(),
+    serviceId: p.uuid().primary(),
+    n: p.integer(),
+  },
+});
+export class GrantExpiryTotal extends GrantExpiryTotalSchema.class {}
+GrantExpiryTotalSchema.setClass(GrantExpiryTotal);

@@ -26,6 +26,8 @@ export const UserSchema = defineEntity({
   indexes: [
     { name: 'users_employer_family_name_idx', properties: ['employer', 'familyName', 'givenName', 'id'] },
     { name: 'users_email_idx', properties: ['email'] },
+    // A person's employer by id, index-only: every grant scope test and report correction probes it per grant.
+    { name: 'users_employer_of_idx', expression: 'create index "users_employer_of_idx" on "users" ("id") include ("employer_id")' },
     // The access check finds a person by e-mail whatever its case.
     { name: 'users_email_lower_idx', expression: 'create index "users_email_lower_idx" on "users" (lower("email"))' },
     // Staff lists are ordered by name: lets a broad scope stream its first page in order. The employer

@@ -5,6 +5,7 @@ import { applyEmploymentEnd, type DueEnd } from '../../src/employments/employmen
 import { applyMove } from '../../src/employments/employment-move.js';
 import { expireGrants } from '../../src/grants/grant-expiry.js';
 import { ReportService } from '../../src/reports/report.service.js';
+import { type ScopePlan, SummaryReportSource } from '../../src/reports/report.source.js';
 import { foldGrantSummaryDeltas, monthStart, takeGrantSnapshots } from '../../src/reports/summaries.js';
 import { ProblemsFound } from '../../src/domain/errors.js';
 import { toGlobalId } from '../../src/domain/global-id.js';
@@ -17,6 +18,8 @@ import { demo, startTestHub, type TestHub } from '../support/hub.js';
 
 const DAY = 86_400_000;
 const ACTORS = [demo.karin, demo.sofie, demo.jonas, demo.maria, demo.anna, demo.erik];
+/** Each way the summaries can read a scope: what the hub picks, and both plans forced. */
+const PLANS: ScopePlan[] = ['auto', 'inside', 'outside'];
 
 /**
  * The maintained summaries (tallies, monthly flows, snapshots, unfolded deltas) must answer exactly
@@ -36,24 +39,39 @@ describe('report summaries', () => {
   const run = (statement: ReturnType<typeof sql>) => execute<Record<string, unknown>>(hub.db.orm.em.fork(), statement);
   const reportsFor = async (email: string) => {
     const actor = await actorFor(hub, email);
-    return { summary: new ReportService(actor), raw: new ReportService(actor, { source: new RawReportSource(actor.em, actor.policy) }) };
+    const plans = PLANS.map((plan) => ({ plan, reports: new ReportService(actor, { source: new SummaryReportSource(actor.em, actor.policy, plan) }) }));
+    return { summary: new ReportService(actor), plans, raw: new ReportService(actor, { source: new RawReportSource(actor.em, actor.policy) }) };
   };
 
   async function expectAgreement(label: string, asOfs: (Date | null)[]) {
     for (const email of ACTORS) {
-      const { summary, raw } = await reportsFor(email);
+      const { summary, plans, raw } = await reportsFor(email);
       for (const asOf of asOfs) {
         const expected = await raw.grantStatistics({ asOf });
-        expect(await summary.grantStatistics({ asOf }), `${label}: ${email} as of ${asOf?.toISOString() ?? 'now'}`).toEqual(expected);
+        for (const { plan, reports } of plans) expect(await reports.grantStatistics({ asOf }), `${label}: ${email} as of ${asOf?.toISOString() ?? 'now'} (${plan})`).toEqual(expected);
+      }
+      for (const narrowing of [{}, { serviceId: roles[0].service_id }, { organisationPath: employerPaths[0] }]) {
+        const expected = await raw.grantStatistics(narrowing);
+        for (const { plan, reports } of plans) expect(await reports.grantStatistics(narrowing), `${label}: ${email} now, ${JSON.stringify(narrowing)} (${plan})`).toEqual(expected);
       }
       for (const within of [0, 1, 30, 400]) {
-        expect(await summary.grantsExpiring(within, null).count(), `${label}: ${email} expiring within ${within} days`).toBe(await raw.grantsExpiring(within, null).count());
+        const expected = await raw.grantsExpiring(within, null).count();
+        for (const { plan, reports } of plans) expect(await reports.grantsExpiring(within, null).count(), `${label}: ${email} expiring within ${within} days (${plan})`).toBe(expected);
       }
       for (const path of [null, employerPaths[0], employerPaths[employerPaths.length - 1]]) {
         expect(await summary.peopleWithoutActiveGrant(path).count(), `${label}: ${email} people without an active grant under ${path ?? 'all'}`).toBe(await raw.peopleWithoutActiveGrant(path).count());
       }
       const from = new Date(Date.now() - 14 * 30 * DAY);
-      expect(await summary.grantTrend(null, from, new Date()), `${label}: trend of ${email}`).toEqual(await raw.grantTrend(null, from, new Date()));
+      const to = new Date();
+      const trend = await raw.grantTrend(null, from, to);
+      const service = roles[roles.length - 1].service_id;
+      const trendOfService = await raw.grantTrend(service, from, to);
+      const expiringOfService = await raw.grantsExpiring(30, service).count();
+      for (const { plan, reports } of plans) {
+        expect(await reports.grantTrend(null, from, to), `${label}: trend of ${email} (${plan})`).toEqual(trend);
+        expect(await reports.grantTrend(service, from, to), `${label}: trend of ${email} in one service (${plan})`).toEqual(trendOfService);
+        expect(await reports.grantsExpiring(30, service).count(), `${label}: ${email} expiring in one service (${plan})`).toBe(expiringOfService);
+      }
     }
   }
 
