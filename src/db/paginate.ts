@@ -2,7 +2,7 @@ import type { EntityName } from '@mikro-orm/core';
 import type { Em } from './orm.js';
 import { and, Sql, sql } from './sql.js';
 import { executeRead } from './prepared.js';
-import { readOnlyRow } from './read-only-row.js';
+import { readOnlyColumns, readOnlyRow } from './read-only-row.js';
 import { encodeCursor, type Page, type PageRequest } from './paging.js';
 import { InvalidArgument } from '../domain/errors.js';
 
@@ -73,7 +73,7 @@ export async function fetchPage<T extends object>(em: Em, entity: EntityName<T>,
       items,
       hasNextPage: forward ? more : request.cursor != null,
       hasPreviousPage: forward ? request.cursor != null : more,
-      ...(included && { included: includedRows(em, query.include!.entity, included.fields, pageRows) }),
+      ...(included && { included: includedRows(em, query.include!.entity, pageRows) }),
     },
     query.keys,
     pageRows,
@@ -89,29 +89,23 @@ function withCursors<T>(page: Omit<Page<T>, 'cursors'>, keys: string[], rows: Re
   }) as Page<T>;
 }
 
-const includedShapes = new WeakMap<object, { table: string; select: string; fields: string[] }>();
+const includedShapes = new WeakMap<object, { table: string; select: string }>();
 
-/** The included entity's table and its columns, selected as `__i_<column>` next to the page's own. */
-function includedColumns(em: Em, entity: EntityName<object>): { table: string; select: string; fields: string[] } {
+/** The included entity's table and the columns readOnlyRow reads, selected as `__i_<column>` next to the page's own. */
+function includedColumns(em: Em, entity: EntityName<object>): { table: string; select: string } {
   const meta = em.getMetadata().get(entity);
   let shape = includedShapes.get(meta);
   if (!shape) {
-    const fields = meta.props.filter((p) => p.persist !== false && p.fieldNames?.length === 1 && !p.mappedBy).map((p) => p.fieldNames[0]);
-    shape = { table: meta.tableName, select: fields.map((f) => `i."${f}" as "__i_${f}"`).join(', '), fields };
+    shape = { table: meta.tableName, select: readOnlyColumns(em, entity).map((f) => `i."${f}" as "__i_${f}"`).join(', ') };
     includedShapes.set(meta, shape);
   }
   return shape;
 }
 
-function includedRows(em: Em, entity: EntityName<object>, fields: string[], rows: Record<string, unknown>[]): object[] {
+/** The included rows of a page, once each. */
+function includedRows(em: Em, entity: EntityName<object>, rows: Record<string, unknown>[]): object[] {
   const seen = new Map<unknown, object>();
-  for (const row of rows) {
-    const id = row.__i_id;
-    if (id == null || seen.has(id)) continue;
-    const own: Record<string, unknown> = {};
-    for (const field of fields) own[field] = row[`__i_${field}`];
-    seen.set(id, readOnlyRow(em, entity, own));
-  }
+  for (const row of rows) if (row.__i_id != null && !seen.has(row.__i_id)) seen.set(row.__i_id, readOnlyRow(em, entity, row, '__i_'));
   return [...seen.values()];
 }
 

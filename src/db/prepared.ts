@@ -12,10 +12,10 @@ import { execute, type Sql } from './sql.js';
  * read goes to the same pool as a named prepared statement with its values as parameters, one text per
  * shape of query: PostgreSQL plans it for its first executions and then keeps a generic plan once that
  * costs no more (plan_cache_mode auto), so a query whose best plan depends on its values keeps being
- * planned. Subtree tests are ranges (`pathUnder`), which a generic plan can still take from the index,
+ * planned. Subtree tests are ranges (`startsWith` in sql.ts), which a generic plan can still take from the index,
  * and a list of values is one array parameter (`= any`), so a page of 10 people and one of 50 share a text.
  *
- * Used for the list reads (pages, nested pages, counts) outside a transaction; inside one, and on the
+ * Used for the list reads (pages, nested pages, counts, loads by id) outside a transaction; inside one, and on the
  * embedded PGlite, the statement takes MikroORM's path as before. Each pooled connection prepares at
  * most MAX_PREPARED_PER_CONNECTION texts; past that it runs them unnamed, still with parameters.
  */
@@ -31,6 +31,7 @@ const unprepared = new WeakSet<object>();
 export function withoutPreparedStatements(connection: object): void {
   unprepared.add(connection);
 }
+
 const prepared = new WeakMap<PoolClient, Set<string>>();
 
 export async function executeRead<T = Record<string, unknown>>(em: Em, statement: Sql): Promise<T[]> {

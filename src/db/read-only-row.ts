@@ -44,14 +44,14 @@ function shapeOf(meta: EntityMetadata): RowShape {
 /**
  * An entity of a read-only list built straight from its row, outside the identity map: the columns
  * as own properties, many-to-one links as `{ id }` (resolvers follow links through loaders), no
- * collections. Mapping a staff page (50 people, 200 grants) through em.map cost about 6 ms of CPU
+ * collections. With a prefix, the columns are read as `<prefix><column>` (a row joined to another's). Mapping a staff page (50 people, 200 grants) through em.map cost about 6 ms of CPU
  * per request, mostly in reference bookkeeping a read never needs. Never persist or flush one.
  */
-export function readOnlyRow<T extends object>(em: Em, entity: EntityName<T>, row: Record<string, unknown>): T {
+export function readOnlyRow<T extends object>(em: Em, entity: EntityName<T>, row: Record<string, unknown>, prefix = ''): T {
   const shape = shapeOf(em.getMetadata().get(entity));
   const object = Object.create(shape.prototype) as Record<string, unknown>;
   for (const column of shape.columns) {
-    let value = row[column.field];
+    let value = row[prefix + column.field];
     if (value === undefined) continue;
     if (value !== null) {
       if (column.kind === 'link') value = { id: (value as string | number | bigint).toString() };
@@ -61,4 +61,9 @@ export function readOnlyRow<T extends object>(em: Em, entity: EntityName<T>, row
     object[column.property] = value;
   }
   return object as T;
+}
+
+/** The columns readOnlyRow reads for an entity: what a statement must select to build one. */
+export function readOnlyColumns(em: Em, entity: EntityName<object>): string[] {
+  return shapeOf(em.getMetadata().get(entity)).columns.map((c) => c.field);
 }
