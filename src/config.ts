@@ -69,6 +69,8 @@ export interface Config {
   statementTimeoutMs: number;
   /** PostgreSQL: list reads as named prepared statements whose plans the server keeps; off behind a pooler in transaction mode. */
   preparedStatements: boolean;
+  /** Executions of a query document by graphql-js before it is compiled (graphql-jit); 0: never compiled. */
+  graphqlCompileAfter: number;
   /** Longest a signed-in person's roles and scopes are reused between requests (0: load them on every request). */
   viewerCacheMs: number;
   /** Requests per minute per signed-in identity (0: unlimited). */
@@ -308,6 +310,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookAllowPrivateUrls: bool('WEBHOOK_ALLOW_PRIVATE_URLS', env.WEBHOOK_ALLOW_PRIVATE_URLS, !production),
     statementTimeoutMs: int('STATEMENT_TIMEOUT_MS', env.STATEMENT_TIMEOUT_MS, 15_000, 0, 3_600_000),
     preparedStatements: bool('DATABASE_PREPARED_STATEMENTS', env.DATABASE_PREPARED_STATEMENTS, true),
+    graphqlCompileAfter: int('GRAPHQL_COMPILE_AFTER', env.GRAPHQL_COMPILE_AFTER, 2, 0, 1_000_000),
     viewerCacheMs: int('VIEWER_CACHE_MS', env.VIEWER_CACHE_MS, 60_000, 0, 3_600_000),
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', env.RATE_LIMIT_PER_MINUTE, 600, 0, 1_000_000),
     rateLimitAnonymousPerMinute: int('RATE_LIMIT_ANONYMOUS_PER_MINUTE', env.RATE_LIMIT_ANONYMOUS_PER_MINUTE, 120, 0, 1_000_000),

@@ -18,6 +18,7 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 120_000,
-    env: { NODE_ENV: 'test', LOG_LEVEL: 'silent' },
+    // Every query compiled from its first execution, so the suite checks the compiled path's answers.
+    env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', GRAPHQL_COMPILE_AFTER: '1' },
   },
 });

@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import { requestStore } from '../db/request-context.js';
 import type { Context } from '../graphql/context.js';
 import { mapDomainErrors } from '../graphql/domain-errors.js';
+import { CompiledExecutor } from '../graphql/compiled-executor.js';
 import { formatErrorFor } from '../graphql/errors.js';
 import { DEFAULT_LIMITS, queryLimitsCheck } from '../http/limits.js';
 import { shapeRequestErrors } from '../http/request-errors.js';
@@ -33,7 +34,8 @@ export async function startApollo(config: Config, log: Logger): Promise<ApolloSe
   const edgePlugin: ApolloServerPlugin<Context> = { requestDidStart: async () => listener };
 
   const apollo = new ApolloServer<Context>({
-    schema: await hubSchema(),
+    // The hub's one schema, executed by graphql-js and, once a query document is hot, compiled.
+    gateway: new CompiledExecutor(await hubSchema(), { compileAfter: config.graphqlCompileAfter }).gateway(),
     csrfPrevention: true,
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,

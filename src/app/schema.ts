@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { GraphQLObjectType, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { GraphQLObjectType, isAbstractType, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { AuditResolver } from '../audit/audit.resolver.js';
 import { DocumentResolver } from '../documents/document.resolver.js';
@@ -25,6 +25,7 @@ import { toGlobalId } from '../domain/global-id.js';
 import { withDirectFieldResolvers } from '../graphql/direct-resolvers.js';
 import { guardInputs } from '../graphql/input-guard.js';
 import { NodeResolver } from '../graphql/node.resolver.js';
+import { nodeTypeOf } from '../graphql/relay.js';
 import { FederationResolver } from './federation.js';
 import { withResponseBudget } from '../graphql/response-budget.js';
 
@@ -80,11 +81,25 @@ function withGlobalIds(schema: GraphQLSchema): GraphQLSchema {
   return schema;
 }
 
+/**
+ * type-graphql wraps a given `resolveType` in an async function. Ours (Node and federation's
+ * _Entity) answer synchronously, and a compiled query needs them to: it does not await a type.
+ * Any other abstract type with an async resolveType stops the schema from building.
+ */
+function withSyncTypeResolution(schema: GraphQLSchema): GraphQLSchema {
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isAbstractType(type) || !type.resolveType) continue;
+    if (type.name === 'Node' || type.name === '_Entity') type.resolveType = (value: object) => nodeTypeOf(value);
+    else if (type.resolveType.constructor.name === 'AsyncFunction') throw new Error(`${type.name}: resolveType must answer synchronously`);
+  }
+  return schema;
+}
+
 let built: Promise<GraphQLSchema> | undefined;
 
 /** Builds the executable schema from the resolvers (once per process), every text and date argument guarded. */
 export function hubSchema(): Promise<GraphQLSchema> {
-  built ??= buildSchema({ resolvers: [...resolvers], validate: false }).then(withDirectFieldResolvers).then(withGlobalIds).then(guardInputs).then(withResponseBudget);
+  built ??= buildSchema({ resolvers: [...resolvers], validate: false }).then(withDirectFieldResolvers).then(withSyncTypeResolution).then(withGlobalIds).then(guardInputs).then(withResponseBudget);
   return built;
 }
 
