@@ -1,6 +1,6 @@
 import type { EntityName } from '@mikro-orm/core';
 import type { Em } from './orm.js';
-import { and, Sql, sql } from './sql.js';
+import { Sql, sql } from './sql.js';
 import { executeRead } from './prepared.js';
 import { readOnlyColumns, readOnlyRow } from './read-only-row.js';
 import { encodeCursor, type Page, type PageRequest } from './paging.js';
@@ -13,14 +13,8 @@ export interface ListQuery {
   where: Sql;
   /** Sort key columns (qualified, e.g. `t.family_name`), ascending; the last one must be unique. */
   keys: string[];
-  /** Common table expressions (without `with`) that `where` and the plans refer to. */
+  /** Common table expressions (without `with`) that `where` refers to. */
   with?: Sql;
-  /**
-   * Alternative plans, chosen inside the one statement: each adds its condition to `where` when its
-   * gate (a condition PostgreSQL evaluates once, such as the size of a scope) holds. The gates must
-   * exclude each other and cover every case; branches whose gate fails are never executed.
-   */
-  plans?: { gate: Sql; where: Sql }[];
   /** Build the items as read-only rows (readOnlyRow) instead of managed entities: for lists only read. */
   readOnly?: boolean;
   /**
@@ -54,9 +48,7 @@ export async function fetchPage<T extends object>(em: Em, entity: EntityName<T>,
     const keyColumns = Sql.raw(query.keys.map((_, i) => `k."__k${i}"`).join(', '));
     return sql`select r.*, ${keyColumns} from (${found}) k join ${Sql.raw(query.rowsById)} r on r.id = k."__id" order by ${byRow}`;
   };
-  const body = query.plans
-    ? sql`select * from (${Sql.join(query.plans.map((p) => sql`(${select(and([query.where, p.gate, p.where]))})`), ' union all ')}) t order by ${order} limit ${limit}`
-    : select(sql`(${query.where})`);
+  const body = select(sql`(${query.where})`);
   const included = query.include ? includedColumns(em, query.include.entity) : null;
   const joined = included
     ? sql`select t.*, ${Sql.raw(included.select)} from (${body}) t

@@ -252,6 +252,8 @@ try {
   const pdf = samplePdf('Blankett 9445');
   const ORDER = 'mutation($input: OrderCreateInput!) { orderCreate(input: $input) { order { id state } userErrors { code } } }';
   const bulkPeople = people.slice(0, 1000);
+  // Each run orders the role for people who hold it after; enough runs use up an agency's 14,000.
+  if (bulkPeople.length < 1000) throw new Error(`only ${people.length} of the agency's people can still be ordered the role for: reseed (npm run seed:scale)`);
   const singlePeople = people.slice(1000);
   let nextSingle = 0;
   let nextDecision = 0;
@@ -348,7 +350,7 @@ try {
   progress.update(++done);
 
   // The bulk order of 1,000 employees: timed one by one.
-  const BULK = 'mutation($input: OrderBulkCreateInput!) { orderBulkCreate(input: $input) { results { order { id } userErrors { code } } userErrors { code } } }';
+  const BULK = 'mutation($input: OrderBulkCreateInput!) { orderBulkCreate(input: $input) { results { order { id } userErrors { code field message } } userErrors { code field message } } }';
   const bulk = multipart({ query: BULK, variables: { input: { people: bulkPeople, service: sus.id, role: analyst, attachments: [{ kind: 'ORDER_FORM', file: null }] } } }, pdf);
   const started = performance.now();
   const bulkRes = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${agency}`, 'apollo-require-preflight': 'true', 'content-type': bulk.contentType }, body: bulk.body });

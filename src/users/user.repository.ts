@@ -51,6 +51,20 @@ export interface PeopleList {
 
 const BY_NAME = ['t.family_name', 't.given_name', 't.id'];
 
+/** A staff list's plans, one per size of scope, and the statement sizing the scope. */
+interface PlanChoice {
+  /** The scope (its SQL and parameters) and the thresholds: what the choice depends on. */
+  key: string;
+  probe: Sql;
+  plans: ListQuery[];
+}
+
+/** How long a scope's plan is remembered before its size is probed again. */
+const PLAN_CHOICE_MS = 60_000;
+/** The most scopes whose plan one process remembers (the least recently probed goes first). */
+const MAX_PLAN_CHOICES = 10_000;
+const planChoices = new Map<string, { plan: number; until: number }>();
+
 /** User queries, always through the viewer's policy. */
 export class UserRepository {
   private readonly plan: Readonly<StaffListPlan>;
@@ -96,10 +110,13 @@ export class UserRepository {
     const conditions = only ? [only] : [];
     const searching = Boolean(filter.search?.length);
     if (searching) conditions.push(startsWithAny(filter.search!, SEARCHED));
-    const { list, count } = this.staffQuery(filter, conditions, searching);
+    const { list, count, choice } = this.staffQuery(filter, conditions, searching);
     return {
       keyWidth: BY_NAME.length,
-      page: (request, options) => fetchPage(this.em, User, options?.employers ? { ...list, include: { column: 'employer_id', entity: Organisation } } : list, request),
+      page: async (request, options) => {
+        const chosen = choice ? await this.chosenPlan(choice) : list;
+        return fetchPage(this.em, User, options?.employers ? { ...chosen, include: { column: 'employer_id', entity: Organisation } } : chosen, request);
+      },
       count: async () => {
         const [row] = await executeRead<{ n: number }>(this.em, count);
         return Number(row.n);
@@ -108,20 +125,19 @@ export class UserRepository {
   }
 
   /**
-   * The staff list's page and count statements. The page chooses its plan by the size of the
-   * viewer's scope, inside the statement (a portal of 50 people and an authority of 500,000 need
-   * opposite plans):
+   * The staff list's page and count statements. The page's plan depends on the size of the viewer's
+   * scope (a portal of 50 people and an authority of 500,000 need opposite plans):
    * - under `smallScope` people: every person in scope through the employer index, then the top of them by name;
    * - otherwise, walk the name index and keep the people in scope: tested against the scope's employers
    *   hashed when it has under `manyEmployers` organisations, else one employer lookup per person
    *   (the walk ends after about page × population / scope people, so few for a broad scope).
    * The scope's size is a running sum of its organisations' maintained headcounts (employer_headcounts),
    * stopped once it reaches `smallScope`: one key lookup per organisation until then, not one index entry
-   * per person (n is that first sum reaching it, or 0 below it, so the gates compare exactly as with the
-   * whole count). Its number of organisations is a probe stopping at its limit. The count has to visit
-   * every person in scope whatever its size: it is the first plan's condition.
+   * per person. Its number of organisations is a probe stopping at its limit. The sizes are probed once
+   * and the plan remembered for the scope (chosenPlan). The count has to visit every person in scope
+   * whatever its size: it is the first plan's condition.
    */
-  private staffQuery(filter: UserFilter, only: Sql[], searching = false): { list: ListQuery; count: Sql } {
+  private staffQuery(filter: UserFilter, only: Sql[], searching = false): { list: ListQuery; count: Sql; choice?: PlanChoice } {
     const people = this.policy.readablePeople();
     const under = filter.organisationPath ? startsWith(Sql.raw('e.path'), filter.organisationPath) : null;
     const simple = (where: Sql) => {
@@ -139,36 +155,52 @@ export class UserRepository {
     const { smallScope: SMALL_SCOPE, manyEmployers: MANY_EMPLOYERS } = this.plan;
     const scopeCte = sql`scope as materialized (select e.id from organisations e where ${employers})`;
     const inScope = or([self, sql`t.employer_id = any(array(select id from scope))`]);
-    const size = sql`(select n from scope_people)`;
-    const organisations = sql`(select n from scope_organisations)`;
-    const list: ListQuery = {
+    const list = (where: Sql, scoped: boolean): ListQuery => ({
       from: sql`users t`,
-      where: and(only),
+      where: and([where, ...only]),
       keys: BY_NAME,
       readOnly: true,
       // Each plan walks an index holding the name and the employer (users_name_idx includes it,
       // users_employer_family_name_idx leads with it), so the people it skips are never read.
       rowsById: 'users',
-      with: sql`${scopeCte},
+      ...(scoped ? { with: scopeCte } : {}),
+    });
+    const plans = [
+      list(inScope, true),
+      list(or([self, sql`t.employer_id in (select id from scope)`]), true),
+      // OFFSET 0 keeps this a per-row lookup: PostgreSQL would otherwise hash every employer in scope.
+      list(or([self, sql`exists (select 1 from organisations e where e.id = t.employer_id and ${employers} offset 0)`]), false),
+    ];
+    const probe = sql`with ${scopeCte},
         scope_people as materialized (select coalesce((select w.n from (select sum(h.n) over (rows between unbounded preceding and current row) as n
-          from scope s cross join lateral (select h.n from employer_headcounts h where h.employer_id = s.id) h) w where w.n >= ${SMALL_SCOPE} limit 1), 0)::int as n),
-        scope_organisations as materialized (select count(*)::int as n from (select 1 from scope limit ${MANY_EMPLOYERS}) z)`,
-      plans: [
-        { gate: sql`${size} < ${SMALL_SCOPE}`, where: inScope },
-        {
-          gate: sql`${size} >= ${SMALL_SCOPE} and ${organisations} < ${MANY_EMPLOYERS}`,
-          where: or([self, sql`t.employer_id in (select id from scope)`]),
-        },
-        {
-          gate: sql`${size} >= ${SMALL_SCOPE} and ${organisations} >= ${MANY_EMPLOYERS}`,
-          // OFFSET 0 keeps this a per-row lookup: PostgreSQL would otherwise hash every employer in scope.
-          where: or([self, sql`exists (select 1 from organisations e where e.id = t.employer_id and ${employers} offset 0)`]),
-        },
-      ],
-    };
+          from scope s cross join lateral (select h.n from employer_headcounts h where h.employer_id = s.id) h) w where w.n >= ${SMALL_SCOPE} limit 1), 0)::int as n)
+      select (select n from scope_people) as people, (select count(*)::int from (select 1 from scope limit ${MANY_EMPLOYERS}) z) as organisations`;
+    const key = `${SMALL_SCOPE}/${MANY_EMPLOYERS}\n${employers.text}\n${JSON.stringify(employers.params)}`;
     // A search's few matches come from its indexes and are then tested against the scope, hashed.
     const counted = searching ? or([self, sql`t.employer_id in (select id from scope)`]) : inScope;
-    return { list, count: sql`with ${scopeCte} select count(*)::int as n from users t where ${and([counted, ...only])}` };
+    return {
+      list: plans[0],
+      count: sql`with ${scopeCte} select count(*)::int as n from users t where ${and([counted, ...only])}`,
+      choice: { key, probe, plans },
+    };
+  }
+
+  /**
+   * The plan for the scope, its sizes probed once and the choice remembered for PLAN_CHOICE_MS: every
+   * plan returns the same rows, so a choice made before the scope grew or shrank costs time, never
+   * truth (test/users/staff-list-plans.test.ts).
+   */
+  private async chosenPlan(choice: PlanChoice): Promise<ListQuery> {
+    const now = Date.now();
+    let remembered = planChoices.get(choice.key);
+    if (!remembered || remembered.until <= now) {
+      const [sizes] = await executeRead<{ people: number; organisations: number }>(this.em, choice.probe);
+      const plan = Number(sizes.people) < this.plan.smallScope ? 0 : Number(sizes.organisations) < this.plan.manyEmployers ? 1 : 2;
+      planChoices.delete(choice.key);
+      if (planChoices.size >= MAX_PLAN_CHOICES) planChoices.delete(planChoices.keys().next().value!);
+      planChoices.set(choice.key, (remembered = { plan, until: now + PLAN_CHOICE_MS }));
+    }
+    return choice.plans[remembered.plan];
   }
 
   /** A user the viewer may change, locked for the rest of the transaction; null when not visible. */

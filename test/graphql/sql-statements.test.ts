@@ -61,6 +61,8 @@ describe('SQL statements per request', () => {
     const people = await hire(hub, 'Socialförvaltningen', 120, 'staff');
     const query = `query($n: Int) { users(first: $n) { nodes { id displayName email employer { name }
       grants(state: ACTIVE, first: 10) { nodes { id role { name } service { code } scope { name } } } } } }`;
+    // Steady state: the first page probes the size of the viewer's scope, and its plan is remembered.
+    await statements(hub, demo.karin, query, { n: 1 });
     const ten = await statements(hub, demo.karin, query, { n: 10 });
     const hundred = await statements(hub, demo.karin, query, { n: 100 });
     expect(people).toHaveLength(120);

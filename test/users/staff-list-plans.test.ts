@@ -27,7 +27,7 @@ const IDLE = `query($first: Int, $after: String) { reports { peopleWithoutActive
   totalCount edges { cursor node { email } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } }`;
 
 /**
- * The staff list picks one of three plans inside its statement by the size of the viewer's scope
+ * The staff list picks one of three plans by the size of the viewer's scope (probed, then remembered)
  * (employer index; name index with the employers hashed; name index with a lookup per person).
  * Forcing each plan in turn, through the repository's thresholds, must give exactly the same pages to
  * every viewer, and the same as the API answers with the production thresholds.
