@@ -193,7 +193,9 @@ try {
       const end = old.indexOf(PEER_END);
       const next = start >= 0 && end > start
         ? old.slice(0, start) + peerMd + old.slice(end + PEER_END.length)
-        : old.replace('\n## Analysis', `\n${peerMd}\n\n## Analysis`);
+        : old.includes('\n## Analysis')
+          ? old.replace('\n## Analysis', `\n${peerMd}\n\n## Analysis`)
+          : `${old}${old ? '\n' : ''}${peerMd}\n`;
       writeFileSync(values.out, next);
       console.error(`wrote the PostGraphile section of ${values.out}`);
       process.exit(0);

@@ -93,6 +93,7 @@ describe('compiled and interpreted answers over HTTP', () => {
     ['a variable of the wrong type', 'query($n: Int) { users(first: $n) { nodes { id } } }', { n: 'many' }],
     ['a required variable missing', 'query($id: ID!) { node(id: $id) { id } }', {}],
     ['an argument out of range', '{ users(first: 100000) { nodes { id } } }', {}],
+    ['introspection of a type', '{ __type(name: "Grant") { name kind fields { name args { name } type { name kind ofType { name kind } } } } }', {}],
     ['too many ids at once', 'query($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids: Array.from({ length: 101 }, (_, i) => `x${i}`) }],
   ];
 
