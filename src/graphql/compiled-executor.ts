@@ -7,12 +7,6 @@ export const COMPILE_AFTER = 2;
 /** The most compiled documents one process keeps; the least recently used is dropped first. */
 export const MAX_COMPILED = 256;
 
-interface Entry {
-  uses: number;
-  /** The compiled query; null once compiling failed, so the document stays with graphql-js. */
-  compiled?: CompiledQuery | null;
-}
-
 /**
  * Executes queries the way graphql-js does, and the hot ones faster: a query document executed
  * COMPILE_AFTER times is compiled by graphql-jit into a function over the same schema and the same
@@ -24,10 +18,14 @@ interface Entry {
  * - a request the compiled query refuses before resolving anything (`data` absent: a variable that
  *   does not coerce, say), so the client reads graphql-js's own error, with Apollo's code for it.
  * Documents are keyed by Apollo's hash of their text and the operation named; at most MAX_COMPILED
- * are kept, so a client sending ever new documents costs the cache nothing but graphql-js time.
+ * are kept (and the uses of four times as many not yet hot), so a client sending ever new documents
+ * costs nothing but graphql-js time, and evicts no compiled document.
  */
 export class CompiledExecutor {
-  private readonly entries = new Map<string, Entry>();
+  /** Compiled documents by key; null once compiling failed, so the document stays with graphql-js. */
+  private readonly compiled = new Map<string, CompiledQuery | null>();
+  /** Executions so far of documents not yet compiled. */
+  private readonly uses = new Map<string, number>();
 
   constructor(
     private readonly schema: GraphQLSchema,
@@ -37,7 +35,7 @@ export class CompiledExecutor {
   /** How many documents are compiled now (for tests and the bench). */
   get compiledCount(): number {
     let n = 0;
-    for (const e of this.entries.values()) if (e.compiled) n++;
+    for (const c of this.compiled.values()) if (c) n++;
     return n;
   }
 
@@ -67,21 +65,27 @@ export class CompiledExecutor {
     if (compileAfter === 0 || request.operation?.operation !== 'query') return null;
     if (request.request.http?.headers.get('apollo-federation-include-trace')) return null;
     const key = `${request.operationName ?? ''}\u0000${request.queryHash}`;
-    let entry = this.entries.get(key);
-    if (entry) {
-      // Most recently used last: Map keeps insertion order.
-      this.entries.delete(key);
-      this.entries.set(key, entry);
-    } else {
-      entry = { uses: 0 };
-      this.entries.set(key, entry);
-      const max = this.options.maxCompiled ?? MAX_COMPILED;
-      if (this.entries.size > max) this.entries.delete(this.entries.keys().next().value!);
+    const max = this.options.maxCompiled ?? MAX_COMPILED;
+    const known = this.compiled.get(key);
+    if (known !== undefined) {
+      // Most recently used last: a Map keeps insertion order.
+      this.compiled.delete(key);
+      this.compiled.set(key, known);
+      return known;
     }
-    if (entry.compiled !== undefined) return entry.compiled;
-    if (++entry.uses < compileAfter) return null;
-    entry.compiled = this.compile(request);
-    return entry.compiled;
+    // Documents not yet hot are counted apart, so a stream of one-off documents never evicts a compiled one.
+    const uses = (this.uses.get(key) ?? 0) + 1;
+    if (uses < compileAfter) {
+      this.uses.delete(key);
+      this.uses.set(key, uses);
+      if (this.uses.size > max * 4) this.uses.delete(this.uses.keys().next().value!);
+      return null;
+    }
+    this.uses.delete(key);
+    const compiled = this.compile(request);
+    this.compiled.set(key, compiled);
+    if (this.compiled.size > max) this.compiled.delete(this.compiled.keys().next().value!);
+    return compiled;
   }
 
   private compile(request: GatewayGraphQLRequestContext): CompiledQuery | null {

@@ -60,6 +60,17 @@ describe('the compiled executor', () => {
     expect(executor.compiledCount).toBe(3);
   });
 
+  it('lets no stream of one-off documents evict a compiled one', async () => {
+    const executor = new CompiledExecutor(schema, { compileAfter: 2, maxCompiled: 2 });
+    for (let i = 0; i < 2; i++) await executor.execute(requestFor('{ hot: n }'));
+    expect(executor.compiledCount).toBe(1);
+    for (let i = 0; i < 100; i++) await executor.execute(requestFor(`{ once${i}: n }`));
+    expect(executor.compiledCount).toBe(1);
+    // A document seen once long ago has been forgotten: it needs its two executions again.
+    await executor.execute(requestFor('{ once0: n }'));
+    expect(executor.compiledCount).toBe(1);
+  });
+
   it('leaves a request whose variables do not coerce to graphql-js, for its own error', async () => {
     const executor = new CompiledExecutor(schema, { compileAfter: 1 });
     const interpreted = new CompiledExecutor(schema, { compileAfter: 0 });
