@@ -110,11 +110,11 @@ export class UserRepository {
     const conditions = only ? [only] : [];
     const searching = Boolean(filter.search?.length);
     if (searching) conditions.push(startsWithAny(filter.search!, SEARCHED));
-    const { list, count, choice } = this.staffQuery(filter, conditions, searching);
+    const { list, count } = this.staffQuery(filter, conditions, searching);
     return {
       keyWidth: BY_NAME.length,
       page: async (request, options) => {
-        const chosen = choice ? await this.chosenPlan(choice) : list;
+        const chosen = 'plans' in list ? await this.chosenPlan(list) : list;
         return fetchPage(this.em, User, options?.employers ? { ...chosen, include: { column: 'employer_id', entity: Organisation } } : chosen, request);
       },
       count: async () => {
@@ -137,7 +137,7 @@ export class UserRepository {
    * and the plan remembered for the scope (chosenPlan). The count has to visit every person in scope
    * whatever its size: it is the first plan's condition.
    */
-  private staffQuery(filter: UserFilter, only: Sql[], searching = false): { list: ListQuery; count: Sql; choice?: PlanChoice } {
+  private staffQuery(filter: UserFilter, only: Sql[], searching = false): { list: ListQuery | PlanChoice; count: Sql } {
     const people = this.policy.readablePeople();
     const under = filter.organisationPath ? startsWith(Sql.raw('e.path'), filter.organisationPath) : null;
     const simple = (where: Sql) => {
@@ -178,11 +178,7 @@ export class UserRepository {
     const key = `${SMALL_SCOPE}/${MANY_EMPLOYERS}\n${employers.text}\n${JSON.stringify(employers.params)}`;
     // A search's few matches come from its indexes and are then tested against the scope, hashed.
     const counted = searching ? or([self, sql`t.employer_id in (select id from scope)`]) : inScope;
-    return {
-      list: plans[0],
-      count: sql`with ${scopeCte} select count(*)::int as n from users t where ${and([counted, ...only])}`,
-      choice: { key, probe, plans },
-    };
+    return { list: { key, probe, plans }, count: sql`with ${scopeCte} select count(*)::int as n from users t where ${and([counted, ...only])}` };
   }
 
   /**
