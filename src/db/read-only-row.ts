@@ -44,8 +44,9 @@ function shapeOf(meta: EntityMetadata): RowShape {
 /**
  * An entity of a read-only list built straight from its row, outside the identity map: the columns
  * as own properties, many-to-one links as `{ id }` (resolvers follow links through loaders), no
- * collections. With a prefix, the columns are read as `<prefix><column>` (a row joined to another's). Mapping a staff page (50 people, 200 grants) through em.map cost about 6 ms of CPU
- * per request, mostly in reference bookkeeping a read never needs. Never persist or flush one.
+ * collections. With a prefix, the columns are read as `<prefix><column>` (a row joined to another's).
+ * Mapping a staff page (50 people, 200 grants) through em.map cost about 6 ms of CPU per request,
+ * mostly in reference bookkeeping a read never needs. Never persist or flush one.
  */
 export function readOnlyRow<T extends object>(em: Em, entity: EntityName<T>, row: Record<string, unknown>, prefix = ''): T {
   const shape = shapeOf(em.getMetadata().get(entity));
